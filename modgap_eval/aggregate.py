@@ -1,0 +1,91 @@
+"""Score paired outputs and aggregate them into task and group results (METHOD.md §1).
+
+Shared by the runner and ``rescore``: both call ``score_task`` on the same inputs and get the same
+numbers. Only samples with an output in both modalities are scored (``n_paired``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from modgap_eval.results import GapStats, GroupResult, ModalityScore, TaskResult
+from modgap_eval.scoring.base import SampleScore, Scorer
+from modgap_eval.stats import paired_bootstrap, relative_gap
+from modgap_eval.types import Generation, Loglikelihood, Sample
+
+Output = Generation | Loglikelihood
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    sample: Sample
+    text_output: Output
+    speech_output: Output
+    text: SampleScore
+    speech: SampleScore
+
+    @property
+    def flipped(self) -> str | None:
+        if self.text.correct and not self.speech.correct:
+            return "text_only"
+        if self.speech.correct and not self.text.correct:
+            return "speech_only"
+        return None
+
+
+@dataclass(frozen=True)
+class TaskScores:
+    samples: list[ScoredSample]
+    text: ModalityScore
+    speech: ModalityScore
+    gap: GapStats
+
+
+def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
+    keys = sorted({k for s in scores for k in s.extras})
+    extras = {k: 100.0 * sum(s.extras.get(k, 0.0) for s in scores) / len(scores) for k in keys} if scores else {}
+    return ModalityScore(score=scorer.aggregate(scores), stderr=stderr, n=len(scores),
+                         unextractable=sum(s.unextractable for s in scores), extras=extras)
+
+
+def score_task(
+    scorer: Scorer,
+    samples: Sequence[Sample],
+    text_outputs: Mapping[str, Output],
+    speech_outputs: Mapping[str, Output],
+    seed: int,
+    bootstrap_iters: int,
+) -> TaskScores:
+    """Score every sample present in both output maps; bootstrap the paired gap."""
+    scored = [
+        ScoredSample(s, text_outputs[s.id], speech_outputs[s.id],
+                     scorer.score(s, text_outputs[s.id]), scorer.score(s, speech_outputs[s.id]))
+        for s in samples if s.id in text_outputs and s.id in speech_outputs
+    ]
+    stats = paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored],
+                             iters=bootstrap_iters, seed=seed)
+    text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
+    speech = _modality(scorer, [x.speech for x in scored], stats.speech_stderr)
+    gap_value = text.score - speech.score  # equals stats.gap unless the scorer aggregates non-linearly
+    gap = GapStats(
+        gap=gap_value, relative_gap=relative_gap(gap_value, text.score),
+        ci_low=stats.ci_low + (gap_value - stats.gap), ci_high=stats.ci_high + (gap_value - stats.gap),
+        ci_level=stats.ci_level, bootstrap_iters=stats.iters, n_paired=stats.n,
+        both_right=stats.table.both_right, text_only=stats.table.text_only,
+        speech_only=stats.table.speech_only, both_wrong=stats.table.both_wrong, mcnemar_p=stats.mcnemar_p,
+    )
+    return TaskScores(scored, text, speech, gap)
+
+
+def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskResult]) -> GroupResult:
+    """Plain mean of the member tasks' scores (VoiceBench Overall) and the micro mean over samples."""
+    results = [tasks[m] for m in members]
+    n_total = sum(r.gap.n_paired for r in results)
+    text = sum(r.text.score for r in results) / len(results)
+    speech = sum(r.speech.score for r in results) / len(results)
+    text_micro = sum(r.text.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
+    speech_micro = sum(r.speech.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
+    return GroupResult(group=name, tasks=list(members), text=text, speech=speech, gap=text - speech,
+                       text_micro=text_micro, speech_micro=speech_micro, gap_micro=text_micro - speech_micro,
+                       n_paired=n_total)

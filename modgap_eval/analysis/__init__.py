@@ -1,0 +1,1 @@
+"""Representation analysis: layer-wise similarity, alignment paths and APS, correlation, interventions."""

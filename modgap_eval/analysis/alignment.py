@@ -1,0 +1,224 @@
+"""Token-level alignment between speech and text states: the alignment path and APS (METHOD.md §4).
+
+``compare_states`` is the one core function: a sample's speech and text states in, a rich
+``PairComparison`` out (per-layer pooled similarities, both paths, their scores, monotonicity and
+consistency per layer). The thin wrappers (``aps_cos`` ...) give single numbers. All functions are
+pure float32 torch and take any leading batch dimensions (usually the layer axis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from modgap_eval.analysis.similarity import (
+    as_float32,
+    layer_cosine,
+    layer_euclidean,
+    over_blocks,
+    token_cosine,
+    token_euclidean,
+)
+
+
+def alignment_path(matrix: torch.Tensor, higher_is_better: bool) -> torch.Tensor:
+    """Per text column, the speech frame that scores best (METHOD.md §4): ``[..., T_s, T_t] -> [..., T_t]`` (int64).
+
+    ``i*_j = argmax_i A[i, j]`` (cosine, ``higher_is_better``) or ``argmin_i`` (Euclidean); ties take the
+    first index; each column on its own (no DTW).
+    """
+    if matrix.shape[-2] == 0:
+        raise ValueError("alignment_path needs at least one speech frame")
+    # torch documents argmax/argmin as returning the first of equal extrema.
+    return matrix.argmax(dim=-2) if higher_is_better else matrix.argmin(dim=-2)
+
+
+def path_scores(matrix: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
+    """``A[i*_j, j]`` for every column: ``[..., T_s, T_t], [..., T_t] -> [..., T_t]``."""
+    return matrix.gather(-2, path.unsqueeze(-2)).squeeze(-2)
+
+
+def spearman_with_position(path: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spearman ρ between ``(1..T_t)`` and the path (METHOD.md §4 monotonicity): ``[..., T_t] -> ([...], [...])``.
+
+    Returns ``(rho, defined)``. Ties in the path get average ranks. ρ is undefined (``defined`` False,
+    ``rho`` 0) when ``T_t < 2`` or the path is constant; callers exclude and count those.
+    """
+    length = path.shape[-1]
+    batch_shape = path.shape[:-1]
+    if length < 2:
+        return torch.zeros(batch_shape), torch.zeros(batch_shape, dtype=torch.bool)
+    values = path.to(torch.float64)
+    less = (values.unsqueeze(-1) > values.unsqueeze(-2)).sum(-1).to(torch.float64)
+    equal = (values.unsqueeze(-1) == values.unsqueeze(-2)).sum(-1).to(torch.float64)
+    ranks = less + (equal + 1.0) / 2.0  # average rank, 1-based
+    positions = torch.arange(1, length + 1, dtype=torch.float64)
+    dr = ranks - ranks.mean(-1, keepdim=True)
+    dp = positions - positions.mean()
+    spread = (dr * dr).sum(-1)
+    defined = spread > 0
+    rho = (dr * dp).sum(-1) / torch.sqrt(torch.where(defined, spread, torch.ones_like(spread)) * (dp * dp).sum())
+    rho = torch.where(defined, rho.clamp(-1.0, 1.0), torch.zeros_like(rho))
+    return rho.to(torch.float32), defined
+
+
+def path_agreement(path_a: torch.Tensor, path_b: torch.Tensor) -> torch.Tensor:
+    """Share of text tokens whose two paths pick the same frame (METHOD.md §4 consistency): ``-> [...]``."""
+    return (path_a == path_b).to(torch.float32).mean(dim=-1)
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Everything METHOD.md §3–§4 defines for one (speech, text) pair, per layer l = 0..L.
+
+    Tensors are float32 (paths int64, masks bool) with a leading layer axis of size L + 1. Single
+    numbers (Sim, APS, monotonicity, consistency) average layers 1..L, as METHOD.md §3–§4 do.
+    """
+
+    layer_cos: torch.Tensor
+    """[L+1] cos of the mean-pooled states (higher is better)."""
+    layer_euc: torch.Tensor
+    """[L+1] distance of the mean-pooled states (lower is better)."""
+    path_cos: torch.Tensor
+    """[L+1, T_t] argmax_i A^cos_l[i, j]."""
+    path_euc: torch.Tensor
+    """[L+1, T_t] argmin_i A^euc_l[i, j]."""
+    path_score_cos: torch.Tensor
+    """[L+1, T_t] A^cos_l[i*_j, j]."""
+    path_score_euc: torch.Tensor
+    """[L+1, T_t] A^euc_l[i*_j, j]."""
+    monotonicity_cos_by_layer: torch.Tensor
+    """[L+1] Spearman of the cosine path with position (0 where undefined)."""
+    monotonicity_cos_defined: torch.Tensor
+    """[L+1] bool: T_t ≥ 2 and the cosine path is not constant."""
+    monotonicity_euc_by_layer: torch.Tensor
+    monotonicity_euc_defined: torch.Tensor
+    consistency_by_layer: torch.Tensor
+    """[L+1] share of tokens where the cosine and Euclidean paths agree."""
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.layer_cos.shape[0]) - 1
+
+    @property
+    def sim_cos(self) -> float:
+        """Sim^cos = mean_{l=1..L} cos_l (METHOD.md §3). Higher is better."""
+        return float(over_blocks(self.layer_cos))
+
+    @property
+    def sim_euc(self) -> float:
+        """Sim^euc = mean_{l=1..L} euc_l (METHOD.md §3). Lower is better."""
+        return float(over_blocks(self.layer_euc))
+
+    @property
+    def aps_cos_by_layer(self) -> torch.Tensor:
+        return self.path_score_cos.mean(dim=-1)
+
+    @property
+    def aps_euc_by_layer(self) -> torch.Tensor:
+        return self.path_score_euc.mean(dim=-1)
+
+    @property
+    def aps_cos(self) -> float:
+        """APS^cos = mean_{l=1..L} mean_j A^cos_l[i*_j, j] (METHOD.md §4). Higher is better."""
+        return float(over_blocks(self.aps_cos_by_layer))
+
+    @property
+    def aps_euc(self) -> float:
+        """APS^euc = mean_{l=1..L} mean_j A^euc_l[i*_j, j] on the Euclidean path (METHOD.md §4). Lower is better."""
+        return float(over_blocks(self.aps_euc_by_layer))
+
+    @property
+    def monotonicity_cos(self) -> float | None:
+        """Mean over the layers 1..L where it is defined; None when it is defined at none (ours)."""
+        return _mean_defined(self.monotonicity_cos_by_layer[1:], self.monotonicity_cos_defined[1:])
+
+    @property
+    def monotonicity_euc(self) -> float | None:
+        return _mean_defined(self.monotonicity_euc_by_layer[1:], self.monotonicity_euc_defined[1:])
+
+    @property
+    def monotonicity_excluded_layers_cos(self) -> int:
+        """Layers 1..L whose cosine path was undefined for Spearman (T_t < 2 or constant)."""
+        return int((~self.monotonicity_cos_defined[1:]).sum())
+
+    @property
+    def monotonicity_excluded_layers_euc(self) -> int:
+        return int((~self.monotonicity_euc_defined[1:]).sum())
+
+    @property
+    def consistency(self) -> float:
+        """Mean over l = 1..L of the share of tokens where both paths agree (METHOD.md §4)."""
+        return float(over_blocks(self.consistency_by_layer))
+
+
+def _mean_defined(values: torch.Tensor, defined: torch.Tensor) -> float | None:
+    count = int(defined.sum())
+    return float(values[defined].to(torch.float64).sum() / count) if count else None
+
+
+def check_pair(speech: torch.Tensor, text: torch.Tensor) -> None:
+    """Raise ValueError unless speech ``[L+1, T_s, d]`` and text ``[L+1, T_t, d]`` fit together."""
+    if speech.dim() != 3 or text.dim() != 3:
+        raise ValueError(f"states must be [L+1, T, d]; got {tuple(speech.shape)} and {tuple(text.shape)}")
+    if speech.shape[0] != text.shape[0] or speech.shape[2] != text.shape[2]:
+        raise ValueError(f"speech {tuple(speech.shape)} and text {tuple(text.shape)} differ in layers or width")
+    if speech.shape[1] == 0 or text.shape[1] == 0:
+        raise ValueError(f"empty content span: speech {tuple(speech.shape)}, text {tuple(text.shape)}")
+    if speech.shape[0] < 2:
+        raise ValueError("states need layer 0 and at least one decoder block")
+
+
+def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tensor | None = None) -> PairComparison:
+    """The core comparison of one sample's states (METHOD.md §3, §4; centering §4b).
+
+    ``speech`` is ``[L+1, T_s, d]``, ``text`` ``[L+1, T_t, d]`` (content spans only). ``center``, if
+    given, is ``[L+1, d]``: subtracted from every state first (per-layer mean-centering, METHOD.md §4b;
+    it changes cosines, not distances).
+    """
+    check_pair(speech, text)
+    speech, text = as_float32(speech), as_float32(text)
+    if center is not None:
+        center = as_float32(center).to(speech.device).unsqueeze(-2)
+        speech, text = speech - center, text - center
+    a_cos = token_cosine(speech, text)
+    a_euc = token_euclidean(speech, text)
+    path_cos = alignment_path(a_cos, higher_is_better=True)
+    path_euc = alignment_path(a_euc, higher_is_better=False)
+    mono_cos, mono_cos_ok = spearman_with_position(path_cos)
+    mono_euc, mono_euc_ok = spearman_with_position(path_euc)
+    return PairComparison(
+        layer_cos=layer_cosine(speech, text),
+        layer_euc=layer_euclidean(speech, text),
+        path_cos=path_cos,
+        path_euc=path_euc,
+        path_score_cos=path_scores(a_cos, path_cos),
+        path_score_euc=path_scores(a_euc, path_euc),
+        monotonicity_cos_by_layer=mono_cos,
+        monotonicity_cos_defined=mono_cos_ok,
+        monotonicity_euc_by_layer=mono_euc,
+        monotonicity_euc_defined=mono_euc_ok,
+        consistency_by_layer=path_agreement(path_cos, path_euc),
+    )
+
+
+def aps_cos(speech: torch.Tensor, text: torch.Tensor) -> float:
+    """APS^cos of one sample (METHOD.md §4). Higher is better."""
+    return compare_states(speech, text).aps_cos
+
+
+def aps_euc(speech: torch.Tensor, text: torch.Tensor) -> float:
+    """APS^euc of one sample (METHOD.md §4). Lower is better."""
+    return compare_states(speech, text).aps_euc
+
+
+def monotonicity(speech: torch.Tensor, text: torch.Tensor) -> tuple[float | None, float | None]:
+    """(cosine, Euclidean) path monotonicity of one sample; None where undefined (METHOD.md §4)."""
+    result = compare_states(speech, text)
+    return result.monotonicity_cos, result.monotonicity_euc
+
+
+def consistency(speech: torch.Tensor, text: torch.Tensor) -> float:
+    """Share of tokens where the cosine and Euclidean paths agree, mean over layers 1..L (METHOD.md §4)."""
+    return compare_states(speech, text).consistency

@@ -1,0 +1,110 @@
+"""Typed results of the representation analysis (METHOD.md §3, §4, §4b, §6), as stored in results JSON.
+
+Every similarity is reported three ways: on the true pairs (``matched``), on a fixed seeded
+derangement of the task's samples (``mismatched``: speech of one item against the text of another)
+and the ``excess`` = matched − mismatched (Euclidean: mismatched − matched), so higher is better.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayerCurve(Strict):
+    """One number per layer l = 0..L: the mean over samples and its standard deviation."""
+
+    mean: list[float]
+    std: list[float]
+
+
+class Baselined(Strict):
+    """A similarity on true pairs, on mismatched pairs, and the excess of the first over the second."""
+
+    matched: float
+    mismatched: float
+    excess: float
+
+
+class BaselinedCurve(Strict):
+    matched: LayerCurve
+    mismatched: LayerCurve
+    excess: list[float]
+
+
+class RepresentationSummary(Strict):
+    n_samples: int
+    num_layers: int
+    """L: curves have L + 1 entries (layer 0 = decoder input)."""
+    layer_convention: str
+    """How states were taken (METHOD.md §2), e.g. 'residual stream before final norm (hooks)'."""
+    centering: bool
+    """Whether per-layer mean-centering was applied before cosine (METHOD.md §4b, optional)."""
+    derangement_seed: int
+    layer_cos: BaselinedCurve
+    layer_euc: BaselinedCurve
+    sim_cos: Baselined
+    sim_euc: Baselined
+    aps_cos: Baselined
+    aps_euc: Baselined
+    monotonicity_cos: float | None
+    monotonicity_euc: float | None
+    monotonicity_excluded_cos: int
+    """Samples whose cosine path had T_t < 2 or was constant (Spearman undefined)."""
+    monotonicity_excluded_euc: int
+    consistency: float
+    # Added by the analysis stage (all optional, additive):
+    monotonicity_cos_mismatched: float | None = None
+    """The same monotonicity on the mismatched pairs (its chance level)."""
+    monotonicity_euc_mismatched: float | None = None
+    consistency_mismatched: float | None = None
+    monotonicity_excluded_layers_cos: int = 0
+    """(sample, layer) pairs, layers 1..L, whose cosine path was undefined for Spearman; a sample's
+    monotonicity is the mean over its defined layers and the sample is excluded when none is."""
+    monotonicity_excluded_layers_euc: int = 0
+    derangement: str = ""
+    """How mismatched pairs were drawn (METHOD.md §4b)."""
+    centering_reference: str = ""
+    """What was subtracted when ``centering`` is on."""
+
+
+class InterventionSummary(Strict):
+    """Speech accuracy with and without an intervention on the same items (METHOD.md §6)."""
+
+    mode: str
+    critical: str
+    layers: list[int]
+    n: int
+    speech_without: float
+    speech_with: float
+    delta: float
+    # Added by the analysis stage (optional, additive):
+    selection: str = ""
+    """How critical positions were chosen (which path, which layers)."""
+    mean_positions: float | None = None
+    """Mean number of speech positions rewritten per item."""
+    n_changed: int | None = None
+    """Items whose score differs with the intervention."""
+
+
+class TokenSimilarityExample(Strict):
+    """One sample's token similarity matrix and alignment paths at one layer (the paper's Fig. 6)."""
+
+    sample_id: str
+    layer: int
+    text_tokens: list[str]
+    cosine: list[list[float]]
+    """A^cos, rows speech frames, columns text tokens (METHOD.md §4)."""
+    path_cos: list[int]
+    path_euc: list[int]
+    mismatched: bool = False
+
+
+class RepresentationExamples(Strict):
+    """The file ``representations_<task>.json`` beside results.json: examples for heatmaps."""
+
+    task: str
+    examples: list[TokenSimilarityExample]

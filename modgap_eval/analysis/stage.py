@@ -1,0 +1,317 @@
+"""The runner's representation stage: hidden states in, a task's ``RepresentationSummary`` out.
+
+Samples are processed in derangement blocks (``analysis.baseline``): each block's speech and text
+states are fetched together, every member is compared with its own text (matched) and with its block
+partner's text (mismatched, METHOD.md §4b), and the states are dropped at once. Only per-sample,
+per-layer numbers are kept (O(samples × layers) floats), and they are aggregated in the caller's
+sample order in float64, so the result does not depend on the batch size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from modgap_eval.analysis.alignment import PairComparison, compare_states
+from modgap_eval.analysis.baseline import DERANGEMENT_SCHEME, Block, derangement_blocks
+from modgap_eval.analysis.schema import (
+    Baselined,
+    BaselinedCurve,
+    LayerCurve,
+    RepresentationSummary,
+    TokenSimilarityExample,
+)
+from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
+from modgap_eval.analysis.alignment import alignment_path
+from modgap_eval.errors import DataError
+from modgap_eval.types import HiddenStates, HiddenStatesRequest, PromptPair, Sample
+
+DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
+CENTERING_REFERENCE = "per layer, the mean over the task's samples and both modalities of the mean-pooled states"
+
+
+@dataclass(frozen=True)
+class RepresentationOptions:
+    """Recorded options of the representation stage."""
+
+    centering: bool = False
+    """Subtract each layer's mean state before cosine (METHOD.md §4b, optional). Costs a second pass."""
+    derangement_seed: int = 0
+    """Seed of the mismatched-pair derangement (METHOD.md §4b)."""
+    batch_size: int = 8
+    """Samples per ``hidden_states`` call (whole derangement blocks; a block of 3 may exceed it by 1)."""
+    examples: int = 1
+    """How many samples (the first, in the given order) keep a token similarity matrix for Fig. 6."""
+    example_layers: tuple[int, ...] | None = None
+    """Layers of those matrices; None: the middle and the last block."""
+    layer_convention: str | None = None
+    """What the states are (METHOD.md §2); None: the model's ``info().details['layer_convention']``."""
+
+
+@dataclass(frozen=True)
+class TaskRepresentation:
+    summary: RepresentationSummary
+    per_sample: Mapping[str, Mapping[str, float]]
+    """Sample id -> APS, Sim and path summaries, matched and ``*_mismatched`` (for the sample log)."""
+    examples: tuple[TokenSimilarityExample, ...] = field(default=())
+    """Token similarity matrices kept for heatmaps (write with ``analysis.examples.write_examples``)."""
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """One comparison reduced to what the summary needs (no tensors of size [L, T, d])."""
+
+    layer_cos: np.ndarray
+    layer_euc: np.ndarray
+    sim_cos: float
+    sim_euc: float
+    aps_cos: float
+    aps_euc: float
+    monotonicity_cos: float | None
+    monotonicity_euc: float | None
+    excluded_layers_cos: int
+    excluded_layers_euc: int
+    consistency: float
+
+    @staticmethod
+    def of(result: PairComparison) -> "_Figures":
+        return _Figures(
+            layer_cos=result.layer_cos.to(torch.float64).numpy(),
+            layer_euc=result.layer_euc.to(torch.float64).numpy(),
+            sim_cos=result.sim_cos,
+            sim_euc=result.sim_euc,
+            aps_cos=result.aps_cos,
+            aps_euc=result.aps_euc,
+            monotonicity_cos=result.monotonicity_cos,
+            monotonicity_euc=result.monotonicity_euc,
+            excluded_layers_cos=result.monotonicity_excluded_layers_cos,
+            excluded_layers_euc=result.monotonicity_excluded_layers_euc,
+            consistency=result.consistency,
+        )
+
+    def as_record(self, suffix: str = "") -> dict[str, float]:
+        record = {
+            "sim_cos": self.sim_cos,
+            "sim_euc": self.sim_euc,
+            "aps_cos": self.aps_cos,
+            "aps_euc": self.aps_euc,
+            "consistency": self.consistency,
+            "monotonicity_excluded_layers_cos": float(self.excluded_layers_cos),
+            "monotonicity_excluded_layers_euc": float(self.excluded_layers_euc),
+        }
+        if self.monotonicity_cos is not None:  # absent, never NaN, when undefined
+            record["monotonicity_cos"] = self.monotonicity_cos
+        if self.monotonicity_euc is not None:
+            record["monotonicity_euc"] = self.monotonicity_euc
+        return {key + suffix: value for key, value in record.items()}
+
+
+def analyse_task(
+    model,
+    samples: Sequence[Sample],
+    make_prompts: Callable[[Sample], PromptPair],
+    options: RepresentationOptions,
+    progress: bool = False,
+) -> TaskRepresentation:
+    """Layer curves, Sim, APS, monotonicity and consistency of one task, each with its mismatched
+    baseline (METHOD.md §3, §4, §4b). ``make_prompts`` may raise DataError; it propagates."""
+    if len(samples) < 2:
+        raise DataError(
+            f"representation analysis needs at least 2 samples for its mismatched baseline (METHOD.md §4b); "
+            f"got {len(samples)} (use more samples or turn representations off)"
+        )
+    ids = [sample.id for sample in samples]
+    try:
+        blocks = derangement_blocks(ids, options.derangement_seed)
+    except ValueError as exc:
+        raise DataError(f"representation analysis: {exc}") from exc
+    batches = _batches(blocks, options.batch_size)
+    center = _centering_means(model, samples, make_prompts, batches) if options.centering else None
+
+    matched: dict[int, _Figures] = {}
+    mismatched: dict[int, _Figures] = {}
+    kept = set(range(min(options.examples, len(samples))))
+    examples: list[TokenSimilarityExample] = []
+    bar = _progress(len(samples), progress)
+    for batch in batches:
+        members = [m for block in batch for m in block.members]
+        speech, text = _fetch_states(model, samples, members, make_prompts)
+        for block in batch:
+            for s, t in block.partners():
+                matched[s] = _Figures.of(compare_states(speech[s].states, text[s].states, center))
+                mismatched[s] = _Figures.of(compare_states(speech[s].states, text[t].states, center))
+                if s in kept:
+                    examples.extend(_examples(samples[s].id, speech[s], text[s], center, options.example_layers))
+        del speech, text  # nothing of size [L, T, d] outlives its batch
+        if bar is not None:
+            bar.update(len(members))
+    if bar is not None:
+        bar.close()
+
+    order = range(len(samples))
+    summary = _summarise(
+        [matched[k] for k in order], [mismatched[k] for k in order], options, _layer_convention(model, options)
+    )
+    per_sample = {
+        samples[k].id: {**matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order
+    }
+    examples.sort(key=lambda e: (ids.index(e.sample_id), e.layer))
+    return TaskRepresentation(summary=summary, per_sample=per_sample, examples=tuple(examples))
+
+
+def _batches(blocks: Sequence[Block], batch_size: int) -> list[list[Block]]:
+    """Whole blocks per batch, at most ``batch_size`` samples unless one block alone is larger."""
+    batches: list[list[Block]] = []
+    current: list[Block] = []
+    size = 0
+    for block in blocks:
+        if current and size + len(block.members) > max(1, batch_size):
+            batches.append(current)
+            current, size = [], 0
+        current.append(block)
+        size += len(block.members)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _fetch_states(
+    model, samples: Sequence[Sample], members: Sequence[int], make_prompts: Callable[[Sample], PromptPair]
+) -> tuple[dict[int, HiddenStates], dict[int, HiddenStates]]:
+    pairs = [make_prompts(samples[k]) for k in members]
+    speech_out = model.hidden_states([HiddenStatesRequest(pair.speech) for pair in pairs])
+    text_out = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
+    if len(speech_out) != len(pairs) or len(text_out) != len(pairs):
+        raise RuntimeError(f"{type(model).__name__}.hidden_states returned the wrong number of outputs")
+    speech, text = {}, {}
+    for k, s_out, t_out in zip(members, speech_out, text_out):
+        _check_states(samples[k], s_out, t_out)
+        speech[k], text[k] = s_out, t_out
+    return speech, text
+
+
+def _check_states(sample: Sample, speech: HiddenStates, text: HiddenStates) -> None:
+    s, t = speech.states, text.states
+    problem = None
+    if s.dim() != 3 or t.dim() != 3:
+        problem = f"states must be [L+1, T, d]; got speech {tuple(s.shape)}, text {tuple(t.shape)}"
+    elif s.shape[0] != t.shape[0] or s.shape[2] != t.shape[2]:
+        problem = f"speech {tuple(s.shape)} and text {tuple(t.shape)} states differ in layers or width"
+    elif s.shape[1] == 0 or t.shape[1] == 0:
+        problem = f"empty content span (speech {s.shape[1]} positions, text {t.shape[1]} tokens)"
+    elif s.shape[0] < 2:
+        problem = "states need layer 0 and at least one decoder block"
+    if problem:
+        raise DataError(f"sample {sample.id!r}: hidden states: {problem}")
+
+
+def _centering_means(model, samples, make_prompts, batches) -> torch.Tensor:
+    """Per-layer mean over samples and both modalities of the mean-pooled states (METHOD.md §4b, ours)."""
+    total: torch.Tensor | None = None
+    for batch in batches:
+        members = [m for block in batch for m in block.members]
+        speech, text = _fetch_states(model, samples, members, make_prompts)
+        for k in members:  # fixed order within a fixed block order: independent of batch size
+            pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
+            total = pooled if total is None else total + pooled
+        del speech, text
+    return (total / (2 * len(samples))).to(torch.float32)
+
+
+def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layers) -> list[TokenSimilarityExample]:
+    num_layers = speech.num_layers
+    chosen = sorted(set(layers)) if layers is not None else sorted({max(1, num_layers // 2), num_layers})
+    out = []
+    for layer in chosen:
+        if not 0 <= layer <= num_layers:
+            raise DataError(f"example layer {layer} is outside 0..{num_layers}")
+        s, t = speech.states[layer].to(torch.float32), text.states[layer].to(torch.float32)
+        if center is not None:
+            s, t = s - center[layer], t - center[layer]
+        a_cos = token_cosine(s, t)
+        out.append(
+            TokenSimilarityExample(
+                sample_id=sample_id,
+                layer=layer,
+                text_tokens=list(text.tokens) or [str(j) for j in range(t.shape[0])],
+                cosine=[[round(float(v), 5) for v in row] for row in a_cos.tolist()],
+                path_cos=alignment_path(a_cos, True).tolist(),
+                path_euc=alignment_path(token_euclidean(s, t), False).tolist(),
+            )
+        )
+    return out
+
+
+def _layer_convention(model, options: RepresentationOptions) -> str:
+    if options.layer_convention:
+        return options.layer_convention
+    try:
+        details = model.info().details
+    except NotImplementedError:
+        details = {}
+    return str(details.get("layer_convention") or DEFAULT_LAYER_CONVENTION)
+
+
+def _curve(rows: Sequence[_Figures], attribute: str) -> LayerCurve:
+    values = np.stack([getattr(r, attribute) for r in rows])
+    return LayerCurve(mean=values.mean(axis=0).tolist(), std=values.std(axis=0).tolist())
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(np.asarray(values, dtype=np.float64)))
+
+
+def _defined_mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return _mean(kept) if kept else None
+
+
+def _baselined(matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool) -> Baselined:
+    m = _mean([getattr(r, attribute) for r in matched])
+    x = _mean([getattr(r, attribute) for r in mismatched])
+    return Baselined(matched=m, mismatched=x, excess=(x - m) if lower_is_better else (m - x))
+
+
+def _baselined_curve(matched, mismatched, attribute: str, lower_is_better: bool) -> BaselinedCurve:
+    m, x = _curve(matched, attribute), _curve(mismatched, attribute)
+    sign = -1.0 if lower_is_better else 1.0
+    return BaselinedCurve(matched=m, mismatched=x, excess=[sign * (a - b) for a, b in zip(m.mean, x.mean)])
+
+
+def _summarise(matched, mismatched, options: RepresentationOptions, convention: str) -> RepresentationSummary:
+    return RepresentationSummary(
+        n_samples=len(matched),
+        num_layers=len(matched[0].layer_cos) - 1,
+        layer_convention=convention,
+        centering=options.centering,
+        derangement_seed=options.derangement_seed,
+        layer_cos=_baselined_curve(matched, mismatched, "layer_cos", lower_is_better=False),
+        layer_euc=_baselined_curve(matched, mismatched, "layer_euc", lower_is_better=True),
+        sim_cos=_baselined(matched, mismatched, "sim_cos", lower_is_better=False),
+        sim_euc=_baselined(matched, mismatched, "sim_euc", lower_is_better=True),
+        aps_cos=_baselined(matched, mismatched, "aps_cos", lower_is_better=False),
+        aps_euc=_baselined(matched, mismatched, "aps_euc", lower_is_better=True),
+        monotonicity_cos=_defined_mean([r.monotonicity_cos for r in matched]),
+        monotonicity_euc=_defined_mean([r.monotonicity_euc for r in matched]),
+        monotonicity_excluded_cos=sum(r.monotonicity_cos is None for r in matched),
+        monotonicity_excluded_euc=sum(r.monotonicity_euc is None for r in matched),
+        consistency=_mean([r.consistency for r in matched]),
+        monotonicity_cos_mismatched=_defined_mean([r.monotonicity_cos for r in mismatched]),
+        monotonicity_euc_mismatched=_defined_mean([r.monotonicity_euc for r in mismatched]),
+        consistency_mismatched=_mean([r.consistency for r in mismatched]),
+        monotonicity_excluded_layers_cos=sum(r.excluded_layers_cos for r in matched),
+        monotonicity_excluded_layers_euc=sum(r.excluded_layers_euc for r in matched),
+        derangement=DERANGEMENT_SCHEME,
+        centering_reference=CENTERING_REFERENCE if options.centering else "",
+    )
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="representations", unit="sample")

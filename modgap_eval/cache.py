@@ -1,0 +1,80 @@
+"""Append-only response cache: each finished request is persisted as its batch completes.
+
+One JSONL file per model identity under ``<output_path>/.cache/``. A line is written and flushed
+(fsync) per batch, so ``kill -9`` loses at most the batch in flight; a torn last line is ignored.
+Keys hash the model identity and everything that defines the request (prompt, content digest,
+continuations, generation settings), so a changed task, prompt or model invalidates only what it touches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from modgap_eval.types import Generation, Loglikelihood
+
+Output = Generation | Loglikelihood
+
+
+def request_key(model_key: str, parts: Sequence[str]) -> str:
+    digest = hashlib.sha256(model_key.encode("utf-8"))
+    for part in parts:
+        digest.update(b"\x1f" + part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def encode_output(output: Output) -> dict[str, Any]:
+    if isinstance(output, Generation):
+        return {"kind": "generate", "text": output.text, "extras": dict(output.extras)}
+    return {"kind": "loglikelihood", "logprobs": list(output.logprobs),
+            "token_counts": list(output.token_counts), "extras": dict(output.extras)}
+
+
+def decode_output(raw: Mapping[str, Any]) -> Output:
+    if raw["kind"] == "generate":
+        return Generation(text=raw["text"], extras=raw.get("extras", {}))
+    return Loglikelihood(logprobs=tuple(raw["logprobs"]), token_counts=tuple(raw["token_counts"]), extras=raw.get("extras", {}))
+
+
+class ResponseCache:
+    """Maps request keys to outputs; ``path=None`` keeps nothing (``--no_cache``)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._entries: dict[str, Output] = {}
+        if path is not None and path.exists():
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        record = json.loads(line)
+                        self._entries[record["key"]] = decode_output(record["output"])
+                    except (json.JSONDecodeError, KeyError, TypeError):
+                        continue  # a line torn by a crash mid-write
+        self.loaded = len(self._entries)
+
+    def get(self, key: str) -> Output | None:
+        return self._entries.get(key)
+
+    def put_many(self, items: Sequence[tuple[str, Output]]) -> None:
+        for key, output in items:
+            self._entries[key] = output
+        if self.path is None or not items:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps({"key": k, "output": encode_output(o)}, ensure_ascii=False) + "\n" for k, o in items)
+        with self.path.open("a", encoding="utf-8") as handle:
+            # a torn line from an earlier crash must not swallow the first new record
+            if handle.tell() > 0 and not _ends_with_newline(self.path):
+                handle.write("\n")
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

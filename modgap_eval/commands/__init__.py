@@ -1,0 +1,1 @@
+"""CLI subcommands, one module each (see modgap_eval.cli.COMMANDS)."""

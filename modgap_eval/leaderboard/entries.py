@@ -1,0 +1,278 @@
+"""Turn a results file (reproduced) or a reported-numbers file into leaderboard entries.
+
+``read_incoming`` validates the file against its schema and returns an ``IncomingRun``: the model's
+identity, the run record and one entry per task and group, ready for ``merge``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from modgap_eval.analysis.schema import RepresentationSummary
+from modgap_eval.errors import ConfigError
+from modgap_eval.leaderboard.schema import (
+    GapInterval,
+    GroupEntry,
+    ModelEntry,
+    PairTable,
+    Provenance,
+    ReportedResults,
+    ReportedScores,
+    RepresentationEntry,
+    RunRecord,
+    TaskEntry,
+    TaskIdentity,
+)
+from modgap_eval.results import RESULTS_FILE, ModelRecord, RunResults, TaskResult, read_results
+
+ID_DIGITS = 16
+
+
+@dataclass(frozen=True)
+class IncomingRun:
+    """One validated input file, as leaderboard pieces."""
+
+    source: str
+    """The path it was read from (for messages)."""
+    model: ModelEntry
+    """The model's identity and facts, with empty tasks, groups and runs."""
+    run: RunRecord
+    tasks: tuple[TaskEntry, ...]
+    groups: tuple[GroupEntry, ...]
+
+    @property
+    def finished(self) -> datetime:
+        return parse_timestamp(self.run.finished_at, self.source)
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_DIGITS]
+
+
+def model_id(provenance: Provenance, record: ModelRecord) -> str:
+    """The model's identity: provenance, name, args, source and revision (another revision is another row)."""
+    key = [provenance.value, record.name, sorted(record.args.items()), record.source, record.revision]
+    return short_hash(json.dumps(key, ensure_ascii=False))
+
+
+def parse_timestamp(value: str, where: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not an ISO date/time") from exc
+    # Naive stamps are taken as UTC so that every comparison is well defined.
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=timezone.utc)
+
+
+def results_location(path: Path, leaderboard_dir: Path) -> str:
+    """Relative to the leaderboard's folder when both lie under the same parent (the repository), else absolute."""
+    path = path.resolve()
+    base = leaderboard_dir.resolve()
+    if path.is_relative_to(base.parent):
+        return Path(os.path.relpath(path, base)).as_posix()
+    return path.as_posix()
+
+
+def read_incoming(path: Path, leaderboard_dir: Path) -> IncomingRun:
+    """Validate ``path`` (a results file, a run directory or a reported-numbers YAML/JSON) and convert it."""
+    file = path / RESULTS_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"{path}: no such results file")
+    if _looks_reported(file):
+        return _from_reported(file, leaderboard_dir)
+    return _from_results(file, read_results(file), leaderboard_dir)
+
+
+def _looks_reported(file: Path) -> bool:
+    """A reported-numbers file says so in its first key; anything else must be a results file."""
+    if file.suffix in (".yaml", ".yml"):
+        return True
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False  # read_results reports the problem with its own message
+    return isinstance(raw, dict) and "provenance" in raw
+
+
+# ---- reproduced -------------------------------------------------------------------------------
+
+
+def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> IncomingRun:
+    canonical = results.model_dump_json()
+    run = RunRecord(
+        id=short_hash(canonical),
+        provenance=Provenance.REPRODUCED,
+        finished_at=results.envelope.finished_at,
+        results_path=results_location(file, leaderboard_dir),
+        results_sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+        envelope=results.envelope,
+    )
+    incoming = IncomingRun(
+        source=str(file),
+        model=_model_entry(Provenance.REPRODUCED, results.model),
+        run=run,
+        tasks=tuple(_task_entry(name, task, run.id) for name, task in sorted(results.tasks.items())),
+        groups=tuple(
+            GroupEntry(
+                group=name,
+                run=run.id,
+                tasks=list(group.tasks),
+                text=group.text,
+                speech=group.speech,
+                gap=group.gap,
+                text_micro=group.text_micro,
+                speech_micro=group.speech_micro,
+                gap_micro=group.gap_micro,
+                n_paired=group.n_paired,
+            )
+            for name, group in sorted(results.groups.items())
+        ),
+    )
+    incoming.finished  # validate the timestamp now, naming the file
+    return incoming
+
+
+def _model_entry(provenance: Provenance, record: ModelRecord) -> ModelEntry:
+    return ModelEntry(
+        id=model_id(provenance, record),
+        provenance=provenance,
+        name=record.name,
+        args=dict(sorted(record.args.items())),
+        source=record.source,
+        revision=record.revision,
+        parameters=record.parameters,
+        details=record.details,
+    )
+
+
+def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
+    gap = task.gap
+    return TaskEntry(
+        task=name,
+        run=run_id,
+        identity=TaskIdentity(
+            version=task.version, scorer=task.scorer, output_type=task.output_type, content_hash=task.content_hash
+        ),
+        n_samples=task.n_samples,
+        n_paired=gap.n_paired,
+        text=task.text.score,
+        speech=task.speech.score,
+        text_stderr=task.text.stderr,
+        speech_stderr=task.speech.stderr,
+        gap=gap.gap,
+        relative_gap=gap.relative_gap,
+        gap_ci=GapInterval(low=gap.ci_low, high=gap.ci_high, level=gap.ci_level, bootstrap_iters=gap.bootstrap_iters),
+        mcnemar_p=gap.mcnemar_p,
+        pairs=PairTable(
+            both_right=gap.both_right, text_only=gap.text_only, speech_only=gap.speech_only, both_wrong=gap.both_wrong
+        ),
+        unextractable_text=task.text.unextractable,
+        unextractable_speech=task.speech.unextractable,
+        errors=len(task.errors),
+        representation=_representation(task.representations) if task.representations else None,
+    )
+
+
+def _representation(summary: RepresentationSummary) -> RepresentationEntry:
+    return RepresentationEntry(
+        sim_cos=summary.sim_cos,
+        sim_euc=summary.sim_euc,
+        aps_cos=summary.aps_cos,
+        aps_euc=summary.aps_euc,
+        monotonicity_cos=summary.monotonicity_cos,
+        monotonicity_euc=summary.monotonicity_euc,
+        consistency=summary.consistency,
+        layer_cos=summary.layer_cos,
+        layer_euc=summary.layer_euc,
+        num_layers=summary.num_layers,
+        n_samples=summary.n_samples,
+        layer_convention=summary.layer_convention,
+        centering=summary.centering,
+        derangement_seed=summary.derangement_seed,
+    )
+
+
+# ---- reported ---------------------------------------------------------------------------------
+
+
+def read_reported(file: Path) -> ReportedResults:
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML/JSON ({exc})") from exc
+    try:
+        return ReportedResults.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{file}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+
+
+def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
+    reported = read_reported(file)
+    run = RunRecord(
+        id=short_hash(reported.model_dump_json()),
+        provenance=Provenance.REPORTED,
+        finished_at=reported.published if len(reported.published) > 7 else reported.published + "-01",
+        results_path=results_location(file, leaderboard_dir),
+        results_sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+        citation=reported.citation,
+        url=reported.url or None,
+        note=reported.note or None,
+    )
+    incoming = IncomingRun(
+        source=str(file),
+        model=_model_entry(Provenance.REPORTED, reported.model),
+        run=run,
+        tasks=tuple(
+            TaskEntry(
+                task=name,
+                run=run.id,
+                n_samples=scores.n_samples,
+                text=scores.text,
+                speech=scores.speech,
+                gap=scores.gap,
+                relative_gap=_relative_gap(scores),
+                representation=_reported_representation(scores),
+            )
+            for name, scores in sorted(reported.tasks.items())
+        ),
+        groups=tuple(
+            GroupEntry(
+                group=name,
+                run=run.id,
+                tasks=list(scores.tasks),
+                text=scores.text,
+                speech=scores.speech,
+                gap=scores.gap,
+                n_paired=scores.n_samples,
+                representation=_reported_representation(scores),
+            )
+            for name, scores in sorted(reported.groups.items())
+        ),
+    )
+    incoming.finished
+    return incoming
+
+
+def _relative_gap(scores: ReportedScores) -> float | None:
+    if scores.gap is None or not scores.text:
+        return None
+    return scores.gap / scores.text
+
+
+def _reported_representation(scores: ReportedScores) -> RepresentationEntry | None:
+    values = RepresentationEntry(
+        monotonicity_cos=scores.monotonicity_cos,
+        monotonicity_euc=scores.monotonicity_euc,
+        consistency=scores.consistency,
+    )
+    return None if values == RepresentationEntry() else values

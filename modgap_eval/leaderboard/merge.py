@@ -1,0 +1,202 @@
+"""Merge incoming runs into a leaderboard, and read/write ``leaderboard.json`` deterministically.
+
+Rules, per (model, task) and (model, group) cell:
+- the same run added again changes nothing (the file stays byte-identical);
+- a newer run (by ``finished_at``) replaces the older and says so; an older one is skipped and says so;
+- a reproduced run whose task definition (``TaskIdentity``), representation settings or group
+  membership differs from another model's entry is refused, naming both; nothing is written.
+Reported entries are never compared with reproduced ones: their task definitions are the publication's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from modgap_eval.errors import ConfigError
+from modgap_eval.leaderboard.entries import IncomingRun, parse_timestamp
+from modgap_eval.leaderboard.schema import (
+    LEADERBOARD_SCHEMA_VERSION,
+    GroupEntry,
+    Leaderboard,
+    ModelEntry,
+    Provenance,
+    TaskEntry,
+)
+
+
+class IncomparableRunError(ConfigError):
+    """A run measures a task differently from the entries already on the leaderboard."""
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    board: Leaderboard
+    messages: tuple[str, ...]
+    changed: bool
+
+
+def load_leaderboard(path: Path) -> Leaderboard:
+    """Read ``leaderboard.json``; a missing file is an empty leaderboard."""
+    if not path.exists():
+        return Leaderboard()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    if isinstance(raw, dict) and raw.get("schema_version") != LEADERBOARD_SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {LEADERBOARD_SCHEMA_VERSION})"
+        )
+    try:
+        return Leaderboard.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+
+
+def dump_leaderboard(board: Leaderboard) -> str:
+    """Canonical text: sorted keys, models in a fixed order, so equal boards give equal bytes."""
+    ordered = board.model_copy(update={"models": sorted(board.models, key=lambda m: (m.provenance.value, m.name, m.id))})
+    return json.dumps(ordered.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def save_leaderboard(board: Leaderboard, path: Path) -> bool:
+    """Write ``board`` to ``path`` unless the file already holds exactly these bytes; return whether it wrote."""
+    text = dump_leaderboard(board)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # atomic: a crash never leaves a half-written leaderboard
+    return True
+
+
+def merge_all(board: Leaderboard, runs: list[IncomingRun]) -> MergeOutcome:
+    """Merge runs in order; any refusal raises before anything is returned (all or nothing)."""
+    messages: list[str] = []
+    changed = False
+    for run in runs:
+        outcome = merge_run(board, run)
+        board = outcome.board
+        messages.extend(outcome.messages)
+        changed = changed or outcome.changed
+    return MergeOutcome(board=board, messages=tuple(messages), changed=changed)
+
+
+def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
+    existing = next((m for m in board.models if m.id == run.model.id), None)
+    label = f"{run.model.name!r} ({run.model.provenance.value})"
+    if existing is not None and run.run.id in existing.runs:
+        return MergeOutcome(board, (f"unchanged: {run.source}: run {run.run.id} of {label} is already on the leaderboard",), False)
+    if run.model.provenance is Provenance.REPRODUCED:
+        _check_comparable(board, run)
+
+    model = existing.model_copy(deep=True) if existing is not None else run.model.model_copy(deep=True)
+    # Facts about the model (parameters, details) follow the newest run that touches it.
+    messages: list[str] = []
+    touched = False
+    for entry in run.tasks:
+        touched |= _place(model, model.tasks, entry.task, entry, run, "task", messages)
+    for entry in run.groups:
+        touched |= _place(model, model.groups, entry.group, entry, run, "group", messages)
+    if not touched:
+        return MergeOutcome(board, tuple(messages), False)
+    model.runs[run.run.id] = run.run
+    used = {e.run for e in model.tasks.values()} | {e.run for e in model.groups.values()}
+    model.runs = {rid: rec for rid, rec in sorted(model.runs.items()) if rid in used}
+    model.tasks = dict(sorted(model.tasks.items()))
+    model.groups = dict(sorted(model.groups.items()))
+    if _is_newest(model, run):
+        model.parameters = run.model.parameters
+        model.details = run.model.details
+    others = [m for m in board.models if m.id != model.id]
+    messages.insert(0, f"added: {run.source}: run {run.run.id} of {label}")
+    return MergeOutcome(Leaderboard(models=others + [model]), tuple(messages), True)
+
+
+def _place(
+    model: ModelEntry,
+    cells: dict,
+    name: str,
+    entry: TaskEntry | GroupEntry,
+    run: IncomingRun,
+    kind: str,
+    messages: list[str],
+) -> bool:
+    """Put ``entry`` in its cell unless the cell holds a newer run; say what happened."""
+    old = cells.get(name)
+    if old is None:
+        cells[name] = entry
+        return True
+    old_run = model.runs[old.run]
+    old_key = (parse_timestamp(old_run.finished_at, old_run.results_path or old_run.id), old_run.id)
+    new_key = (run.finished, run.run.id)  # the id breaks exact ties so the outcome never depends on order
+    if new_key > old_key:
+        cells[name] = entry
+        messages.append(
+            f"replaced: {kind} {name!r} of {model.name!r}: run {old_run.id} (finished {old_run.finished_at}) "
+            f"by newer run {run.run.id} (finished {run.run.finished_at})"
+        )
+        return True
+    messages.append(
+        f"skipped: {kind} {name!r} of {model.name!r}: run {run.run.id} (finished {run.run.finished_at}) is older "
+        f"than run {old_run.id} (finished {old_run.finished_at}) already on the leaderboard"
+    )
+    return False
+
+
+def _is_newest(model: ModelEntry, run: IncomingRun) -> bool:
+    return all(parse_timestamp(r.finished_at, r.id) <= run.finished for r in model.runs.values())
+
+
+def _check_comparable(board: Leaderboard, run: IncomingRun) -> None:
+    problems: list[str] = []
+    others = [m for m in board.models if m.provenance is Provenance.REPRODUCED and m.id != run.model.id]
+    for entry in run.tasks:
+        for other in others:
+            held = other.tasks.get(entry.task)
+            if held is None:
+                continue
+            if held.identity != entry.identity:
+                problems.append(
+                    f"task {entry.task!r}: this run has {entry.identity.describe()}; "
+                    f"model {other.name!r} on the leaderboard has {held.identity.describe()}"
+                )
+                break
+            mismatch = _representation_mismatch(entry, held)
+            if mismatch:
+                problems.append(f"task {entry.task!r}: {mismatch} (model {other.name!r} on the leaderboard)")
+                break
+    for group in run.groups:
+        for other in others:
+            held_group = other.groups.get(group.group)
+            if held_group is not None and sorted(held_group.tasks) != sorted(group.tasks):
+                problems.append(
+                    f"group {group.group!r}: this run's tasks are {sorted(group.tasks)}; "
+                    f"model {other.name!r} on the leaderboard has {sorted(held_group.tasks)}"
+                )
+                break
+    if problems:
+        raise IncomparableRunError(
+            f"{run.source}: refused, not comparable with the leaderboard: "
+            + "; ".join(problems)
+            + ". Re-run with the same task definitions, or keep this run on another leaderboard (--leaderboard PATH)."
+        )
+
+
+def _representation_mismatch(new: TaskEntry, held: TaskEntry) -> str | None:
+    if new.representation is None or held.representation is None:
+        return None
+    a, b = new.representation, held.representation
+    if (a.layer_convention, a.centering) != (b.layer_convention, b.centering):
+        return (
+            f"representations taken as {a.layer_convention!r} with centering={a.centering}, "
+            f"but as {b.layer_convention!r} with centering={b.centering} on the leaderboard"
+        )
+    return None

@@ -1,0 +1,135 @@
+"""The model adapter protocol: batch in, list out, one method per request kind.
+
+An adapter declares its ``capabilities``; the runner checks them against the tasks and options
+before any data loads. Every method receives requests of one kind and returns outputs in the
+same order. Audio arrives already decoded and resampled to ``sample_rate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Mapping, Sequence
+
+from modgap_eval.errors import CapabilityError, ConfigError
+from modgap_eval.types import (
+    Generation,
+    GenerateRequest,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+)
+
+
+class Capability(str, Enum):
+    GENERATE = "generate"
+    LOGLIKELIHOOD = "loglikelihood"
+    HIDDEN_STATES = "hidden_states"
+    INTERVENTION = "intervention"
+    """Honors ``request.intervention`` on speech prompts in generate and loglikelihood."""
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Run-wide settings every adapter receives (from the CLI, not from model_args)."""
+
+    device: str = "cpu"
+    dtype: str = "auto"
+    batch_size: int | None = None
+    """None means 'auto': the adapter picks the largest batch that fits."""
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the results record about the model actually used."""
+
+    name: str
+    args: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    """Where the weights came from (hub id, local folder, offline package)."""
+    revision: str = ""
+    parameters: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Model:
+    """Base class for adapters. Subclasses set ``capabilities`` and implement the matching methods."""
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    sample_rate: int = 16_000
+    """The audio rate the adapter's processor expects; the runner resamples to it."""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Model":
+        """Build from ``--model_args k=v,...`` strings. Unknown keys must raise ConfigError."""
+        raise NotImplementedError
+
+    def info(self) -> ModelInfo:
+        raise NotImplementedError
+
+    def cache_key(self) -> str:
+        """Identity of the model's behaviour for the response cache (name, args, revision)."""
+        info = self.info()
+        return "|".join([info.name, repr(sorted(info.args.items())), info.source, info.revision])
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        raise CapabilityError(f"{type(self).__name__} cannot generate")
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        raise CapabilityError(f"{type(self).__name__} cannot score log-likelihoods")
+
+    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        raise CapabilityError(f"{type(self).__name__} cannot return hidden states")
+
+    def close(self) -> None:
+        """Free weights and device memory (called before metrics are computed)."""
+
+
+def check_capabilities(model_cls: type[Model], needed: Mapping[Capability, str]) -> None:
+    """Raise CapabilityError listing every capability in ``needed`` (capability -> why) the class lacks."""
+    missing = [f"{cap.value} (needed by {why})" for cap, why in needed.items() if cap not in model_cls.capabilities]
+    if missing:
+        raise CapabilityError(f"model {model_cls.__name__} lacks: {'; '.join(missing)}")
+
+
+def parse_model_args(text: str) -> dict[str, str]:
+    """Parse lm-eval style ``k=v,k2=v2`` (values may not contain commas)."""
+    args: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--model_args: {part!r} is not key=value")
+        args[key.strip()] = value.strip()
+    return args
+
+
+def take_args(args: Mapping[str, str], allowed: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """Validate model_args against ``allowed`` (name -> default; its type converts the string).
+
+    Unknown keys raise ConfigError naming the model and the accepted keys.
+    """
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise ConfigError(f"--model_args for {model!r}: unknown key(s) {unknown}; accepted: {sorted(allowed)}")
+    out: dict[str, Any] = {}
+    for key, default in allowed.items():
+        if key not in args:
+            out[key] = default
+            continue
+        raw = args[key]
+        try:
+            if isinstance(default, bool):
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(raw)
+                out[key] = raw.lower() in ("true", "1", "yes")
+            elif isinstance(default, int):
+                out[key] = int(raw)
+            elif isinstance(default, float):
+                out[key] = float(raw)
+            else:
+                out[key] = raw
+        except ValueError as exc:
+            raise ConfigError(f"--model_args for {model!r}: {key}={raw!r} is not a {type(default).__name__}") from exc
+    return out

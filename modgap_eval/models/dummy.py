@@ -1,0 +1,146 @@
+"""A deterministic model whose outputs are a documented function of the input, for tests and demos.
+
+Answers:
+- Written content: if it contains ``<int> plus|minus|times <int>``, the result is the answer: the
+  option (parsed from lines ``X. text`` in the content) whose text equals the result, or the result
+  itself for generation. Otherwise the answer is option ``h(content) mod n`` / the content's last word.
+- Spoken content: the model "hears" only the clip's length: option ``floor(seconds) mod n``, and
+  generation returns ``floor(seconds)`` as digits.
+  ``h(s)`` = int(sha256(s).hexdigest()[:8], 16).
+- ``loglikelihood`` gives 0.0 to the chosen continuation and −1.0 − 0.01·i to the i-th other one.
+  Continuations are matched to options by letter (``"A"``, ``" B"``) or by option text.
+
+Hidden states (METHOD.md §2 shapes, ``layers`` = L, ``width`` = d): ``[L + 1, T, d]`` with
+``h[l, j] = (l + 1) · u(key_j)`` where ``u(s)`` is the unit vector of a standard normal draw seeded
+by ``h(s)``. Text keys are the lower-cased words of the content (``re.findall(r"\\w+")``); speech keys
+are ``"frame:<i>"`` for each 100 ms frame (T_s = max(1, floor(seconds · 10))).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Any, Mapping, Sequence
+
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
+from modgap_eval.types import (
+    Generation,
+    GenerateRequest,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
+)
+
+_ARITH = re.compile(r"(-?\d+)\s+(plus|minus|times)\s+(-?\d+)", re.IGNORECASE)
+_OPTION = re.compile(r"^\s*([A-Z])[.)]\s*(.+?)\s*$", re.MULTILINE)
+_OPS = {"plus": lambda a, b: a + b, "minus": lambda a, b: a - b, "times": lambda a, b: a * b}
+
+
+def stable_hash(text: str) -> int:
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16)
+
+
+def unit_vector(key: str, width: int) -> "Any":
+    import numpy as np
+
+    v = np.random.default_rng(stable_hash(key)).standard_normal(width)
+    return v / np.linalg.norm(v)
+
+
+def arithmetic_answer(text: str) -> int | None:
+    match = _ARITH.search(text)
+    if not match:
+        return None
+    return _OPS[match.group(2).lower()](int(match.group(1)), int(match.group(3)))
+
+
+def text_keys(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def speech_frames(seconds: float) -> int:
+    return max(1, math.floor(seconds * 10))
+
+
+class DummyModel(Model):
+    capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
+    sample_rate = 16_000
+
+    def __init__(self, layers: int = 4, width: int = 16, args: Mapping[str, str] | None = None) -> None:
+        self.layers = layers
+        self.width = width
+        self._args = dict(args or {})
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "DummyModel":
+        opts = take_args(args, {"layers": 4, "width": 16}, "dummy")
+        return cls(opts["layers"], opts["width"], args)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1")
+
+    # ---- answers
+
+    def _choice(self, prompt: Prompt, continuations: Sequence[str]) -> int:
+        n = len(continuations)
+        if prompt.modality is Modality.SPEECH:
+            assert prompt.audio is not None
+            return math.floor(prompt.audio.seconds) % n
+        assert prompt.text is not None
+        result = arithmetic_answer(prompt.text)
+        if result is not None:
+            options = dict(_OPTION.findall(prompt.text))
+            for i, cont in enumerate(continuations):
+                option_text = options.get(cont.strip(), cont.strip())
+                if option_text == str(result):
+                    return i
+        return stable_hash(prompt.text) % n
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        out = []
+        for request in requests:
+            chosen = self._choice(request.prompt, request.continuations)
+            logprobs = tuple(0.0 if i == chosen else -1.0 - 0.01 * i for i in range(len(request.continuations)))
+            out.append(Loglikelihood(logprobs=logprobs, token_counts=tuple(1 for _ in request.continuations)))
+        return out
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        out = []
+        for request in requests:
+            prompt = request.prompt
+            if prompt.modality is Modality.SPEECH:
+                assert prompt.audio is not None
+                out.append(Generation(text=str(math.floor(prompt.audio.seconds))))
+                continue
+            assert prompt.text is not None
+            result = arithmetic_answer(prompt.text)
+            words = text_keys(prompt.text)
+            out.append(Generation(text=str(result) if result is not None else (words[-1] if words else "")))
+        return out
+
+    # ---- hidden states
+
+    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        import numpy as np
+        import torch
+
+        scale = np.arange(1, self.layers + 2, dtype=np.float64)[:, None, None]
+        out = []
+        for request in requests:
+            prompt = request.prompt
+            if prompt.modality is Modality.SPEECH:
+                assert prompt.audio is not None
+                keys = [f"frame:{i}" for i in range(speech_frames(prompt.audio.seconds))]
+                labels: tuple[str, ...] = ()
+            else:
+                assert prompt.text is not None
+                keys = text_keys(prompt.text) or ["<empty>"]
+                labels = tuple(keys)
+            base = np.stack([unit_vector(k, self.width) for k in keys])  # [T, d]
+            states = torch.from_numpy((scale * base[None]).astype(np.float32))
+            out.append(HiddenStates(states=states, tokens=labels))
+        return out

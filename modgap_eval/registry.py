@@ -1,0 +1,88 @@
+"""One generic registry of named, lazily imported objects (models, scorers, TTS engines, sources).
+
+Entries are ``"package.module:Attr"`` strings resolved on first use, so ``import modgap_eval`` imports
+no torch. Third-party packages add entries through the entry-point group given to the registry.
+Unknown names raise RegistryError with close matches ("did you mean").
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Callable, Generic, TypeVar
+
+from modgap_eval.errors import RegistryError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to objects given directly or as lazy ``"module:Attr"`` references."""
+
+    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._refs: dict[str, str] = {}
+        self._objects: dict[str, T] = {}
+        self._entry_points_loaded = entry_point_group is None
+
+    def add(self, name: str, ref: str | T) -> None:
+        """Register ``ref`` (a ``"module:Attr"`` string or the object itself) under ``name``."""
+        if name in self._refs or name in self._objects:
+            raise RegistryError(f"{self.kind} {name!r} is registered twice")
+        if isinstance(ref, str):
+            if ":" not in ref:
+                raise RegistryError(f"{self.kind} {name!r}: lazy reference {ref!r} must be 'module:Attr'")
+            self._refs[name] = ref
+        else:
+            self._objects[name] = ref
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator form of :meth:`add`."""
+
+        def decorate(obj: T) -> T:
+            self.add(name, obj)
+            return obj
+
+        return decorate
+
+    def names(self) -> list[str]:
+        self._load_entry_points()
+        return sorted(set(self._refs) | set(self._objects))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names()
+
+    def get(self, name: str) -> T:
+        """Resolve ``name``, importing its module on first use."""
+        self._load_entry_points()
+        if name in self._objects:
+            return self._objects[name]
+        if name not in self._refs:
+            raise RegistryError(self.unknown_message(name))
+        module_name, _, attr = self._refs[name].partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise RegistryError(f"{self.kind} {name!r}: cannot import {module_name!r}: {exc}") from exc
+        try:
+            obj = getattr(module, attr)
+        except AttributeError as exc:
+            raise RegistryError(f"{self.kind} {name!r}: {module_name!r} has no attribute {attr!r}") from exc
+        self._objects[name] = obj
+        return obj
+
+    def unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})"
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=self.entry_point_group):
+            if ep.name not in self._refs and ep.name not in self._objects:
+                self._refs[ep.name] = ep.value

@@ -1,0 +1,32 @@
+"""Plain-text summary of a run: one row per task and group (n, text, speech, gap, CI, p)."""
+
+from __future__ import annotations
+
+from modgap_eval.results import RunResults
+
+
+def _fmt(value: float | None, width: int = 7) -> str:
+    return f"{value:{width}.2f}" if value is not None and value == value else " " * (width - 3) + "n/a"
+
+
+def summary_table(results: RunResults) -> str:
+    header = f"{'task':<32} {'n':>5} {'text':>7} {'speech':>7} {'gap':>7} {'95% CI':>17} {'McNemar p':>9}"
+    lines = [f"model: {results.model.name} {results.model.args or ''}".rstrip(), header, "-" * len(header)]
+    for name, task in results.tasks.items():
+        ci = f"[{task.gap.ci_low:6.2f},{task.gap.ci_high:6.2f}]"
+        lines.append(f"{name:<32} {task.gap.n_paired:>5} {_fmt(task.text.score)} {_fmt(task.speech.score)} "
+                     f"{_fmt(task.gap.gap)} {ci:>17} {task.gap.mcnemar_p:>9.3g}")
+        notes = []
+        if task.errors:
+            notes.append(f"{len(task.errors)} sample(s) skipped on error")
+        if task.text.unextractable or task.speech.unextractable:
+            notes.append(f"unextractable answers: text {task.text.unextractable}, speech {task.speech.unextractable}")
+        rep = task.representations
+        if rep is not None:
+            notes.append(f"Sim_cos {rep.sim_cos.matched:.3f} (mismatched {rep.sim_cos.mismatched:.3f}, excess {rep.sim_cos.excess:+.3f}); "
+                         f"APS_cos {rep.aps_cos.matched:.3f} (excess {rep.aps_cos.excess:+.3f})")
+        lines += [f"{'':<32} {note}" for note in notes]
+    for name, group in results.groups.items():
+        lines.append(f"{'[group] ' + name:<32} {group.n_paired:>5} {_fmt(group.text)} {_fmt(group.speech)} {_fmt(group.gap)} "
+                     f"{'(macro; micro gap ' + format(group.gap_micro, '.2f') + ')':>27}")
+    return "\n".join(lines)

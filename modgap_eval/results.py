@@ -1,0 +1,191 @@
+"""The versioned results schema (pydantic, ``extra="forbid"``) and its read/write.
+
+A run directory holds ``results.json`` (this schema) and, with ``--log_samples``, one
+``samples_<task>.jsonl`` per task (``SampleRecord`` lines), from which ``rescore`` recomputes
+every metric without a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from modgap_eval.analysis.schema import InterventionSummary, RepresentationSummary
+from modgap_eval.errors import ConfigError
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModalityScore(Strict):
+    score: float
+    """Task score in percent (0–100)."""
+    stderr: float
+    """Bootstrap standard error of the score (percent)."""
+    n: int
+    unextractable: int = 0
+    extras: dict[str, float] = Field(default_factory=dict)
+
+
+class GapStats(Strict):
+    """METHOD.md §1: GAP = text − speech over the n_paired samples scored in both modalities."""
+
+    gap: float
+    relative_gap: float | None
+    """GAP / text score; None when the text score is 0."""
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    bootstrap_iters: int
+    n_paired: int
+    both_right: int
+    text_only: int
+    speech_only: int
+    both_wrong: int
+    mcnemar_p: float
+    """Exact two-sided McNemar p on the discordant pairs (1.0 when there are none)."""
+
+
+class SampleErrorRecord(Strict):
+    sample_id: str
+    message: str
+
+
+class TaskResult(Strict):
+    task: str
+    version: int | str
+    content_hash: str
+    """sha256 over the task YAML and the loaded samples (text, audio bytes, targets)."""
+    output_type: str
+    scorer: dict[str, Any]
+    prompt: dict[str, Any]
+    speech_source: dict[str, Any]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    n_samples: int
+    errors: list[SampleErrorRecord] = Field(default_factory=list)
+    text: ModalityScore
+    speech: ModalityScore
+    gap: GapStats
+    representations: RepresentationSummary | None = None
+    interventions: list[InterventionSummary] = Field(default_factory=list)
+
+
+class GroupResult(Strict):
+    """METHOD.md §1: group score = plain mean of its tasks' scores; the micro mean over samples too."""
+
+    group: str
+    tasks: list[str]
+    text: float
+    speech: float
+    gap: float
+    text_micro: float
+    speech_micro: float
+    gap_micro: float
+    n_paired: int
+
+
+class ModelRecord(Strict):
+    name: str
+    args: dict[str, str] = Field(default_factory=dict)
+    source: str = ""
+    revision: str = ""
+    parameters: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Envelope(Strict):
+    """Everything needed to reproduce the numbers."""
+
+    package_version: str
+    git_revision: str | None
+    python: str
+    platform: str
+    packages: dict[str, str]
+    command: list[str]
+    seed: int
+    batch_size: int | None
+    device: str
+    dtype: str
+    limit: int | None
+    bootstrap_iters: int
+    audio_decoder: str
+    resampler: str
+    representations: bool
+    started_at: str
+    finished_at: str
+    duration_s: float
+    timings_s: dict[str, float] = Field(default_factory=dict)
+
+
+class RunResults(Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    model: ModelRecord
+    tasks: dict[str, TaskResult]
+    groups: dict[str, GroupResult] = Field(default_factory=dict)
+    envelope: Envelope
+
+
+class ModalityRecord(Strict):
+    """One modality's raw output and score for one sample (what rescore reads)."""
+
+    prompt: str
+    """The user turn as text (the speech prompt shows ``<audio: ...>`` in the slot)."""
+    response: str | None = None
+    logprobs: list[float] | None = None
+    token_counts: list[int] | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
+    score: float
+    extracted: str | None = None
+    unextractable: bool = False
+    score_extras: dict[str, float] = Field(default_factory=dict)
+
+
+class SampleRecord(Strict):
+    id: str
+    text: str
+    references: list[str] = Field(default_factory=list)
+    choices: list[str] = Field(default_factory=list)
+    answer_index: int | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    text_result: ModalityRecord
+    speech_result: ModalityRecord
+    flipped: Literal["text_only", "speech_only"] | None = None
+    """Set when exactly one modality is right (the ids that flip)."""
+    representation: dict[str, float] | None = None
+    """Per-sample APS and path summaries (analysis stage)."""
+
+
+def write_results(results: RunResults, run_dir: Path, name: str = RESULTS_FILE) -> Path:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / name
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(results.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)  # atomic: a crash never leaves a half-written results file
+    return path
+
+
+def read_results(path: Path) -> RunResults:
+    """Load and validate a results file (or a run directory holding one)."""
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such results file") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    if isinstance(raw, dict) and raw.get("schema_version") not in (None, SCHEMA_VERSION):
+        raise ConfigError(f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {SCHEMA_VERSION})")
+    try:
+        return RunResults.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc

@@ -1,0 +1,56 @@
+"""The scorer protocol: one sample and one model output in, a ``SampleScore`` out.
+
+Scorers are pure and deterministic (no random fallbacks). A scorer declares which output type it
+reads; its YAML ``args`` become constructor keyword arguments, checked when the task loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Mapping, Sequence
+
+from modgap_eval.tasks.schema import OutputType
+from modgap_eval.types import Generation, Loglikelihood, Sample
+
+
+@dataclass(frozen=True)
+class SampleScore:
+    value: float
+    """The sample's primary score in [0, 1]; the task score is its mean × 100."""
+    extracted: str | None = None
+    """What the scorer read from the output (a letter, a number); None if nothing could be read."""
+    unextractable: bool = False
+    """True when the output held no readable answer (counted as wrong and reported)."""
+    extras: Mapping[str, float] = field(default_factory=dict)
+    """Secondary per-sample numbers, averaged per task and reported beside the score."""
+
+    @property
+    def correct(self) -> bool:
+        """Binary view used by the 2×2 table and McNemar: value ≥ 0.5."""
+        return self.value >= 0.5
+
+
+class Scorer:
+    """Base class. Subclasses set ``output_type`` and implement ``score``."""
+
+    output_type: ClassVar[OutputType]
+    needs_choices: ClassVar[bool] = False
+    needs_references: ClassVar[bool] = False
+
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        raise NotImplementedError
+
+    def aggregate(self, scores: Sequence[SampleScore]) -> float:
+        """Task score in percent; the default is the mean of ``value`` × 100."""
+        return 100.0 * sum(s.value for s in scores) / len(scores) if scores else float("nan")
+
+    def describe(self) -> dict[str, object]:
+        """Constructor arguments as recorded in results (override if they are not attributes)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+def letter(index: int) -> str:
+    """Option letter for a 0-based index: A, B, ..., Z."""
+    if not 0 <= index < 26:
+        raise ValueError(f"no option letter for index {index}")
+    return chr(ord("A") + index)

@@ -1,0 +1,115 @@
+"""Paired statistics of the modality gap (METHOD.md §1): bootstrap, 2×2 table, exact McNemar.
+
+Pure functions over per-sample scores in [0, 1] aligned by sample id. Bootstrap resamples sample
+ids with a seeded generator, the same draw for both modalities, so the gap's CI is paired.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+DEFAULT_BOOTSTRAP_ITERS = 1000
+DEFAULT_CI_LEVEL = 0.95
+_CHUNK = 100  # bootstrap iterations drawn at once: bounds memory at _CHUNK × n indices
+
+
+@dataclass(frozen=True)
+class ContingencyTable:
+    both_right: int
+    text_only: int
+    speech_only: int
+    both_wrong: int
+
+
+@dataclass(frozen=True)
+class PairedStats:
+    n: int
+    text_mean: float
+    speech_mean: float
+    text_stderr: float
+    speech_stderr: float
+    gap: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    iters: int
+    table: ContingencyTable
+    mcnemar_p: float
+
+
+def contingency(text_correct: Sequence[bool], speech_correct: Sequence[bool]) -> ContingencyTable:
+    t = np.asarray(text_correct, dtype=bool)
+    s = np.asarray(speech_correct, dtype=bool)
+    return ContingencyTable(
+        both_right=int(np.sum(t & s)), text_only=int(np.sum(t & ~s)),
+        speech_only=int(np.sum(~t & s)), both_wrong=int(np.sum(~t & ~s)),
+    )
+
+
+def mcnemar_exact(text_only: int, speech_only: int) -> float:
+    """Two-sided exact McNemar p: binomial test of the discordant pairs against p = 1/2."""
+    n = text_only + speech_only
+    if n == 0:
+        return 1.0
+    k = min(text_only, speech_only)
+    # log-space sum of C(n, i) / 2^n for i <= k, stable for large n
+    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)]
+    top = max(log_terms)
+    tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
+    return min(1.0, 2.0 * tail)
+
+
+def paired_bootstrap(
+    text: Sequence[float],
+    speech: Sequence[float],
+    iters: int = DEFAULT_BOOTSTRAP_ITERS,
+    seed: int = 0,
+    level: float = DEFAULT_CI_LEVEL,
+) -> PairedStats:
+    """Means (percent), bootstrap standard errors, GAP = text − speech with a percentile CI.
+
+    ``text[i]`` and ``speech[i]`` belong to the same sample. With n = 0 every number is NaN.
+    """
+    t = np.asarray(text, dtype=np.float64)
+    s = np.asarray(speech, dtype=np.float64)
+    if t.shape != s.shape:
+        raise ValueError("text and speech scores must be aligned per sample")
+    n = int(t.size)
+    table = contingency(t >= 0.5, s >= 0.5)
+    p = mcnemar_exact(table.text_only, table.speech_only)
+    if n == 0:
+        nan = float("nan")
+        return PairedStats(0, nan, nan, nan, nan, nan, nan, nan, level, iters, table, p)
+    rng = np.random.default_rng(seed)
+    text_means, speech_means = [], []
+    for start in range(0, iters, _CHUNK):
+        idx = rng.integers(0, n, size=(min(_CHUNK, iters - start), n))
+        text_means.append(t[idx].mean(axis=1))
+        speech_means.append(s[idx].mean(axis=1))
+    tm = np.concatenate(text_means) * 100.0
+    sm = np.concatenate(speech_means) * 100.0
+    gaps = tm - sm
+    alpha = (1.0 - level) / 2.0
+    return PairedStats(
+        n=n,
+        text_mean=float(t.mean() * 100.0),
+        speech_mean=float(s.mean() * 100.0),
+        text_stderr=float(tm.std(ddof=1)) if iters > 1 else 0.0,
+        speech_stderr=float(sm.std(ddof=1)) if iters > 1 else 0.0,
+        gap=float((t.mean() - s.mean()) * 100.0),
+        ci_low=float(np.quantile(gaps, alpha)),
+        ci_high=float(np.quantile(gaps, 1.0 - alpha)),
+        ci_level=level,
+        iters=iters,
+        table=table,
+        mcnemar_p=p,
+    )
+
+
+def relative_gap(gap: float, text_score: float) -> float | None:
+    """GAP / M_t, or None when the text score is 0 (undefined)."""
+    return gap / text_score if text_score else None

@@ -1,0 +1,1 @@
+"""Task definitions: the YAML schema, discovery and validation, dataset sources and TTS."""

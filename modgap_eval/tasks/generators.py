@@ -1,0 +1,105 @@
+"""Tasks the project makes itself: seeded, deterministic, no download (``source.kind: generated``).
+
+Each generator returns plain JSON-able rows ``{"id", "question", "choices", "answer"}`` (``answer``
+is the index of the correct choice) in a seeded random order, so ``--limit N`` takes a fair sample.
+Questions are worded as they are spoken: numbers stay small and operators are words.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+from modgap_eval.errors import ConfigError
+from modgap_eval.registry import Registry
+
+Row = dict[str, Any]
+Generator = Callable[..., list[Row]]
+
+GENERATORS: Registry[Generator] = Registry("task generator", entry_point_group="modgap_eval.generators")
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_OPERATIONS = {
+    "plus": lambda a, b: a + b,
+    "minus": lambda a, b: a - b,
+    "times": lambda a, b: a * b,
+}
+
+
+def _check_count(name: str, count: int, limit: int) -> None:
+    if not isinstance(count, int) or not 1 <= count <= limit:
+        raise ConfigError(f"generator {name!r}: count must be an integer in [1, {limit}], got {count!r}")
+
+
+def _place(correct: Any, distractors: list[Any], rng: random.Random) -> tuple[list[str], int]:
+    """Shuffle the correct option among the distractors; return (choices, answer index)."""
+    options = [correct] + distractors
+    rng.shuffle(options)
+    return [str(option) for option in options], options.index(correct)
+
+
+@GENERATORS.register("arithmetic")
+def arithmetic(count: int = 40, seed: int = 0, max_operand: int = 10, operations: list[str] | None = None,
+               n_choices: int = 4) -> list[Row]:
+    """'What is 7 plus 5?' with ``n_choices`` numeric options near the true result."""
+    _check_count("arithmetic", count, 10_000)
+    operations = list(operations or ["plus", "minus", "times"])
+    unknown = sorted(set(operations) - set(_OPERATIONS))
+    if unknown:
+        raise ConfigError(f"generator 'arithmetic': unknown operations {unknown}; choose from {sorted(_OPERATIONS)}")
+    if max_operand < 2 or n_choices < 2:
+        raise ConfigError("generator 'arithmetic': max_operand and n_choices must be at least 2")
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        op = operations[index % len(operations)]
+        a, b = rng.randint(1, max_operand), rng.randint(1, max_operand)
+        if op == "minus" and b > a:
+            a, b = b, a  # keep results non-negative: negative numbers read ambiguously aloud
+        result = _OPERATIONS[op](a, b)
+        pool = [v for v in range(max(0, result - 2 * n_choices), result + 2 * n_choices + 1) if v != result]
+        choices, answer = _place(result, rng.sample(pool, n_choices - 1), rng)
+        rows.append({"id": f"arithmetic-{index:04d}", "question": f"What is {a} {op} {b}?",
+                     "choices": choices, "answer": answer, "operation": op})
+    rng.shuffle(rows)
+    return rows
+
+
+@GENERATORS.register("number_comparison")
+def number_comparison(count: int = 40, seed: int = 0, low: int = 1, high: int = 99) -> list[Row]:
+    """'Which number is larger, 47 or 82?' with the two numbers as options (in spoken order)."""
+    _check_count("number_comparison", count, 10_000)
+    if high - low < 1:
+        raise ConfigError("generator 'number_comparison': high must exceed low")
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        a, b = rng.sample(range(low, high + 1), 2)
+        word = "larger" if index % 2 == 0 else "smaller"
+        correct = max(a, b) if word == "larger" else min(a, b)
+        rows.append({"id": f"number_comparison-{index:04d}", "question": f"Which number is {word}, {a} or {b}?",
+                     "choices": [str(a), str(b)], "answer": [a, b].index(correct), "relation": word})
+    rng.shuffle(rows)
+    return rows
+
+
+@GENERATORS.register("weekday_after")
+def weekday_after(count: int = 28, seed: int = 0, n_choices: int = 4) -> list[Row]:
+    """'What day comes two days after Monday?' with ``n_choices`` weekday options."""
+    _check_count("weekday_after", count, 10_000)
+    if not 2 <= n_choices <= 7:
+        raise ConfigError("generator 'weekday_after': n_choices must be in [2, 7]")
+    offsets = {1: "one day", 2: "two days", 3: "three days"}
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        start = rng.randrange(7)
+        offset = rng.choice(sorted(offsets))
+        correct = WEEKDAYS[(start + offset) % 7]
+        others = [day for day in WEEKDAYS if day != correct]
+        choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
+        rows.append({"id": f"weekday_after-{index:04d}",
+                     "question": f"What day of the week comes {offsets[offset]} after {WEEKDAYS[start]}?",
+                     "choices": choices, "answer": answer})
+    rng.shuffle(rows)
+    return rows

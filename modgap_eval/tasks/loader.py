@@ -1,0 +1,300 @@
+"""Find task and group YAML files, validate them strictly, and load a task's paired samples.
+
+Every YAML under the built-in ``tasks/`` folder and each ``--include_path`` is parsed with
+``yaml.safe_load`` (no tags execute code) and validated; any problem is a ConfigError naming the
+file and the field. Nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
+from pydantic import ValidationError
+
+from modgap_eval.errors import ConfigError, DataError, RegistryError
+from modgap_eval.paths import BUILTIN_TASKS_DIR
+from modgap_eval.scoring import SCORERS
+from modgap_eval.scoring.base import Scorer, letter
+from modgap_eval.tasks.schema import GroupSpec, OutputType, TaskSpec
+from modgap_eval.tasks.sources import Row, load_rows, resolve_local
+from modgap_eval.types import Audio, Sample
+
+
+@dataclass(frozen=True)
+class LoadedTask:
+    spec: TaskSpec
+    path: Path
+    yaml_text: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.task
+
+    def make_scorer(self) -> Scorer:
+        return build_scorer(self.spec, self.path)
+
+
+@dataclass(frozen=True)
+class LoadedGroup:
+    spec: GroupSpec
+    path: Path
+
+
+@dataclass(frozen=True)
+class TaskIndex:
+    tasks: dict[str, LoadedTask]
+    groups: dict[str, LoadedGroup]
+
+    def select(self, selection: str | Sequence[str]) -> list[str]:
+        """Expand ``all`` or a comma list of task/group names into task names, in order, once each."""
+        names = [n.strip() for n in (selection.split(",") if isinstance(selection, str) else selection) if n.strip()]
+        if not names:
+            raise ConfigError("--tasks is empty")
+        out: list[str] = []
+        for name in names:
+            for task in (sorted(self.tasks) if name == "all" else self._expand(name, ())):
+                if task not in out:
+                    out.append(task)
+        return out
+
+    def _expand(self, name: str, seen: tuple[str, ...]) -> list[str]:
+        if name in self.tasks:
+            return [name]
+        if name in self.groups:
+            if name in seen:
+                raise ConfigError(f"{self.groups[name].path}: group cycle {' -> '.join(seen + (name,))}")
+            return [t for member in self.groups[name].spec.tasks for t in self._expand(member, seen + (name,))]
+        known = sorted(self.tasks) + sorted(self.groups)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise RegistryError(f"unknown task or group {name!r}{hint} (see 'modgap-eval ls tasks')")
+
+    def group_members(self, group: str) -> list[str]:
+        return self._expand(group, ())
+
+
+def _field_path(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
+    """Parse and validate one task or group YAML; errors name the file and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a 'task' or 'group' key")
+    kind = "group" if "group" in raw and "task" not in raw else "task"
+    if kind == "task" and "task" not in raw:
+        raise ConfigError(f"{path}: neither 'task' nor 'group' is set")
+    try:
+        if kind == "group":
+            return LoadedGroup(GroupSpec.model_validate(raw), path)
+        spec = TaskSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from exc
+    loaded = LoadedTask(spec, path, text)
+    build_scorer(spec, path)  # unknown scorer, bad args or wrong output type fail at load time
+    return loaded
+
+
+def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
+    try:
+        scorer_cls = SCORERS.get(spec.scorer.name)
+    except RegistryError as exc:
+        raise ConfigError(f"{path}: field 'scorer.name': {exc}") from exc
+    if scorer_cls.output_type is not spec.output_type:
+        raise ConfigError(
+            f"{path}: field 'scorer.name': {spec.scorer.name!r} scores output_type "
+            f"{scorer_cls.output_type.value!r}, but the task declares {spec.output_type.value!r}"
+        )
+    if scorer_cls.needs_choices and (spec.fields.choices is None or spec.fields.answer is None):
+        raise ConfigError(f"{path}: field 'fields.choices': scorer {spec.scorer.name!r} needs fields.choices and fields.answer")
+    if scorer_cls.needs_references and spec.fields.references is None:
+        raise ConfigError(f"{path}: field 'fields.references': scorer {spec.scorer.name!r} needs reference answers")
+    try:
+        return scorer_cls(**spec.scorer.args)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: field 'scorer.args': {exc}") from exc
+
+
+def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIndex:
+    """Validate every YAML in the built-in tasks folder and the include paths (files or folders)."""
+    files: list[Path] = []
+    roots = ([BUILTIN_TASKS_DIR] if builtin and BUILTIN_TASKS_DIR.is_dir() else []) + [Path(p) for p in include_paths]
+    for root in roots:
+        if root.is_file():
+            files.append(root)
+        elif root.is_dir():
+            files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            raise ConfigError(f"--include_path {root}: no such file or folder")
+    tasks: dict[str, LoadedTask] = {}
+    groups: dict[str, LoadedGroup] = {}
+    for path in files:
+        item = parse_yaml_file(path)
+        name = item.spec.task if isinstance(item, LoadedTask) else item.spec.group
+        other = tasks.get(name) or groups.get(name)
+        if other is not None:
+            raise ConfigError(f"{path}: name {name!r} is already defined in {other.path}")
+        if isinstance(item, LoadedTask):
+            tasks[name] = item
+        else:
+            groups[name] = item
+    index = TaskIndex(tasks, groups)
+    for group in groups.values():
+        for member in group.spec.tasks:
+            try:
+                index.select([member])
+            except (RegistryError, ConfigError) as exc:
+                raise ConfigError(f"{group.path}: field 'tasks': {exc}") from exc
+    return index
+
+
+# ---------------------------------------------------------------- samples
+
+
+def _render(template: str, row: Row, choices_text: str, where: str) -> str:
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if name == "choices":
+            value: Any = choices_text
+        elif name in row:
+            value = row[name]
+        else:
+            raise DataError(f"{where}: field 'fields.text' uses {{{name}}} but the row has columns {sorted(row)}")
+        if conversion or (spec and not spec.isalnum()):
+            raise ConfigError(f"{where}: field 'fields.text': only plain {{column}} placeholders are allowed")
+        out.append(str(value))
+    return "".join(out)
+
+
+def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
+    if isinstance(raw, bool):
+        raise DataError(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text")
+    if isinstance(raw, int) and 0 <= raw < len(choices):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if len(text) == 1 and text.isalpha() and 0 <= ord(text.upper()) - ord("A") < len(choices):
+            return ord(text.upper()) - ord("A")
+        if text.isdigit() and 0 <= int(text) < len(choices):
+            return int(text)
+        if text in choices:
+            return list(choices).index(text)
+    raise DataError(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of {list(choices)}")
+
+
+def _audio(value: Any, task: LoadedTask, data_dir: Path | None, where: str) -> Audio:
+    if isinstance(value, dict):
+        if value.get("bytes"):
+            return Audio(data=bytes(value["bytes"]))
+        value = value.get("path")
+    if isinstance(value, (bytes, bytearray)) and value:
+        return Audio(data=bytes(value))
+    if isinstance(value, str) and value:
+        path = Path(value)
+        if path.is_absolute():
+            return Audio(path=path)
+        try:
+            return Audio(path=resolve_local(value, task.path.parent, data_dir, where))
+        except DataError:
+            return Audio(path=task.path.parent / value)  # the missing file is reported when decoded
+    raise DataError(f"{where}: field 'speech.column': no audio (got {type(value).__name__})")
+
+
+def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
+    """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
+    spec = task.spec
+    where_task = f"task {spec.task} ({task.path})"
+    rows = load_rows(spec.source, task.path.parent, data_dir, spec.speech.column, where_task)
+    if not rows:
+        raise DataError(f"{where_task}: the source has no rows")
+    if limit is not None:
+        rows = rows[:limit]
+    fields = spec.fields
+    drafts: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        sample_id = str(row[fields.id]) if fields.id and fields.id in row else str(index)
+        if fields.id and fields.id not in row:
+            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {fields.id!r} (columns {sorted(row)})")
+        where = f"{where_task}, sample {sample_id}"
+        if sample_id in seen:
+            raise DataError(f"{where}: duplicate sample id")
+        seen.add(sample_id)
+
+        def column(name: str, field: str) -> Any:
+            if name not in row:
+                raise DataError(f"{where}: field '{field}': no column {name!r} (columns {sorted(row)})")
+            return row[name]
+
+        choices: tuple[str, ...] = ()
+        if isinstance(fields.choices, str):
+            raw_choices = column(fields.choices, "fields.choices")
+            if not isinstance(raw_choices, (list, tuple)) or not raw_choices:
+                raise DataError(f"{where}: field 'fields.choices': column {fields.choices!r} must hold a non-empty list")
+            choices = tuple(str(c) for c in raw_choices)
+        elif isinstance(fields.choices, list):
+            choices = tuple(str(column(c, "fields.choices")) for c in fields.choices)
+        answer_index = _answer_index(column(fields.answer, "fields.answer"), choices, where) if fields.answer and choices else None
+        references: tuple[str, ...] = ()
+        if fields.references:
+            raw_refs = column(fields.references, "fields.references")
+            references = tuple(str(r) for r in raw_refs) if isinstance(raw_refs, (list, tuple)) else (str(raw_refs),)
+        choices_text = "\n".join(fields.choice_format.format(letter=letter(i), choice=c) for i, c in enumerate(choices))
+        text = _render(fields.text, row, choices_text, where)
+        if not text.strip():
+            raise DataError(f"{where}: field 'fields.text': the written content is empty")
+        audio = _audio(column(spec.speech.column, "speech.column"), task, data_dir, where) if spec.speech.column else None
+        metadata = {m: column(m, "fields.metadata") for m in fields.metadata}
+        drafts.append(dict(id=sample_id, text=text, audio=audio, references=references, choices=choices,
+                           answer_index=answer_index, metadata=metadata))
+    if spec.speech.tts is not None:
+        from modgap_eval.tasks.tts import speak
+
+        paths = speak([d["text"] for d in drafts], spec.speech.tts, progress=progress)
+        for draft, path in zip(drafts, paths):
+            draft["audio"] = Audio(path=path)
+    return [Sample(**draft) for draft in drafts]
+
+
+def content_hash(task: LoadedTask, samples: Sequence[Sample]) -> str:
+    """sha256 over the YAML and every sample's text, targets and audio bytes."""
+    digest = hashlib.sha256(task.yaml_text.encode("utf-8"))
+    for sample in samples:
+        digest.update("\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode("utf-8"))
+        digest.update(audio_digest(sample.audio).encode("ascii"))
+    return digest.hexdigest()
+
+
+def audio_digest(audio: Audio) -> str:
+    """sha256 of the clip's encoded bytes (a missing file hashes its path: the decode step reports it)."""
+    if audio.data is not None:
+        return hashlib.sha256(audio.data).hexdigest()
+    assert audio.path is not None
+    try:
+        return _file_digest(audio.path, audio.path.stat().st_mtime_ns)
+    except OSError:
+        return hashlib.sha256(f"missing:{audio.path}".encode("utf-8")).hexdigest()
+
+
+
+@lru_cache(maxsize=65536)
+def _file_digest(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

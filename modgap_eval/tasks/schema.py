@@ -1,0 +1,162 @@
+"""The YAML task and group schema (pydantic, unknown keys rejected).
+
+A task pairs the written and the spoken form of each item: ``fields.text`` renders the written
+content from a dataset row, and ``speech`` says where the spoken form of the same words comes from
+(a column of audio, or TTS of the rendered text). ``prompt.template`` has exactly one ``{content}``
+slot, filled by text or audio; it is the only place the two conditions differ.
+"""
+
+from __future__ import annotations
+
+import string
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceKind(str, Enum):
+    HF = "hf"
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+    GENERATED = "generated"
+    """Items made in code by a registered generator (``path`` names it); no download."""
+    BIGBENCH = "bigbench"
+    """A BIG-bench task.json (``path`` is the BIG-bench task name)."""
+
+
+class SourceSpec(Strict):
+    kind: SourceKind
+    path: str
+    """Hub dataset id (hf), a file relative to the YAML (jsonl/csv/parquet), or a generator/task name."""
+    name: str | None = None
+    """Hugging Face config name."""
+    split: str | None = None
+    revision: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Arguments for generated sources (e.g. count, seed)."""
+
+    @model_validator(mode="after")
+    def _split_for_hf(self) -> "SourceSpec":
+        if self.kind is SourceKind.HF and not self.split:
+            raise ValueError("source.split is required for kind 'hf'")
+        return self
+
+
+class FieldsSpec(Strict):
+    """How a dataset row becomes a Sample."""
+
+    text: str
+    """Template over row columns, e.g. ``"{question}"`` or ``"{question}\\n{choices}"``. ``{choices}``
+    renders the options as lines ``A. first`` ... (see ``choice_format``)."""
+    id: str | None = None
+    """Column giving the sample id; default: the row index."""
+    references: str | None = None
+    """Column with the reference answer (string or list of strings)."""
+    choices: str | list[str] | None = None
+    """A column holding the list of options, or a list of columns, one per option."""
+    answer: str | None = None
+    """Column with the correct option: an index, a letter, or the option's text."""
+    metadata: list[str] = Field(default_factory=list)
+    """Columns copied into Sample.metadata for the scorer."""
+    choice_format: str = "{letter}. {choice}"
+
+
+class TTSSpec(Strict):
+    engine: str
+    voice: str | None = None
+    rate: float = 1.0
+    sample_rate: int | None = None
+
+
+class SpeechSpec(Strict):
+    """Where the spoken form comes from: exactly one of ``column`` and ``tts``."""
+
+    column: str | None = None
+    """Column with audio: a dict with ``bytes``/``path`` (HF Audio, decode=False), bytes, or a path."""
+    tts: TTSSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "SpeechSpec":
+        if (self.column is None) == (self.tts is None):
+            raise ValueError("speech needs exactly one of 'column' or 'tts'")
+        return self
+
+
+class PromptSpec(Strict):
+    template: str = "{content}"
+    """The user turn; exactly one ``{content}`` slot, no other placeholders."""
+    system: str | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _one_slot(cls, template: str) -> str:
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"template is not a valid format string: {exc}") from exc
+        others = sorted(set(names) - {"content"})
+        if others:
+            raise ValueError(f"template may only use {{content}}; found {['{' + n + '}' for n in others]}")
+        if names.count("content") != 1:
+            raise ValueError(f"template needs exactly one {{content}} slot, found {names.count('content')}")
+        return template
+
+    def split(self) -> tuple[str, str]:
+        """Return (prefix, suffix) around the content slot, with doubled braces unescaped."""
+        prefix, _, suffix = self.template.partition("{content}")
+        return prefix.replace("{{", "{").replace("}}", "}"), suffix.replace("{{", "{").replace("}}", "}")
+
+
+class OutputType(str, Enum):
+    LOGLIKELIHOOD = "loglikelihood"
+    """Score each continuation's log-probability (multiple choice without answer extraction)."""
+    GENERATE = "generate"
+    """Free generation, scored from the text."""
+
+
+class GenerationSpec(Strict):
+    max_new_tokens: int = Field(default=256, ge=1)
+    stop: list[str] = Field(default_factory=list)
+
+
+class ScorerSpec(Strict):
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskSpec(Strict):
+    task: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    version: int | str
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    source: SourceSpec
+    fields: FieldsSpec
+    speech: SpeechSpec
+    prompt: PromptSpec = PromptSpec()
+    output_type: OutputType
+    continuations: Literal["letters", "choices"] = "letters"
+    """For loglikelihood: score the option letters (" A") or the option texts."""
+    generation: GenerationSpec = GenerationSpec()
+    scorer: ScorerSpec
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Documentation: source, licence, size (free-form, recorded in results)."""
+
+    @model_validator(mode="after")
+    def _choices_for_loglikelihood(self) -> "TaskSpec":
+        if self.output_type is OutputType.LOGLIKELIHOOD and (self.fields.choices is None or self.fields.answer is None):
+            raise ValueError("output_type 'loglikelihood' needs fields.choices and fields.answer")
+        return self
+
+
+class GroupSpec(Strict):
+    group: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    tasks: list[str] = Field(min_length=1)
+    """Task names or other group names."""
+    description: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)

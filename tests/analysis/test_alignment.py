@@ -1,0 +1,164 @@
+"""METHOD.md §3–§4 functions against hand-computed cases and the plain-loop reference."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from scipy import stats
+
+from modgap_eval.analysis import alignment, similarity
+from modgap_eval.analysis.alignment import compare_states
+
+from . import loop_reference as ref
+
+
+def two_layers(layer):
+    """Use the same layer as layer 0 and block 1, so the block average equals that layer."""
+    t = torch.tensor(layer, dtype=torch.float32)
+    return torch.stack([t, t])
+
+
+def test_hand_computed_case():
+    speech = two_layers([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    text = two_layers([[1.0, 0.0], [0.0, 2.0]])
+    r = compare_states(speech, text)
+    assert r.path_cos[1].tolist() == [0, 1]
+    assert r.path_euc[1].tolist() == [0, 1]
+    assert r.aps_cos == pytest.approx(1.0)
+    assert r.aps_euc == pytest.approx(0.5)  # distances 0 and 1
+    # pooled: hs = (2/3, 2/3), ht = (1/2, 1)
+    assert r.sim_cos == pytest.approx(3 / math.sqrt(10), abs=1e-6)
+    assert r.sim_euc == pytest.approx(math.sqrt(5) / 6, abs=1e-6)
+    assert r.monotonicity_cos == pytest.approx(1.0)
+    assert r.consistency == pytest.approx(1.0)
+
+
+def test_token_matrices_by_hand():
+    s = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    t = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    h = 1 / math.sqrt(2)
+    assert torch.allclose(similarity.token_cosine(s, t), torch.tensor([[1.0, 0.0], [0.0, 1.0], [h, h]]))
+    r2 = math.sqrt(2)
+    expected = torch.tensor([[0.0, math.sqrt(5)], [r2, 1.0], [1.0, r2]])
+    assert torch.allclose(similarity.token_euclidean(s, t), expected, atol=1e-6)
+
+
+def test_ties_take_the_first_index():
+    # frames 0 and 2 are identical: equal cosine and distance for every column
+    speech = two_layers([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    text = two_layers([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
+    r = compare_states(speech, text)
+    assert r.path_cos[1].tolist() == [0, 1, 0]  # column 2 ties all frames at 1/sqrt2: first wins
+    assert r.path_euc[1].tolist() == [0, 1, 0]
+    m = torch.tensor([[0.5, 0.2], [0.5, 0.9], [0.1, 0.9]])
+    assert alignment.alignment_path(m, True).tolist() == [0, 1]
+    assert alignment.alignment_path(m, False).tolist() == [2, 0]
+
+
+def test_one_text_token_and_one_speech_frame():
+    one_token = compare_states(torch.randn(3, 5, 4), torch.randn(3, 1, 4))
+    assert one_token.monotonicity_cos is None and one_token.monotonicity_euc is None
+    assert one_token.monotonicity_excluded_layers_cos == 2
+    one_frame = compare_states(torch.randn(3, 1, 4), torch.randn(3, 6, 4))
+    assert one_frame.path_cos.eq(0).all() and one_frame.path_euc.eq(0).all()
+    assert one_frame.monotonicity_cos is None  # constant path
+    assert one_frame.consistency == 1.0
+
+
+def test_constant_path_is_excluded_and_counted():
+    speech = two_layers([[1.0, 0.0], [0.0, 1.0]])
+    text = two_layers([[1.0, 0.1], [1.0, 0.2], [1.0, -0.1]])  # all nearest to frame 0
+    r = compare_states(speech, text)
+    assert r.path_cos[1].tolist() == [0, 0, 0]
+    assert r.monotonicity_cos is None
+    assert r.monotonicity_excluded_layers_cos == 1
+
+
+def test_zero_vectors_are_defined():
+    speech = torch.zeros(3, 4, 5)
+    text = torch.randn(3, 2, 5)
+    r = compare_states(speech, text)
+    assert r.layer_cos.eq(0).all() and r.aps_cos == 0.0
+    assert r.path_cos.eq(0).all()  # all frames tie at 0: first index
+    expected = torch.linalg.vector_norm(text, dim=-1).mean(-1)[1:].mean()
+    assert r.aps_euc == pytest.approx(float(expected), rel=1e-5)
+    both_zero = compare_states(torch.zeros(2, 3, 4), torch.zeros(2, 2, 4))
+    for value in (both_zero.sim_cos, both_zero.sim_euc, both_zero.aps_cos, both_zero.aps_euc, both_zero.consistency):
+        assert value == 0.0 or value == 1.0
+        assert not math.isnan(value)
+    assert similarity.cosine(torch.zeros(4), torch.ones(4)).item() == 0.0
+
+
+def test_spearman_matches_scipy_with_ties():
+    path = torch.tensor([[0, 2, 2, 1, 5, 5, 3], [4, 3, 2, 1, 0, 0, 0]])
+    rho, defined = alignment.spearman_with_position(path)
+    assert defined.all()
+    for row, value in zip(path.tolist(), rho.tolist()):
+        assert value == pytest.approx(stats.spearmanr(range(len(row)), row).statistic, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_matches_loop_reference_on_random_states(seed):
+    g = torch.Generator().manual_seed(seed)
+    layers = 2 + seed % 3
+    t_s = [1, 2, 7, 13][seed % 4]
+    t_t = [1, 3, 6][seed % 3]
+    d = 3 + seed % 5
+    speech = torch.randn(layers, t_s, d, generator=g) * (1 + seed)
+    text = torch.randn(layers, t_t, d, generator=g) + 0.3 * seed
+    if seed % 4 == 3:
+        speech[1, 0] = 0.0  # a zero frame among others
+        text[-1, -1] = 0.0
+    r = compare_states(speech, text)
+    want = ref.compare(ref.to_lists(speech), ref.to_lists(text))
+    assert r.layer_cos.tolist() == pytest.approx(want["layer_cos"], abs=1e-5)
+    assert r.layer_euc.tolist() == pytest.approx(want["layer_euc"], rel=1e-5, abs=1e-5)
+    assert r.path_cos.tolist() == want["path_cos"]
+    assert r.path_euc.tolist() == want["path_euc"]
+    assert r.aps_cos_by_layer.tolist() == pytest.approx(want["aps_cos"], abs=1e-5)
+    assert r.aps_euc_by_layer.tolist() == pytest.approx(want["aps_euc"], rel=1e-4, abs=1e-4)
+    assert r.sim_cos == pytest.approx(want["sim_cos"], abs=1e-5)
+    assert r.sim_euc == pytest.approx(want["sim_euc"], rel=1e-5, abs=1e-5)
+    assert r.aps_cos == pytest.approx(want["APS_cos"], abs=1e-5)
+    assert r.aps_euc == pytest.approx(want["APS_euc"], rel=1e-4, abs=1e-4)
+    assert r.consistency == pytest.approx(want["Consistency"], abs=1e-6)
+    for got, expected in ((r.monotonicity_cos, want["monotonicity_cos"]), (r.monotonicity_euc, want["monotonicity_euc"])):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert got == pytest.approx(expected, abs=1e-5)
+    # the thin wrappers agree with the core result
+    assert alignment.aps_cos(speech, text) == r.aps_cos
+    assert alignment.consistency(speech, text) == r.consistency
+    assert similarity.sim_cos(speech, text).item() == pytest.approx(r.sim_cos)
+
+
+def test_float_precision_with_a_large_common_component():
+    g = torch.Generator().manual_seed(0)
+    common = torch.randn(1, 1, 64, generator=g) * 1000.0  # deep LLM states share a huge direction
+    speech = common + torch.randn(2, 9, 64, generator=g)
+    text = common + torch.randn(2, 5, 64, generator=g)
+    got = similarity.token_euclidean(speech, text)
+    exact = torch.cdist(speech.double(), text.double(), compute_mode="donot_use_mm_for_euclid_dist")
+    assert torch.allclose(got.double(), exact, rtol=1e-4)
+
+
+def test_centering_changes_cosine_not_distance():
+    g = torch.Generator().manual_seed(1)
+    speech, text = torch.randn(3, 4, 6, generator=g) + 5, torch.randn(3, 3, 6, generator=g) + 5
+    center = torch.full((3, 6), 5.0)
+    plain, centered = compare_states(speech, text), compare_states(speech, text, center)
+    assert centered.sim_euc == pytest.approx(plain.sim_euc, rel=1e-5)
+    assert centered.sim_cos < plain.sim_cos
+    want = ref.compare(ref.to_lists(speech - 5), ref.to_lists(text - 5))
+    assert centered.sim_cos == pytest.approx(want["sim_cos"], abs=1e-5)
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError):
+        compare_states(torch.randn(3, 4, 5), torch.randn(2, 4, 5))
+    with pytest.raises(ValueError):
+        compare_states(torch.randn(1, 4, 5), torch.randn(1, 4, 5))
+    with pytest.raises(ValueError):
+        compare_states(torch.randn(3, 0, 5), torch.randn(3, 4, 5))
