@@ -1,7 +1,7 @@
 """Append-only response cache: each finished request is persisted as its batch completes.
 
 One JSONL file per model identity under ``<output_path>/.cache/``. A line is written and flushed
-(fsync) per batch, so ``kill -9`` loses at most the batch in flight; a torn last line is ignored.
+per batch, so ``kill -9`` loses at most the batch in flight; a torn last line is ignored.
 Keys hash the model identity and everything that defines the request (prompt, content digest,
 continuations, generation settings), so a changed task, prompt or model invalidates only what it touches.
 """
@@ -70,8 +70,7 @@ class ResponseCache:
             if handle.tell() > 0 and not _ends_with_newline(self.path):
                 handle.write("\n")
             handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+            handle.flush()  # in the OS's hands: survives kill -9 of this process
 
 
 def _ends_with_newline(path: Path) -> bool:

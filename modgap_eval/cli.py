@@ -18,7 +18,10 @@ from modgap_eval.errors import ModgapError
 COMMANDS: tuple[str, ...] = (
     "modgap_eval.commands.ls",
     "modgap_eval.commands.validate",
+    "modgap_eval.commands.prepare",
     "modgap_eval.commands.rescore",
+    "modgap_eval.commands.leaderboard",
+    "modgap_eval.commands.correlate",
 )
 
 

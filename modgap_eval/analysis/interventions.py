@@ -7,9 +7,26 @@ objects and runs the with/without comparison on the same items.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
 import torch
 
-from modgap_eval.types import InterventionMode
+from modgap_eval.analysis.alignment import alignment_path, path_scores
+from modgap_eval.analysis.schema import InterventionSummary
+from modgap_eval.analysis.similarity import token_cosine
+from modgap_eval.errors import CapabilityError, ConfigError, DataError
+from modgap_eval.types import (
+    GenerateRequest,
+    HiddenStates,
+    HiddenStatesRequest,
+    Intervention,
+    InterventionMode,
+    LoglikelihoodRequest,
+    Prompt,
+    PromptPair,
+    Sample,
+)
 
 
 def rewrite(speech: torch.Tensor, text: torch.Tensor, mode: InterventionMode) -> torch.Tensor:
@@ -38,3 +55,197 @@ def rewrite(speech: torch.Tensor, text: torch.Tensor, mode: InterventionMode) ->
     unit = direction / torch.where(has_direction, direction_norm, torch.ones_like(direction_norm))
     out = torch.where(has_direction, scale * unit, s)
     return out.to(speech.dtype)
+
+
+# --- which positions: critical tokens on the alignment path -------------------------------------
+
+SELECTION_RULE = (
+    "cosine alignment path of the token cosine matrix averaged over the intervened layers; "
+    "several tokens on one frame: the highest-scoring pair wins"
+)
+
+
+@dataclass(frozen=True)
+class CriticalSelection:
+    """``bottom-K`` (the K path pairs with the lowest cosine score) or ``all`` path pairs (METHOD.md §6)."""
+
+    k: int | None
+    """None selects every pair."""
+
+    @staticmethod
+    def parse(text: str) -> "CriticalSelection":
+        text = text.strip().lower()
+        if text == "all":
+            return CriticalSelection(None)
+        head, _, count = text.partition("-")
+        if head == "bottom" and count.isdigit() and int(count) > 0:
+            return CriticalSelection(int(count))
+        raise ConfigError(f"--critical: {text!r} is not 'bottom-K' (K ≥ 1) or 'all'")
+
+    def describe(self) -> str:
+        return "all" if self.k is None else f"bottom-{self.k}"
+
+
+def parse_layers(text: str, num_layers: int) -> tuple[int, ...]:
+    """``0`` (decoder input = adapter output), one block index ``1..L``, or ``all`` (blocks 1..L). METHOD.md §6."""
+    text = text.strip().lower()
+    if text == "all":
+        return tuple(range(1, num_layers + 1))
+    if text.isdigit() and 0 <= int(text) <= num_layers:
+        return (int(text),)
+    raise ConfigError(f"--intervention_layers: {text!r} is not 0, a block index 1..{num_layers}, or 'all'")
+
+
+@dataclass(frozen=True)
+class CriticalPairs:
+    """Selected (speech frame, text token) pairs on the cosine path, ordered by frame."""
+
+    positions: tuple[int, ...]
+    tokens: tuple[int, ...]
+    scores: tuple[float, ...]
+
+
+def select_critical(cosine: torch.Tensor, selection: CriticalSelection) -> CriticalPairs:
+    """Critical pairs from a token cosine matrix ``[T_s, T_t]`` (METHOD.md §6).
+
+    Path ``i*_j = argmax_i A[i, j]`` with score ``A[i*_j, j]``. When several tokens land on one frame the
+    highest-scoring pair wins (ties: the first token) *(ours)*. ``bottom-K`` then keeps the K lowest
+    scores (ties: the first token); ``all`` keeps every remaining pair.
+    """
+    path = alignment_path(cosine, higher_is_better=True)
+    scores = path_scores(cosine, path)
+    best: dict[int, int] = {}
+    for token, (frame, score) in enumerate(zip(path.tolist(), scores.tolist())):
+        if frame not in best or score > scores[best[frame]].item():
+            best[frame] = token
+    tokens = sorted(best.values())
+    if selection.k is not None:
+        tokens = sorted(tokens, key=lambda j: (scores[j].item(), j))[: selection.k]
+    pairs = sorted((int(path[j]), j, float(scores[j])) for j in tokens)
+    return CriticalPairs(
+        positions=tuple(p for p, _, _ in pairs), tokens=tuple(j for _, j, _ in pairs), scores=tuple(s for _, _, s in pairs)
+    )
+
+
+@dataclass(frozen=True)
+class InterventionOptions:
+    """Recorded options of an intervention run (METHOD.md §6)."""
+
+    mode: InterventionMode = InterventionMode.ANGLE
+    critical: str = "bottom-3"
+    layers: str = "0"
+    """``0``, one block index, or ``all`` (ours: the paper does not say which layer)."""
+    batch_size: int = 8
+
+
+def build_intervention(
+    speech: HiddenStates, text: HiddenStates, mode: InterventionMode, selection: CriticalSelection, layers: Sequence[int]
+) -> Intervention:
+    """The ``Intervention`` for one sample: critical positions chosen on the cosine path of the token
+    cosine matrix averaged over ``layers``; partners are the text states at those layers (METHOD.md §6)."""
+    layer_index = torch.tensor(list(layers), dtype=torch.long)
+    s = speech.states.index_select(0, layer_index).to(torch.float32)
+    t = text.states.index_select(0, layer_index).to(torch.float32)
+    pairs = select_critical(token_cosine(s, t).mean(dim=0), selection)
+    partners = t[:, list(pairs.tokens), :].contiguous()
+    return Intervention(mode=InterventionMode(mode), layers=tuple(layers), positions=pairs.positions, partners=partners)
+
+
+def apply_intervention(speech_states: torch.Tensor, intervention: Intervention, layer_slot: int) -> torch.Tensor:
+    """Speech content states ``[T_s, d]`` of one layer with the intervention's positions rewritten.
+
+    ``layer_slot`` indexes ``intervention.layers``. A reference for adapters and tests (hooks rewrite in place).
+    """
+    out = speech_states.clone()
+    if intervention.positions:
+        index = torch.tensor(intervention.positions, dtype=torch.long)
+        out[index] = rewrite(out[index], intervention.partners[layer_slot], intervention.mode)
+    return out
+
+
+def run_interventions(
+    model,
+    samples: Sequence[Sample],
+    make_prompts: Callable[[Sample], PromptPair],
+    make_request: Callable[[Sample, Prompt, Intervention | None], GenerateRequest | LoglikelihoodRequest],
+    score: Callable[[Sample, object], object],
+    options: InterventionOptions,
+    aggregate: Callable[[Sequence[object]], float] | None = None,
+    speech_without: Mapping[str, object] | None = None,
+    progress: bool = False,
+) -> InterventionSummary:
+    """Speech accuracy with vs without the intervention on the same items (METHOD.md §6).
+
+    ``make_request(sample, speech_prompt, intervention)`` builds the task's usual request;
+    ``score(sample, output)`` returns the scorer's ``SampleScore``; ``aggregate`` turns a list of them
+    into the task score in percent (default: mean of ``.value`` × 100). ``speech_without`` (sample id ->
+    SampleScore) reuses the main run's speech scores; when None the plain speech pass is run here.
+    """
+    from modgap_eval.models.base import Capability
+
+    capabilities = getattr(model, "capabilities", frozenset())
+    missing = [c.value for c in (Capability.INTERVENTION, Capability.HIDDEN_STATES) if c not in capabilities]
+    if missing:
+        raise CapabilityError(f"model {type(model).__name__} lacks: {', '.join(missing)} (needed by --intervention)")
+    if not samples:
+        raise DataError("intervention run: no samples")
+    selection = CriticalSelection.parse(options.critical)
+    mode = InterventionMode(options.mode)
+    aggregate = aggregate or (lambda scores: 100.0 * sum(s.value for s in scores) / len(scores))
+    with_scores, without_scores, sizes = [], [], []
+    layers: tuple[int, ...] | None = None
+    step = max(1, options.batch_size)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(samples), desc="interventions", unit="sample")
+    for start in range(0, len(samples), step):
+        batch = samples[start : start + step]
+        pairs = [make_prompts(sample) for sample in batch]
+        speech_states = model.hidden_states([HiddenStatesRequest(p.speech) for p in pairs])
+        text_states = model.hidden_states([HiddenStatesRequest(p.text) for p in pairs])
+        interventions = []
+        for sample, s, t in zip(batch, speech_states, text_states):
+            if layers is None:
+                layers = parse_layers(options.layers, s.num_layers)
+            if s.states.shape[1] == 0 or t.states.shape[1] == 0:
+                raise DataError(f"sample {sample.id!r}: empty content span in hidden states")
+            interventions.append(build_intervention(s, t, mode, selection, layers))
+        del speech_states, text_states
+        sizes.extend(len(i.positions) for i in interventions)
+        requests = [make_request(sample, p.speech, i) for sample, p, i in zip(batch, pairs, interventions)]
+        with_scores.extend(score(sample, out) for sample, out in zip(batch, _execute(model, requests)))
+        if speech_without is None:
+            plain = [make_request(sample, p.speech, None) for sample, p in zip(batch, pairs)]
+            without_scores.extend(score(sample, out) for sample, out in zip(batch, _execute(model, plain)))
+        else:
+            for sample in batch:
+                if sample.id not in speech_without:
+                    raise DataError(f"intervention run: no speech score without intervention for sample {sample.id!r}")
+                without_scores.append(speech_without[sample.id])
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    speech_with, speech_plain = aggregate(with_scores), aggregate(without_scores)
+    return InterventionSummary(
+        mode=mode.value,
+        critical=selection.describe(),
+        layers=list(layers or ()),
+        n=len(samples),
+        speech_without=speech_plain,
+        speech_with=speech_with,
+        delta=speech_with - speech_plain,
+        selection=SELECTION_RULE,
+        mean_positions=sum(sizes) / len(sizes),
+        n_changed=sum(a.value != b.value for a, b in zip(with_scores, without_scores)),
+    )
+
+
+def _execute(model, requests):
+    if all(isinstance(r, GenerateRequest) for r in requests):
+        return model.generate(requests)
+    if all(isinstance(r, LoglikelihoodRequest) for r in requests):
+        return model.loglikelihood(requests)
+    raise TypeError("make_request must return GenerateRequest or LoglikelihoodRequest objects of one kind")

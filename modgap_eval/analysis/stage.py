@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from modgap_eval.analysis.alignment import PairComparison, compare_states
+from modgap_eval.analysis.alignment import PairComparison, alignment_path, compare_states
 from modgap_eval.analysis.baseline import DERANGEMENT_SCHEME, Block, derangement_blocks
 from modgap_eval.analysis.schema import (
     Baselined,
@@ -25,11 +25,12 @@ from modgap_eval.analysis.schema import (
     TokenSimilarityExample,
 )
 from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
-from modgap_eval.analysis.alignment import alignment_path
 from modgap_eval.errors import DataError
 from modgap_eval.types import HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
+MIN_SAMPLES = 2
+"""The mismatched baseline needs another sample of the same task (METHOD.md §4b)."""
 CENTERING_REFERENCE = "per layer, the mean over the task's samples and both modalities of the mean-pooled states"
 
 
@@ -48,7 +49,8 @@ class RepresentationOptions:
     example_layers: tuple[int, ...] | None = None
     """Layers of those matrices; None: the middle and the last block."""
     layer_convention: str | None = None
-    """What the states are (METHOD.md §2); None: the model's ``info().details['layer_convention']``."""
+    """What the states are (METHOD.md §2); None: the model's ``info().details`` entry
+    ``layer_convention`` or ``hidden_states``."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def analyse_task(
 ) -> TaskRepresentation:
     """Layer curves, Sim, APS, monotonicity and consistency of one task, each with its mismatched
     baseline (METHOD.md §3, §4, §4b). ``make_prompts`` may raise DataError; it propagates."""
-    if len(samples) < 2:
+    if len(samples) < MIN_SAMPLES:
         raise DataError(
             f"representation analysis needs at least 2 samples for its mismatched baseline (METHOD.md §4b); "
             f"got {len(samples)} (use more samples or turn representations off)"
@@ -252,7 +254,7 @@ def _layer_convention(model, options: RepresentationOptions) -> str:
         details = model.info().details
     except NotImplementedError:
         details = {}
-    return str(details.get("layer_convention") or DEFAULT_LAYER_CONVENTION)
+    return str(details.get("layer_convention") or details.get("hidden_states") or DEFAULT_LAYER_CONVENTION)
 
 
 def _curve(rows: Sequence[_Figures], attribute: str) -> LayerCurve:

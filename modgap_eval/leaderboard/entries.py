@@ -87,8 +87,21 @@ def read_incoming(path: Path, leaderboard_dir: Path) -> IncomingRun:
     if not file.is_file():
         raise ConfigError(f"{path}: no such results file")
     if _looks_reported(file):
-        return _from_reported(file, leaderboard_dir)
-    return _from_results(file, read_results(file), leaderboard_dir)
+        incoming = _from_reported(file, leaderboard_dir)
+    else:
+        incoming = _from_results(file, read_results(file), leaderboard_dir)
+    _require_finite(incoming)
+    return incoming
+
+
+def _require_finite(incoming: IncomingRun) -> None:
+    """NaN and infinities have no JSON spelling: refuse them here, naming the file and the entry."""
+    parts = [(f"task {e.task!r}", e) for e in incoming.tasks] + [(f"group {e.group!r}", e) for e in incoming.groups]
+    for where, part in [*parts, ("the model record", incoming.model), ("the envelope", incoming.run)]:
+        try:
+            json.dumps(part.model_dump(mode="json"), allow_nan=False)
+        except ValueError as exc:
+            raise ConfigError(f"{incoming.source}: {where} holds a NaN or infinite number ({exc})") from exc
 
 
 def _looks_reported(file: Path) -> bool:

@@ -94,11 +94,12 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     label = f"{run.model.name!r} ({run.model.provenance.value})"
     if existing is not None and run.run.id in existing.runs:
         return MergeOutcome(board, (f"unchanged: {run.source}: run {run.run.id} of {label} is already on the leaderboard",), False)
+    if not run.tasks and not run.groups:
+        return MergeOutcome(board, (f"unchanged: {run.source}: run {run.run.id} of {label} holds no task",), False)
     if run.model.provenance is Provenance.REPRODUCED:
         _check_comparable(board, run)
 
     model = existing.model_copy(deep=True) if existing is not None else run.model.model_copy(deep=True)
-    # Facts about the model (parameters, details) follow the newest run that touches it.
     messages: list[str] = []
     touched = False
     for entry in run.tasks:
@@ -112,7 +113,7 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     model.runs = {rid: rec for rid, rec in sorted(model.runs.items()) if rid in used}
     model.tasks = dict(sorted(model.tasks.items()))
     model.groups = dict(sorted(model.groups.items()))
-    if _is_newest(model, run):
+    if _is_newest(model, run):  # facts about the model (parameters, details) follow its newest run
         model.parameters = run.model.parameters
         model.details = run.model.details
     others = [m for m in board.models if m.id != model.id]

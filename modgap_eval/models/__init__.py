@@ -13,6 +13,9 @@ MODELS: Registry[type[Model]] = Registry("model", entry_point_group="modgap_eval
 register_model = MODELS.register
 
 # Built-in adapters (one line each; keep sorted within sections).
+MODELS.add("cascade", "modgap_eval.models.cascade:Cascade")
 MODELS.add("dummy", "modgap_eval.models.dummy:DummyModel")
+MODELS.add("qwen2-audio", "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel")
+MODELS.add("text-lm", "modgap_eval.models.text_lm:TextLM")
 
 __all__ = ["MODELS", "register_model", "Model", "ModelInfo", "Capability", "RuntimeOptions"]

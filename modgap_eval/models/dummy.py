@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 from typing import Any, Mapping, Sequence
 
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
@@ -70,15 +71,21 @@ class DummyModel(Model):
     capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
     sample_rate = 16_000
 
-    def __init__(self, layers: int = 4, width: int = 16, args: Mapping[str, str] | None = None) -> None:
+    def __init__(self, layers: int = 4, width: int = 16, delay: float = 0.0, args: Mapping[str, str] | None = None) -> None:
         self.layers = layers
         self.width = width
+        self.delay = delay
+        """Seconds to sleep per request: simulates a slow model (resume tests, progress demos)."""
         self._args = dict(args or {})
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "DummyModel":
-        opts = take_args(args, {"layers": 4, "width": 16}, "dummy")
-        return cls(opts["layers"], opts["width"], args)
+        opts = take_args(args, {"layers": 4, "width": 16, "delay": 0.0}, "dummy")
+        return cls(opts["layers"], opts["width"], opts["delay"], args)
+
+    def _wait(self, n: int) -> None:
+        if self.delay > 0:
+            time.sleep(self.delay * n)
 
     def info(self) -> ModelInfo:
         return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1")
@@ -101,6 +108,7 @@ class DummyModel(Model):
         return stable_hash(prompt.text) % n
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        self._wait(len(requests))
         out = []
         for request in requests:
             chosen = self._choice(request.prompt, request.continuations)
@@ -109,6 +117,7 @@ class DummyModel(Model):
         return out
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        self._wait(len(requests))
         out = []
         for request in requests:
             prompt = request.prompt

@@ -211,10 +211,7 @@ def _audio(value: Any, task: LoadedTask, data_dir: Path | None, where: str) -> A
         path = Path(value)
         if path.is_absolute():
             return Audio(path=path)
-        try:
-            return Audio(path=resolve_local(value, task.path.parent, data_dir, where))
-        except DataError:
-            return Audio(path=task.path.parent / value)  # the missing file is reported when decoded
+        return Audio(path=resolve_local(value, task.path.parent, data_dir, where, must_exist=False))
     raise DataError(f"{where}: field 'speech.column': no audio (got {type(value).__name__})")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,24 @@ from modgap_eval.tasks.schema import SourceKind, SourceSpec
 Row = dict[str, Any]
 
 
-def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str) -> Path:
-    """Resolve ``path`` relative to the task folder (or data dir); refuse anything outside them."""
-    roots = [base_dir.resolve()] + ([data_dir.resolve()] if data_dir else [])
-    for root in roots:
-        candidate = (root / path).resolve()
-        if candidate.is_relative_to(root) and candidate.exists():
+def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, must_exist: bool = True) -> Path:
+    """Resolve ``path`` relative to the task folder (or data dir); refuse anything outside them.
+
+    Containment is checked on the normalised path (no per-file filesystem calls: tasks can hold
+    many thousands of clips); ``must_exist=False`` leaves a missing file for the decoder to report.
+    """
+    roots = [Path(os.path.abspath(base_dir))] + ([Path(os.path.abspath(data_dir))] if data_dir else [])
+    candidates = [Path(os.path.normpath(root / path)) for root in roots]
+    inside = [c for r, c in zip(roots, candidates) if c.is_relative_to(r)]
+    if not inside:
+        raise ConfigError(f"{where}: path {path!r} leaves the task folder {roots[0]}")
+    if len(inside) == 1 and not must_exist:
+        return inside[0]
+    for candidate in inside:
+        if candidate.exists():
             return candidate
-    for root in roots:
-        if not (root / path).resolve().is_relative_to(root):
-            raise ConfigError(f"{where}: path {path!r} leaves the task folder {root}")
+    if not must_exist:
+        return inside[0]
     raise DataError(f"{where}: file {path!r} not found in {', '.join(str(r) for r in roots)}")
 
 

@@ -163,3 +163,33 @@ def tone(seconds: float, hz: float = 220.0, sample_rate: int = 16_000, seed: int
     t = np.arange(int(seconds * sample_rate)) / sample_rate
     noise = np.random.default_rng(seed).normal(0, 0.01, t.shape)
     return (0.3 * np.sin(2 * np.pi * hz * t) + noise).astype(np.float32)
+
+
+def build_tiny_whisper(folder: Path, seed: int = 0) -> Path:
+    """A random 2-layer English-only Whisper (80 mels) with a locally trained tokenizer, saved to ``folder``."""
+    import torch
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperProcessor
+
+    specials = ["<|endoftext|>", "<|startoftranscript|>", "<|notimestamps|>", "<|startofprev|>"]
+    tokenizer = train_tokenizer(specials, bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in specials}
+    config = WhisperConfig(
+        vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=2, decoder_layers=2,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_source_positions=1500, max_target_positions=64, init_std=INIT_RANGE,
+        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids["<|endoftext|>"],
+        pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"], begin_suppress_tokens=None,
+        suppress_tokens=None,
+    )
+    torch.manual_seed(seed)
+    model = WhisperForConditionalGeneration(config).eval()
+    gen = model.generation_config
+    gen.decoder_start_token_id = ids["<|startoftranscript|>"]
+    gen.eos_token_id = gen.pad_token_id = ids["<|endoftext|>"]
+    gen.no_timestamps_token_id = ids["<|notimestamps|>"]
+    gen.prev_sot_token_id = ids["<|startofprev|>"]
+    gen.is_multilingual = False
+    gen.max_length = 64
+    model.save_pretrained(folder)
+    WhisperProcessor(WhisperFeatureExtractor(feature_size=80), tokenizer).save_pretrained(folder)
+    return folder

@@ -1,7 +1,7 @@
 // Renders the modgap-eval leaderboard from the JSON embedded in index.html.
 // Works from file:// and any static host: no fetch, no network, no libraries.
 // Every string from the data is untrusted: it reaches the page only through textContent and
-// setAttribute, never through innerHTML.
+// setAttribute, never parsed as HTML.
 "use strict";
 
 (function () {
@@ -11,6 +11,13 @@
   const board = JSON.parse(document.getElementById("leaderboard-data").textContent);
   const models = board.models;
   const colors = new Map(models.map((m, i) => [m.id, PALETTE[i % PALETTE.length]]));
+  // Plot labels: the name, plus what tells apart models that share it (args, revision, provenance).
+  const labels = new Map(models.map((m) => {
+    const twins = models.filter((o) => o.name === m.name);
+    if (twins.length === 1) return [m.id, m.name];
+    const args = Object.entries(m.args).map(([k, v]) => k + "=" + v).join(",");
+    return [m.id, m.name + " [" + ([args, m.revision, m.provenance === "reported" ? "reported" : ""].filter(Boolean).join(" @ ") || m.id.slice(0, 6)) + "]"];
+  }));
   const state = { scope: null, metric: "cos", variant: "excess", sortKey: "gap", sortDir: 1 };
 
   // ---- small DOM helpers ------------------------------------------------------------------
@@ -153,8 +160,14 @@
     return [lo - pad, hi + pad];
   }
   function ticks(lo, hi, count) {
-    const step = (hi - lo) / count;
-    return Array.from({ length: count + 1 }, (_, i) => lo + i * step);
+    // Round steps (1, 2 or 5 times a power of ten), each tick labelled with just enough decimals.
+    const raw = (hi - lo) / count;
+    const magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * magnitude).reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+    const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+    const out = [];
+    for (let i = Math.ceil(lo / step); i * step <= hi + 1e-9 * step; i++) out.push({ value: i * step, label: (i * step).toFixed(digits) });
+    return out;
   }
   function axisLabel(group, x, y, text, anchor, extra) {
     group.append(svg("text", Object.assign({ x, y, "text-anchor": anchor || "middle", class: "axis" }, extra || {}), text));
@@ -181,8 +194,8 @@
     const x = linearScale(lo, hi, left, width - right);
     const bottom = top + withGap.length * rowH;
     for (const t of ticks(lo, hi, 5)) {
-      plot.append(svg("line", { x1: x(t), x2: x(t), y1: top, y2: bottom, class: "grid" }));
-      axisLabel(plot, x(t), bottom + 14, t.toFixed(1));
+      plot.append(svg("line", { x1: x(t.value), x2: x(t.value), y1: top, y2: bottom, class: "grid" }));
+      axisLabel(plot, x(t.value), bottom + 14, t.label);
     }
     axisLabel(plot, (left + width - right) / 2, bottom + 30, "GAP = text − speech (points); whiskers: bootstrap CI");
     withGap.forEach((r, i) => {
@@ -196,8 +209,8 @@
         g.append(svg("line", { x1: x(ci.low), x2: x(ci.low), y1: mid - 6, y2: mid + 6, class: "whisker" }));
         g.append(svg("line", { x1: x(ci.high), x2: x(ci.high), y1: mid - 6, y2: mid + 6, class: "whisker" }));
       }
-      g.append(svg("title", {}, r.model.name + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
-      axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(r.model.name, 30), "end");
+      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
+      axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(labels.get(r.model.id), 30), "end");
       plot.append(g);
     });
     plot.append(svg("line", { x1: x(0), x2: x(0), y1: top, y2: bottom, class: "zero" }));
@@ -211,7 +224,8 @@
     const key = "layer_" + state.metric;
     const curves = list.filter((r) => r.entry.representation && r.entry.representation[key]);
     if (!curves.length) {
-      axisLabel(plot, width / 2, height / 2, state.scope.kind === "task" ? "no per-layer curves in this task" : "choose a task to see per-layer curves");
+      plot.setAttribute("viewBox", "0 0 " + width + " 60");
+      axisLabel(plot, width / 2, 34, state.scope.kind === "task" ? "no per-layer curves in this task" : "choose a task to see per-layer curves");
       return;
     }
     let maxLayer = 1;
@@ -225,8 +239,8 @@
     const x = linearScale(0, maxLayer, left, width - right);
     const y = linearScale(lo, hi, height - bottom, top);
     for (const t of ticks(lo, hi, 4)) {
-      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t), y2: y(t), class: "grid" }));
-      axisLabel(plot, left - 6, y(t) + 4, t.toFixed(2), "end");
+      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t.value), y2: y(t.value), class: "grid" }));
+      axisLabel(plot, left - 6, y(t.value) + 4, t.label, "end");
     }
     for (let l = 0; l <= maxLayer; l += Math.max(1, Math.ceil(maxLayer / 10))) axisLabel(plot, x(l), height - bottom + 16, l);
     axisLabel(plot, (left + width - right) / 2, height - 8, "layer (0 = decoder input); solid: matched pairs, dashed: mismatched (chance)");
@@ -241,10 +255,10 @@
         if (dash) line.setAttribute("stroke-dasharray", dash);
         g.append(line);
       }
-      g.append(svg("title", {}, r.model.name));
+      g.append(svg("title", {}, labels.get(r.model.id)));
       const ly = top + 8 + i * 18;
       g.append(svg("line", { x1: width - right + 12, x2: width - right + 32, y1: ly, y2: ly, stroke: color, "stroke-width": 3 }));
-      axisLabel(g, width - right + 38, ly + 4, truncate(r.model.name, 22), "start");
+      axisLabel(g, width - right + 38, ly + 4, truncate(labels.get(r.model.id), 22), "start");
       plot.append(g);
     });
   }
@@ -256,7 +270,8 @@
     plot.setAttribute("viewBox", "0 0 " + width + " " + height);
     const points = list.filter((r) => isNum(r.entry.gap) && isNum(similarity(r.entry, "aps")));
     if (!points.length) {
-      axisLabel(plot, width / 2, height / 2, "no model in this view has both GAP and APS");
+      plot.setAttribute("viewBox", "0 0 " + width + " 60");
+      axisLabel(plot, width / 2, 34, "no model in this view has both GAP and APS");
       return;
     }
     const [xlo, xhi] = padded(points.map((r) => similarity(r.entry, "aps")));
@@ -264,12 +279,12 @@
     const x = linearScale(xlo, xhi, left, width - right);
     const y = linearScale(ylo, yhi, height - bottom, top);
     for (const t of ticks(xlo, xhi, 5)) {
-      plot.append(svg("line", { x1: x(t), x2: x(t), y1: top, y2: height - bottom, class: "grid" }));
-      axisLabel(plot, x(t), height - bottom + 16, t.toFixed(3));
+      plot.append(svg("line", { x1: x(t.value), x2: x(t.value), y1: top, y2: height - bottom, class: "grid" }));
+      axisLabel(plot, x(t.value), height - bottom + 16, t.label);
     }
     for (const t of ticks(ylo, yhi, 4)) {
-      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t), y2: y(t), class: "grid" }));
-      axisLabel(plot, left - 6, y(t) + 4, t.toFixed(1), "end");
+      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t.value), y2: y(t.value), class: "grid" }));
+      axisLabel(plot, left - 6, y(t.value) + 4, t.label, "end");
     }
     axisLabel(plot, (left + width - right) / 2, height - 8, "APS " + state.metric + " (" + state.variant + ")");
     axisLabel(plot, 14, (top + height - bottom) / 2, "GAP", "middle", { transform: "rotate(-90 14 " + (top + height - bottom) / 2 + ")" });
@@ -277,8 +292,10 @@
       const px = x(similarity(r.entry, "aps")), py = y(r.entry.gap);
       const g = svg("g", { class: "point", "data-model": r.model.id });
       g.append(svg("circle", { cx: px, cy: py, r: 6, fill: colors.get(r.model.id) }));
-      g.append(svg("title", {}, r.model.name + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
-      axisLabel(g, px + 9, py - 7, truncate(r.model.name, 24), "start");
+      g.append(svg("title", {}, labels.get(r.model.id) + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
+      // Labels of points in the right third go to their left so they stay inside the plot.
+      const onRight = px > left + (width - left - right) * 0.66;
+      axisLabel(g, onRight ? px - 9 : px + 9, py - 7, truncate(labels.get(r.model.id), 24), onRight ? "end" : "start");
       plot.append(g);
     }
   }

@@ -1,0 +1,362 @@
+// Renders the modgap-eval leaderboard from the JSON embedded in index.html.
+// Works from file:// and any static host: no fetch, no network, no libraries.
+// Every string from the data is untrusted: it reaches the page only through textContent and
+// setAttribute, never parsed as HTML.
+"use strict";
+
+(function () {
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+  const board = JSON.parse(document.getElementById("leaderboard-data").textContent);
+  const models = board.models;
+  const colors = new Map(models.map((m, i) => [m.id, PALETTE[i % PALETTE.length]]));
+  const state = { scope: null, metric: "cos", variant: "excess", sortKey: "gap", sortDir: 1 };
+
+  // ---- small DOM helpers ------------------------------------------------------------------
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    for (const child of [].concat(children === undefined ? [] : children)) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+  function fmt(value, digits) {
+    return value === null || value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
+  }
+  function isNum(v) {
+    return typeof v === "number" && Number.isFinite(v);
+  }
+
+  // ---- data access -------------------------------------------------------------------------
+  function scopes() {
+    const groups = new Set(), tasks = new Set();
+    for (const m of models) {
+      Object.keys(m.groups).forEach((g) => groups.add(g));
+      Object.keys(m.tasks).forEach((t) => tasks.add(t));
+    }
+    return { groups: [...groups].sort(), tasks: [...tasks].sort() };
+  }
+  function entryOf(model) {
+    const cells = state.scope.kind === "group" ? model.groups : model.tasks;
+    return Object.prototype.hasOwnProperty.call(cells, state.scope.name) ? cells[state.scope.name] : null;
+  }
+  function similarity(entry, which) {
+    // which: "sim" or "aps"; returns the chosen variant of the chosen metric, or null.
+    const rep = entry.representation;
+    const value = rep ? rep[which + "_" + state.metric] : null;
+    return value ? value[state.variant] : null;
+  }
+  function monotonicity(entry) {
+    const rep = entry.representation;
+    return rep ? rep["monotonicity_" + state.metric] : null;
+  }
+  function rows() {
+    const out = [];
+    for (const model of models) {
+      const entry = entryOf(model);
+      if (entry) out.push({ model, entry, run: model.runs[entry.run] || null });
+    }
+    return out;
+  }
+
+  const COLUMNS = [
+    { key: "model", label: "Model", value: (r) => r.model.name, text: true },
+    { key: "parameters", label: "Params", value: (r) => r.model.parameters, show: (v) => (isNum(v) ? (v / 1e6).toFixed(1) + " M" : "—") },
+    { key: "text", label: "Text", value: (r) => r.entry.text, show: (v) => fmt(v, 2) },
+    { key: "speech", label: "Speech", value: (r) => r.entry.speech, show: (v) => fmt(v, 2) },
+    { key: "gap", label: "GAP", value: (r) => r.entry.gap, show: (v) => fmt(v, 2) },
+    { key: "ci", label: "GAP CI", value: (r) => (r.entry.gap_ci ? r.entry.gap_ci.low : null), show: (v, r) => (r.entry.gap_ci ? "[" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "—") },
+    { key: "sim", label: "Sim", value: (r) => similarity(r.entry, "sim"), show: (v) => fmt(v, 3) },
+    { key: "aps", label: "APS", value: (r) => similarity(r.entry, "aps"), show: (v) => fmt(v, 3) },
+    { key: "monotonicity", label: "Monotonicity", value: (r) => monotonicity(r.entry), show: (v) => fmt(v, 3) },
+    { key: "n", label: "n", value: (r) => (r.entry.n_paired === undefined ? null : r.entry.n_paired), show: (v) => (isNum(v) ? String(v) : "—") },
+  ];
+
+  function sortRows(list) {
+    const column = COLUMNS.find((c) => c.key === state.sortKey);
+    return list.slice().sort((a, b) => {
+      const va = column.value(a), vb = column.value(b);
+      const missingA = va === null || va === undefined || (!column.text && !isNum(va));
+      const missingB = vb === null || vb === undefined || (!column.text && !isNum(vb));
+      if (missingA || missingB) return missingA === missingB ? a.model.name.localeCompare(b.model.name) : missingA ? 1 : -1;
+      const order = column.text ? String(va).localeCompare(String(vb)) : va - vb;
+      return order === 0 ? a.model.name.localeCompare(b.model.name) : order * state.sortDir;
+    });
+  }
+
+  // ---- table -------------------------------------------------------------------------------
+  function renderTable(list) {
+    const table = document.getElementById("board");
+    table.replaceChildren();
+    const headRow = el("tr");
+    for (const column of COLUMNS) {
+      let label = column.label;
+      if (column.key === "sim" || column.key === "aps") label += " " + state.metric + " (" + state.variant + ")";
+      if (column.key === "monotonicity") label += " " + state.metric;
+      const th = el("th", { "data-key": column.key, scope: "col", tabindex: 0, title: "Sort by " + label }, label);
+      if (column.key === state.sortKey) th.setAttribute("aria-sort", state.sortDir > 0 ? "ascending" : "descending");
+      th.addEventListener("click", () => sortBy(column.key));
+      th.addEventListener("keydown", (e) => (e.key === "Enter" ? sortBy(column.key) : null));
+      headRow.append(th);
+    }
+    table.append(el("thead", {}, headRow));
+    const body = el("tbody");
+    for (const row of list) {
+      const tr = el("tr", { "data-model": row.model.id, class: row.model.provenance });
+      for (const column of COLUMNS) {
+        const value = column.value(row);
+        const td = el("td", { "data-key": column.key });
+        if (isNum(value)) td.setAttribute("data-value", String(value));
+        if (column.key === "model") {
+          td.append(el("span", { class: "swatch", style: "background:" + colors.get(row.model.id) }));
+          td.append(el("span", { class: "name" }, row.model.name));
+          if (row.model.provenance === "reported") td.append(el("span", { class: "badge" }, "reported, not reproduced"));
+          const where = [row.model.source, row.model.revision].filter(Boolean).join(" @ ");
+          if (where) td.append(el("div", { class: "sub" }, where));
+          const args = Object.entries(row.model.args).map(([k, v]) => k + "=" + v).join(", ");
+          if (args) td.append(el("div", { class: "sub" }, args));
+        } else {
+          td.textContent = column.show(value, row);
+          td.className = "num";
+        }
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    table.append(body);
+    document.getElementById("empty").hidden = list.length > 0;
+  }
+
+  function sortBy(key) {
+    state.sortDir = state.sortKey === key ? -state.sortDir : 1;
+    state.sortKey = key;
+    render();
+  }
+
+  // ---- plots -------------------------------------------------------------------------------
+  function linearScale(lo, hi, a, b) {
+    const span = hi - lo || 1;
+    return (v) => a + ((v - lo) / span) * (b - a);
+  }
+  function padded(values) {
+    let lo = Math.min(...values), hi = Math.max(...values);
+    if (lo === hi) { lo -= 1; hi += 1; }
+    const pad = (hi - lo) * 0.06;
+    return [lo - pad, hi + pad];
+  }
+  function ticks(lo, hi, count) {
+    // Round steps (1, 2 or 5 times a power of ten), each tick labelled with just enough decimals.
+    const raw = (hi - lo) / count;
+    const magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * magnitude).reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+    const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+    const out = [];
+    for (let i = Math.ceil(lo / step); i * step <= hi + 1e-9 * step; i++) out.push({ value: i * step, label: (i * step).toFixed(digits) });
+    return out;
+  }
+  function axisLabel(group, x, y, text, anchor, extra) {
+    group.append(svg("text", Object.assign({ x, y, "text-anchor": anchor || "middle", class: "axis" }, extra || {}), text));
+  }
+
+  function renderGapBars(list) {
+    const plot = document.getElementById("gap-bars");
+    plot.replaceChildren();
+    const withGap = list.filter((r) => isNum(r.entry.gap));
+    const rowH = 24, left = 220, right = 30, top = 10, width = 720;
+    const height = top + Math.max(withGap.length, 1) * rowH + 34;
+    plot.setAttribute("viewBox", "0 0 " + width + " " + height);
+    plot.setAttribute("height", height);
+    if (!withGap.length) {
+      axisLabel(plot, width / 2, 30, "no GAP in this view");
+      return;
+    }
+    const values = [0];
+    for (const r of withGap) {
+      values.push(r.entry.gap);
+      if (r.entry.gap_ci) values.push(r.entry.gap_ci.low, r.entry.gap_ci.high);
+    }
+    const [lo, hi] = padded(values);
+    const x = linearScale(lo, hi, left, width - right);
+    const bottom = top + withGap.length * rowH;
+    for (const t of ticks(lo, hi, 5)) {
+      plot.append(svg("line", { x1: x(t.value), x2: x(t.value), y1: top, y2: bottom, class: "grid" }));
+      axisLabel(plot, x(t.value), bottom + 14, t.label);
+    }
+    axisLabel(plot, (left + width - right) / 2, bottom + 30, "GAP = text − speech (points); whiskers: bootstrap CI");
+    withGap.forEach((r, i) => {
+      const y = top + i * rowH;
+      const g = svg("g", { class: "bar", "data-model": r.model.id });
+      const x0 = x(Math.min(0, r.entry.gap)), x1 = x(Math.max(0, r.entry.gap));
+      g.append(svg("rect", { x: x0, y: y + 5, width: Math.max(x1 - x0, 1), height: rowH - 10, fill: colors.get(r.model.id) }));
+      if (r.entry.gap_ci) {
+        const ci = r.entry.gap_ci, mid = y + rowH / 2;
+        g.append(svg("line", { x1: x(ci.low), x2: x(ci.high), y1: mid, y2: mid, class: "whisker" }));
+        g.append(svg("line", { x1: x(ci.low), x2: x(ci.low), y1: mid - 6, y2: mid + 6, class: "whisker" }));
+        g.append(svg("line", { x1: x(ci.high), x2: x(ci.high), y1: mid - 6, y2: mid + 6, class: "whisker" }));
+      }
+      g.append(svg("title", {}, r.model.name + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
+      axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(r.model.name, 30), "end");
+      plot.append(g);
+    });
+    plot.append(svg("line", { x1: x(0), x2: x(0), y1: top, y2: bottom, class: "zero" }));
+  }
+
+  function renderLayerCurves(list) {
+    const plot = document.getElementById("layer-curves");
+    plot.replaceChildren();
+    const width = 720, height = 320, left = 60, right = 190, top = 12, bottom = 44;
+    plot.setAttribute("viewBox", "0 0 " + width + " " + height);
+    const key = "layer_" + state.metric;
+    const curves = list.filter((r) => r.entry.representation && r.entry.representation[key]);
+    if (!curves.length) {
+      plot.setAttribute("viewBox", "0 0 " + width + " 60");
+      axisLabel(plot, width / 2, 34, state.scope.kind === "task" ? "no per-layer curves in this task" : "choose a task to see per-layer curves");
+      return;
+    }
+    let maxLayer = 1;
+    const ys = [];
+    for (const r of curves) {
+      const c = r.entry.representation[key];
+      maxLayer = Math.max(maxLayer, c.matched.mean.length - 1);
+      ys.push(...c.matched.mean, ...c.mismatched.mean);
+    }
+    const [lo, hi] = padded(ys.filter(isNum));
+    const x = linearScale(0, maxLayer, left, width - right);
+    const y = linearScale(lo, hi, height - bottom, top);
+    for (const t of ticks(lo, hi, 4)) {
+      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t.value), y2: y(t.value), class: "grid" }));
+      axisLabel(plot, left - 6, y(t.value) + 4, t.label, "end");
+    }
+    for (let l = 0; l <= maxLayer; l += Math.max(1, Math.ceil(maxLayer / 10))) axisLabel(plot, x(l), height - bottom + 16, l);
+    axisLabel(plot, (left + width - right) / 2, height - 8, "layer (0 = decoder input); solid: matched pairs, dashed: mismatched (chance)");
+    axisLabel(plot, 14, (top + height - bottom) / 2, state.metric === "cos" ? "cosine" : "Euclidean", "middle", { transform: "rotate(-90 14 " + (top + height - bottom) / 2 + ")" });
+    curves.forEach((r, i) => {
+      const c = r.entry.representation[key];
+      const color = colors.get(r.model.id);
+      const g = svg("g", { class: "curve", "data-model": r.model.id });
+      for (const [series, dash] of [[c.matched.mean, null], [c.mismatched.mean, "5 4"]]) {
+        const points = series.map((v, l) => (isNum(v) ? x(l).toFixed(1) + "," + y(v).toFixed(1) : null)).filter(Boolean).join(" ");
+        const line = svg("polyline", { points, fill: "none", stroke: color, "stroke-width": 2 });
+        if (dash) line.setAttribute("stroke-dasharray", dash);
+        g.append(line);
+      }
+      g.append(svg("title", {}, r.model.name));
+      const ly = top + 8 + i * 18;
+      g.append(svg("line", { x1: width - right + 12, x2: width - right + 32, y1: ly, y2: ly, stroke: color, "stroke-width": 3 }));
+      axisLabel(g, width - right + 38, ly + 4, truncate(r.model.name, 22), "start");
+      plot.append(g);
+    });
+  }
+
+  function renderScatter(list) {
+    const plot = document.getElementById("gap-aps");
+    plot.replaceChildren();
+    const width = 720, height = 340, left = 60, right = 30, top = 12, bottom = 44;
+    plot.setAttribute("viewBox", "0 0 " + width + " " + height);
+    const points = list.filter((r) => isNum(r.entry.gap) && isNum(similarity(r.entry, "aps")));
+    if (!points.length) {
+      plot.setAttribute("viewBox", "0 0 " + width + " 60");
+      axisLabel(plot, width / 2, 34, "no model in this view has both GAP and APS");
+      return;
+    }
+    const [xlo, xhi] = padded(points.map((r) => similarity(r.entry, "aps")));
+    const [ylo, yhi] = padded(points.map((r) => r.entry.gap));
+    const x = linearScale(xlo, xhi, left, width - right);
+    const y = linearScale(ylo, yhi, height - bottom, top);
+    for (const t of ticks(xlo, xhi, 5)) {
+      plot.append(svg("line", { x1: x(t.value), x2: x(t.value), y1: top, y2: height - bottom, class: "grid" }));
+      axisLabel(plot, x(t.value), height - bottom + 16, t.label);
+    }
+    for (const t of ticks(ylo, yhi, 4)) {
+      plot.append(svg("line", { x1: left, x2: width - right, y1: y(t.value), y2: y(t.value), class: "grid" }));
+      axisLabel(plot, left - 6, y(t.value) + 4, t.label, "end");
+    }
+    axisLabel(plot, (left + width - right) / 2, height - 8, "APS " + state.metric + " (" + state.variant + ")");
+    axisLabel(plot, 14, (top + height - bottom) / 2, "GAP", "middle", { transform: "rotate(-90 14 " + (top + height - bottom) / 2 + ")" });
+    for (const r of points) {
+      const px = x(similarity(r.entry, "aps")), py = y(r.entry.gap);
+      const g = svg("g", { class: "point", "data-model": r.model.id });
+      g.append(svg("circle", { cx: px, cy: py, r: 6, fill: colors.get(r.model.id) }));
+      g.append(svg("title", {}, r.model.name + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
+      axisLabel(g, px + 9, py - 7, truncate(r.model.name, 24), "start");
+      plot.append(g);
+    }
+  }
+
+  function truncate(text, n) {
+    return text.length > n ? text.slice(0, n - 1) + "…" : text;
+  }
+
+  // ---- provenance and runs -----------------------------------------------------------------
+  function renderRuns(list) {
+    const box = document.getElementById("runs");
+    box.replaceChildren();
+    for (const r of list) {
+      const run = r.run;
+      if (!run) continue;
+      const item = el("li", { "data-model": r.model.id }, [el("strong", {}, r.model.name), " — " + run.provenance + ", run " + run.id + ", " + run.finished_at]);
+      const facts = [];
+      if (run.citation) facts.push("reported in: " + run.citation + (run.url ? " (" + run.url + ")" : ""));
+      if (run.note) facts.push(run.note);
+      if (run.results_path) facts.push("file: " + run.results_path);
+      if (r.entry.identity) facts.push("task version " + r.entry.identity.version + ", scorer " + JSON.stringify(r.entry.identity.scorer) + ", content " + r.entry.identity.content_hash.slice(0, 12));
+      if (run.envelope) {
+        const e = run.envelope;
+        facts.push("modgap-eval " + e.package_version + (e.git_revision ? " @ " + e.git_revision.slice(0, 12) : "") + ", seed " + e.seed + ", " + e.device + "/" + e.dtype + ", decoder " + e.audio_decoder + ", resampler " + e.resampler + (e.limit ? ", limit " + e.limit : ""));
+        facts.push("command: " + e.command.join(" "));
+      }
+      item.append(el("ul", {}, facts.map((f) => el("li", {}, f))));
+      box.append(item);
+    }
+  }
+
+  // ---- controls ----------------------------------------------------------------------------
+  function renderControls() {
+    const select = document.getElementById("scope");
+    const { groups, tasks } = scopes();
+    for (const [label, names, kind] of [["Groups", groups, "group"], ["Tasks", tasks, "task"]]) {
+      if (!names.length) continue;
+      const og = el("optgroup", { label });
+      for (const name of names) og.append(el("option", { value: kind + ":" + name }, name));
+      select.append(og);
+    }
+    const first = groups.length ? "group:" + groups[0] : tasks.length ? "task:" + tasks[0] : null;
+    if (first) {
+      select.value = first;
+      setScope(first);
+    }
+    select.addEventListener("change", () => { setScope(select.value); render(); });
+    document.getElementById("metric").addEventListener("change", (e) => { state.metric = e.target.value; render(); });
+    document.getElementById("variant").addEventListener("change", (e) => { state.variant = e.target.value; render(); });
+  }
+  function setScope(value) {
+    const i = value.indexOf(":");
+    state.scope = { kind: value.slice(0, i), name: value.slice(i + 1) };
+  }
+
+  function render() {
+    if (!state.scope) {
+      document.getElementById("empty").hidden = false;
+      return;
+    }
+    const list = sortRows(rows());
+    document.getElementById("scope-title").textContent = (state.scope.kind === "group" ? "Group " : "Task ") + state.scope.name;
+    renderTable(list);
+    renderGapBars(list);
+    renderLayerCurves(list);
+    renderScatter(list);
+    renderRuns(list);
+  }
+
+  renderControls();
+  render();
+  document.body.setAttribute("data-ready", "1");
+})();

@@ -1,0 +1,177 @@
+"""Correlation of the gap with a representation similarity across models or checkpoints (METHOD.md §5).
+
+One point per results file (a model or a checkpoint): x = Sim or APS (matched, mismatched or the
+excess over the mismatched baseline, METHOD.md §4b), y = GAP. ``fit_line`` gives the OLS line with
+R², Pearson r and Spearman ρ; undefined quantities (fewer than two distinct x, constant y) are None,
+never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from modgap_eval.errors import ConfigError
+
+METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
+BASELINES = ("matched", "mismatched", "excess")
+OVERALL = "overall"
+ALL_GROUPS = "(all groups)"
+Metric = Literal["sim_cos", "sim_euc", "aps_cos", "aps_euc"]
+Baseline = Literal["matched", "mismatched", "excess"]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """OLS of y on x (METHOD.md §5). ``slope``/``intercept``/``r_squared`` None when x is constant or n < 2."""
+
+    n: int
+    slope: float | None
+    intercept: float | None
+    r_squared: float | None
+    pearson_r: float | None
+    spearman_rho: float | None
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values), dtype=np.float64)
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        stop = start
+        while stop + 1 < len(values) and sorted_values[stop + 1] == sorted_values[start]:
+            stop += 1
+        ranks[order[start : stop + 1]] = (start + stop) / 2.0 + 1.0
+        start = stop + 1
+    return ranks
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    dx, dy = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float((dx * dx).sum() * (dy * dy).sum()))
+    return float(np.clip((dx * dy).sum() / denominator, -1.0, 1.0)) if denominator > 0 else None
+
+
+def fit_line(x: Sequence[float], y: Sequence[float]) -> Fit:
+    """Slope, intercept, R², Pearson r (with sign) and Spearman ρ of the OLS fit y ≈ a·x + b."""
+    xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if xs.shape != ys.shape or xs.ndim != 1:
+        raise ValueError("x and y must be 1-D and of equal length")
+    n = len(xs)
+    if n < 2:
+        return Fit(n, None, None, None, None, None)
+    dx = xs - xs.mean()
+    sxx = float((dx * dx).sum())
+    slope = intercept = r_squared = None
+    if sxx > 0:
+        slope = float((dx * (ys - ys.mean())).sum() / sxx)
+        intercept = float(ys.mean() - slope * xs.mean())
+        residual = ys - (slope * xs + intercept)
+        total = float(((ys - ys.mean()) ** 2).sum())
+        r_squared = float(1.0 - (residual * residual).sum() / total) if total > 0 else None
+    return Fit(n, slope, intercept, r_squared, pearson(xs, ys), pearson(average_ranks(xs), average_ranks(ys)))
+
+
+@dataclass(frozen=True)
+class Point:
+    """One results file's (x, y) for one scope (a task, or the overall mean over common tasks)."""
+
+    label: str
+    source: str
+    group: str
+    scope: str
+    x: float
+    y: float
+
+
+def similarity_value(summary: Any, metric: Metric, baseline: Baseline) -> float:
+    """``summary.<metric>.<baseline>`` from a ``RepresentationSummary``."""
+    if metric not in METRICS or baseline not in BASELINES:
+        raise ConfigError(f"metric must be one of {METRICS} and baseline one of {BASELINES}")
+    return float(getattr(getattr(summary, metric), baseline))
+
+
+def group_of(results: Any, group_regex: str | None, group_key: str | None) -> str:
+    """A point's group: the regex's first group (or whole match) in the model name, or a dotted key's value."""
+    if group_regex and group_key:
+        raise ConfigError("give --group-regex or --group-key, not both")
+    if group_regex:
+        try:
+            match = re.search(group_regex, results.model.name)
+        except re.error as exc:
+            raise ConfigError(f"--group-regex {group_regex!r}: {exc}") from exc
+        if not match:
+            return "other"
+        return match.group(1) if match.groups() and match.group(1) is not None else match.group(0)
+    if group_key:
+        value: Any = results.model_dump()
+        for part in group_key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise ConfigError(f"--group-key {group_key!r}: no field {part!r} in the results of {results.model.name!r}")
+            value = value[part]
+        return str(value)
+    return "all"
+
+
+def collect_points(
+    runs: Sequence[tuple[str, Any]],
+    metric: Metric,
+    baseline: Baseline,
+    tasks: Sequence[str] | None = None,
+    group_regex: str | None = None,
+    group_key: str | None = None,
+) -> list[Point]:
+    """Points per task (``tasks``, default: every task all runs analysed) and ``overall`` (the plain mean
+    over those common tasks of x and of GAP, like a group score, METHOD.md §1)."""
+    analysed = [
+        {name for name, task in results.tasks.items() if task.representations is not None} for _, results in runs
+    ]
+    common = sorted(set.intersection(*analysed)) if analysed else []
+    if tasks:
+        missing = [(source, t) for (source, _), names in zip(runs, analysed) for t in tasks if t not in names]
+        if missing:
+            raise ConfigError(f"no representation results for task {missing[0][1]!r} in {missing[0][0]}")
+        common = list(tasks)
+    if not common:
+        raise ConfigError("the results files share no task with representation results (run with --representations on)")
+    points: list[Point] = []
+    for source, results in runs:
+        group = group_of(results, group_regex, group_key)
+        label = results.model.name
+        xs, ys = [], []
+        for name in common:
+            task = results.tasks[name]
+            x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
+            xs.append(x)
+            ys.append(y)
+            points.append(Point(label, source, group, name, x, y))
+        points.append(Point(label, source, group, OVERALL, float(np.mean(xs)), float(np.mean(ys))))
+    return points
+
+
+@dataclass(frozen=True)
+class GroupFit:
+    scope: str
+    group: str
+    fit: Fit
+    points: tuple[Point, ...]
+
+
+def fit_groups(points: Sequence[Point]) -> list[GroupFit]:
+    """One fit per (scope, group), and one over every group of a scope when there are several."""
+    out = []
+    for scope in dict.fromkeys(p.scope for p in points):
+        in_scope = [p for p in points if p.scope == scope]
+        groups = list(dict.fromkeys(p.group for p in in_scope))
+        for group in groups:
+            chosen = tuple(p for p in in_scope if p.group == group)
+            out.append(GroupFit(scope, group, fit_line([p.x for p in chosen], [p.y for p in chosen]), chosen))
+        if len(groups) > 1:
+            out.append(GroupFit(scope, ALL_GROUPS, fit_line([p.x for p in in_scope], [p.y for p in in_scope]), tuple(in_scope)))
+    return out

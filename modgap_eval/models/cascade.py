@@ -1,0 +1,146 @@
+"""The ASR → LLM cascade (the paper's pipeline baseline): speech is transcribed, then answered as text.
+
+``asr`` is any transformers speech-to-text seq2seq model (Whisper and the like; greedy decoding, one
+30 s window per clip), ``lm`` any causal LM run exactly as ``text-lm`` runs it. A spoken prompt
+becomes the written prompt with the transcript in the content slot, so the speech side's hidden
+states are the LM's states over the transcript tokens. Each speech output's ``extras`` carries the
+``transcript``; its word error rate against the written form is ``transcript_wer(transcript, text)``
+(the adapter never sees the written form of a spoken request).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
+from modgap_eval.models.hf_common import DTYPES, Batcher, LoadOptions, Located, count_parameters, load_model, locate, run_sorted
+from modgap_eval.models.text_lm import TextLM
+from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.types import (
+    Generation,
+    GenerateRequest,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
+    Waveform,
+)
+
+DEFAULT_ASR = "openai/whisper-tiny.en"
+DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def normalize_words(text: str) -> str:
+    """Lowercase, punctuation to spaces (apostrophes kept), whitespace collapsed: WER's text form."""
+    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).split())
+
+
+def transcript_wer(transcript: str, written: str) -> float:
+    """Word error rate of ``transcript`` against the written form, both normalized (jiwer)."""
+    import jiwer
+
+    reference = normalize_words(written)
+    if not reference:
+        raise DataError("WER needs a non-empty written form")
+    return float(jiwer.wer(reference, normalize_words(transcript) or "<empty>"))
+
+
+class Transcriber:
+    """A seq2seq ASR model with its processor: waveforms in, transcripts out (greedy, batched)."""
+
+    def __init__(self, options: LoadOptions, located: Located, batcher: Batcher, max_new_tokens: int) -> None:
+        from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
+
+        self.options, self.located, self.batcher, self.max_new_tokens = options, located, batcher, max_new_tokens
+        self.processor = AutoProcessor.from_pretrained(located.path)
+        self.model = load_model(AutoModelForSpeechSeq2Seq, located, options)
+        self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+
+    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+        for wave in waveforms:
+            if wave.sample_rate != self.sample_rate:
+                raise DataError(f"the ASR model needs {self.sample_rate} Hz audio, got {wave.sample_rate} Hz")
+        return run_sorted(list(waveforms), lambda w: len(w.samples), self.batcher, self._batch)
+
+    @torch.inference_mode()
+    def _batch(self, waveforms: Sequence[Waveform]) -> list[str]:
+        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt")
+        features = inputs["input_features"].to(self.options.device, next(self.model.parameters()).dtype)
+        config = copy.deepcopy(self.model.generation_config)
+        config.update(max_new_tokens=self.max_new_tokens, max_length=None, do_sample=False, num_beams=1)
+        out = self.model.generate(input_features=features, generation_config=config)
+        return [t.strip() for t in self.processor.batch_decode(out, skip_special_tokens=True)]
+
+
+class Cascade(Model):
+    name = "cascade"
+    capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
+
+    def __init__(self, asr: Transcriber, lm: TextLM, args: Mapping[str, str]) -> None:
+        self.asr, self.lm, self.args = asr, lm, dict(args)
+        self.sample_rate = asr.sample_rate
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Cascade":
+        allowed = {"asr": DEFAULT_ASR, "lm": DEFAULT_LM, "dtype": runtime.dtype, "device": runtime.device,
+                   "asr_max_new_tokens": 128}
+        values = take_args(args, allowed, cls.name)
+        if values["dtype"] not in DTYPES:
+            raise ConfigError(f"--model_args for 'cascade': dtype={values['dtype']!r}; choose one of {sorted(DTYPES)}")
+        asr_options = LoadOptions(values["asr"], values["dtype"], values["device"])
+        lm_options = LoadOptions(values["lm"], values["dtype"], values["device"])
+        asr = Transcriber(asr_options, locate(values["asr"]), Batcher(runtime.batch_size), values["asr_max_new_tokens"])
+        lm = TextLM(lm_options, locate(values["lm"]), runtime)
+        return cls(asr, lm, {k: str(v) for k, v in values.items()})
+
+    def info(self) -> ModelInfo:
+        lm = self.lm.info()
+        return ModelInfo(
+            name=self.name,
+            args=self.args,
+            source=f"asr: {self.asr.located.source}; lm: {lm.source}",
+            revision=f"asr: {self.asr.located.revision}; lm: {lm.revision}",
+            parameters=count_parameters(self.asr.model) + (lm.parameters or 0),
+            details={"asr_class": type(self.asr.model).__name__, "asr_decoding": "greedy, one 30 s window",
+                     "speech_hidden_states": "the LM's states over the transcript tokens", "lm": dict(lm.details)},
+        )
+
+    def close(self) -> None:
+        self.asr.model = None
+        self.lm.close()
+
+    def _as_text(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], list[str | None]]:
+        """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
+        spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
+        transcripts: list[str | None] = [None] * len(prompts)
+        for i, transcript in zip(spoken, self.asr.transcribe([prompts[i].audio for i in spoken])):
+            transcripts[i] = transcript
+        written = [
+            p if t is None else Prompt(Modality.TEXT, p.prefix, p.suffix, p.system, text=t)
+            for p, t in zip(prompts, transcripts)
+        ]
+        return written, transcripts
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        written, transcripts = self._as_text([r.prompt for r in requests])
+        outputs = self.lm.generate([GenerateRequest(p, r.max_new_tokens, r.stop) for p, r in zip(written, requests)])
+        return [Generation(o.text, _extras(t)) for o, t in zip(outputs, transcripts)]
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        written, transcripts = self._as_text([r.prompt for r in requests])
+        outputs = self.lm.loglikelihood([LoglikelihoodRequest(p, r.continuations) for p, r in zip(written, requests)])
+        return [Loglikelihood(o.logprobs, o.token_counts, _extras(t)) for o, t in zip(outputs, transcripts)]
+
+    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        written, _ = self._as_text([r.prompt for r in requests])
+        return self.lm.hidden_states([HiddenStatesRequest(p) for p in written])
+
+
+def _extras(transcript: str | None) -> dict[str, Any]:
+    return {} if transcript is None else {"transcript": transcript}

@@ -1,0 +1,419 @@
+"""The generic transformers adapter: chat prompts with one content slot, three request kinds.
+
+``HFChatLM`` runs any causal LM on written prompts; ``HFSpeechLM`` adds spoken prompts through a
+family's processor, which expands the audio placeholder so that the audio positions are exactly
+``input_ids == audio_token_id``. Family modules subclass ``HFSpeechLM`` and set a few class
+attributes (model class, recommended system prompt, decoder location).
+
+How a prompt becomes tokens. The user turn is ``prefix + slot + suffix``, rendered with the
+model's own chat template (``add_generation_prompt=True``). For text the slot is a sentinel that is
+replaced by the written content after rendering; the content span is the tokens whose character
+offsets overlap the content. For speech the slot is the template's audio item. Both go through
+the tokenizer with ``add_special_tokens=False`` (the template writes BOS where the model wants it).
+
+Batching. ``generate`` pads on the left (HF derives position ids from the attention mask);
+``loglikelihood`` and ``hidden_states`` pad on the left too and pass explicit position ids, so a
+row's numbers do not depend on its batch. Continuations are tokenized on their own and appended
+after the generation prompt; their log-probabilities are summed in natural log.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
+
+import torch
+
+from modgap_eval.errors import CapabilityError, ConfigError, DataError
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
+from modgap_eval.models.hf_common import (
+    HIDDEN_STATE_CONVENTION,
+    Batcher,
+    LayerTaps,
+    LoadOptions,
+    Located,
+    Padded,
+    Row,
+    content_token_span,
+    count_parameters,
+    describe_dtype,
+    edits_for,
+    load_model,
+    locate,
+    pad_rows,
+    parse_options,
+    run_sorted,
+    single_span,
+)
+from modgap_eval.types import (
+    Generation,
+    GenerateRequest,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
+)
+
+SENTINEL = "\ue000MODGAP_CONTENT\ue000"
+"""A private-use marker for the text slot: no template or tokenizer produces it."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Rows of one modality plus the processor's non-token inputs (audio features)."""
+
+    rows: list[Row]
+    features: Mapping[str, Any]
+
+
+def prompt_size(prompt: Prompt) -> int:
+    """A sort key that groups similar lengths (characters, or audio samples / 1000)."""
+    body = len(prompt.text) if prompt.text is not None else len(prompt.audio.samples) // 1000
+    return body + len(prompt.prefix) + len(prompt.suffix)
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    cuts = [text.index(s) for s in stops if s and s in text]
+    return text[: min(cuts)] if cuts else text
+
+
+class HFChatLM(Model):
+    """Any causal LM with a tokenizer (and chat template, if it has one): written prompts only."""
+
+    name: ClassVar[str] = "hf-causal-lm"
+    capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
+    default_pretrained: ClassVar[str] = ""
+    default_system: ClassVar[str | None] = None
+    """System prompt used when ``Prompt.system`` is None; None leaves it to the chat template."""
+    structured_content: ClassVar[bool] = False
+    """Whether the template takes ``[{"type": "text", ...}, ...]`` user content (else a string)."""
+    explicit_position_ids: ClassVar[bool] = True
+    """Pass position ids to forward (False for models that derive their own, e.g. M-RoPE)."""
+
+    def __init__(self, options: LoadOptions, located: Located, runtime: RuntimeOptions) -> None:
+        self.options = options
+        self.located = located
+        self.batcher = Batcher(runtime.batch_size)
+        self.model = self.load_model()
+        self.tokenizer = self.load_tokenizer()
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids()[0]
+        self.taps = LayerTaps(self.decoder_blocks())
+
+    # --- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "HFChatLM":
+        options, extra = parse_options(args, runtime, {}, cls.name, cls.default_pretrained)
+        return cls(options, locate(options.pretrained), runtime)
+
+    def load_model(self) -> Any:
+        from transformers import AutoModelForCausalLM
+
+        return load_model(AutoModelForCausalLM, self.located, self.options)
+
+    def load_tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(self.located.path)
+
+    def decoder_blocks(self) -> Sequence[torch.nn.Module]:
+        """The text decoder's blocks, in order (hooked for hidden states and interventions)."""
+        return list(self.model.get_decoder().layers)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            name=self.name,
+            args={"pretrained": self.options.pretrained, "dtype": self.options.dtype, "device": self.options.device},
+            source=self.located.source,
+            revision=self.located.revision,
+            parameters=count_parameters(self.model),
+            details={
+                "class": type(self.model).__name__,
+                "loaded_dtype": describe_dtype(self.model),
+                "hidden_states": HIDDEN_STATE_CONVENTION,
+                "decoder_layers": self.taps.num_layers,
+                "system_prompt_default": self.default_system if self.default_system is not None else "(chat template default)",
+                "chat_template": bool(self.chat_template_owner().chat_template),
+                "padding": "left; position ids from the attention mask",
+                "batch_size": self.batcher.fixed if self.batcher.fixed is not None else "auto",
+            },
+        )
+
+    def close(self) -> None:
+        self.model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # --- prompts -----------------------------------------------------------------------------
+
+    def chat_template_owner(self) -> Any:
+        return self.tokenizer
+
+    def audio_item(self) -> dict[str, Any]:
+        raise CapabilityError(f"model {self.name!r} takes written prompts only")
+
+    def messages(self, prompt: Prompt, slot: Any) -> list[dict[str, Any]]:
+        system = prompt.system if prompt.system is not None else self.default_system
+        out: list[dict[str, Any]] = []
+        if system is not None:
+            out.append({"role": "system", "content": system})
+        if self.structured_content:
+            parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
+            parts.append(slot if isinstance(slot, dict) else {"type": "text", "text": slot})
+            parts += [{"type": "text", "text": prompt.suffix}] if prompt.suffix else []
+            out.append({"role": "user", "content": parts})
+        else:
+            out.append({"role": "user", "content": prompt.prefix + slot + prompt.suffix})
+        return out
+
+    def render(self, prompt: Prompt, slot: Any) -> str:
+        owner = self.chat_template_owner()
+        if not owner.chat_template:
+            # A base LM without a template: the plain user turn after an optional system line.
+            system = prompt.system if prompt.system is not None else self.default_system
+            head = f"{system}\n\n" if system else ""
+            return head + prompt.prefix + slot + prompt.suffix
+        return owner.apply_chat_template(self.messages(prompt, slot), tokenize=False, add_generation_prompt=True)
+
+    def text_row(self, prompt: Prompt, continuation: tuple[int, ...] = ()) -> Row:
+        rendered = self.render(prompt, SENTINEL)
+        if rendered.count(SENTINEL) != 1:
+            raise ConfigError(f"model {self.name!r}: the chat template did not keep the content slot intact")
+        before, after = rendered.split(SENTINEL)
+        full = before + prompt.text + after
+        enc = self.tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+        if prompt.text:
+            span = content_token_span(enc["offset_mapping"], len(before), len(before) + len(prompt.text))
+        else:  # e.g. an empty transcript: an empty span where the content would be
+            start = sum(1 for a, b in enc["offset_mapping"] if b <= len(before) and b > a)
+            span = range(start, start)
+        ids = tuple(enc["input_ids"]) + continuation
+        labels = tuple(self.tokenizer.convert_ids_to_tokens([ids[i] for i in span]))
+        return Row(ids, span, target=len(continuation), labels=labels)
+
+    def encode(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]] | None = None) -> Encoded:
+        """Rows for prompts of one modality (``continuations[i]`` appended to row i)."""
+        conts = list(continuations) if continuations is not None else [()] * len(prompts)
+        if prompts[0].modality is Modality.SPEECH:
+            return self.encode_speech(prompts, conts)
+        return Encoded([self.text_row(p, c) for p, c in zip(prompts, conts)], {})
+
+    def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
+        raise CapabilityError(
+            f"model {self.name!r} is a text-only LM (the base-model text condition): it cannot take speech "
+            "prompts; evaluate it on the text modality, or use the 'cascade' model to put an ASR in front"
+        )
+
+    def tokenize_continuation(self, text: str) -> tuple[int, ...]:
+        ids = tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if not ids:
+            raise DataError(f"model {self.name!r}: continuation {text!r} has no tokens")
+        return ids
+
+    def eos_ids(self) -> list[int]:
+        eos = self.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        return [eos] if isinstance(eos, int) else list(eos or [])
+
+    # --- running -------------------------------------------------------------------------------
+
+    def pad(self, rows: Sequence[Row]) -> Padded:
+        return pad_rows(rows, self.pad_id, "left", self.options.device)
+
+    def forward_inputs(self, padded: Padded, features: Mapping[str, Any]) -> dict[str, Any]:
+        inputs = {"input_ids": padded.input_ids, "attention_mask": padded.attention_mask, **features}
+        if self.explicit_position_ids:
+            inputs["position_ids"] = padded.position_ids
+        return inputs
+
+    def gather_edits(self, requests: Sequence[Any], padded: Padded) -> dict[int, list]:
+        edits: dict[int, list] = {}
+        for i, request in enumerate(requests):
+            if request.intervention is None:
+                continue
+            if Capability.INTERVENTION not in self.capabilities:
+                raise CapabilityError(f"model {self.name!r} cannot apply interventions")
+            if request.prompt.modality is not Modality.SPEECH:
+                raise DataError("interventions rewrite speech positions; this request's prompt is text")
+            for layer, layer_edits in edits_for(request.intervention, i, padded.content(i)).items():
+                edits.setdefault(layer, []).extend(layer_edits)
+        return edits
+
+    def by_modality(self, requests: Sequence[Any], fn: Any) -> list[Any]:
+        """Run ``fn`` on same-modality, length-sorted batches; results in request order."""
+        out: list[Any] = [None] * len(requests)
+        for modality in Modality:
+            index = [i for i, r in enumerate(requests) if r.prompt.modality is modality]
+            if not index:
+                continue
+            results = run_sorted([requests[i] for i in index], lambda r: prompt_size(r.prompt), self.batcher, fn)
+            for i, result in zip(index, results):
+                out[i] = result
+        return out
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        return self.by_modality(requests, self._generate_batch)
+
+    def generation_config(self, max_new_tokens: int) -> Any:
+        config = copy.deepcopy(self.model.generation_config)
+        config.update(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None,
+                      max_new_tokens=max_new_tokens, pad_token_id=self.pad_id, eos_token_id=self.eos_ids())
+        return config
+
+    @torch.inference_mode()
+    def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        encoded = self.encode([r.prompt for r in requests])
+        padded = self.pad(encoded.rows)
+        longest = max(r.max_new_tokens for r in requests)
+        with self.taps.active(edits=self.gather_edits(requests, padded)):
+            # HF derives position ids from the (left-padded) attention mask during generation.
+            out = self.model.generate(
+                input_ids=padded.input_ids,
+                attention_mask=padded.attention_mask,
+                generation_config=self.generation_config(longest),
+                **encoded.features,
+            )
+        new = out[:, padded.input_ids.shape[1] :].tolist()
+        eos = set(self.eos_ids())
+        results = []
+        for request, ids in zip(requests, new):
+            ids = ids[: request.max_new_tokens]
+            stop = next((k for k, t in enumerate(ids) if t in eos), len(ids))
+            text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+            results.append(Generation(cut_at_stop(text, request.stop)))
+        return results
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        # One row per (request, continuation); rows batch across requests.
+        flat = [(r, self.tokenize_continuation(c)) for r in requests for c in r.continuations]
+        scored = self.by_modality([_Scored(r.prompt, r.intervention, ids) for r, ids in flat], self._loglikelihood_batch)
+        out, k = [], 0
+        for request in requests:
+            n = len(request.continuations)
+            part = scored[k : k + n]
+            k += n
+            out.append(Loglikelihood(tuple(p[0] for p in part), tuple(p[1] for p in part)))
+        return out
+
+    @torch.inference_mode()
+    def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[tuple[float, int]]:
+        encoded = self.encode([it.prompt for it in items], [it.continuation for it in items])
+        padded = self.pad(encoded.rows)
+        with self.taps.active(edits=self.gather_edits(items, padded)):
+            logits = self.model(**self.forward_inputs(padded, encoded.features)).logits
+        width = padded.input_ids.shape[1]
+        results = []
+        for i, item in enumerate(items):
+            n = len(item.continuation)
+            # Left padding: every row ends at ``width``; token t is predicted at position t - 1.
+            step = torch.log_softmax(logits[i, width - n - 1 : width - 1].float(), dim=-1)
+            target = padded.input_ids[i, width - n :].unsqueeze(-1)
+            results.append((float(step.gather(-1, target).sum()), n))
+        return results
+
+    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        return self.by_modality(requests, self._hidden_states_batch)
+
+    @torch.inference_mode()
+    def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        encoded = self.encode([r.prompt for r in requests])
+        # Causal attention: nothing after the content changes its states, so stop the pass there.
+        rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
+        padded = self.pad(rows)
+        spans = [padded.content(i) for i in range(len(rows))]
+        with self.taps.active(capture=spans) as taps:
+            self.backbone()(**self.forward_inputs(padded, encoded.features))
+            return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
+
+    def backbone(self) -> Any:
+        """The model without its LM head (no logits needed for hidden states)."""
+        return getattr(self.model, "model", self.model)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One continuation to score: the prompt, the intervention and the continuation's ids."""
+
+    prompt: Prompt
+    intervention: Any
+    continuation: tuple[int, ...]
+
+
+class HFSpeechLM(HFChatLM):
+    """A speech LM whose processor expands one audio placeholder into ``audio_token_id`` positions."""
+
+    name: ClassVar[str] = ""
+    capabilities = frozenset(
+        {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION}
+    )
+    structured_content = True
+    model_class: ClassVar[str] = ""
+    """``transformers`` attribute name of the model class."""
+    audio_kwarg: ClassVar[str] = "audio"
+
+    def load_model(self) -> Any:
+        import transformers
+
+        return load_model(getattr(transformers, self.model_class), self.located, self.options)
+
+    def load_tokenizer(self) -> Any:
+        from transformers import AutoProcessor
+
+        self.processor = AutoProcessor.from_pretrained(self.located.path)
+        self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+        return self.processor.tokenizer
+
+    def chat_template_owner(self) -> Any:
+        return self.processor
+
+    @property
+    def audio_token_id(self) -> int:
+        return int(self.model.config.audio_token_id)
+
+    def audio_item(self) -> dict[str, Any]:
+        return {"type": "audio"}
+
+    def render(self, prompt: Prompt, slot: Any) -> str:
+        if not self.processor.chat_template:
+            raise ConfigError(f"model {self.name!r} at {self.located.path}: the processor has no chat template")
+        return super().render(prompt, slot)
+
+    def processor_inputs(self, texts: list[str], audios: list[Any]) -> dict[str, Any]:
+        return self.processor(
+            text=texts,
+            **{self.audio_kwarg: audios},
+            sampling_rate=self.sample_rate,
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        )
+
+    def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
+        for p in prompts:
+            if p.audio.sample_rate != self.sample_rate:
+                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
+        texts = [self.render(p, self.audio_item()) for p in prompts]
+        out = self.processor_inputs(texts, [p.audio.samples for p in prompts])
+        skip = {"input_ids", "attention_mask", *getattr(self.processor, "unused_input_names", ())}
+        dtype = next(self.model.parameters()).dtype
+        features = {
+            k: (v.to(self.options.device, dtype) if v.is_floating_point() else v.to(self.options.device))
+            for k, v in out.items()
+            if k not in skip and isinstance(v, torch.Tensor)
+        }
+        rows = []
+        for i, cont in enumerate(continuations):
+            ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
+            span = single_span(ids, self.audio_token_id, f"model {self.name!r}")
+            rows.append(Row(ids + cont, span, target=len(cont)))
+        return Encoded(rows, features)
+
+    def info(self) -> ModelInfo:
+        base = super().info()
+        details = {**base.details, "sample_rate": self.sample_rate, "audio_token_id": self.audio_token_id,
+                   "speech_content_span": "input_ids == audio_token_id"}
+        return ModelInfo(base.name, base.args, base.source, base.revision, base.parameters, details)

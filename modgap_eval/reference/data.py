@@ -1,0 +1,112 @@
+"""Speech data for the reference LSLM: synthesise each training sentence once, encode it once, cache both.
+
+Clips are made by the project's own TTS engines (``tasks.tts_engines``), several voices, in worker
+processes; the frozen Whisper encoder runs on each clip's own window (``paper_lslm.WhisperFrontEnd``)
+and its final-layer frames are stored in float16 shards of ``SHARD_SIZE`` clips under
+``cache_dir("reference", ...)``. A shard that exists is never remade, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+SHARD_SIZE = 500
+VOICES: tuple[tuple[str, str, float], ...] = (
+    ("piper", "en_US-joe-medium", 0.15),
+    ("flite", "slt", 0.35),
+    ("flite", "rms", 0.20),
+    ("flite", "awb", 0.15),
+    ("flite", "kal16", 0.15),
+)
+"""(engine, voice, share of clips): a mix of voices so the adapter does not learn one speaker."""
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    index: int
+    text: str
+    engine: str
+    voice: str
+
+
+def assign_voices(texts: Sequence[str], seed: int, voices: Sequence[tuple[str, str, float]] = VOICES) -> list[ClipJob]:
+    rng = random.Random(seed)
+    names = [(engine, voice) for engine, voice, _ in voices]
+    weights = [share for _, _, share in voices]
+    return [ClipJob(i, text, *rng.choices(names, weights)[0]) for i, text in enumerate(texts)]
+
+
+_ENGINES: dict[tuple[str, str], object] = {}
+
+
+def synthesize(job: ClipJob) -> tuple[int, "object"]:
+    """(index, 16 kHz float32 waveform) of one job; engines are built once per worker process."""
+    import numpy as np
+    import soundfile as sf
+    import soxr
+
+    from modgap_eval.tasks.schema import TTSSpec
+    from modgap_eval.tasks.tts import TTS_ENGINES
+
+    key = (job.engine, job.voice)
+    if key not in _ENGINES:
+        import modgap_eval.tasks.tts_engines  # noqa: F401 - registers the engines
+
+        _ENGINES[key] = TTS_ENGINES.get(job.engine)(TTSSpec(engine=job.engine, voice=job.voice))
+    samples, rate = sf.read(io.BytesIO(_ENGINES[key].synthesize(job.text)), dtype="float32", always_2d=True)
+    samples = samples.mean(axis=1)
+    if rate != 16_000:
+        samples = soxr.resample(samples, rate, 16_000).astype(np.float32)
+    return job.index, samples
+
+
+def shard_path(folder: Path, shard: int) -> Path:
+    return folder / f"shard-{shard:05d}.pt"
+
+
+def build_shards(jobs: Sequence[ClipJob], folder: Path, encoder_folder: str, stack: int, workers: int = 2,
+                 progress: bool = True) -> list[Path]:
+    """Make every missing shard of ``jobs`` in ``folder``; return all shard paths in order."""
+    import multiprocessing
+
+    import torch
+    from tqdm.auto import tqdm
+
+    from modgap_eval.models.paper_lslm import WhisperFrontEnd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = [jobs[i:i + SHARD_SIZE] for i in range(0, len(jobs), SHARD_SIZE)]
+    todo = [k for k in range(len(shards)) if not shard_path(folder, k).is_file()]
+    if todo:
+        front_end = WhisperFrontEnd(encoder_folder, "clip", stack)
+        bar = tqdm(total=sum(len(shards[k]) for k in todo), desc="speech clips", unit="clip", disable=not progress)
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for k in todo:
+                frames, texts, voices = [], [], []
+                for index, waveform in pool.imap(synthesize, shards[k], chunksize=4):
+                    job = jobs[index]
+                    frames.append(front_end.encode(waveform).to(torch.float16))
+                    texts.append(job.text)
+                    voices.append(f"{job.engine}:{job.voice}")
+                    bar.update(1)
+                tmp = shard_path(folder, k).with_suffix(".tmp")
+                torch.save({"frames": frames, "texts": texts, "voices": voices}, tmp)
+                tmp.replace(shard_path(folder, k))
+        bar.close()
+    return [shard_path(folder, k) for k in range(len(shards))]
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def iter_shards(paths: Sequence[Path]) -> Iterator[dict]:
+    import torch
+
+    for path in paths:
+        yield torch.load(path, weights_only=True)

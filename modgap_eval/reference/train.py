@@ -1,0 +1,211 @@
+"""Train the reference LSLM's adapter: CTC from frozen Whisper frames onto the frozen LM's embedding rows.
+
+The adapter (×5 stacking, Linear-ReLU-Linear) maps encoder frames into the LM's width; its output is
+scored against the LM's input-embedding rows of the tokens in the training text plus a learned blank
+(``paper_lslm.SpeechAdapter.ctc_logits``) and trained with CTC on the sentence's LM tokens. To keep
+a step cheap on a CPU, each batch scores its own targets plus a uniform sample of the other tokens,
+with the sampled-softmax correction log(N/k) on the sampled logits (``negatives``); evaluation and
+inference score the whole vocabulary. Seeded, resumable from ``state.pt``, checkpoints at set steps,
+a JSONL log of loss, learning rate and held-out greedy WER.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from modgap_eval.models.paper_lslm import PaperLSLMConfig, SpeechAdapter, save_checkpoint
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 600
+    batch_size: int = 32
+    lr: float = 1.5e-3
+    warmup: int = 30
+    weight_decay: float = 0.01
+    negatives: int = 3000
+    """Non-target tokens sampled per batch (0 scores the whole vocabulary)."""
+    checkpoint_steps: tuple[int, ...] = (25, 50, 100, 200, 400)
+    eval_every: int = 100
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class Example:
+    frames: torch.Tensor
+    """Encoder frames ``[T, d_enc]`` (float16 in memory)."""
+    targets: list[int]
+    text: str
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    log: list[dict] = field(default_factory=list)
+
+
+def token_targets(tokenizer, text: str) -> list[int]:
+    """The LM tokens a spoken sentence should become (with the leading space of mid-prompt text)."""
+    return tokenizer(" " + text.strip(), add_special_tokens=False)["input_ids"]
+
+
+def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
+    """CTC greedy path: best class per frame, repeats merged, blanks (0) dropped → LM token ids."""
+    best = logits.argmax(-1).tolist()
+    out, previous = [], 0
+    for cls in best:
+        if cls != previous and cls != 0:
+            out.append(int(vocab_ids[cls - 1]))
+        previous = cls
+    return out
+
+
+def normalise(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split())
+
+
+def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    import jiwer
+
+    refs = [normalise(r) or "<empty>" for r in references]
+    hyps = [normalise(h) for h in hypotheses]
+    return float(jiwer.wer(refs, hyps))
+
+
+@torch.no_grad()
+def evaluate_wer(adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer,
+                 device: str) -> tuple[float, list[str]]:
+    adapter.eval()
+    hypotheses = []
+    for ex in examples:
+        out = adapter(ex.frames.to(device, torch.float32))
+        ids = greedy_decode(adapter.ctc_logits(out, embeddings), adapter.vocab_ids)
+        hypotheses.append(tokenizer.decode(ids))
+    adapter.train()
+    return word_error_rate([ex.text for ex in examples], hypotheses), hypotheses
+
+
+def batches(examples: Sequence[Example], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of similar length (less padding), in a seeded random order."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].frames), rng.random()))
+    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(groups)
+    return groups
+
+
+def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[Example], negatives: int,
+             rng: torch.Generator, device: str) -> torch.Tensor:
+    """Mean CTC loss (per target token) of one batch over its targets plus sampled negative tokens."""
+    vocab = adapter.vocab_ids
+    position = {int(t): i for i, t in enumerate(vocab.tolist())} if not hasattr(adapter, "_position") else adapter._position
+    adapter._position = position
+    wanted = sorted({position[t] for ex in batch for t in ex.targets})
+    if negatives and len(vocab) > len(wanted) + negatives:
+        mask = torch.ones(len(vocab), dtype=torch.bool)
+        mask[wanted] = False
+        pool = mask.nonzero().squeeze(1)
+        sampled = pool[torch.randperm(len(pool), generator=rng)[:negatives]]
+        columns = torch.cat([torch.tensor(wanted), sampled])
+        correction = torch.cat([torch.zeros(len(wanted)), torch.full((len(sampled),), math.log(len(pool) / len(sampled)))])
+    else:
+        columns = torch.arange(len(vocab))
+        correction = torch.zeros(len(vocab))
+    column_of = {int(c): k for k, c in enumerate(columns[: len(wanted)].tolist())}
+    rows = embeddings[vocab[columns].to(embeddings.device)]
+    lengths = [len(ex.frames) // adapter.stack for ex in batch]
+    frames = torch.zeros(len(batch), max(lengths) * adapter.stack, batch[0].frames.shape[1])
+    for i, ex in enumerate(batch):
+        frames[i, : len(ex.frames)] = ex.frames.float()
+    out = adapter(frames.to(device))
+    logits = torch.cat([(out @ adapter.blank + adapter.blank_bias).unsqueeze(-1),
+                        out @ rows.T + correction.to(device)], dim=-1)
+    log_probs = torch.log_softmax(logits, dim=-1).transpose(0, 1)
+    targets = torch.tensor([1 + column_of[position[t]] for ex in batch for t in ex.targets], dtype=torch.long)
+    target_lengths = torch.tensor([len(ex.targets) for ex in batch], dtype=torch.long)
+    return torch.nn.functional.ctc_loss(log_probs, targets, torch.tensor(lengths), target_lengths, blank=0,
+                                        reduction="mean", zero_infinity=True)
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: torch.Tensor,
+          examples: Sequence[Example], held_out: Sequence[Example], tokenizer, config: TrainConfig,
+          work_dir: Path, checkpoint_dir: Path, notes: dict, progress: bool = True) -> list[dict]:
+    """Run (or resume) training; write checkpoints ``step-N`` and ``final`` to ``checkpoint_dir``."""
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(config.seed)
+    device = config.device
+    adapter = SpeechAdapter(model_config)
+    adapter.vocab_ids.copy_(vocab_ids)
+    adapter.to(device).train()
+    embeddings = embeddings.to(device)
+    optimizer = torch.optim.AdamW([p for p in adapter.parameters() if p.requires_grad], lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    state_path = work_dir / "state.pt"
+    log_path = work_dir / "train_log.jsonl"
+    state = TrainState()
+    if state_path.is_file():
+        saved = torch.load(state_path, weights_only=False)
+        adapter.load_state_dict(saved["adapter"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = TrainState(saved["step"], saved["log"])
+    rng = random.Random(config.seed)
+    plan: list[list[int]] = []
+    while len(plan) < config.steps:  # the whole schedule, fixed by the seed: a resumed run takes the same batches
+        plan.extend(batches(examples, config.batch_size, rng))
+    sampler = torch.Generator().manual_seed(config.seed)
+    for _ in range(state.step):  # replay the negative sampler to its resumed position
+        torch.randperm(max(1, len(vocab_ids)), generator=sampler)
+    bar = tqdm(total=config.steps, initial=state.step, desc="train adapter (CTC)", unit="step", disable=not progress)
+    started = time.time()
+    window: list[float] = []
+
+    def checkpoint(name: str, wer: float | None) -> None:
+        entry = {**notes, "step": state.step, "heldout_wer": wer, "train_config": config.__dict__ | {"checkpoint_steps": list(config.checkpoint_steps)}}
+        save_checkpoint(checkpoint_dir / name, model_config.model_copy(update={"notes": entry}), adapter,
+                        dtype=torch.float16)
+
+    while state.step < config.steps:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(state.step, config)
+        loss = ctc_step(adapter, embeddings, [examples[i] for i in plan[state.step]], config.negatives, sampler, device)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0)
+        optimizer.step()
+        state.step += 1
+        window.append(float(loss))
+        bar.update(1)
+        bar.set_postfix(loss=f"{sum(window[-20:]) / len(window[-20:]):.3f}")
+        is_checkpoint = state.step in config.checkpoint_steps or state.step == config.steps
+        entry = None
+        if is_checkpoint or state.step % config.eval_every == 0:
+            wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, device)
+            entry = {"step": state.step, "loss": sum(window) / len(window), "lr": learning_rate(state.step - 1, config),
+                     "heldout_wer": wer, "elapsed_s": round(time.time() - started, 1), "example": hyps[:2]}
+            window = []
+            state.log.append(entry)
+            with log_path.open("a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+            bar.write(f"step {state.step}: loss {entry['loss']:.3f} held-out WER {wer:.3f}")
+            if is_checkpoint:
+                checkpoint("final" if state.step == config.steps else f"step-{state.step}", wer)
+            torch.save({"adapter": adapter.state_dict(), "optimizer": optimizer.state_dict(), "step": state.step,
+                        "log": state.log}, state_path)
+    bar.close()
+    return state.log

@@ -1,0 +1,303 @@
+"""IFEval's verifiable instructions, one pure check per instruction id, offline.
+
+Semantics follow Google's IFEval (instruction_following_eval/instructions.py, Apache-2.0), written
+anew. Two dependencies of the original are replaced so nothing is downloaded or unpickled:
+sentence counting uses ``split_sentences`` below instead of NLTK's punkt model, and word tokens for
+``change_case:capital_word_frequency`` come from a regex instead of ``nltk.word_tokenize``.
+Language identification uses ``langdetect`` (ships its profiles) with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from typing import Any, Callable, Mapping
+
+from modgap_eval.errors import require
+
+Check = Callable[[str, Mapping[str, Any]], bool]
+CHECKS: dict[str, Check] = {}
+
+# A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.
+_LANGDETECT_SEED = 0
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec "
+    "no fig al approx dept est gen gov lt mt sgt capt col rev u.s u.k a.m p.m".split())
+
+
+def check(instruction_id: str) -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        CHECKS[instruction_id] = function
+        return function
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------- text tools
+def split_sentences(text: str) -> list[str]:
+    """Split English text into sentences without a learned model (ours; stands in for punkt).
+
+    A sentence ends at ., ! or ? (with any closing quotes/brackets) followed by whitespace and then
+    an upper-case letter, digit, quote or bracket — unless the word before the dot is a known
+    abbreviation, a single letter (an initial) or the dot sits inside a number. Line breaks
+    between non-empty lines also end a sentence (lists, headings).
+    """
+    sentences: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)", text):
+        block = " ".join(block.split())
+        if not block:
+            continue
+        start = 0
+        for match in re.finditer(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])", block):
+            end = match.end()
+            if match.group().startswith(".") and len(match.group().rstrip("\"'”’)]")) == 1:
+                word = re.search(r"(\S+)\.$", block[start:match.start() + 1])
+                token = word.group(1).lower().lstrip("(\"'") if word else ""
+                if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+                    continue
+            sentences.append(block[start:end].strip())
+            start = end
+        tail = block[start:].strip()
+        if tail:
+            sentences.append(tail)
+    return sentences
+
+
+def count_words(text: str) -> int:
+    """IFEval's word count: runs of word characters (``\\w+``)."""
+    return len(re.findall(r"\w+", text))
+
+
+def word_tokens(text: str) -> list[str]:
+    """Words with Treebank-style contraction splits ("DON'T" → "DO", "N'T")."""
+    return re.findall(r"\w+(?=n't\b)|n't\b|'\w+|\w+", text, flags=re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def _language_factory():
+    require("langdetect", "ifeval")
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(_LANGDETECT_SEED)
+    return factory
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of ``text`` (deterministic), or None when langdetect cannot tell."""
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _language_factory().create()
+    detector.append(text)
+    try:
+        return detector.detect()
+    except LangDetectException:
+        return None
+
+
+def _compare(value: int, relation: str, target: int) -> bool:
+    if relation == "less than":
+        return value < target
+    if relation == "at least":
+        return value >= target
+    raise ValueError(f"relation must be 'less than' or 'at least', not {relation!r}")
+
+
+def _int(kwargs: Mapping[str, Any], key: str) -> int:
+    if kwargs.get(key) is None:
+        raise ValueError(f"missing argument {key!r}")
+    return int(kwargs[key])
+
+
+def _str(kwargs: Mapping[str, Any], key: str) -> str:
+    if kwargs.get(key) is None:
+        raise ValueError(f"missing argument {key!r}")
+    return str(kwargs[key])
+
+
+# ---------------------------------------------------------------------------------------- checks
+@check("keywords:existence")
+def _keywords_existence(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return all(re.search(keyword, response, flags=re.IGNORECASE) for keyword in kwargs["keywords"])
+
+
+@check("keywords:frequency")
+def _keywords_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
+    found = len(re.findall(_str(kwargs, "keyword"), response, flags=re.IGNORECASE))
+    return _compare(found, _str(kwargs, "relation"), _int(kwargs, "frequency"))
+
+
+@check("keywords:forbidden_words")
+def _forbidden_words(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return not any(re.search(rf"\b{word}\b", response, flags=re.IGNORECASE) for word in kwargs["forbidden_words"])
+
+
+@check("keywords:letter_frequency")
+def _letter_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
+    letters = Counter(response.lower())
+    return _compare(letters[_str(kwargs, "letter").lower()], _str(kwargs, "let_relation"), _int(kwargs, "let_frequency"))
+
+
+@check("language:response_language")
+def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
+    found = detect_language(response)
+    return found is None or found == _str(kwargs, "language")
+
+
+@check("length_constraints:number_sentences")
+def _number_sentences(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return _compare(len(split_sentences(response)), _str(kwargs, "relation"), _int(kwargs, "num_sentences"))
+
+
+@check("length_constraints:number_paragraphs")
+def _number_paragraphs(response: str, kwargs: Mapping[str, Any]) -> bool:
+    paragraphs = re.split(r"\s?\*\*\*\s?", response)
+    count = len(paragraphs)
+    for index, paragraph in enumerate(paragraphs):
+        if not paragraph.strip():
+            if index in (0, len(paragraphs) - 1):
+                count -= 1
+            else:
+                return False  # an empty paragraph between two separators
+    return count == _int(kwargs, "num_paragraphs")
+
+
+@check("length_constraints:number_words")
+def _number_words(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return _compare(count_words(response), _str(kwargs, "relation"), _int(kwargs, "num_words"))
+
+
+@check("length_constraints:nth_paragraph_first_word")
+def _nth_paragraph_first_word(response: str, kwargs: Mapping[str, Any]) -> bool:
+    paragraphs = re.split(r"\n\n", response)
+    count = sum(1 for paragraph in paragraphs if paragraph.strip())
+    nth = _int(kwargs, "nth_paragraph")
+    if nth > count or nth < 1:
+        return False
+    paragraph = paragraphs[nth - 1].strip()
+    if not paragraph:
+        return False
+    word = paragraph.split()[0].strip().lstrip("'\"")
+    first = ""
+    for char in word:
+        if char in ".,?!'\"":
+            break
+        first += char.lower()
+    return count == _int(kwargs, "num_paragraphs") and first == _str(kwargs, "first_word").lower()
+
+
+@check("detectable_content:number_placeholders")
+def _number_placeholders(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return len(re.findall(r"\[.*?\]", response)) >= _int(kwargs, "num_placeholders")
+
+
+@check("detectable_content:postscript")
+def _postscript(response: str, kwargs: Mapping[str, Any]) -> bool:
+    marker = _str(kwargs, "postscript_marker")
+    if marker == "P.P.S":
+        pattern = r"\s*p\.\s?p\.\s?s.*$"
+    elif marker == "P.S.":
+        pattern = r"\s*p\.\s?s\..*$"
+    else:
+        pattern = r"\s*" + marker.lower() + r".*$"
+    return bool(re.findall(pattern, response.lower(), flags=re.MULTILINE))
+
+
+@check("detectable_format:number_bullet_lists")
+def _number_bullet_lists(response: str, kwargs: Mapping[str, Any]) -> bool:
+    stars = re.findall(r"^\s*\*[^\*].*$", response, flags=re.MULTILINE)
+    dashes = re.findall(r"^\s*-.*$", response, flags=re.MULTILINE)
+    return len(stars) + len(dashes) == _int(kwargs, "num_bullets")
+
+
+@check("detectable_format:constrained_response")
+def _constrained_response(response: str, kwargs: Mapping[str, Any]) -> bool:
+    text = response.strip()
+    return any(option in text for option in ("My answer is yes.", "My answer is no.", "My answer is maybe."))
+
+
+@check("detectable_format:number_highlighted_sections")
+def _number_highlighted_sections(response: str, kwargs: Mapping[str, Any]) -> bool:
+    single = [h for h in re.findall(r"\*[^\n\*]*\*", response) if h.strip("*").strip()]
+    double = [h for h in re.findall(r"\*\*[^\n\*]*\*\*", response) if h.removeprefix("**").removesuffix("**").strip()]
+    return len(single) + len(double) >= _int(kwargs, "num_highlights")
+
+
+@check("detectable_format:multiple_sections")
+def _multiple_sections(response: str, kwargs: Mapping[str, Any]) -> bool:
+    splitter = _str(kwargs, "section_spliter")
+    sections = re.split(r"\s?" + splitter + r"\s?\d+\s?", response)
+    return len(sections) - 1 >= _int(kwargs, "num_sections")
+
+
+@check("detectable_format:json_format")
+def _json_format(response: str, kwargs: Mapping[str, Any]) -> bool:
+    text = response.strip()
+    for prefix in ("```json", "```Json", "```JSON", "```"):
+        text = text.removeprefix(prefix)
+    text = text.removesuffix("```").strip()
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+@check("detectable_format:title")
+def _title(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return any(title.lstrip("<").rstrip(">").strip() for title in re.findall(r"<<[^\n]+>>", response))
+
+
+@check("combination:two_responses")
+def _two_responses(response: str, kwargs: Mapping[str, Any]) -> bool:
+    parts = response.split("******")
+    valid = []
+    for index, part in enumerate(parts):
+        if not part.strip():
+            if index not in (0, len(parts) - 1):
+                return False
+        else:
+            valid.append(part)
+    return len(valid) == 2 and valid[0].strip() != valid[1].strip()
+
+
+@check("combination:repeat_prompt")
+def _repeat_prompt(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return response.strip().lower().startswith(_str(kwargs, "prompt_to_repeat").strip().lower())
+
+
+@check("startend:end_checker")
+def _end_checker(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return response.strip().strip('"').lower().endswith(_str(kwargs, "end_phrase").strip().lower())
+
+
+@check("startend:quotation")
+def _quotation(response: str, kwargs: Mapping[str, Any]) -> bool:
+    text = response.strip()
+    return len(text) > 1 and text[0] == '"' and text[-1] == '"'
+
+
+@check("change_case:capital_word_frequency")
+def _capital_word_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
+    capitals = sum(1 for word in word_tokens(response) if word.isupper())
+    return _compare(capitals, _str(kwargs, "capital_relation"), _int(kwargs, "capital_frequency"))
+
+
+@check("change_case:english_capital")
+def _english_capital(response: str, kwargs: Mapping[str, Any]) -> bool:
+    language = detect_language(response)
+    return response.isupper() and (language is None or language == "en")
+
+
+@check("change_case:english_lowercase")
+def _english_lowercase(response: str, kwargs: Mapping[str, Any]) -> bool:
+    language = detect_language(response)
+    return response.islower() and (language is None or language == "en")
+
+
+@check("punctuation:no_comma")
+def _no_comma(response: str, kwargs: Mapping[str, Any]) -> bool:
+    return "," not in response

@@ -1,0 +1,138 @@
+"""The built site in a real headless Chromium (Debian's), opened from file:// with no server.
+
+Needs ``apt-get install chromium`` and ``pip install playwright`` (never ``playwright install``).
+Skips only when Chromium is absent and ``CI`` is unset; in CI a missing browser fails the test, and
+wherever Chromium is present a missing playwright fails it too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from modgap_eval.leaderboard.entries import read_incoming
+from modgap_eval.leaderboard.merge import merge_all
+from modgap_eval.leaderboard.schema import Leaderboard
+from modgap_eval.leaderboard.site import build_site
+from modgap_eval.paths import REPO_ROOT
+from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def require_browser():
+    if CHROMIUM is None and not os.environ.get("CI"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    assert CHROMIUM is not None, "CI must install Debian's chromium for the leaderboard browser test"
+
+
+def build_board(tmp_path: Path) -> Path:
+    files = []
+    for label, name, text, speech, offset in [
+        ("a", "alpha", 60.0, 45.0, 0.10),  # gap 15
+        ("b", "beta", 70.0, 60.0, 0.20),  # gap 10
+        ("c", SCRIPT_NAME, 55.0, 35.0, 0.00),  # gap 20
+    ]:
+        tasks = [
+            task_result("gk", text, speech, rep=representation(offset)),
+            task_result("arith", text + 10, speech + 12, rep=representation(offset / 2)),
+        ]
+        files.append(write_run(tmp_path, label, run_results(name, tasks)))
+    files.append(REPO_ROOT / "leaderboard" / "reported" / "xiang2025_qwen2_audio.yaml")
+    board = merge_all(Leaderboard(), [read_incoming(f, tmp_path / "lb") for f in files]).board
+    return build_site(board, tmp_path / "lb" / "site")
+
+
+def column(page, key: str) -> list[float]:
+    return [float(v) for v in page.eval_on_selector_all(f'#board tbody td[data-key="{key}"]', "tds => tds.map(td => td.dataset.value)")]
+
+
+def test_site_renders_sorts_plots_and_escapes(tmp_path):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    index = build_board(tmp_path)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+            page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+            page.goto(index.as_uri())
+            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+
+            # The table renders: the default view is the first group, three reproduced models.
+            assert page.text_content("#scope-title") == "Group suite"
+            assert page.locator("#board tbody tr").count() == 3
+            # Default order: GAP ascending (lower is better); the group's GAP is the mean of its tasks'.
+            assert column(page, "gap") == [9.0, 14.0, 19.0]
+            page.click('#board th[data-key="gap"]')
+            assert column(page, "gap") == [19.0, 14.0, 9.0]
+            assert page.get_attribute('#board th[data-key="gap"]', "aria-sort") == "descending"
+            page.click('#board th[data-key="text"]')
+            assert column(page, "text") == [60.0, 65.0, 75.0]
+            names = page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
+            assert names == [SCRIPT_NAME, "alpha", "beta"]
+
+            # A task view: every plot is drawn as inline SVG.
+            page.select_option("#scope", "task:gk")
+            assert page.text_content("#scope-title") == "Task gk"
+            assert page.locator("#gap-bars g.bar rect").count() == 3
+            assert page.locator("#gap-bars line.whisker").count() == 9
+            assert page.locator("#layer-curves g.curve polyline").count() == 6
+            assert page.locator("#gap-aps g.point circle").count() == 3
+            page.click('#board th[data-key="aps"]')
+            aps = column(page, "aps")
+            assert aps == sorted(aps) and len(aps) == 3
+
+            # The hostile model name is shown as text and ran nothing.
+            assert page.evaluate("typeof window.__pwned") == "undefined"
+            assert page.locator("script").count() == 2
+            assert page.locator("#board img").count() == 0
+            assert SCRIPT_NAME in page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
+
+            # The paper's numbers are labelled.
+            page.select_option("#scope", "group:voicebench_core5")
+            assert page.locator("#board tbody tr.reported .badge").text_content() == "reported, not reproduced"
+            assert column(page, "gap") == [13.3]
+            page.select_option("#scope", "task:gk")
+
+            shot = tmp_path / "leaderboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+
+            # An empty leaderboard says how to fill it, without errors.
+            empty = build_site(Leaderboard(), tmp_path / "empty")
+            page.goto(empty.as_uri())
+            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+            assert page.is_visible("#empty") and page.locator("#board tbody tr").count() == 0
+        finally:
+            context.close()
+    assert not problems, problems
+    assert shot.stat().st_size > 10_000
+    artifacts = os.environ.get("MODGAP_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(artifacts) / "leaderboard.png")

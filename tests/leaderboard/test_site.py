@@ -1,0 +1,76 @@
+"""The static site: untrusted names stay text, embedded JSON cannot end its script element, builds are deterministic."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from modgap_eval.leaderboard.entries import read_incoming
+from modgap_eval.leaderboard.merge import merge_all
+from modgap_eval.leaderboard.schema import Leaderboard
+from modgap_eval.leaderboard.site import build_site, render_index, script_safe_json
+from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
+
+NASTY = ["</script><script>alert(1)</script>", "<!-- <script>", "a\u2028b\u2029c", "&amp; & <b>", "\"quoted\" \\ back"]
+
+
+def board_with(tmp_path, name: str) -> Leaderboard:
+    file = write_run(tmp_path, "run", run_results(name, [task_result("gk", 60.0, 45.0, rep=representation(0.1))]))
+    return merge_all(Leaderboard(), [read_incoming(file, tmp_path)]).board
+
+
+def embedded_data(html: str) -> str:
+    match = re.search(r'<script id="leaderboard-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def test_script_safe_json_escapes_and_round_trips():
+    text = json.dumps(NASTY, ensure_ascii=False)
+    safe = script_safe_json(text)
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in safe
+    assert json.loads(safe) == NASTY
+
+
+def test_model_name_with_script_is_data_not_markup(tmp_path):
+    html = render_index(board_with(tmp_path, SCRIPT_NAME))
+    # Only the two script elements of the template: the data element and app.js.
+    assert len(re.findall(r"<script", html, re.I)) == 2
+    assert "window.__pwned" in html  # the name is there ...
+    assert SCRIPT_NAME not in html  # ... but never as raw markup
+    data = json.loads(embedded_data(html))
+    assert data["models"][0]["name"] == SCRIPT_NAME
+
+
+def test_nasty_strings_everywhere_survive_embedding(tmp_path):
+    board = board_with(tmp_path, "m")
+    model = board.models[0]
+    model.details = {"note": NASTY}
+    model.args = {"k</script>": "v\u2028"}
+    html = render_index(board)
+    assert len(re.findall(r"</script", html, re.I)) == 2
+    data = json.loads(embedded_data(html))
+    assert data["models"][0]["details"]["note"] == NASTY
+    assert data["models"][0]["args"] == {"k</script>": "v\u2028"}
+
+
+def test_app_never_uses_inner_html():
+    from importlib import resources
+
+    app = resources.files("modgap_eval.leaderboard").joinpath("static", "app.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", app)
+
+
+def test_build_is_deterministic_and_self_contained(tmp_path):
+    board = board_with(tmp_path, "alpha")
+    first = build_site(board, tmp_path / "site1").parent
+    second = build_site(board, tmp_path / "site2").parent
+    names = sorted(p.name for p in first.iterdir())
+    assert names == ["app.js", "index.html", "style.css"]
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    html = (first / "index.html").read_text()
+    # Nothing loaded from the network: every src/href is a local file.
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert not re.match(r"[a-z]+:|//", ref), ref
