@@ -21,7 +21,10 @@ COMMANDS: tuple[str, ...] = (
     "modgap_eval.commands.prepare",
     "modgap_eval.commands.rescore",
     "modgap_eval.commands.leaderboard",
+    "modgap_eval.commands.train_reference",
     "modgap_eval.commands.correlate",
+    "modgap_eval.commands.plot",
+    "modgap_eval.commands.decompose",
 )
 
 

@@ -11,6 +11,13 @@
   const board = JSON.parse(document.getElementById("leaderboard-data").textContent);
   const models = board.models;
   const colors = new Map(models.map((m, i) => [m.id, PALETTE[i % PALETTE.length]]));
+  // Plot labels: the name, plus what tells apart models that share it (args, revision, provenance).
+  const labels = new Map(models.map((m) => {
+    const twins = models.filter((o) => o.name === m.name);
+    if (twins.length === 1) return [m.id, m.name];
+    const args = Object.entries(m.args).map(([k, v]) => k + "=" + v).join(",");
+    return [m.id, m.name + " [" + ([args, m.revision, m.provenance === "reported" ? "reported" : ""].filter(Boolean).join(" @ ") || m.id.slice(0, 6)) + "]"];
+  }));
   const state = { scope: null, metric: "cos", variant: "excess", sortKey: "gap", sortDir: 1 };
 
   // ---- small DOM helpers ------------------------------------------------------------------
@@ -126,6 +133,8 @@
         } else {
           td.textContent = column.show(value, row);
           td.className = "num";
+          const detail = cellDetail(column.key, row.entry);
+          if (detail) td.setAttribute("title", detail);
         }
         tr.append(td);
       }
@@ -133,6 +142,23 @@
     }
     table.append(body);
     document.getElementById("empty").hidden = list.length > 0;
+  }
+
+  function cellDetail(key, entry) {
+    // Hover text: the numbers behind a cell that the table has no room for.
+    if (key === "gap") {
+      const parts = [];
+      if (isNum(entry.relative_gap)) parts.push("relative gap " + fmt(100 * entry.relative_gap, 1) + "%");
+      if (isNum(entry.mcnemar_p)) parts.push("McNemar p " + entry.mcnemar_p.toPrecision(3));
+      if (entry.pairs) parts.push("both right " + entry.pairs.both_right + ", text only " + entry.pairs.text_only + ", speech only " + entry.pairs.speech_only + ", both wrong " + entry.pairs.both_wrong);
+      return parts.join("; ");
+    }
+    if (key === "ci" && entry.gap_ci) return Math.round(entry.gap_ci.level * 100) + "% paired bootstrap CI, " + entry.gap_ci.bootstrap_iters + " resamples";
+    if ((key === "sim" || key === "aps") && entry.representation) {
+      const v = entry.representation[key + "_" + state.metric];
+      if (v) return "matched " + fmt(v.matched, 4) + ", mismatched " + fmt(v.mismatched, 4) + ", excess " + fmt(v.excess, 4);
+    }
+    return "";
   }
 
   function sortBy(key) {
@@ -202,8 +228,8 @@
         g.append(svg("line", { x1: x(ci.low), x2: x(ci.low), y1: mid - 6, y2: mid + 6, class: "whisker" }));
         g.append(svg("line", { x1: x(ci.high), x2: x(ci.high), y1: mid - 6, y2: mid + 6, class: "whisker" }));
       }
-      g.append(svg("title", {}, r.model.name + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
-      axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(r.model.name, 30), "end");
+      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
+      axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(labels.get(r.model.id), 30), "end");
       plot.append(g);
     });
     plot.append(svg("line", { x1: x(0), x2: x(0), y1: top, y2: bottom, class: "zero" }));
@@ -248,10 +274,10 @@
         if (dash) line.setAttribute("stroke-dasharray", dash);
         g.append(line);
       }
-      g.append(svg("title", {}, r.model.name));
+      g.append(svg("title", {}, labels.get(r.model.id)));
       const ly = top + 8 + i * 18;
       g.append(svg("line", { x1: width - right + 12, x2: width - right + 32, y1: ly, y2: ly, stroke: color, "stroke-width": 3 }));
-      axisLabel(g, width - right + 38, ly + 4, truncate(r.model.name, 22), "start");
+      axisLabel(g, width - right + 38, ly + 4, truncate(labels.get(r.model.id), 22), "start");
       plot.append(g);
     });
   }
@@ -285,8 +311,10 @@
       const px = x(similarity(r.entry, "aps")), py = y(r.entry.gap);
       const g = svg("g", { class: "point", "data-model": r.model.id });
       g.append(svg("circle", { cx: px, cy: py, r: 6, fill: colors.get(r.model.id) }));
-      g.append(svg("title", {}, r.model.name + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
-      axisLabel(g, px + 9, py - 7, truncate(r.model.name, 24), "start");
+      g.append(svg("title", {}, labels.get(r.model.id) + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
+      // Labels of points in the right third go to their left so they stay inside the plot.
+      const onRight = px > left + (width - left - right) * 0.66;
+      axisLabel(g, onRight ? px - 9 : px + 9, py - 7, truncate(labels.get(r.model.id), 24), onRight ? "end" : "start");
       plot.append(g);
     }
   }

@@ -1,4 +1,4 @@
-"""``modgap-eval ls tasks|groups|models``: list what is registered."""
+"""``modgap-eval ls tasks|groups|models|scorers``: list what is registered."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("ls", help="list tasks, groups or models")
-    parser.add_argument("what", choices=["tasks", "groups", "models"])
+    parser = subparsers.add_parser("ls", help="list tasks, groups, models or scorers")
+    parser.add_argument("what", choices=["tasks", "groups", "models", "scorers"])
     parser.add_argument("--include_path", action="append", default=[], type=Path)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.what == "models":
+    if args.what in ("models", "scorers"):
         from modgap_eval.models import MODELS
+        from modgap_eval.scoring import SCORERS
 
-        print("\n".join(MODELS.names()))
+        print("\n".join((MODELS if args.what == "models" else SCORERS).names()))
         return 0
     from modgap_eval.tasks.loader import discover
 

@@ -149,7 +149,7 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
             for name, group in sorted(results.groups.items())
         ),
     )
-    incoming.finished  # validate the timestamp now, naming the file
+    parse_timestamp(run.finished_at, f"{file}: envelope.finished_at")  # fail now, naming the file
     return incoming
 
 
@@ -272,7 +272,7 @@ def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
             for name, scores in sorted(reported.groups.items())
         ),
     )
-    incoming.finished
+    parse_timestamp(run.finished_at, f"{file}: published")
     return incoming
 
 

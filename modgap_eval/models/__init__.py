@@ -15,7 +15,9 @@ register_model = MODELS.register
 # Built-in adapters (one line each; keep sorted within sections).
 MODELS.add("cascade", "modgap_eval.models.cascade:Cascade")
 MODELS.add("dummy", "modgap_eval.models.dummy:DummyModel")
+MODELS.add("paper-lslm", "modgap_eval.models.paper_lslm:PaperLSLM")
 MODELS.add("qwen2-audio", "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel")
+MODELS.add("reference", "modgap_eval.reference.model:ReferenceLSLM")
 MODELS.add("text-lm", "modgap_eval.models.text_lm:TextLM")
 
 __all__ = ["MODELS", "register_model", "Model", "ModelInfo", "Capability", "RuntimeOptions"]

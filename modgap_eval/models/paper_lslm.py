@@ -149,7 +149,7 @@ class WhisperFrontEnd:
                             f"{self.max_frames * samples_per_frame / SAMPLE_RATE:.0f} s")
         return window, kept
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode(self, waveform: np.ndarray) -> torch.Tensor:
         """Final-layer encoder states ``[T, d_enc]`` covering one 16 kHz clip (float32)."""
         if waveform.ndim != 1 or len(waveform) == 0:

@@ -26,6 +26,12 @@ OVERLAP = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9 ,.?!'\-:;\"()]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+_ENGLISH = frozenset(
+    "the a an of to and in is are was were that it for on with as by at from this be have has what which who how "
+    "why when where do does did not or but they he she we you i his her their its can will would there".split())
+_FOREIGN = frozenset(
+    "der die und das ist nicht het een van zijn il di che per con una sono el los las y que por del une est dans "
+    "les des pour avec sur ein eine auf mit sich auch wird nel della".split())
 
 
 def words(text: str) -> list[str]:
@@ -136,7 +142,7 @@ def evaluated_bigbench_tasks(tasks_dir: Path) -> list[str]:
 
 def clean_sentence(sentence: str, min_words: int, max_words: int) -> str | None:
     """A plain spoken-style English sentence, or None (code, symbols, lists, other scripts)."""
-    sentence = " ".join(sentence.split())
+    sentence = re.sub(r" ([.,?!;:])", r"\1", " ".join(sentence.split()))
     if not sentence or _BAD_CHARS.search(sentence) or not sentence[0].isupper() or sentence[-1] not in ".?!":
         return None
     tokens = sentence.split()
@@ -145,6 +151,9 @@ def clean_sentence(sentence: str, min_words: int, max_words: int) -> str | None:
     alphabetic = sum(1 for token in tokens if token.strip(",.?!'\"():;-").isalpha())
     if alphabetic < 0.85 * len(tokens) or sum(c.isupper() for c in sentence) > 0.2 * len(tokens) + 2:
         return None
+    lowered = words(sentence)
+    if sum(w in _ENGLISH for w in lowered) < 0.2 * len(lowered) or any(w in _FOREIGN for w in lowered):
+        return None  # English only: the LM and the evaluation are English
     return sentence
 
 
@@ -180,19 +189,25 @@ def bigbench_sentences(archive: Path, skip_tasks: Sequence[str], min_words: int 
         raise DataError(f"cannot read {archive} ({exc})") from exc
 
 
-def select_for_coverage(sentences: Sequence[str], count: int, seed: int, per_word: int = 3) -> list[str]:
+def select_for_coverage(sentences: Sequence[str], count: int, seed: int, per_word: int = 3,
+                        min_frequency: int = 3) -> list[str]:
     """Pick ``count`` sentences, preferring ones that bring words seen fewer than ``per_word`` times.
 
-    One seeded pass favours new vocabulary; the rest is filled in the same seeded order.
+    One seeded pass favours new vocabulary among words used in at least ``min_frequency`` sentences
+    of the pool (rare names and typos teach little) and skips sentences with more than two rare
+    words; the rest is filled in the same seeded order.
     """
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
+    frequency: Counter[str] = Counter(w for s in sentences for w in set(words(s)))
     seen: Counter[str] = Counter()
     chosen: list[int] = []
     taken = set()
     for i in order:
         tokens = set(words(sentences[i]))
-        fresh = sum(1 for token in tokens if seen[token] < per_word)
+        if sum(1 for token in tokens if frequency[token] < min_frequency) > 2:
+            continue
+        fresh = sum(1 for token in tokens if seen[token] < per_word and frequency[token] >= min_frequency)
         if fresh >= 2 or (fresh and len(tokens) < 8):
             chosen.append(i)
             taken.add(i)
@@ -207,9 +222,8 @@ def select_for_coverage(sentences: Sequence[str], count: int, seed: int, per_wor
     return [sentences[i] for i in chosen]
 
 
-def training_texts(count: int, seed: int, exclusion: ExclusionIndex, archive: Path,
-                   skip_tasks: Sequence[str]) -> tuple[list[str], int]:
-    """``count`` distinct, non-excluded BIG-bench sentences chosen for coverage; also how many were excluded."""
+def candidate_pool(exclusion: ExclusionIndex, archive: Path, skip_tasks: Sequence[str]) -> tuple[list[str], int]:
+    """Distinct, non-excluded BIG-bench sentences (sorted), and how many near duplicates were removed."""
     unique: dict[str, str] = {}
     excluded = 0
     for sentence in bigbench_sentences(archive, skip_tasks):
@@ -221,5 +235,4 @@ def training_texts(count: int, seed: int, exclusion: ExclusionIndex, archive: Pa
             unique[key] = ""
             continue
         unique[key] = sentence
-    pool = sorted(s for s in unique.values() if s)
-    return select_for_coverage(pool, count, seed), excluded
+    return sorted(s for s in unique.values() if s), excluded

@@ -17,11 +17,11 @@ from typing import Iterator, Sequence
 
 SHARD_SIZE = 500
 VOICES: tuple[tuple[str, str, float], ...] = (
-    ("piper", "en_US-joe-medium", 0.15),
-    ("flite", "slt", 0.35),
-    ("flite", "rms", 0.20),
-    ("flite", "awb", 0.15),
-    ("flite", "kal16", 0.15),
+    ("piper", "en_US-joe-medium", 0.12),
+    ("flite", "slt", 0.30),
+    ("flite", "rms", 0.15),
+    ("flite", "awb", 0.13),
+    ("flite", "kal16", 0.30),
 )
 """(engine, voice, share of clips): a mix of voices so the adapter does not learn one speaker."""
 

@@ -104,6 +104,9 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
             assert page.locator("#gap-bars line.whisker").count() == 9
             assert page.locator("#layer-curves g.curve polyline").count() == 6
             assert page.locator("#gap-aps g.point circle").count() == 3
+            title = page.get_attribute('#board tbody tr:first-child td[data-key="aps"]', "title")
+            assert title.startswith("matched ") and "mismatched" in title and "excess" in title
+            assert "McNemar p 0.23" in page.get_attribute('#board tbody tr:first-child td[data-key="gap"]', "title")
             page.click('#board th[data-key="aps"]')
             aps = column(page, "aps")
             assert aps == sorted(aps) and len(aps) == 3

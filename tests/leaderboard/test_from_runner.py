@@ -32,6 +32,7 @@ def test_runner_results_round_trip_into_the_leaderboard(task_dir, tmp_path, caps
     assert len(board.models) == 2
     for outcome in runs:
         model = next(m for m in board.models if m.args == outcome.results.model.args)
+        assert any(t.representations is not None for t in outcome.results.tasks.values())
         for name, task in outcome.results.tasks.items():
             entry = model.tasks[name]
             assert (entry.text, entry.speech, entry.gap) == (task.text.score, task.speech.score, task.gap.gap)

@@ -203,3 +203,9 @@ def test_non_finite_numbers_are_refused(tmp_path):
     file.write_text(file.read_text().replace('"duration_s": 12.5', '"duration_s": Infinity', 1))
     with pytest.raises(ConfigError, match=r"results.json: the envelope holds a NaN"):
         read_incoming(file, tmp_path)
+
+
+def test_unreadable_finish_time_is_refused(tmp_path):
+    file = alpha_run(tmp_path, finished_at="yesterday")
+    with pytest.raises(ConfigError, match=r"results.json: envelope.finished_at: 'yesterday' is not an ISO date/time"):
+        read_incoming(file, tmp_path)

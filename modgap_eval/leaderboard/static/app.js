@@ -133,6 +133,8 @@
         } else {
           td.textContent = column.show(value, row);
           td.className = "num";
+          const detail = cellDetail(column.key, row.entry);
+          if (detail) td.setAttribute("title", detail);
         }
         tr.append(td);
       }
@@ -140,6 +142,23 @@
     }
     table.append(body);
     document.getElementById("empty").hidden = list.length > 0;
+  }
+
+  function cellDetail(key, entry) {
+    // Hover text: the numbers behind a cell that the table has no room for.
+    if (key === "gap") {
+      const parts = [];
+      if (isNum(entry.relative_gap)) parts.push("relative gap " + fmt(100 * entry.relative_gap, 1) + "%");
+      if (isNum(entry.mcnemar_p)) parts.push("McNemar p " + entry.mcnemar_p.toPrecision(3));
+      if (entry.pairs) parts.push("both right " + entry.pairs.both_right + ", text only " + entry.pairs.text_only + ", speech only " + entry.pairs.speech_only + ", both wrong " + entry.pairs.both_wrong);
+      return parts.join("; ");
+    }
+    if (key === "ci" && entry.gap_ci) return Math.round(entry.gap_ci.level * 100) + "% paired bootstrap CI, " + entry.gap_ci.bootstrap_iters + " resamples";
+    if ((key === "sim" || key === "aps") && entry.representation) {
+      const v = entry.representation[key + "_" + state.metric];
+      if (v) return "matched " + fmt(v.matched, 4) + ", mismatched " + fmt(v.mismatched, 4) + ", excess " + fmt(v.excess, 4);
+    }
+    return "";
   }
 
   function sortBy(key) {

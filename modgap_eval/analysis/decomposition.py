@@ -1,0 +1,100 @@
+"""The paper's decomposition of the drop (its Fig. 2) and path trends across checkpoints (its Fig. 8).
+
+From a base text LLM's run and an LSLM's run on the same tasks (METHOD.md §1 scores, in points):
+
+    total drop = base text − LSLM speech
+               = (base text − LSLM text)  [fine-tuning erosion]
+               + (LSLM text − LSLM speech) [modality gap, METHOD.md §1]
+
+per task and overall (the plain mean over the common tasks, like a group score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from modgap_eval.errors import ConfigError
+
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class DropRow:
+    task: str
+    base_text: float
+    lslm_text: float
+    lslm_speech: float
+    total_drop: float
+    erosion: float
+    modality_gap: float
+
+
+def _row(task: str, base_text: float, lslm_text: float, lslm_speech: float) -> DropRow:
+    return DropRow(
+        task=task,
+        base_text=base_text,
+        lslm_text=lslm_text,
+        lslm_speech=lslm_speech,
+        total_drop=base_text - lslm_speech,
+        erosion=base_text - lslm_text,
+        modality_gap=lslm_text - lslm_speech,
+    )
+
+
+def decompose(base: Any, lslm: Any, tasks: Sequence[str] | None = None) -> list[DropRow]:
+    """Rows per common task (or ``tasks``) and a final ``overall`` row (plain means over those tasks)."""
+    common = [t for t in base.tasks if t in lslm.tasks]
+    if tasks:
+        missing = [t for t in tasks if t not in base.tasks or t not in lslm.tasks]
+        if missing:
+            raise ConfigError(f"task {missing[0]!r} is not in both the base run and the LSLM run")
+        common = list(tasks)
+    if not common:
+        raise ConfigError(f"the base run ({base.model.name}) and the LSLM run ({lslm.model.name}) share no task")
+    rows = [
+        _row(t, base.tasks[t].text.score, lslm.tasks[t].text.score, lslm.tasks[t].speech.score) for t in sorted(common)
+    ]
+    rows.append(
+        _row(
+            OVERALL,
+            float(np.mean([r.base_text for r in rows])),
+            float(np.mean([r.lslm_text for r in rows])),
+            float(np.mean([r.lslm_speech for r in rows])),
+        )
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """Path statistics of one run (checkpoint) for one scope (METHOD.md §4)."""
+
+    label: str
+    scope: str
+    monotonicity_cos: float | None
+    monotonicity_euc: float | None
+    consistency: float | None
+
+
+def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL) -> list[PathRow]:
+    """Monotonicity and consistency per run in the given order; ``overall`` = mean over the run's analysed
+    tasks (tasks where a value is undefined are left out of that value's mean)."""
+    rows = []
+    for label, results in runs:
+        summaries = {name: task.representations for name, task in results.tasks.items() if task.representations is not None}
+        if scope != OVERALL:
+            if scope not in summaries:
+                raise ConfigError(f"{label}: no representation results for task {scope!r}")
+            summaries = {scope: summaries[scope]}
+        if not summaries:
+            raise ConfigError(f"{label}: no representation results (run with --representations on)")
+
+        def mean_of(field: str) -> float | None:
+            values = [getattr(s, field) for s in summaries.values() if getattr(s, field) is not None]
+            return float(np.mean(values)) if values else None
+
+        rows.append(PathRow(label, scope, mean_of("monotonicity_cos"), mean_of("monotonicity_euc"), mean_of("consistency")))
+    return rows

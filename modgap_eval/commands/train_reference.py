@@ -1,0 +1,70 @@
+"""``modgap-eval train-reference``: build the reference LSLM (text → speech → CTC adapter → checkpoints)."""
+
+from __future__ import annotations
+
+import argparse
+
+STAGES = ("text", "speech", "train", "ship", "all")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train-reference",
+        help="train the reference LSLM's adapter (Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
+        description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
+                    "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
+    )
+    parser.add_argument("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
+    parser.add_argument("--run", default="v1", help="name of the run folder (default v1)")
+    parser.add_argument("--clips", type=int, default=20_000, help="training sentences to synthesise")
+    parser.add_argument("--heldout", type=int, default=300, help="held-out sentences for WER")
+    parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1.5e-3)
+    parser.add_argument("--negatives", type=int, default=3000, help="sampled non-target tokens per batch (0 = all)")
+    parser.add_argument("--checkpoint_steps", default="25,50,100,200,400", help="comma-separated steps to save")
+    parser.add_argument("--eval_every", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="TTS worker processes")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)")
+    parser.add_argument("--no_progress", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modgap_eval.errors import ConfigError
+    from modgap_eval.reference import recipe
+
+    try:
+        steps = tuple(int(s) for s in args.checkpoint_steps.split(",") if s.strip())
+    except ValueError as exc:
+        raise ConfigError(f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers") from exc
+    options = recipe.RecipeOptions(
+        run=args.run, clips=args.clips, heldout=args.heldout, seed=args.seed, workers=args.workers,
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, negatives=args.negatives,
+        checkpoint_steps=steps, eval_every=args.eval_every, device=args.device, max_shards=args.max_shards,
+        progress=not args.no_progress,
+    )
+    stages = STAGES[:-1] if args.stage == "all" else (args.stage,)
+    train_texts = heldout = facts = None
+    for stage in stages:
+        if stage in ("text", "speech", "train"):
+            train_texts, heldout, facts = recipe.make_texts(options)
+        if stage == "text":
+            print(f"texts: {facts}")
+        elif stage == "speech":
+            shards, held = recipe.make_speech(options, train_texts, heldout)
+            print(f"speech: {len(shards)} training shards, {len(held)} held-out shards in {recipe.run_dir(options)}")
+        elif stage == "train":
+            log = recipe.train_stage(options, facts)
+            if log:
+                print(f"trained to step {log[-1]['step']}: held-out WER {log[-1]['heldout_wer']:.3f}")
+        elif stage == "ship":
+            target = Path(args.ship_to) if args.ship_to else recipe.SHIPPED_DIR
+            for folder in recipe.ship(options, target):
+                print(f"shipped {folder}")
+    return 0

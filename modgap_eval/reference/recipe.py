@@ -1,0 +1,186 @@
+"""The reference LSLM recipe end to end: text → speech → cached encoder frames → CTC adapter → checkpoints.
+
+Stages (each resumable, all under ``cache_dir("reference", <run>)``):
+
+1. ``text``: BIG-bench sentences minus the evaluated tasks and near duplicates of any evaluation
+   item (``corpus``), chosen for vocabulary coverage; a disjoint held-out set for WER.
+2. ``speech``: TTS in several voices, Whisper tiny.en encoder frames cached once per clip (``data``).
+3. ``train``: the adapter learns CTC onto SmolLM2's embedding rows (``train``); checkpoints are
+   written as paper-lslm folders whose encoder and LM are referenced by name (offline sources).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from modgap_eval.errors import DataError
+from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
+
+ENCODER = "openai/whisper-tiny.en"
+LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SHIPPED_DIR = Path(__file__).resolve().parent / "checkpoints"
+
+
+@dataclass(frozen=True)
+class RecipeOptions:
+    run: str = "v1"
+    clips: int = 20_000
+    heldout: int = 300
+    seed: int = 0
+    adapter_hidden: int = 512
+    stack: int = 5
+    workers: int = 2
+    steps: int = 600
+    batch_size: int = 32
+    lr: float = 1.5e-3
+    negatives: int = 3000
+    checkpoint_steps: tuple[int, ...] = (25, 50, 100, 200, 400)
+    eval_every: int = 100
+    device: str = "cpu"
+    max_shards: int | None = None
+    """Train on the first N speech shards only (data still being made, or a time budget)."""
+    progress: bool = True
+
+
+def run_dir(options: RecipeOptions) -> Path:
+    return cache_dir("reference", options.run)
+
+
+def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
+    """(training texts, held-out texts, facts) — cached as JSON in the run folder."""
+    from modgap_eval.reference import corpus
+    from modgap_eval.tasks import bigbench
+
+    path = run_dir(options) / "texts.json"
+    if path.is_file():
+        data = json.loads(path.read_text())
+        return data["train"], data["heldout"], data["facts"]
+    tasks = corpus.evaluated_bigbench_tasks(BUILTIN_TASKS_DIR)
+    evaluation = corpus.evaluation_texts(tasks)
+    index = corpus.ExclusionIndex.build(evaluation)
+    total = options.clips + options.heldout
+    pool_path = cache_dir("reference") / "pool.json"  # the slow scan of the sdist, shared by runs
+    if pool_path.is_file() and json.loads(pool_path.read_text())["tasks"] == tasks:
+        saved = json.loads(pool_path.read_text())
+        pool, excluded = saved["pool"], saved["excluded"]
+    else:
+        pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
+        pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
+    texts = corpus.select_for_coverage(pool, total, options.seed)
+    if len(texts) < total:
+        raise DataError(f"only {len(texts)} usable training sentences; asked for {total}")
+    rng = random.Random(options.seed + 1)
+    heldout_index = set(rng.sample(range(len(texts)), options.heldout))
+    train = [t for i, t in enumerate(texts) if i not in heldout_index]
+    heldout = [t for i, t in enumerate(texts) if i in heldout_index]
+    vocabulary = {w for t in train for w in corpus.words(t)}
+    facts = {"source": "BIG-bench 1.0.0 task inputs (sdist), sentences 5-22 words", "excluded_tasks": tasks,
+             "evaluation_texts_indexed": len(index.texts), "near_duplicates_removed": excluded,
+             "candidate_sentences": len(pool),
+             "train_sentences": len(train), "heldout_sentences": len(heldout), "distinct_words": len(vocabulary),
+             "train_words": sum(len(corpus.words(t)) for t in train),
+             "texts_sha256": hashlib.sha256(json.dumps([train, heldout]).encode()).hexdigest()}
+    path.write_text(json.dumps({"train": train, "heldout": heldout, "facts": facts}))
+    return train, heldout, facts
+
+
+def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) -> tuple[list[Path], list[Path]]:
+    from modgap_eval.models.offline import resolve_pretrained
+    from modgap_eval.reference import data
+
+    encoder = str(resolve_pretrained(ENCODER))
+    held = data.build_shards(data.assign_voices(heldout, options.seed + 2), run_dir(options) / "heldout", encoder,
+                             options.stack, options.workers, options.progress)
+    jobs = data.assign_voices(train, options.seed + 3)
+    if options.max_shards is not None:
+        jobs = jobs[: options.max_shards * data.SHARD_SIZE]
+    shards = data.build_shards(jobs, run_dir(options) / "train", encoder, options.stack, options.workers,
+                               options.progress)
+    return shards, held
+
+
+def available_shards(folder: Path, limit: int | None) -> list[Path]:
+    from modgap_eval.reference.data import shard_path
+
+    out = []
+    while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
+        out.append(shard_path(folder, len(out)))
+    return out
+
+
+def load_examples(paths: list[Path], tokenizer) -> list:
+    from modgap_eval.reference.data import iter_shards
+    from modgap_eval.reference.train import Example, token_targets
+
+    examples = []
+    for shard in iter_shards(paths):
+        for frames, text in zip(shard["frames"], shard["texts"]):
+            targets = token_targets(tokenizer, text)
+            if 0 < len(targets) <= len(frames) // 5:  # CTC needs at least one frame per target
+                examples.append(Example(frames, targets, text))
+    return examples
+
+
+def lm_embeddings(folder: Path):
+    """The LM's input-embedding matrix read straight from its weights file (no model built)."""
+    from safetensors import safe_open
+
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(path), "pt") as handle:
+            for key in handle.keys():
+                if key.endswith("embed_tokens.weight"):
+                    return handle.get_tensor(key).float()
+    raise DataError(f"{folder}: no embed_tokens.weight in the LM's safetensors files")
+
+
+def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None) -> list[dict]:
+    import torch
+    from transformers import AutoTokenizer
+
+    from modgap_eval.models.offline import resolve_pretrained
+    from modgap_eval.models.paper_lslm import PaperLSLMConfig
+    from modgap_eval.reference.train import TrainConfig, train
+
+    lm_folder = resolve_pretrained(LM)
+    tokenizer = AutoTokenizer.from_pretrained(lm_folder)
+    shards = available_shards(run_dir(options) / "train", options.max_shards)
+    held = available_shards(run_dir(options) / "heldout", None)
+    if not shards or not held:
+        raise DataError(f"no speech shards in {run_dir(options)}: run the speech stage first")
+    examples = load_examples(shards, tokenizer)
+    held_out = load_examples(held, tokenizer)
+    vocab = sorted({t for ex in examples for t in ex.targets})
+    embeddings = lm_embeddings(lm_folder)
+    model_config = PaperLSLMConfig(encoder=ENCODER, lm=LM, encoder_dim=int(examples[0].frames.shape[1]),
+                                   lm_dim=int(embeddings.shape[1]), stack=options.stack,
+                                   adapter_hidden=options.adapter_hidden, lm_input="ctc-embeddings",
+                                   ctc_vocab_size=len(vocab), encoder_window="clip")
+    config = TrainConfig(steps=options.steps, batch_size=options.batch_size, lr=options.lr,
+                         negatives=options.negatives, checkpoint_steps=options.checkpoint_steps,
+                         eval_every=options.eval_every, seed=options.seed, device=options.device)
+    work = run_dir(options)
+    notes = {"recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)", "run": options.run,
+             "train_clips": len(examples), "train_shards": len(shards), "heldout_clips": len(held_out),
+             "ctc_vocab_size": len(vocab), "data": facts}
+    (work / "recipe.json").write_text(json.dumps({"options": asdict(options), "notes": notes}, indent=2, default=str))
+    log = train(model_config, torch.tensor(vocab), embeddings, examples, held_out, tokenizer, config, work,
+                output or work / "checkpoints", notes, options.progress)
+    return log
+
+
+def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
+    """Copy the run's checkpoints and its training log into ``target`` (the package's shipped set)."""
+    source = run_dir(options) / "checkpoints"
+    copied = []
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)
+        copied.append(target / folder.name)
+    for name in ("train_log.jsonl", "recipe.json"):
+        if (run_dir(options) / name).is_file():
+            shutil.copy(run_dir(options) / name, target / name)
+    return copied
