@@ -40,12 +40,16 @@ def decode_output(raw: Mapping[str, Any]) -> Output:
 
 
 class ResponseCache:
-    """Maps request keys to outputs; ``path=None`` keeps nothing (``--no_cache``)."""
+    """Maps request keys to outputs, persisted under ``folder/<stem>*.jsonl``; ``folder=None`` keeps nothing.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    Every file of the stem is read (so a data-parallel run's per-rank files all count on resume);
+    this process appends to ``<stem><suffix>.jsonl`` only.
+    """
+
+    def __init__(self, folder: Path | None, stem: str = "", suffix: str = "") -> None:
+        self.path = folder / f"{stem}{suffix}.jsonl" if folder is not None else None
         self._entries: dict[str, Output] = {}
-        if path is not None and path.exists():
+        for path in sorted(folder.glob(f"{stem}*.jsonl")) if folder is not None and folder.is_dir() else []:
             with path.open(encoding="utf-8") as handle:
                 for line in handle:
                     try:

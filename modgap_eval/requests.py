@@ -15,6 +15,7 @@ from modgap_eval.tasks.loader import LoadedTask, audio_digest
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import (
     GenerateRequest,
+    Intervention,
     LoglikelihoodRequest,
     Modality,
     Prompt,
@@ -82,11 +83,13 @@ def make_prompt_pair(task: LoadedTask, sample: Sample, sample_rate: int) -> Prom
                       speech=make_prompt(task, sample, Modality.SPEECH, sample_rate))
 
 
-def make_request(task: LoadedTask, sample: Sample, prompt: Prompt) -> GenerateRequest | LoglikelihoodRequest:
+def make_request(task: LoadedTask, sample: Sample, prompt: Prompt,
+                 intervention: Intervention | None = None) -> GenerateRequest | LoglikelihoodRequest:
     spec = task.spec
     if spec.output_type is OutputType.LOGLIKELIHOOD:
-        return LoglikelihoodRequest(prompt=prompt, continuations=continuations(task, sample))
-    return GenerateRequest(prompt=prompt, max_new_tokens=spec.generation.max_new_tokens, stop=tuple(spec.generation.stop))
+        return LoglikelihoodRequest(prompt=prompt, continuations=continuations(task, sample), intervention=intervention)
+    return GenerateRequest(prompt=prompt, max_new_tokens=spec.generation.max_new_tokens, stop=tuple(spec.generation.stop),
+                           intervention=intervention)
 
 
 def describe_prompt(task: LoadedTask, sample: Sample, modality: Modality) -> str:

@@ -16,6 +16,7 @@ from modgap_eval.aggregate import Output, TaskScores, aggregate_group, score_tas
 from modgap_eval.audio import decoder_versions
 from modgap_eval.cache import ResponseCache, request_key
 from modgap_eval.config import RunConfig
+from modgap_eval.distributed import DistInfo, detect, device_for, finish, gather_merged, shard
 from modgap_eval.envelope import git_revision, package_versions, platform_description
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models import MODELS
@@ -41,7 +42,7 @@ from modgap_eval.results import (
 )
 from modgap_eval.tasks.loader import LoadedTask, content_hash, discover, load_samples
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Modality, Sample
+from modgap_eval.types import InterventionMode, Modality, Sample
 
 DEFAULT_AUTO_CHUNK = 64
 """Requests handed to the adapter at once under --batch_size auto (it splits further if needed)."""
@@ -60,8 +61,13 @@ class TaskData:
     content_hash: str
 
 
-def evaluate(config: RunConfig) -> RunOutcome:
-    """Run ``config`` end to end; returns the results and the directory they were written to."""
+def evaluate(config: RunConfig) -> RunOutcome | None:
+    """Run ``config`` end to end; returns the results and the directory they were written to.
+
+    Under a data-parallel launcher (torchrun, accelerate launch) each rank runs its shard of every
+    task's samples; rank 0 gathers, scores, writes and returns; the other ranks return None.
+    """
+    dist = detect()
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -79,20 +85,25 @@ def evaluate(config: RunConfig) -> RunOutcome:
         data.append(TaskData(task, samples, content_hash(task, samples)))
     timings["load_tasks"] = time.perf_counter() - clock
 
-    runtime = RuntimeOptions(device=config.device, dtype=config.dtype,
+    runtime = RuntimeOptions(device=device_for(config.device, dist), dtype=config.dtype,
                              batch_size=None if config.batch_size == "auto" else config.batch_size, seed=config.seed)
     model = model_cls.from_args(config.model_args, runtime)
     info = model.info()
     run_dir = _run_dir(config, info.name, started)
-    cache = ResponseCache(config.output_path / ".cache" / f"{request_key(model.cache_key(), [])[:16]}.jsonl"
-                          if config.use_cache else None)
+    cache = ResponseCache(config.output_path / ".cache" if config.use_cache else None,
+                          stem=request_key(model.cache_key(), [])[:16], suffix=f".rank{dist.rank}" if dist.enabled else "")
 
     task_results: dict[str, TaskResult] = {}
     for item in data:
         tick = time.perf_counter()
-        task_results[item.task.name] = _run_task(config, model, item, cache, represent, run_dir)
+        result = _run_task(config, model, item, cache, represent, run_dir, dist)
+        if result is not None:
+            task_results[item.task.name] = result
         timings[f"task:{item.task.name}"] = time.perf_counter() - tick
     model.close()
+    finish(dist)
+    if not dist.is_main:
+        return None
 
     groups = {name: aggregate_group(name, index.group_members(name), task_results)
               for name, group in index.groups.items()
@@ -143,29 +154,54 @@ def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
     return config.output_path / slug / started.strftime("%Y%m%dT%H%M%S_%fZ")
 
 
-def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCache, represent: bool, run_dir: Path) -> TaskResult:
+def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCache, represent: bool, run_dir: Path,
+              dist: DistInfo) -> TaskResult | None:
     task, samples = item.task, item.samples
     errors: dict[str, str] = {}
     outputs: dict[Modality, dict[str, Output]] = {}
+    mine = shard(samples, dist)  # whole samples per rank: both modalities of a sample stay together
     for modality in (Modality.TEXT, Modality.SPEECH):
-        outputs[modality] = execute(config, model, task, samples, modality, cache, errors)
+        outputs[modality] = execute(config, model, task, mine, modality, cache, errors)
+    if dist.enabled:
+        gathered = [gather_merged(part, dist) for part in (outputs[Modality.TEXT], outputs[Modality.SPEECH], errors)]
+        if not dist.is_main:
+            return None  # representations run on rank 0 over all samples (the derangement spans the task)
+        outputs = {Modality.TEXT: gathered[0], Modality.SPEECH: gathered[1]}
+        errors = gathered[2]
     scorer = task.make_scorer()
     kept = [s for s in samples if s.id not in errors]
     scores = score_task(scorer, kept, outputs[Modality.TEXT], outputs[Modality.SPEECH], config.seed, config.bootstrap_iters)
 
     representation = None
     per_sample: dict[str, dict[str, float]] = {}
-    if represent and scores.samples:
+    kept_samples = [x.sample for x in scores.samples]
+    pair_for = lambda sample: make_prompt_pair(task, sample, model.sample_rate)  # noqa: E731
+    hidden_batch = config.batch_size if isinstance(config.batch_size, int) else 8
+    if represent and len(kept_samples) >= 2:  # the mismatched baseline needs another sample
+        from modgap_eval.analysis.examples import write_examples
         from modgap_eval.analysis.stage import RepresentationOptions, analyse_task
 
-        analysed = analyse_task(
-            model, [x.sample for x in scores.samples],
-            lambda sample: make_prompt_pair(task, sample, model.sample_rate),
-            RepresentationOptions(centering=config.centering, derangement_seed=config.seed),
-            progress=config.progress,
-        )
+        analysed = analyse_task(model, kept_samples, pair_for,
+                                RepresentationOptions(centering=config.centering, derangement_seed=config.seed,
+                                                      batch_size=hidden_batch),
+                                progress=config.progress)
         representation = analysed.summary
         per_sample = {k: dict(v) for k, v in analysed.per_sample.items()}
+        write_examples(run_dir, task.name, analysed.examples)
+
+    interventions = []
+    if config.intervention and kept_samples:
+        from modgap_eval.analysis.interventions import InterventionOptions, run_interventions
+
+        interventions.append(run_interventions(
+            model, kept_samples, pair_for,
+            lambda sample, prompt, intervention: make_request(task, sample, prompt, intervention),
+            scorer.score,
+            InterventionOptions(mode=InterventionMode(config.intervention), critical=config.critical,
+                                layers=config.intervention_layers, batch_size=hidden_batch),
+            aggregate=scorer.aggregate, speech_without={x.sample.id: x.speech for x in scores.samples},
+            progress=config.progress,
+        ))
 
     if config.log_samples:
         _write_sample_log(run_dir / f"samples_{task.name}.jsonl", task, scores, per_sample)
@@ -179,6 +215,7 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         metadata=dict(spec.metadata), n_samples=len(samples),
         errors=[SampleErrorRecord(sample_id=k, message=v) for k, v in errors.items()],
         text=scores.text, speech=scores.speech, gap=scores.gap, representations=representation,
+        interventions=interventions,
     )
 
 

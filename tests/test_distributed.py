@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -37,6 +39,19 @@ def test_merge_and_single_process_gather():
     assert gather({"x": 1}, DistInfo()) == [{"x": 1}]
 
 
+def run_two_processes(args: list[str], timeout: float = 300) -> None:
+    """``torchrun --standalone --nproc_per_node 2 *args``; the whole process group dies on timeout."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, output.decode(errors="replace")[-3000:]
+
+
 def test_two_process_gather_over_gloo(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(textwrap.dedent("""
@@ -53,8 +68,7 @@ def test_two_process_gather_over_gloo(tmp_path):
         finish(info)
     """))
     out = tmp_path / "merged.json"
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "0",
-                    str(script), str(out)], check=True, timeout=120, capture_output=True)
+    run_two_processes([str(script), str(out)])
     merged = json.loads(out.read_text())
     assert sorted(merged) == [f"s{i}" for i in range(7)]
     assert {k: v["rank"] for k, v in merged.items()} == {f"s{i}": i % 2 for i in range(7)}

@@ -14,8 +14,9 @@ import torch
 
 from modgap_eval.analysis.similarity import (
     as_float32,
-    layer_cosine,
-    layer_euclidean,
+    cosine,
+    euclidean,
+    mean_pool,
     over_blocks,
     token_cosine,
     token_euclidean,
@@ -182,6 +183,7 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
     if center is not None:
         center = as_float32(center).to(speech.device).unsqueeze(-2)
         speech, text = speech - center, text - center
+    pooled_speech, pooled_text = mean_pool(speech), mean_pool(text)
     a_cos = token_cosine(speech, text)
     a_euc = token_euclidean(speech, text)
     path_cos = alignment_path(a_cos, higher_is_better=True)
@@ -189,8 +191,8 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
     mono_cos, mono_cos_ok = spearman_with_position(path_cos)
     mono_euc, mono_euc_ok = spearman_with_position(path_euc)
     return PairComparison(
-        layer_cos=layer_cosine(speech, text),
-        layer_euc=layer_euclidean(speech, text),
+        layer_cos=cosine(pooled_speech, pooled_text),
+        layer_euc=euclidean(pooled_speech, pooled_text),
         path_cos=path_cos,
         path_euc=path_euc,
         path_score_cos=path_scores(a_cos, path_cos),

@@ -16,12 +16,16 @@ from modgap_eval.analysis.alignment import alignment_path, path_scores
 from modgap_eval.analysis.schema import InterventionSummary
 from modgap_eval.analysis.similarity import token_cosine
 from modgap_eval.errors import CapabilityError, ConfigError, DataError
+from modgap_eval.models.base import Capability
+from modgap_eval.scoring.base import SampleScore
 from modgap_eval.types import (
+    Generation,
     GenerateRequest,
     HiddenStates,
     HiddenStatesRequest,
     Intervention,
     InterventionMode,
+    Loglikelihood,
     LoglikelihoodRequest,
     Prompt,
     PromptPair,
@@ -168,10 +172,10 @@ def run_interventions(
     samples: Sequence[Sample],
     make_prompts: Callable[[Sample], PromptPair],
     make_request: Callable[[Sample, Prompt, Intervention | None], GenerateRequest | LoglikelihoodRequest],
-    score: Callable[[Sample, object], object],
+    score: Callable[[Sample, Generation | Loglikelihood], SampleScore],
     options: InterventionOptions,
-    aggregate: Callable[[Sequence[object]], float] | None = None,
-    speech_without: Mapping[str, object] | None = None,
+    aggregate: Callable[[Sequence[SampleScore]], float] | None = None,
+    speech_without: Mapping[str, SampleScore] | None = None,
     progress: bool = False,
 ) -> InterventionSummary:
     """Speech accuracy with vs without the intervention on the same items (METHOD.md §6).
@@ -181,8 +185,6 @@ def run_interventions(
     into the task score in percent (default: mean of ``.value`` × 100). ``speech_without`` (sample id ->
     SampleScore) reuses the main run's speech scores; when None the plain speech pass is run here.
     """
-    from modgap_eval.models.base import Capability
-
     capabilities = getattr(model, "capabilities", frozenset())
     missing = [c.value for c in (Capability.INTERVENTION, Capability.HIDDEN_STATES) if c not in capabilities]
     if missing:

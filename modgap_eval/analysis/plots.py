@@ -51,6 +51,10 @@ def plot_layer_curves(series: Sequence[tuple[str, Any]], title: str, stem: Path)
             ax.plot(layers, curve.mismatched.mean, color=colour, linestyle="--", label=f"{label} mismatched")
             entry[name] = curve.model_dump()
         data["series"].append(entry)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set(title="mean-pooled cosine (higher = closer)", xlabel="layer", ylabel="cos")
     axes[1].set(title="mean-pooled Euclidean distance (lower = closer)", xlabel="layer", ylabel="distance")
     axes[0].legend(fontsize=7)

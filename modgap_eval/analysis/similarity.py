@@ -70,20 +70,27 @@ def sim_euc(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
 def token_cosine(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
     """A^cos[i, j] = cos(h^s_i, h^t_j) (METHOD.md §4): ``[..., T_s, d], [..., T_t, d] -> [..., T_s, T_t]``.
 
-    Rows are speech frames, columns text tokens; 0 where either state is a zero vector.
+    Rows are speech frames, columns text tokens; 0 where either state is a zero vector. Computed as
+    dot products over the outer product of norms (no normalised copy of the states).
     """
-    return (unit(speech) @ unit(text).transpose(-1, -2)).clamp(-1.0, 1.0)
+    speech, text = as_float32(speech), as_float32(text)
+    dots = speech @ text.transpose(-1, -2)
+    norms = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1) * torch.linalg.vector_norm(text, dim=-1).unsqueeze(-2)
+    nonzero = norms > 0
+    return torch.where(nonzero, dots / torch.where(nonzero, norms, torch.ones_like(norms)), torch.zeros_like(dots)).clamp(-1.0, 1.0)
 
 
 def token_euclidean(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
     """A^euc[i, j] = ||h^s_i − h^t_j||_2 (METHOD.md §4): ``-> [..., T_s, T_t]``.
 
     Computed as ``sqrt(|a|² + |b|² − 2 a·b)`` (one matmul instead of a ``[T_s, T_t, d]`` difference)
-    after subtracting a shared per-layer offset, which leaves distances unchanged but keeps the
-    large common component of deep LLM states from cancelling away float32 precision.
+    after subtracting the mean text state from both sides: distances are unchanged, but the large
+    common component of deep LLM states no longer cancels float32 precision away.
     """
     speech, text = as_float32(speech), as_float32(text)
-    offset = torch.cat([speech, text], dim=-2).mean(dim=-2, keepdim=True)
+    offset = text.mean(dim=-2, keepdim=True)
     s, t = speech - offset, text - offset
-    squared = (s * s).sum(-1).unsqueeze(-1) + (t * t).sum(-1).unsqueeze(-2) - 2.0 * (s @ t.transpose(-1, -2))
+    s_sq = torch.linalg.vector_norm(s, dim=-1).square().unsqueeze(-1)
+    t_sq = torch.linalg.vector_norm(t, dim=-1).square().unsqueeze(-2)
+    squared = torch.baddbmm(s_sq + t_sq, s, t.transpose(-1, -2), alpha=-2.0) if s.dim() == 3 else s_sq + t_sq - 2.0 * (s @ t.transpose(-1, -2))
     return squared.clamp_min(0.0).sqrt()

@@ -26,7 +26,7 @@ from modgap_eval.analysis.schema import (
 )
 from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
 from modgap_eval.errors import DataError
-from modgap_eval.types import HiddenStates, HiddenStatesRequest, PromptPair, Sample
+from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
 MIN_SAMPLES = 2
@@ -57,7 +57,7 @@ class RepresentationOptions:
 class TaskRepresentation:
     summary: RepresentationSummary
     per_sample: Mapping[str, Mapping[str, float]]
-    """Sample id -> APS, Sim and path summaries, matched and ``*_mismatched`` (for the sample log)."""
+    """Sample id -> T_s, T_t, and Sim, APS and path summaries, matched and ``*_mismatched`` (sample log)."""
     examples: tuple[TokenSimilarityExample, ...] = field(default=())
     """Token similarity matrices kept for heatmaps (write with ``analysis.examples.write_examples``)."""
 
@@ -111,6 +111,10 @@ class _Figures:
         return {key + suffix: value for key, value in record.items()}
 
 
+Fetch = Callable[[Sequence[int]], "tuple[dict[int, HiddenStates], dict[int, HiddenStates]]"]
+"""Positions of samples -> their (speech, text) HiddenStates, by position."""
+
+
 def analyse_task(
     model,
     samples: Sequence[Sample],
@@ -120,47 +124,84 @@ def analyse_task(
 ) -> TaskRepresentation:
     """Layer curves, Sim, APS, monotonicity and consistency of one task, each with its mismatched
     baseline (METHOD.md §3, §4, §4b). ``make_prompts`` may raise DataError; it propagates."""
-    if len(samples) < MIN_SAMPLES:
+
+    def fetch(members: Sequence[int]):
+        return _fetch_states(model, samples, members, make_prompts)
+
+    return _analyse([s.id for s in samples], fetch, options, _layer_convention(model, options), progress)
+
+
+def analyse_states(
+    speech: Sequence[torch.Tensor],
+    text: Sequence[torch.Tensor],
+    ids: Sequence[str] | None = None,
+    options: RepresentationOptions = RepresentationOptions(),
+) -> TaskRepresentation:
+    """The same analysis on states already in memory: ``speech[k]`` ``[L+1, T_s, d]`` and ``text[k]``
+    ``[L+1, T_t, d]`` of sample k (content spans only). For notebooks and the ``evaluate`` module."""
+    if len(speech) != len(text):
+        raise DataError(f"got {len(speech)} speech and {len(text)} text state tensors; they must pair up")
+    ids = [str(k) for k in range(len(speech))] if ids is None else [str(i) for i in ids]
+    stand_ins = [Sample(id=i, text="", audio=Audio(data=b"-")) for i in ids]
+
+    def fetch(members: Sequence[int]):
+        pairs = {k: (HiddenStates(states=speech[k]), HiddenStates(states=text[k])) for k in members}
+        for k, (s, t) in pairs.items():
+            _check_states(stand_ins[k], s, t)
+        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+
+    return _analyse(ids, fetch, options, options.layer_convention or "given by the caller", progress=False)
+
+
+def token_similarity_examples(
+    model, sample: Sample, make_prompts: Callable[[Sample], PromptPair], layers: Sequence[int] | None = None
+) -> tuple[TokenSimilarityExample, ...]:
+    """One sample's token cosine matrices and both alignment paths at ``layers`` (default: the middle and
+    the last block), straight from a model: the data of the paper's Fig. 6 (METHOD.md §4)."""
+    speech, text = _fetch_states(model, [sample], [0], make_prompts)
+    return tuple(_examples(sample.id, speech[0], text[0], None, layers))
+
+
+def _analyse(ids: Sequence[str], fetch: Fetch, options: RepresentationOptions, convention: str, progress: bool) -> TaskRepresentation:
+    if len(ids) < MIN_SAMPLES:
         raise DataError(
             f"representation analysis needs at least 2 samples for its mismatched baseline (METHOD.md §4b); "
-            f"got {len(samples)} (use more samples or turn representations off)"
+            f"got {len(ids)} (use more samples or turn representations off)"
         )
-    ids = [sample.id for sample in samples]
     try:
         blocks = derangement_blocks(ids, options.derangement_seed)
     except ValueError as exc:
         raise DataError(f"representation analysis: {exc}") from exc
     batches = _batches(blocks, options.batch_size)
-    center = _centering_means(model, samples, make_prompts, batches) if options.centering else None
+    center = _centering_means(fetch, batches, len(ids)) if options.centering else None
 
     matched: dict[int, _Figures] = {}
     mismatched: dict[int, _Figures] = {}
-    kept = set(range(min(options.examples, len(samples))))
+    lengths: dict[int, dict[str, float]] = {}
+    kept = set(range(min(options.examples, len(ids))))
     examples: list[TokenSimilarityExample] = []
-    bar = _progress(len(samples), progress)
+    bar = _progress(len(ids), progress)
     for batch in batches:
         members = [m for block in batch for m in block.members]
-        speech, text = _fetch_states(model, samples, members, make_prompts)
+        speech, text = fetch(members)
         for block in batch:
             for s, t in block.partners():
                 matched[s] = _Figures.of(compare_states(speech[s].states, text[s].states, center))
                 mismatched[s] = _Figures.of(compare_states(speech[s].states, text[t].states, center))
+                lengths[s] = {"speech_frames": float(speech[s].length), "text_tokens": float(text[s].length)}
                 if s in kept:
-                    examples.extend(_examples(samples[s].id, speech[s], text[s], center, options.example_layers))
+                    examples.extend(_examples(ids[s], speech[s], text[s], center, options.example_layers))
         del speech, text  # nothing of size [L, T, d] outlives its batch
         if bar is not None:
             bar.update(len(members))
     if bar is not None:
         bar.close()
 
-    order = range(len(samples))
-    summary = _summarise(
-        [matched[k] for k in order], [mismatched[k] for k in order], options, _layer_convention(model, options)
-    )
-    per_sample = {
-        samples[k].id: {**matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order
-    }
-    examples.sort(key=lambda e: (ids.index(e.sample_id), e.layer))
+    order = range(len(ids))
+    summary = _summarise([matched[k] for k in order], [mismatched[k] for k in order], options, convention)
+    per_sample = {ids[k]: {**lengths[k], **matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order}
+    position = {sample_id: k for k, sample_id in enumerate(ids)}
+    examples.sort(key=lambda e: (position[e.sample_id], e.layer))
     return TaskRepresentation(summary=summary, per_sample=per_sample, examples=tuple(examples))
 
 
@@ -206,21 +247,23 @@ def _check_states(sample: Sample, speech: HiddenStates, text: HiddenStates) -> N
         problem = f"empty content span (speech {s.shape[1]} positions, text {t.shape[1]} tokens)"
     elif s.shape[0] < 2:
         problem = "states need layer 0 and at least one decoder block"
+    elif not (torch.isfinite(s).all() and torch.isfinite(t).all()):
+        problem = "non-finite values (inf/NaN) in the states; try a wider --dtype such as float32"
     if problem:
         raise DataError(f"sample {sample.id!r}: hidden states: {problem}")
 
 
-def _centering_means(model, samples, make_prompts, batches) -> torch.Tensor:
+def _centering_means(fetch: Fetch, batches, count: int) -> torch.Tensor:
     """Per-layer mean over samples and both modalities of the mean-pooled states (METHOD.md §4b, ours)."""
     total: torch.Tensor | None = None
     for batch in batches:
         members = [m for block in batch for m in block.members]
-        speech, text = _fetch_states(model, samples, members, make_prompts)
+        speech, text = fetch(members)
         for k in members:  # fixed order within a fixed block order: independent of batch size
             pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
             total = pooled if total is None else total + pooled
         del speech, text
-    return (total / (2 * len(samples))).to(torch.float32)
+    return (total / (2 * count)).to(torch.float32)
 
 
 def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layers) -> list[TokenSimilarityExample]:

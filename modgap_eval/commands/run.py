@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         first = exc.errors()[0]
         raise ConfigError(f"--{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
     outcome = evaluate(config)
+    if outcome is None:  # a non-zero rank of a data-parallel run: rank 0 reports
+        return 0
     print(summary_table(outcome.results))
     print(f"\nresults: {outcome.run_dir / 'results.json'}")
     return 0

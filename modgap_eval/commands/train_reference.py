@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-STAGES = ("text", "speech", "train", "ship", "all")
+STAGES = ("text", "speech", "train", "ship", "evaluate", "all")
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "train-reference",
-        help="train the reference LSLM's adapter (Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
+        help="train (and evaluate) the reference LSLM's adapter (Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
                     "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
     parser.add_argument("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
     parser.add_argument("--run", default="v1", help="name of the run folder (default v1)")
     parser.add_argument("--clips", type=int, default=20_000, help="training sentences to synthesise")
-    parser.add_argument("--heldout", type=int, default=300, help="held-out sentences for WER")
+    parser.add_argument("--heldout", type=int, default=200, help="held-out sentences for WER")
     parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch_size", type=int, default=32)
@@ -29,6 +29,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)")
+    parser.add_argument("--eval_group", default="offline_default", help="task group for the evaluate stage")
+    parser.add_argument("--eval_limit", type=int, default=None, help="items per task for the evaluate stage")
+    parser.add_argument("--eval_output", default=None, help="JSON file for the evaluate stage's report")
     parser.add_argument("--no_progress", action="store_true")
     parser.set_defaults(func=run)
 
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_steps=steps, eval_every=args.eval_every, device=args.device, max_shards=args.max_shards,
         progress=not args.no_progress,
     )
-    stages = STAGES[:-1] if args.stage == "all" else (args.stage,)
+    stages = STAGES[:-2] if args.stage == "all" else (args.stage,)
     train_texts = heldout = facts = None
     for stage in stages:
         if stage in ("text", "speech", "train"):
@@ -67,4 +70,14 @@ def run(args: argparse.Namespace) -> int:
             target = Path(args.ship_to) if args.ship_to else recipe.SHIPPED_DIR
             for folder in recipe.ship(options, target):
                 print(f"shipped {folder}")
+        elif stage == "evaluate":
+            import json
+
+            from modgap_eval.reference.model import shipped_checkpoints
+
+            folders = [recipe.SHIPPED_DIR / name for name in shipped_checkpoints()]
+            report = recipe.evaluate_stage(folders, args.eval_group, args.eval_limit, not args.no_progress)
+            output = Path(args.eval_output) if args.eval_output else recipe.run_dir(options) / "evaluation.json"
+            output.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"evaluation written to {output}")
     return 0

@@ -20,6 +20,8 @@ after the generation prompt; their log-probabilities are summed in natural log.
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -55,6 +57,7 @@ from modgap_eval.types import (
     LoglikelihoodRequest,
     Modality,
     Prompt,
+    Waveform,
 )
 
 SENTINEL = "\ue000MODGAP_CONTENT\ue000"
@@ -269,7 +272,8 @@ class HFChatLM(Model):
         encoded = self.encode([r.prompt for r in requests])
         padded = self.pad(encoded.rows)
         longest = max(r.max_new_tokens for r in requests)
-        with self.taps.active(edits=self.gather_edits(requests, padded)):
+        prompts = [r.prompt for r in requests]
+        with self.taps.active(edits=self.gather_edits(requests, padded), keep_inputs=self.keep_for(prompts, padded)):
             # HF derives position ids from the (left-padded) attention mask during generation.
             out = self.model.generate(
                 input_ids=padded.input_ids,
@@ -277,6 +281,7 @@ class HFChatLM(Model):
                 generation_config=self.generation_config(longest),
                 **encoded.features,
             )
+        self.remember(prompts, self.taps)
         new = out[:, padded.input_ids.shape[1] :].tolist()
         eos = set(self.eos_ids())
         results = []
@@ -303,8 +308,10 @@ class HFChatLM(Model):
     def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[tuple[float, int]]:
         encoded = self.encode([it.prompt for it in items], [it.continuation for it in items])
         padded = self.pad(encoded.rows)
-        with self.taps.active(edits=self.gather_edits(items, padded)):
+        prompts = [it.prompt for it in items]
+        with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
             logits = self.model(**self.forward_inputs(padded, encoded.features)).logits
+        self.remember(prompts, self.taps)
         width = padded.input_ids.shape[1]
         results = []
         for i, item in enumerate(items):
@@ -325,9 +332,18 @@ class HFChatLM(Model):
         rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
         padded = self.pad(rows)
         spans = [padded.content(i) for i in range(len(rows))]
-        with self.taps.active(capture=spans) as taps:
+        prompts = [r.prompt for r in requests]
+        with self.taps.active(capture=spans, keep_inputs=self.keep_for(prompts, padded)) as taps:
             self.backbone()(**self.forward_inputs(padded, encoded.features))
-            return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
+        self.remember(prompts, taps)
+        return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
+
+    def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
+        """Content spans whose block-1 inputs to keep for reuse (none for written prompts)."""
+        return None
+
+    def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
+        """Store what ``keep_for`` asked the taps to keep."""
 
     def backbone(self) -> Any:
         """The model without its LM head (no logits needed for hidden states)."""
@@ -354,6 +370,11 @@ class HFSpeechLM(HFChatLM):
     model_class: ClassVar[str] = ""
     """``transformers`` attribute name of the model class."""
     audio_kwarg: ClassVar[str] = "audio"
+    reuse_audio_embeddings: ClassVar[bool] = False
+    """Whether the family's text decoder takes ``inputs_embeds`` with 1-D positions, so that a clip's
+    cached audio embeddings (block 1's input at the audio positions) can replace the processor and
+    the audio encoder in later ``hidden_states`` passes over the same clip."""
+    audio_cache_bytes: ClassVar[int] = 1 << 30
 
     def load_model(self) -> Any:
         import transformers
@@ -363,6 +384,7 @@ class HFSpeechLM(HFChatLM):
     def load_tokenizer(self) -> Any:
         from transformers import AutoProcessor
 
+        self.audio_cache = AudioEmbeddingCache(self.audio_cache_bytes if self.reuse_audio_embeddings else 0)
         self.processor = AutoProcessor.from_pretrained(self.located.path)
         self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
         return self.processor.tokenizer
@@ -383,13 +405,13 @@ class HFSpeechLM(HFChatLM):
         return super().render(prompt, slot)
 
     def processor_inputs(self, texts: list[str], audios: list[Any]) -> dict[str, Any]:
+        # Padding and special tokens concern the text only: audio padding is the processor's business.
         return self.processor(
             text=texts,
             **{self.audio_kwarg: audios},
-            sampling_rate=self.sample_rate,
+            text_kwargs={"padding": True, "add_special_tokens": False},
+            audio_kwargs={"sampling_rate": self.sample_rate},
             return_tensors="pt",
-            padding=True,
-            add_special_tokens=False,
         )
 
     def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
@@ -412,8 +434,90 @@ class HFSpeechLM(HFChatLM):
             rows.append(Row(ids + cont, span, target=len(cont)))
         return Encoded(rows, features)
 
+    # --- reuse of audio embeddings across passes over the same clip ---------------------------
+
+    def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
+        if not self.audio_cache.enabled or prompts[0].modality is not Modality.SPEECH:
+            return None
+        return [padded.content(i) for i in range(len(prompts))]
+
+    def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
+        for prompt, embeds in zip(prompts, taps.inputs):
+            self.audio_cache.put(prompt.audio, embeds)
+
+    def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        prompts = [r.prompt for r in requests]
+        if prompts[0].modality is Modality.SPEECH and self.audio_cache.enabled:
+            cached = [self.audio_cache.get(p.audio) for p in prompts]
+            rows = self.cached_rows(prompts, cached) if all(c is not None for c in cached) else None
+            if rows is not None:
+                return self._states_from_embeddings(rows, cached)
+        return super()._hidden_states_batch(requests)
+
+    def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
+        """Rows up to the content end, the one audio placeholder expanded to the cached length."""
+        rows = []
+        for prompt, embeds in zip(prompts, cached):
+            ids = self.tokenizer(self.render(prompt, self.audio_item()), add_special_tokens=False)["input_ids"]
+            if ids.count(self.audio_token_id) != 1:
+                return None  # the template expands audio some other way: take the processor path
+            at = ids.index(self.audio_token_id)
+            rows.append(Row(tuple(ids[:at]) + (self.audio_token_id,) * len(embeds), range(at, at + len(embeds))))
+        return rows
+
+    @torch.inference_mode()
+    def _states_from_embeddings(self, rows: list[Row], cached: Sequence[torch.Tensor]) -> list[HiddenStates]:
+        padded = self.pad(rows)
+        embeds = self.model.get_input_embeddings()(padded.input_ids)
+        spans = [padded.content(i) for i in range(len(rows))]
+        for i, span in enumerate(spans):
+            embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
+        with self.taps.active(capture=spans) as taps:
+            self.model.get_decoder()(inputs_embeds=embeds, attention_mask=padded.attention_mask,
+                                     position_ids=padded.position_ids)
+        return [HiddenStates(taps.stacked(i)) for i in range(len(rows))]
+
     def info(self) -> ModelInfo:
         base = super().info()
         details = {**base.details, "sample_rate": self.sample_rate, "audio_token_id": self.audio_token_id,
-                   "speech_content_span": "input_ids == audio_token_id"}
+                   "speech_content_span": "input_ids == audio_token_id",
+                   "audio_embedding_reuse": self.audio_cache.enabled}
         return ModelInfo(base.name, base.args, base.source, base.revision, base.parameters, details)
+
+
+class AudioEmbeddingCache:
+    """Block-1 inputs at a clip's audio positions, keyed by the clip's samples; LRU within a byte budget."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.size = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @staticmethod
+    def key(audio: Waveform) -> str:
+        digest = hashlib.sha1(audio.samples.tobytes())
+        return f"{digest.hexdigest()}:{audio.sample_rate}:{audio.samples.dtype}"
+
+    def get(self, audio: Waveform) -> torch.Tensor | None:
+        key = self.key(audio)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        return None
+
+    def put(self, audio: Waveform, embeds: torch.Tensor) -> None:
+        if not self.enabled:
+            return
+        key = self.key(audio)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return
+        self.entries[key] = embeds
+        self.size += embeds.numel() * embeds.element_size()
+        while self.size > self.max_bytes and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= old.numel() * old.element_size()

@@ -210,6 +210,9 @@ class LayerTaps:
         self.blocks = list(blocks)
         self.capture: list[range] | None = None
         self.captured: list[list[torch.Tensor]] = []
+        self.keep_inputs: list[range] | None = None
+        self.inputs: list[torch.Tensor] = []
+        """Block 1's unedited input over ``keep_inputs`` per row, in the model's dtype (for reuse)."""
         self.edits: dict[int, list[Edit]] = {}
         self.calls = 0
 
@@ -218,11 +221,13 @@ class LayerTaps:
         return len(self.blocks)
 
     @contextmanager
-    def active(self, capture: list[range] | None = None, edits: Mapping[int, list[Edit]] | None = None) -> Iterator["LayerTaps"]:
+    def active(self, capture: list[range] | None = None, edits: Mapping[int, list[Edit]] | None = None,
+               keep_inputs: list[range] | None = None) -> Iterator["LayerTaps"]:
         bad = [layer for layer in (edits or {}) if not 0 <= layer <= self.num_layers]
         if bad:
             raise DataError(f"intervention layers {bad} are outside 0..{self.num_layers}")
-        self.capture, self.edits, self.calls = capture, dict(edits or {}), 0
+        self.capture, self.edits, self.calls, self.keep_inputs = capture, dict(edits or {}), 0, keep_inputs
+        self.inputs = []
         self.captured = [[] for _ in range(self.num_layers + 1)]
         handles = [self.blocks[0].register_forward_pre_hook(self._pre_hook, with_kwargs=True)]
         for layer, block in enumerate(self.blocks, start=1):
@@ -240,6 +245,9 @@ class LayerTaps:
 
     def _pre_hook(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple | None:
         self.calls += 1
+        if self.keep_inputs is not None and self.calls == 1:
+            hidden = args[0] if args else kwargs["hidden_states"]
+            self.inputs = [hidden[i, span.start : span.stop].detach().cpu().clone() for i, span in enumerate(self.keep_inputs)]
         if args:
             new = self._visit(0, args[0])
             return (new, *args[1:]), kwargs

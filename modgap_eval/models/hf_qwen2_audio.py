@@ -15,3 +15,4 @@ class Qwen2AudioModel(HFSpeechLM):
     name = "qwen2-audio"
     default_pretrained = "Qwen/Qwen2-Audio-7B-Instruct"
     model_class = "Qwen2AudioForConditionalGeneration"
+    reuse_audio_embeddings = True

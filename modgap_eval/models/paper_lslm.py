@@ -155,7 +155,10 @@ class WhisperFrontEnd:
         if waveform.ndim != 1 or len(waveform) == 0:
             raise DataError("speech clip must be a non-empty mono waveform")
         window, kept = self.frames_for(len(waveform))
-        mel = self.extractor(waveform, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+        # Padding to the window, not to 30 s, gives the same mel frames (the log-mel floor is set by the
+        # clip's own maximum; padded silence sits at the floor) for a fraction of the STFT work.
+        mel = self.extractor(waveform, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding="max_length",
+                             max_length=2 * window * MEL_HOP).input_features
         mel = mel[..., : 2 * window].to(self.device)
         enc = self.encoder
         hidden = torch.nn.functional.gelu(enc.conv1(mel))

@@ -22,6 +22,8 @@ NGRAM = 4
 """Word n-gram size of the near-duplicate test."""
 OVERLAP = 0.5
 """A text is a near duplicate of an item when they share at least this share of the shorter one's n-grams."""
+JACCARD = 0.6
+"""... or when they share an n-gram and this share of their distinct words (one word swapped in a question)."""
 
 _WORD = re.compile(r"[a-z0-9]+")
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9 ,.?!'\-:;\"()]")
@@ -51,14 +53,16 @@ class ExclusionIndex:
     """Evaluation texts indexed by word n-gram, to refuse their near duplicates as training text.
 
     A candidate is excluded when, for some evaluation text, the two share at least ``OVERLAP`` of
-    the n-grams of the shorter of the two, or either's words appear contiguously in the other
-    (exact copies, copies with a word changed, an item inside a longer passage, a sentence of an item).
+    the n-grams of the shorter of the two, or share an n-gram and ``JACCARD`` of their distinct words,
+    or either's words appear contiguously in the other (exact copies, copies with a word changed,
+    an item inside a longer passage, a sentence of an item).
     """
 
     texts: list[str] = field(default_factory=list)
     _grams: dict[tuple[str, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
     _sizes: list[int] = field(default_factory=list)
     _joined: list[str] = field(default_factory=list)
+    _vocab: list[frozenset[str]] = field(default_factory=list)
     _short: list[int] = field(default_factory=list)
     """Items shorter than NGRAM words: checked by containment, as they share no n-gram with longer texts."""
 
@@ -74,6 +78,7 @@ class ExclusionIndex:
             grams = ngrams(tokens)
             index._sizes.append(len(grams))
             index._joined.append(" " + " ".join(tokens) + " ")
+            index._vocab.append(frozenset(tokens))
             for gram in grams:
                 index._grams[gram].append(item)
             if len(tokens) < NGRAM:
@@ -91,8 +96,11 @@ class ExclusionIndex:
             for item in self._grams.get(gram, ()):
                 shared[item] += 1
         joined = " " + " ".join(tokens) + " "
+        vocab = frozenset(tokens)
         for item, count in shared.items():
             if count >= OVERLAP * min(len(grams), self._sizes[item]):
+                return self.texts[item]
+            if len(vocab & self._vocab[item]) >= JACCARD * len(vocab | self._vocab[item]):
                 return self.texts[item]
             if joined in self._joined[item] or self._joined[item] in joined:
                 return self.texts[item]

@@ -30,7 +30,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "checkpoints"
 class RecipeOptions:
     run: str = "v1"
     clips: int = 20_000
-    heldout: int = 300
+    heldout: int = 200
     seed: int = 0
     adapter_hidden: int = 512
     stack: int = 5
@@ -71,7 +71,11 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     else:
         pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
         pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
-    texts = corpus.select_for_coverage(pool, total, options.seed)
+    # The exclusion test is applied again on every use, so a cached pool never outlives a stricter rule.
+    kept = [s for s in pool if not index.excludes(s)]
+    excluded += len(pool) - len(kept)
+    texts = corpus.select_for_coverage(kept, total, options.seed)
+    pool = kept
     if len(texts) < total:
         raise DataError(f"only {len(texts)} usable training sentences; asked for {total}")
     rng = random.Random(options.seed + 1)
@@ -184,3 +188,48 @@ def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
         if (run_dir(options) / name).is_file():
             shutil.copy(run_dir(options) / name, target / name)
     return copied
+
+
+def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limit: int | None = None,
+                   progress: bool = True) -> dict:
+    """Text accuracy once (the LM alone), then speech accuracy and question WER per checkpoint."""
+    from modgap_eval.models.base import RuntimeOptions
+    from modgap_eval.models.paper_lslm import PaperLSLM
+    from modgap_eval.reference.evaluate import CachedFrontEnd, evaluate, summarise
+    from modgap_eval.requests import make_prompt_pair
+    from modgap_eval.tasks.loader import discover, load_samples
+    from modgap_eval.tasks.schema import OutputType
+    from modgap_eval.types import Modality
+
+    index = discover()
+    items = []
+    for name in index.select(group):
+        task = index.tasks[name]
+        if task.spec.output_type is not OutputType.LOGLIKELIHOOD:
+            continue
+        for sample in load_samples(task, limit=limit, progress=progress):
+            items.append((task, sample, make_prompt_pair(task, sample, 16_000)))
+    report: dict = {"group": group, "items": len(items), "checkpoints": {}}
+    front_end = None
+    for i, folder in enumerate(checkpoints):
+        model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=1))
+        front_end = front_end or CachedFrontEnd(model.front_end)
+        model.front_end = front_end
+        modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]
+        summary = summarise(evaluate(model, items, modalities, progress))
+        if i == 0:
+            report["text"] = {k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")}
+            report["text"]["per_task"] = {t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
+                                          for t, v in summary["per_task"].items()}
+        speech = {k: v for k, v in summary.items() if not k.startswith("text")}
+        speech["gap_micro"] = report["text"]["text_acc_micro"] - summary["speech_acc_micro"]
+        speech["gap_macro"] = report["text"]["text_acc_macro"] - summary["speech_acc_macro"]
+        speech["step"] = model.checkpoint.config.notes.get("step")
+        speech["heldout_wer"] = model.checkpoint.config.notes.get("heldout_wer")
+        report["checkpoints"][folder.name] = speech
+        model.close()
+        if progress:
+            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}% (text {report['text']['text_acc_micro']:.1f}%,"
+                  f" chance {summary['chance_acc_micro']:.1f}%, p={summary['speech_above_chance_p']:.3g}),"
+                  f" question WER {summary['question_wer']}", flush=True)
+    return report

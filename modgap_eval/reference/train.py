@@ -103,11 +103,12 @@ def batches(examples: Sequence[Example], batch_size: int, rng: random.Random) ->
 
 
 def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[Example], negatives: int,
-             rng: torch.Generator, device: str) -> torch.Tensor:
-    """Mean CTC loss (per target token) of one batch over its targets plus sampled negative tokens."""
-    vocab = adapter.vocab_ids
-    position = {int(t): i for i, t in enumerate(vocab.tolist())} if not hasattr(adapter, "_position") else adapter._position
-    adapter._position = position
+             rng: torch.Generator, device: str, position: dict[int, int]) -> torch.Tensor:
+    """Mean CTC loss (per target token) of one batch over its targets plus sampled negative tokens.
+
+    ``position`` maps an LM token id to its index in ``adapter.vocab_ids``.
+    """
+    vocab = adapter.vocab_ids.cpu()
     wanted = sorted({position[t] for ex in batch for t in ex.targets})
     if negatives and len(vocab) > len(wanted) + negatives:
         mask = torch.ones(len(vocab), dtype=torch.bool)
@@ -119,7 +120,7 @@ def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[E
     else:
         columns = torch.arange(len(vocab))
         correction = torch.zeros(len(vocab))
-    column_of = {int(c): k for k, c in enumerate(columns[: len(wanted)].tolist())}
+    column_of = {int(c): k for k, c in enumerate(columns.tolist())}
     rows = embeddings[vocab[columns].to(embeddings.device)]
     lengths = [len(ex.frames) // adapter.stack for ex in batch]
     frames = torch.zeros(len(batch), max(lengths) * adapter.stack, batch[0].frames.shape[1])
@@ -144,11 +145,16 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: torch.Tensor,
           examples: Sequence[Example], held_out: Sequence[Example], tokenizer, config: TrainConfig,
-          work_dir: Path, checkpoint_dir: Path, notes: dict, progress: bool = True) -> list[dict]:
-    """Run (or resume) training; write checkpoints ``step-N`` and ``final`` to ``checkpoint_dir``."""
+          work_dir: Path, checkpoint_dir: Path, notes: dict, progress: bool = True,
+          stop_after: int | None = None) -> list[dict]:
+    """Run (or resume) training; write checkpoints ``step-N`` and ``final`` to ``checkpoint_dir``.
+
+    ``stop_after`` ends this session after that many steps (state saved; run again to resume).
+    """
     from tqdm.auto import tqdm
 
     torch.manual_seed(config.seed)
+    work_dir.mkdir(parents=True, exist_ok=True)
     device = config.device
     adapter = SpeechAdapter(model_config)
     adapter.vocab_ids.copy_(vocab_ids)
@@ -168,9 +174,7 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
     plan: list[list[int]] = []
     while len(plan) < config.steps:  # the whole schedule, fixed by the seed: a resumed run takes the same batches
         plan.extend(batches(examples, config.batch_size, rng))
-    sampler = torch.Generator().manual_seed(config.seed)
-    for _ in range(state.step):  # replay the negative sampler to its resumed position
-        torch.randperm(max(1, len(vocab_ids)), generator=sampler)
+    position = {int(t): i for i, t in enumerate(vocab_ids.tolist())}
     bar = tqdm(total=config.steps, initial=state.step, desc="train adapter (CTC)", unit="step", disable=not progress)
     started = time.time()
     window: list[float] = []
@@ -180,21 +184,25 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
         save_checkpoint(checkpoint_dir / name, model_config.model_copy(update={"notes": entry}), adapter,
                         dtype=torch.float16)
 
-    while state.step < config.steps:
+    session_end = config.steps if stop_after is None else min(config.steps, state.step + stop_after)
+    while state.step < session_end:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(state.step, config)
-        loss = ctc_step(adapter, embeddings, [examples[i] for i in plan[state.step]], config.negatives, sampler, device)
+        # one generator per step: a resumed run draws exactly the negatives an uninterrupted one would
+        sampler = torch.Generator().manual_seed(config.seed * 1_000_003 + state.step)
+        loss = ctc_step(adapter, embeddings, [examples[i] for i in plan[state.step]], config.negatives, sampler, device,
+                        position)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0)
         optimizer.step()
         state.step += 1
-        window.append(float(loss))
+        window.append(float(loss.detach()))
         bar.update(1)
         bar.set_postfix(loss=f"{sum(window[-20:]) / len(window[-20:]):.3f}")
         is_checkpoint = state.step in config.checkpoint_steps or state.step == config.steps
         entry = None
-        if is_checkpoint or state.step % config.eval_every == 0:
+        if is_checkpoint or state.step % config.eval_every == 0 or state.step == session_end:
             wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, device)
             entry = {"step": state.step, "loss": sum(window) / len(window), "lr": learning_rate(state.step - 1, config),
                      "heldout_wer": wer, "elapsed_s": round(time.time() - started, 1), "example": hyps[:2]}

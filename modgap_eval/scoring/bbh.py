@@ -78,8 +78,8 @@ def extract_bbh_answer(response: str, subtask: str | None, binary: str) -> str |
                 for pattern, verdict in _SUBTASK_RULES.get(subtask or "", ()) for match in pattern.finditer(text)]
     if verdicts:
         return max(verdicts)[2]
-    edge = re.match(r"^(yes|no)\b", text) or re.search(r"\b(yes|no)$", text)
-    return edge.group(1) if edge else None
+    edge = re.match(r"^(yes|no|true|false)\b", text) or re.search(r"\b(yes|no|true|false)$", text)
+    return {"true": "yes", "false": "no"}.get(edge.group(1), edge.group(1)) if edge else None
 
 
 def reference_answer(reference: str) -> tuple[str, str]:

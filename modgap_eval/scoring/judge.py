@@ -54,7 +54,7 @@ _PROMPTS = {"open": OPEN_PROMPT, "qa": QA_PROMPT}
 
 def parse_rating(reply: str) -> int | None:
     """A 1–5 rating from the judge's reply: ``[[n]]`` if present, else the first standalone digit 1–5."""
-    match = re.search(r"\[\[([1-5])\]\]", reply) or re.search(r"(?<![\d.])([1-5])(?![\d.]\d)", reply)
+    match = re.search(r"\[\[([1-5])\]\]", reply) or re.search(r"(?<![\d.])([1-5])(?!\d)(?!\.\d)", reply)
     return int(match.group(1)) if match else None
 
 

@@ -159,6 +159,7 @@ def test_examples_hold_the_token_matrix_and_paths(dummy):
     want = ref.compare(speech_states(samples[0], 3, 12), text_states(samples[0], 3, 12))
     assert example.path_cos == want["path_cos"][2] and example.path_euc == want["path_euc"][2]
     assert len(example.cosine) == 12 and len(example.cosine[0]) == 6  # floor(1.23 s * 10) frames
+    assert result.per_sample["q0"]["speech_frames"] == 12 and result.per_sample["q0"]["text_tokens"] == 6
 
 
 def test_too_few_samples_and_bad_clips_raise(dummy):
@@ -180,3 +181,42 @@ def test_empty_content_span_is_a_clear_error(dummy):
 
     with pytest.raises(DataError, match="empty content span"):
         analyse_task(NoTokens(layers=3, width=12), make_samples(2), make_prompts, RepresentationOptions())
+
+
+def test_examples_straight_from_a_model(dummy):
+    from modgap_eval.analysis.stage import token_similarity_examples
+
+    (sample,) = make_samples(1)
+    examples = token_similarity_examples(dummy, sample, make_prompts, layers=(0, 3))
+    assert [e.layer for e in examples] == [0, 3]
+    want = ref.compare(speech_states(sample, 3, 12), text_states(sample, 3, 12))
+    assert examples[1].path_euc == want["path_euc"][3]
+    assert examples[0].cosine[0] == pytest.approx([round(v, 5) for v in ref_cosine_row(sample, 0)], abs=1e-5)
+
+
+def ref_cosine_row(sample, frame):
+    s = speech_states(sample, 3, 12)[0][frame]
+    return [ref.cos(s, t) for t in text_states(sample, 3, 12)[0]]
+
+
+def test_analyse_states_in_memory():
+    from modgap_eval.analysis.stage import analyse_states
+
+    g = torch.Generator().manual_seed(2)
+    speech = [torch.randn(3, n, 5, generator=g) for n in (4, 6, 2)]
+    text = [torch.randn(3, n, 5, generator=g) for n in (3, 1, 5)]
+    result = analyse_states(speech, text, ids=["a", "b", "c"])
+    assert result.per_sample["b"]["aps_cos"] == pytest.approx(ref.compare(ref.to_lists(speech[1]), ref.to_lists(text[1]))["APS_cos"], abs=1e-5)
+    with pytest.raises(DataError):
+        analyse_states(speech, text[:2])
+    with pytest.raises(DataError, match="'c'"):
+        analyse_states(speech, [text[0], text[1], torch.zeros(3, 0, 5)], ids=["a", "b", "c"])
+
+
+def test_non_finite_states_are_refused_not_averaged():
+    from modgap_eval.analysis.stage import analyse_states
+
+    speech = [torch.ones(2, 3, 4), torch.ones(2, 3, 4)]
+    speech[1][1, 0, 0] = float("inf")
+    with pytest.raises(DataError, match="non-finite"):
+        analyse_states(speech, [torch.ones(2, 2, 4), torch.ones(2, 2, 4)])

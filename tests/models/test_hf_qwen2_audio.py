@@ -194,3 +194,21 @@ def test_info_records_source_and_conventions(folder, model):
     assert info.name == "qwen2-audio" and info.source and info.revision.startswith("local-")
     assert info.details["decoder_layers"] == 2 and "before the final norm" in info.details["hidden_states"]
     assert info.parameters == sum(p.numel() for p in model.model.parameters())
+
+
+def test_cached_audio_embeddings_give_the_same_hidden_states(folder):
+    fresh = MODELS.get("qwen2-audio").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=4))
+    clips = [speech(1.2, 6), speech(0.7, 7), speech(2.0, 8)]
+    cold = fresh.hidden_states([HiddenStatesRequest(p) for p in clips[:1]])  # fills the cache for clip 0 only
+    assert len(fresh.audio_cache.entries) == 1
+    fresh.generate([GenerateRequest(p, 2) for p in clips])  # the prefill fills it for all three
+    assert len(fresh.audio_cache.entries) == 3
+    calls = []
+    fresh.processor_inputs = lambda *a, **k: calls.append(1)  # the cached path must not need the processor
+    warm = fresh.hidden_states([HiddenStatesRequest(p) for p in clips])
+    assert not calls
+    uncached = MODELS.get("qwen2-audio").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=4))
+    reference = uncached.hidden_states([HiddenStatesRequest(p) for p in clips])
+    assert torch.allclose(warm[0].states, cold[0].states, atol=1e-4)
+    for w, r in zip(warm, reference):
+        assert w.states.shape == r.states.shape and torch.allclose(w.states, r.states, atol=1e-4)

@@ -193,3 +193,48 @@ def build_tiny_whisper(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     WhisperProcessor(WhisperFeatureExtractor(feature_size=80), tokenizer).save_pretrained(folder)
     return folder
+
+
+AF3_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'audio' %}<sound>{% elif 'text' in content %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""A ChatML template with the audio item written in place as ``<sound>`` (AudioFlamingo3's token)."""
+
+
+def build_tiny_audioflamingo3(folder: Path, seed: int = 0) -> Path:
+    """A random 2-layer AudioFlamingo3 (Whisper-style encoder + Qwen2 LM), saved to ``folder``."""
+    import torch
+    from transformers import (
+        AudioFlamingo3Config,
+        AudioFlamingo3EncoderConfig,
+        AudioFlamingo3ForConditionalGeneration,
+        AudioFlamingo3Processor,
+        WhisperFeatureExtractor,
+    )
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sound>"]
+    tokenizer = train_tokenizer(specials, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    processor = AudioFlamingo3Processor(WhisperFeatureExtractor(feature_size=128), tokenizer, chat_template=AF3_CHAT_TEMPLATE)
+    audio_config = AudioFlamingo3EncoderConfig(
+        num_mel_bins=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, hidden_size=32,
+        initializer_range=INIT_RANGE,
+    )
+    config = AudioFlamingo3Config(audio_config=audio_config, text_config=_qwen2_text_config(len(tokenizer)),
+                                  audio_token_id=tokenizer.convert_tokens_to_ids("<sound>"))
+    torch.manual_seed(seed)
+    model = AudioFlamingo3ForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder

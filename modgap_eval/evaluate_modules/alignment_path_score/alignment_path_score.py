@@ -1,0 +1,70 @@
+"""The Alignment Path Score and sequence similarity as an ``evaluate`` metric (METHOD.md §3, §4, §4b).
+
+Load offline by path: ``evaluate.load("<modgap_eval>/evaluate_modules/alignment_path_score")``.
+"""
+
+import datasets
+import evaluate
+import torch
+
+from modgap_eval.analysis.stage import RepresentationOptions, analyse_states
+
+_DESCRIPTION = """\
+Speech-text alignment of a model's hidden states. Each item gives the content-span states of the
+speech pass ``[L+1, T_s, d]`` and of the text pass ``[L+1, T_t, d]`` (layer 0 = decoder input).
+Returns APS^cos (higher is better), APS^euc (lower is better), Sim^cos, Sim^euc, path monotonicity
+and consistency, each averaged over items; with two or more items also on mismatched pairs (a seeded
+derangement) and the excess of the true pairs over them (higher is better), METHOD.md §4b.
+"""
+
+_KWARGS = """\
+Args:
+    speech_states: per item, nested lists or a tensor/array of shape [L+1, T_s, d].
+    text_states: per item, [L+1, T_t, d] with the same L and d.
+    seed: derangement seed for the mismatched baseline (default 0).
+    centering: per-layer mean-centering before cosine (default False).
+Returns:
+    aps_cos, aps_euc, sim_cos, sim_euc (+ _mismatched and _excess), monotonicity_cos,
+    monotonicity_euc (None when undefined for every item), monotonicity_excluded_cos/_euc, consistency, n.
+"""
+
+_CITATION = """\
+@inproceedings{xiang2025modalitygap,
+  title={Understanding the Modality Gap: An Empirical Study on the Speech-Text Alignment Mechanism of Large Speech Language Models},
+  author={Xiang and Zhao and Guo and Zou},
+  booktitle={EMNLP},
+  year={2025}
+}
+"""
+
+_STATES = datasets.Sequence(datasets.Sequence(datasets.Sequence(datasets.Value("float32"))))
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
+class AlignmentPathScore(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS,
+            features=datasets.Features({"speech_states": _STATES, "text_states": _STATES}),
+        )
+
+    def _compute(self, speech_states, text_states, seed=0, centering=False):
+        speech = [torch.as_tensor(s, dtype=torch.float32) for s in speech_states]
+        text = [torch.as_tensor(t, dtype=torch.float32) for t in text_states]
+        summary = analyse_states(speech, text, options=RepresentationOptions(derangement_seed=seed, centering=centering, examples=0)).summary
+        out = {"n": summary.n_samples}
+        for name in ("aps_cos", "aps_euc", "sim_cos", "sim_euc"):
+            value = getattr(summary, name)
+            out[name] = value.matched
+            out[f"{name}_mismatched"] = value.mismatched
+            out[f"{name}_excess"] = value.excess
+        out.update(
+            monotonicity_cos=summary.monotonicity_cos,
+            monotonicity_euc=summary.monotonicity_euc,
+            monotonicity_excluded_cos=summary.monotonicity_excluded_cos,
+            monotonicity_excluded_euc=summary.monotonicity_excluded_euc,
+            consistency=summary.consistency,
+        )
+        return out

@@ -1,0 +1,1 @@
+"""An ``evaluate`` module folder (load it by path); a package only so that installs ship it."""

@@ -1,0 +1,166 @@
+"""A quick per-checkpoint check of the reference LSLM on multiple-choice tasks (text, speech, gap, WER).
+
+Requests and scoring are the runner's (``requests.make_prompt_pair`` / ``make_request``, and the
+task's own scorer, mc_loglikelihood: argmax of the summed option log-probability); only the
+execution is faster: each prompt is run once and every option continues from its KV cache, and
+encoder frames are computed once per clip for all checkpoints (the encoder is shared and frozen).
+It also reports what the LM receives: the greedy CTC transcript of each spoken question, against
+the written question (WER). The full analysis (hidden-state metrics, APS) is the runner's job.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from modgap_eval.models.paper_lslm import PaperLSLM
+from modgap_eval.types import LoglikelihoodRequest, Modality
+
+
+@torch.inference_mode()
+def fast_loglikelihood(model: PaperLSLM, request: LoglikelihoodRequest, memo: dict | None = None) -> list[float]:
+    """Summed log-probabilities of each continuation; equals ``model.loglikelihood`` (up to float noise).
+
+    The tokens before the content (system prompt, user header) are run once per distinct prefix and
+    kept in ``memo``; each continuation then continues from a copy of the prompt's KV cache.
+    """
+    memo = {} if memo is None else memo
+    encoded = model.encode([request.prompt])
+    padded = model.pad(encoded.rows)
+    embeds = model.forward_inputs(padded, encoded.features)["inputs_embeds"] if "speech" in encoded.features \
+        else model.model.get_input_embeddings()(padded.input_ids)
+    length = padded.input_ids.shape[1]
+    start = padded.content(0).start
+    key = tuple(padded.input_ids[0, :start].tolist())
+    if key not in memo:
+        memo[key] = model.model(inputs_embeds=embeds[:, :start], use_cache=True, logits_to_keep=1).past_key_values
+    cache = copy.deepcopy(memo[key])
+    device = padded.input_ids.device
+    out = model.model(inputs_embeds=embeds[:, start:], past_key_values=cache, use_cache=True, logits_to_keep=1,
+                      attention_mask=torch.ones(1, length, dtype=torch.long, device=device),
+                      position_ids=torch.arange(start, length, device=device)[None])
+    first = torch.log_softmax(out.logits[0, -1].float(), -1)
+    scores = []
+    for text in request.continuations:
+        ids = model.tokenize_continuation(text)
+        total = float(first[ids[0]])
+        if len(ids) > 1:
+            step = torch.tensor([ids[:-1]], device=device)
+            logits = model.model(input_ids=step, past_key_values=copy.deepcopy(out.past_key_values), use_cache=True,
+                                 attention_mask=torch.ones(1, length + len(ids) - 1, dtype=torch.long, device=device),
+                                 position_ids=torch.arange(length, length + len(ids) - 1, device=device)[None]).logits[0]
+            logp = torch.log_softmax(logits.float(), -1)
+            total += float(logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
+        scores.append(total)
+    return scores
+
+
+class CachedFrontEnd:
+    """Wraps a front end so each clip is encoded once across checkpoints (same frozen encoder)."""
+
+    def __init__(self, front_end) -> None:
+        self.inner = front_end
+        self.memo: dict[str, torch.Tensor] = {}
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def encode(self, waveform: np.ndarray) -> torch.Tensor:
+        key = hashlib.sha1(np.ascontiguousarray(waveform).tobytes()).hexdigest()
+        if key not in self.memo:
+            self.memo[key] = self.inner.encode(waveform)
+        return self.memo[key]
+
+
+@dataclass
+class TaskResult:
+    task: str
+    n: int = 0
+    text_correct: int = 0
+    speech_correct: int = 0
+    chance: float = 0.0
+    """Expected correct answers by uniform guessing (sum of 1 / options)."""
+    chance_probabilities: list[float] = field(default_factory=list)
+    transcripts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
+    """Exact one-sided p of at least ``correct`` right answers under independent guessing (Poisson-binomial)."""
+    dist = np.zeros(len(probabilities) + 1)
+    dist[0] = 1.0
+    for p in probabilities:
+        dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
+        dist[0] *= 1 - p
+    return float(dist[correct:].sum())
+
+
+def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
+    from modgap_eval.reference.train import greedy_decode
+
+    with torch.inference_mode():
+        out = model.adapter(model.front_end.encode(waveform))
+        logits = model.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
+    return model.tokenizer.decode(greedy_decode(logits, model.adapter.vocab_ids))
+
+
+def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True) -> dict[str, TaskResult]:
+    """``items``: (task, sample, prompt pair) triples; returns per-task counts."""
+    from tqdm.auto import tqdm
+
+    from modgap_eval.requests import make_request
+
+    results: dict[str, TaskResult] = {}
+    memo: dict = {}
+    for task, sample, pair in tqdm(items, desc="evaluate", unit="item", disable=not progress):
+        scorer = task.make_scorer()
+        result = results.setdefault(task.name, TaskResult(task.name))
+        result.n += 1
+        result.chance += 1 / len(sample.choices)
+        result.chance_probabilities.append(1 / len(sample.choices))
+        for modality in modalities:
+            prompt = pair.text if modality is Modality.TEXT else pair.speech
+            request = make_request(task, sample, prompt)
+            from modgap_eval.types import Loglikelihood
+
+            logprobs = fast_loglikelihood(model, request, memo)
+            score = scorer.score(sample, Loglikelihood(tuple(logprobs), tuple(1 for _ in logprobs)))
+            if modality is Modality.TEXT:
+                result.text_correct += int(score.value)
+            else:
+                result.speech_correct += int(score.value)
+                if model.checkpoint.config.lm_input == "ctc-embeddings":
+                    result.transcripts.append((sample.text, ctc_transcript(model, pair.speech.audio.samples)))
+    return results
+
+
+def summarise(results: dict[str, TaskResult]) -> dict:
+    from modgap_eval.reference.train import word_error_rate
+
+    n = sum(r.n for r in results.values())
+    speech = sum(r.speech_correct for r in results.values())
+    text = sum(r.text_correct for r in results.values())
+    probabilities = [p for r in results.values() for p in r.chance_probabilities]
+    pairs = [t for r in results.values() for t in r.transcripts]
+    per_task = {
+        name: {"n": r.n, "text_acc": 100 * r.text_correct / r.n, "speech_acc": 100 * r.speech_correct / r.n,
+               "chance_acc": 100 * r.chance / r.n,
+               "speech_wer": word_error_rate(*zip(*r.transcripts)) if r.transcripts else None}
+        for name, r in results.items()
+    }
+    return {
+        "n": n,
+        "text_acc_micro": 100 * text / n if n else math.nan,
+        "speech_acc_micro": 100 * speech / n if n else math.nan,
+        "chance_acc_micro": 100 * sum(probabilities) / n if n else math.nan,
+        "speech_above_chance_p": above_chance_p(speech, probabilities),
+        "text_acc_macro": float(np.mean([t["text_acc"] for t in per_task.values()])),
+        "speech_acc_macro": float(np.mean([t["speech_acc"] for t in per_task.values()])),
+        "question_wer": word_error_rate(*zip(*pairs)) if pairs else None,
+        "per_task": per_task,
+    }
