@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 
@@ -175,7 +176,7 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
     representation = None
     per_sample: dict[str, dict[str, float]] = {}
     kept_samples = [x.sample for x in scores.samples]
-    pair_for = lambda sample: make_prompt_pair(task, sample, model.sample_rate)  # noqa: E731
+    pair_for = partial(make_prompt_pair, task, sample_rate=model.sample_rate)
     hidden_batch = config.batch_size if isinstance(config.batch_size, int) else 8
     if represent and len(kept_samples) >= 2:  # the mismatched baseline needs another sample
         from modgap_eval.analysis.examples import write_examples

@@ -38,7 +38,7 @@ def main() -> int:
 
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = build_tiny_qwen2_audio(Path(tmp))
+        build_tiny_qwen2_audio(Path(tmp))
         batched = MODELS.get("qwen2-audio").from_args({"pretrained": tmp}, RuntimeOptions(batch_size=args.batch_size))
         single = MODELS.get("qwen2-audio").from_args({"pretrained": tmp}, RuntimeOptions(batch_size=1))
         prompts = []

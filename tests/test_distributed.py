@@ -72,3 +72,61 @@ def test_two_process_gather_over_gloo(tmp_path):
     merged = json.loads(out.read_text())
     assert sorted(merged) == [f"s{i}" for i in range(7)]
     assert {k: v["rank"] for k, v in merged.items()} == {f"s{i}": i % 2 for i in range(7)}
+
+
+WORKER = """
+import json, sys
+from pathlib import Path
+from modgap_eval.config import RunConfig
+from modgap_eval.runner import evaluate
+
+folder, task_dir, out, dump = sys.argv[1:5]
+outcome = evaluate(RunConfig(model="qwen2-audio", model_args={"pretrained": folder}, tasks=["arith_all"],
+                             include_path=[Path(task_dir)], output_path=Path(out), progress=False,
+                             bootstrap_iters=200, log_samples=True, batch_size=2, use_cache=False))
+if outcome is not None:
+    tasks = {name: {"text": t.text.model_dump(), "speech": t.speech.model_dump(), "gap": t.gap.model_dump(),
+                    "representations": t.representations.model_dump() if t.representations else None}
+             for name, t in outcome.results.tasks.items()}
+    logs = {p.name: [json.loads(line) for line in p.read_text().splitlines()]
+            for p in sorted(outcome.run_dir.glob("samples_*.jsonl"))}
+    Path(dump).write_text(json.dumps({"tasks": tasks, "logs": logs}, sort_keys=True))
+"""
+
+
+def assert_same(a, b, path="") -> None:
+    """Equal structures; floats equal to 1e-4 (batch composition moves the last float32 bits)."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, abs=1e-4, rel=1e-4), path
+    elif isinstance(a, dict):
+        assert sorted(a) == sorted(b), path
+        for key in a:
+            assert_same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+@pytest.mark.slow
+def test_two_process_run_gives_the_same_numbers_as_one(task_dir, tmp_path):
+    from tests.models.tiny import build_tiny_qwen2_audio
+
+    folder = build_tiny_qwen2_audio(tmp_path / "model")
+    script = tmp_path / "run_eval.py"
+    script.write_text(WORKER)
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    subprocess.run([sys.executable, str(script), str(folder), str(task_dir), str(tmp_path / "out1"), str(one)],
+                   check=True, timeout=600, capture_output=True)
+    run_two_processes([str(script), str(folder), str(task_dir), str(tmp_path / "out2"), str(two)], timeout=600)
+    single, double = json.loads(one.read_text()), json.loads(two.read_text())
+    assert set(single["tasks"]) == {"arith", "arith_open"}
+    assert single["tasks"]["arith"]["representations"] is not None
+    assert_same(single["tasks"], double["tasks"])
+    for name, records in single["logs"].items():
+        by_id = {r["sample_id"]: r for r in double["logs"][name]}
+        assert sorted(by_id) == sorted(r["sample_id"] for r in records)
+        for record in records:
+            assert_same(record, by_id[record["sample_id"]], f"{name}:{record['sample_id']}")

@@ -148,6 +148,8 @@ def collect_points(
         for name in common:
             task = results.tasks[name]
             x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ConfigError(f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?); leave it out with --task")
             xs.append(x)
             ys.append(y)
             points.append(Point(label, source, group, name, x, y))

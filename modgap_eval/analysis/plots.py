@@ -1,4 +1,4 @@
-"""Figures of the representation analysis (matplotlib, Agg): each a PNG with its data as JSON beside it.
+"""Figures of the representation analysis (METHOD.md §3–§6; matplotlib, Agg): each a PNG with its data as JSON beside it.
 
 - ``plot_layer_curves``: per-layer cosine and Euclidean curves with the mismatched baseline (paper Fig. 4).
 - ``plot_heatmap``: one sample's token cosine matrix with its alignment paths (Fig. 6).

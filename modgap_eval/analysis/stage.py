@@ -25,7 +25,7 @@ from modgap_eval.analysis.schema import (
     TokenSimilarityExample,
 )
 from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
-from modgap_eval.errors import DataError
+from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
@@ -272,7 +272,7 @@ def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layer
     out = []
     for layer in chosen:
         if not 0 <= layer <= num_layers:
-            raise DataError(f"example layer {layer} is outside 0..{num_layers}")
+            raise ConfigError(f"example layer {layer} is outside 0..{num_layers}")
         s, t = speech.states[layer].to(torch.float32), text.states[layer].to(torch.float32)
         if center is not None:
             s, t = s - center[layer], t - center[layer]

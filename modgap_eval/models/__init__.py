@@ -13,10 +13,14 @@ MODELS: Registry[type[Model]] = Registry("model", entry_point_group="modgap_eval
 register_model = MODELS.register
 
 # Built-in adapters (one line each; keep sorted within sections).
+MODELS.add("audioflamingo3", "modgap_eval.models.hf_audioflamingo3:AudioFlamingo3Model")
 MODELS.add("cascade", "modgap_eval.models.cascade:Cascade")
 MODELS.add("dummy", "modgap_eval.models.dummy:DummyModel")
+MODELS.add("granite-speech", "modgap_eval.models.hf_granite_speech:GraniteSpeechModel")
+MODELS.add("phi4-multimodal", "modgap_eval.models.hf_phi4mm:Phi4MultimodalModel")
 MODELS.add("paper-lslm", "modgap_eval.models.paper_lslm:PaperLSLM")
 MODELS.add("qwen2-audio", "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel")
+MODELS.add("qwen2.5-omni", "modgap_eval.models.hf_qwen25_omni:Qwen25OmniModel")
 MODELS.add("reference", "modgap_eval.reference.model:ReferenceLSLM")
 MODELS.add("text-lm", "modgap_eval.models.text_lm:TextLM")
 

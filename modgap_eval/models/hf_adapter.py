@@ -269,6 +269,7 @@ class HFChatLM(Model):
 
     @torch.inference_mode()
     def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        self.prepare_for([r.prompt for r in requests])
         encoded = self.encode([r.prompt for r in requests])
         padded = self.pad(encoded.rows)
         longest = max(r.max_new_tokens for r in requests)
@@ -306,6 +307,7 @@ class HFChatLM(Model):
 
     @torch.inference_mode()
     def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[tuple[float, int]]:
+        self.prepare_for([it.prompt for it in items])
         encoded = self.encode([it.prompt for it in items], [it.continuation for it in items])
         padded = self.pad(encoded.rows)
         prompts = [it.prompt for it in items]
@@ -327,6 +329,7 @@ class HFChatLM(Model):
 
     @torch.inference_mode()
     def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        self.prepare_for([r.prompt for r in requests])
         encoded = self.encode([r.prompt for r in requests])
         # Causal attention: nothing after the content changes its states, so stop the pass there.
         rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
@@ -337,6 +340,9 @@ class HFChatLM(Model):
             self.backbone()(**self.forward_inputs(padded, encoded.features))
         self.remember(prompts, taps)
         return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
+
+    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
+        """Set the model up for a batch of one modality (e.g. switch a speech-only LoRA on or off)."""
 
     def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
         """Content spans whose block-1 inputs to keep for reuse (none for written prompts)."""

@@ -15,8 +15,6 @@ Conventions every HF adapter follows (recorded in ``ModelInfo.details``):
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,10 +100,6 @@ def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs:
     """``model_cls.from_pretrained`` with dtype and device applied, in eval mode."""
     model = model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs)
     return model.to(options.device).eval()
-
-
-def hub_revision(model: Any, located: Located) -> str:
-    return located.revision or str(getattr(model.config, "_commit_hash", "") or "")
 
 
 # --- rows and padding ------------------------------------------------------------------------
@@ -333,11 +327,3 @@ def describe_dtype(model: Any) -> str:
 
 def count_parameters(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))
-
-
-def env_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-
-
-def stable_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

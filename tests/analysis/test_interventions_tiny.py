@@ -27,8 +27,12 @@ PREFIX, SUFFIX = "Listen: ", " Answer with one word."
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = build_tiny_qwen2_audio(tmp_path_factory.mktemp("qwen2_audio"))
+def folder(tmp_path_factory):
+    return build_tiny_qwen2_audio(tmp_path_factory.mktemp("qwen2_audio"))
+
+
+@pytest.fixture(scope="module")
+def model(folder):
     return MODELS.get("qwen2-audio").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=4))
 
 
@@ -96,3 +100,18 @@ def test_run_interventions_on_the_tiny_model(model):
     assert summary.speech_without == pytest.approx(100.0 * sum(plain) / 3)
     assert summary.delta == pytest.approx(summary.speech_with - summary.speech_without)
     assert summary.mean_positions >= 1
+
+
+def test_cli_run_reports_speech_with_and_without(folder, task_dir, tmp_path):
+    from modgap_eval.cli import main
+    from modgap_eval.results import read_results
+
+    rc = main(["--model", "qwen2-audio", "--model_args", f"pretrained={folder}", "--tasks", "arith",
+               "--include_path", str(task_dir), "--output_path", str(tmp_path), "--no_progress", "--batch_size", "3",
+               "--intervention", "length", "--critical", "all", "--intervention_layers", "0", "--bootstrap_iters", "20"])
+    assert rc == 0
+    task = read_results(next(tmp_path.rglob("results.json"))).tasks["arith"]
+    (summary,) = task.interventions
+    assert (summary.mode, summary.critical, summary.layers, summary.n) == ("length", "all", [0], 6)
+    assert summary.speech_without == pytest.approx(task.speech.score)  # the same items, scored without
+    assert task.representations is not None and "hooks" in task.representations.layer_convention

@@ -45,7 +45,8 @@ def test_plot_one_run_with_heatmap(runs, tmp_path):
     summary = read_results(run_dir).tasks["arith"].representations
     assert curves["series"][0]["layer_cos"]["mismatched"]["mean"] == summary.layer_cos.mismatched.mean
     assert (out / "layers_arith.png").read_bytes().startswith(PNG_MAGIC)
-    (heatmap,) = out.glob("heatmap_*.png")
+    heatmap = out / "heatmap_0_arith_q0_layer4.png"
+    assert (out / "heatmap_0_arith_open_q0_layer4.png").exists()  # the runner's own examples of the other task
     assert heatmap.read_bytes().startswith(PNG_MAGIC)
     data = json.loads(heatmap.with_suffix(".json").read_text())
     assert data["path_cos"] == result.examples[0].path_cos and data["layer"] == 4

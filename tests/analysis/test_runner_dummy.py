@@ -58,3 +58,12 @@ def test_dummy_run_matches_its_construction(task_dir, tmp_path):
     for record in records:
         assert record["representation"]["aps_cos"] == pytest.approx(matched[record["id"]]["APS_cos"], abs=1e-5)
         assert record["representation"]["sim_euc_mismatched"] == pytest.approx(mismatched[record["id"]]["sim_euc"], abs=1e-5)
+
+
+def test_run_writes_heatmap_examples(task_dir, tmp_path):
+    from modgap_eval.analysis.examples import read_examples
+
+    run_dir = run_dummy(task_dir, tmp_path / "out")
+    (example, last) = read_examples(run_dir)["arith"].examples
+    assert (example.sample_id, example.layer, last.layer) == ("q0", 1, 3)  # first sample; middle and last block
+    assert len(example.cosine[0]) == len(example.text_tokens)

@@ -24,6 +24,7 @@ scorer: {name: mc_loglikelihood}
 
 
 def test_prepare_synthesises_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MODGAP_CACHE", str(tmp_path / "cache"))
     (tmp_path / "t.yaml").write_text(YAML)
     assert main(["prepare", "spoken_numbers", "--include_path", str(tmp_path), "--no_progress"]) == 0
     out = capsys.readouterr().out

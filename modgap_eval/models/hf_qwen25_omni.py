@@ -1,0 +1,28 @@
+"""Qwen2.5-Omni's Thinker (Qwen/Qwen2.5-Omni-7B, text output only) through transformers.
+
+The Thinker loads on its own from the full Omni checkpoint; the Talker (speech output) is not
+used. Its model card requires the system prompt below for the audio path, so it is the default
+when the task sets none. Positions are Omni's 3-D M-RoPE ids, which the model derives itself
+from the attention mask and audio lengths: no explicit position ids are passed.
+
+Not tested here: the Omni processor needs torchvision (its video processor), which has no build
+for this machine's torch; the adapter follows the processor contract Qwen2-Audio's tests check
+(audio positions are ``input_ids == audio_token_id``, the processor expands the placeholder).
+"""
+
+from __future__ import annotations
+
+from modgap_eval.models.hf_adapter import HFSpeechLM
+
+QWEN25_OMNI_SYSTEM = (
+    "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving "
+    "auditory and visual inputs, as well as generating text and speech."
+)
+
+
+class Qwen25OmniModel(HFSpeechLM):
+    name = "qwen2.5-omni"
+    default_pretrained = "Qwen/Qwen2.5-Omni-7B"
+    model_class = "Qwen2_5OmniThinkerForConditionalGeneration"
+    default_system = QWEN25_OMNI_SYSTEM
+    explicit_position_ids = False
