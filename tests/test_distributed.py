@@ -126,7 +126,7 @@ def test_two_process_run_gives_the_same_numbers_as_one(task_dir, tmp_path):
     assert single["tasks"]["arith"]["representations"] is not None
     assert_same(single["tasks"], double["tasks"])
     for name, records in single["logs"].items():
-        by_id = {r["sample_id"]: r for r in double["logs"][name]}
-        assert sorted(by_id) == sorted(r["sample_id"] for r in records)
+        by_id = {r["id"]: r for r in double["logs"][name]}
+        assert sorted(by_id) == sorted(r["id"] for r in records)
         for record in records:
-            assert_same(record, by_id[record["sample_id"]], f"{name}:{record['sample_id']}")
+            assert_same(record, by_id[record["id"]], f"{name}:{record['id']}")

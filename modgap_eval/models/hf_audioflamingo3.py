@@ -7,7 +7,7 @@ processor expands ``<sound>`` to one position per pooled frame (~25 per second).
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_adapter import HFSpeechLM
+from modgap_eval.models.hf_speech import HFSpeechLM
 
 
 class AudioFlamingo3Model(HFSpeechLM):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from modgap_eval.models.hf_adapter import HFSpeechLM
+from modgap_eval.models.hf_speech import HFSpeechLM
 from modgap_eval.types import Modality, Prompt
 
 

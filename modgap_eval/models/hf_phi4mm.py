@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from modgap_eval.models.hf_adapter import HFSpeechLM
+from modgap_eval.models.hf_speech import HFSpeechLM
 from modgap_eval.types import Modality, Prompt
 
 

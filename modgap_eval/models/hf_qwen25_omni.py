@@ -12,7 +12,7 @@ for this machine's torch; the adapter follows the processor contract Qwen2-Audio
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_adapter import HFSpeechLM
+from modgap_eval.models.hf_speech import HFSpeechLM
 
 QWEN25_OMNI_SYSTEM = (
     "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving "

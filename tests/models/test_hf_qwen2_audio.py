@@ -212,3 +212,17 @@ def test_cached_audio_embeddings_give_the_same_hidden_states(folder):
     assert torch.allclose(warm[0].states, cold[0].states, atol=1e-4)
     for w, r in zip(warm, reference):
         assert w.states.shape == r.states.shape and torch.allclose(w.states, r.states, atol=1e-4)
+
+
+def test_intervention_edits_the_prefill_only_and_changes_generation(model):
+    prompt = speech(1.0, 9)
+    states = model.hidden_states([HiddenStatesRequest(prompt)])[0].states
+    positions = tuple(range(states.shape[1]))
+    # Angle at layer 0 towards random directions (a pure rescale would hardly matter: RMSNorm undoes it).
+    partners = torch.randn(1, len(positions), 64, generator=torch.Generator().manual_seed(1))
+    flipped = Intervention(InterventionMode.ANGLE, (0,), positions, partners)
+    plain = model.generate([GenerateRequest(prompt, max_new_tokens=6)])[0].text
+    edited = model.generate([GenerateRequest(prompt, max_new_tokens=6, intervention=flipped)])[0].text
+    assert edited != plain  # every decode step after the prefill has one position: an edit there would raise
+    again = model.generate([GenerateRequest(prompt, max_new_tokens=6)])[0].text
+    assert again == plain  # hooks are gone after the call

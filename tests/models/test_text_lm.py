@@ -101,3 +101,29 @@ def test_auto_batch_size_halves_on_out_of_memory():
     assert batcher.size == 4 and seen[:4] == [32, 16, 8, 4]
     with pytest.raises(torch.OutOfMemoryError):
         Batcher(8).run(list(range(40)), run)
+
+
+def test_dtype_from_model_args_overrides_runtime_and_states_stay_float32(folder):
+    model = MODELS.get("text-lm").from_args({"pretrained": str(folder), "dtype": "bfloat16"}, RuntimeOptions(dtype="float32"))
+    assert model.info().details["loaded_dtype"] == "bfloat16" and model.info().args["dtype"] == "bfloat16"
+    states = model.hidden_states([HiddenStatesRequest(prompt(CONTENTS[0]))])[0].states
+    assert states.dtype == torch.float32
+
+
+def test_tokenizer_without_chat_template_gets_the_plain_user_turn(folder, tmp_path):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain)
+    tokenizer = AutoTokenizer.from_pretrained(plain)
+    tokenizer.chat_template = None
+    tokenizer.save_pretrained(plain)
+    for leftover in plain.glob("chat_template.*"):
+        leftover.unlink()
+    model = MODELS.get("text-lm").from_args({"pretrained": str(plain)}, RuntimeOptions())
+    assert model.render(prompt("X", "Be brief."), "X") == "Be brief.\n\nQuestion: X\nAnswer:"
+    hs = model.hidden_states([HiddenStatesRequest(prompt(CONTENTS[1]))])[0]
+    assert model.tokenizer.convert_tokens_to_string(list(hs.tokens)).strip() == CONTENTS[1]
+    assert model.info().details["chat_template"] is False

@@ -134,7 +134,7 @@ def test_scorer_four_accuracies_hand_computed():
     s2 = ifeval_sample(["punctuation:no_comma"], [hub_kwargs], "k2")
     a = scorer.score(s1, Generation(text="Sure, here:\nthe moon is bright"))  # strict: comma fails; loose: both pass
     b = scorer.score(s2, Generation(text="a, b"))  # fails both ways
-    assert a.extras == {"strict_prompt": 0.0, "loose_prompt": 1.0, "strict_followed": 1.0, "loose_followed": 2.0,
+    assert a.extras == {"strict_prompt": 0.0, "loose_prompt": 1.0, "n_strict_followed": 1.0, "n_loose_followed": 2.0,
                         "n_instructions": 2.0}
     assert a.value == pytest.approx((0 + 1 + 0.5 + 1) / 4)
     assert b.value == 0.0

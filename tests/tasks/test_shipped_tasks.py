@@ -86,3 +86,23 @@ def test_generated_task_with_real_piper_audio(index):
     for sample in samples:
         wave = decode(sample.audio, 16_000)
         assert 1.0 < wave.seconds < 8.0 and abs(wave.samples).max() > 0.05
+
+
+def test_bigbench_tasks_load_through_the_loader_from_an_sdist(index, tmp_path, monkeypatch):
+    from modgap_eval.tasks import bigbench, loader
+    from tests.tasks.test_bigbench import write_sdist
+
+    monkeypatch.setenv("MODGAP_CACHE", str(tmp_path))
+    task_json = {"examples": [{"input": f"Question {i}?", "target_scores": {"yes": i % 2, "no": 1 - i % 2}}
+                              for i in range(6)]}
+    write_sdist(tmp_path, {name: task_json for name in bigbench.SHIPPED_TASKS})
+    monkeypatch.setattr("modgap_eval.tasks.tts.speak",
+                        lambda texts, spec, progress=False: [Path(f"/clips/{i}.wav") for i, _ in enumerate(texts)])
+    names = [name for name, task in index.tasks.items() if task.spec.source.kind.value == "bigbench"]
+    assert len(names) == len(bigbench.SHIPPED_TASKS)
+    for name in names:
+        samples = loader.load_samples(index.tasks[name])
+        assert sorted(s.id for s in samples) == [f"{index.tasks[name].spec.source.path}-{i:05d}" for i in range(6)]
+        assert all(s.choices == ("yes", "no") and s.choices[s.answer_index] == ("yes" if s.text[-2] in "13579" else "no")
+                   for s in samples)
+        assert [s.id for s in samples] != sorted(s.id for s in samples)  # seeded shuffle (seed 0)

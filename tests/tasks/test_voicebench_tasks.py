@@ -114,7 +114,7 @@ def test_ids_and_metadata_reach_the_scorers(voicebench):
     scorer = tasks["voicebench_ifeval"].make_scorer()
     assert scorer.score(ifeval[0], Generation(text="The sea is wide and blue.")).value == 1.0
     assert scorer.score(ifeval[1], Generation(text="The moon is bright tonight.")).value == 1.0
-    assert scorer.score(ifeval[1], Generation(text="Moon.")).extras["strict_followed"] == 1.0
+    assert scorer.score(ifeval[1], Generation(text="Moon.")).extras["n_strict_followed"] == 1.0
 
     mmsu = load_samples(tasks["voicebench_mmsu"], data_dir=data_dir)
     assert [s.id for s in mmsu] == ["70", "71"] and mmsu[0].metadata == {"category": "biology"}

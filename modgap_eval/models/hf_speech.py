@@ -1,0 +1,187 @@
+"""Speech LMs whose processor expands one audio placeholder into ``audio_token_id`` positions.
+
+``HFSpeechLM`` renders the audio item of the family's chat template in the content slot, runs the
+processor (text padding and special tokens are ours: ``add_special_tokens=False``, as for text),
+and takes the content span to be ``input_ids == audio_token_id`` (one contiguous run per clip).
+Families whose text decoder accepts ``inputs_embeds`` with 1-D positions may reuse a clip's audio
+embeddings (block 1's input at its audio positions, kept from any earlier pass over the same clip)
+in ``hidden_states``, skipping the processor and the audio encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any, ClassVar, Sequence
+
+import torch
+
+from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.models.base import Capability, ModelInfo
+from modgap_eval.models.hf_adapter import Encoded, HFChatLM
+from modgap_eval.models.hf_common import LayerTaps, Padded, Row, load_model, single_span
+from modgap_eval.types import HiddenStates, HiddenStatesRequest, Modality, Prompt, Waveform
+
+
+class HFSpeechLM(HFChatLM):
+    """A speech LM whose processor expands one audio placeholder into ``audio_token_id`` positions."""
+
+    name: ClassVar[str] = ""
+    capabilities = frozenset(
+        {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION}
+    )
+    structured_content = True
+    model_class: ClassVar[str] = ""
+    """``transformers`` attribute name of the model class."""
+    audio_kwarg: ClassVar[str] = "audio"
+    reuse_audio_embeddings: ClassVar[bool] = False
+    """Whether the family's text decoder takes ``inputs_embeds`` with 1-D positions, so that a clip's
+    cached audio embeddings (block 1's input at the audio positions) can replace the processor and
+    the audio encoder in later ``hidden_states`` passes over the same clip."""
+    audio_cache_bytes: ClassVar[int] = 1 << 30
+
+    def load_model(self) -> Any:
+        import transformers
+
+        return load_model(getattr(transformers, self.model_class), self.located, self.options)
+
+    def load_tokenizer(self) -> Any:
+        from transformers import AutoProcessor
+
+        self.audio_cache = AudioEmbeddingCache(self.audio_cache_bytes if self.reuse_audio_embeddings else 0)
+        self.processor = AutoProcessor.from_pretrained(self.located.path)
+        self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+        return self.processor.tokenizer
+
+    def chat_template_owner(self) -> Any:
+        return self.processor
+
+    @property
+    def audio_token_id(self) -> int:
+        return int(self.model.config.audio_token_id)
+
+    def audio_item(self) -> dict[str, Any]:
+        return {"type": "audio"}
+
+    def render(self, prompt: Prompt, slot: Any) -> str:
+        if not self.processor.chat_template:
+            raise ConfigError(f"model {self.name!r} at {self.located.path}: the processor has no chat template")
+        return super().render(prompt, slot)
+
+    def processor_inputs(self, texts: list[str], audios: list[Any]) -> dict[str, Any]:
+        # Padding and special tokens concern the text only: audio padding is the processor's business.
+        return self.processor(
+            text=texts,
+            **{self.audio_kwarg: audios},
+            text_kwargs={"padding": True, "add_special_tokens": False},
+            audio_kwargs={"sampling_rate": self.sample_rate},
+            return_tensors="pt",
+        )
+
+    def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
+        for p in prompts:
+            if p.audio.sample_rate != self.sample_rate:
+                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
+        texts = [self.render(p, self.audio_item()) for p in prompts]
+        out = self.processor_inputs(texts, [p.audio.samples for p in prompts])
+        skip = {"input_ids", "attention_mask", *getattr(self.processor, "unused_input_names", ())}
+        dtype = next(self.model.parameters()).dtype
+        features = {
+            k: (v.to(self.options.device, dtype) if v.is_floating_point() else v.to(self.options.device))
+            for k, v in out.items()
+            if k not in skip and isinstance(v, torch.Tensor)
+        }
+        rows = []
+        for i, cont in enumerate(continuations):
+            ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
+            span = single_span(ids, self.audio_token_id, f"model {self.name!r}")
+            rows.append(Row(ids + cont, span, target=len(cont)))
+        return Encoded(rows, features)
+
+    # --- reuse of audio embeddings across passes over the same clip ---------------------------
+
+    def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
+        if not self.audio_cache.enabled or prompts[0].modality is not Modality.SPEECH:
+            return None
+        return [padded.content(i) for i in range(len(prompts))]
+
+    def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
+        for prompt, embeds in zip(prompts, taps.inputs):
+            self.audio_cache.put(prompt.audio, embeds)
+
+    def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        prompts = [r.prompt for r in requests]
+        if prompts[0].modality is Modality.SPEECH and self.audio_cache.enabled:
+            cached = [self.audio_cache.get(p.audio) for p in prompts]
+            rows = self.cached_rows(prompts, cached) if all(c is not None for c in cached) else None
+            if rows is not None:
+                return self._states_from_embeddings(rows, cached)
+        return super()._hidden_states_batch(requests)
+
+    def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
+        """Rows up to the content end, the one audio placeholder expanded to the cached length."""
+        rows = []
+        for prompt, embeds in zip(prompts, cached):
+            ids = self.tokenizer(self.render(prompt, self.audio_item()), add_special_tokens=False)["input_ids"]
+            if ids.count(self.audio_token_id) != 1:
+                return None  # the template expands audio some other way: take the processor path
+            at = ids.index(self.audio_token_id)
+            rows.append(Row(tuple(ids[:at]) + (self.audio_token_id,) * len(embeds), range(at, at + len(embeds))))
+        return rows
+
+    @torch.inference_mode()
+    def _states_from_embeddings(self, rows: list[Row], cached: Sequence[torch.Tensor]) -> list[HiddenStates]:
+        padded = self.pad(rows)
+        embeds = self.model.get_input_embeddings()(padded.input_ids)
+        spans = [padded.content(i) for i in range(len(rows))]
+        for i, span in enumerate(spans):
+            embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
+        with self.taps.active(capture=spans) as taps:
+            self.model.get_decoder()(inputs_embeds=embeds, attention_mask=padded.attention_mask,
+                                     position_ids=padded.position_ids)
+        return [HiddenStates(taps.stacked(i)) for i in range(len(rows))]
+
+    def info(self) -> ModelInfo:
+        base = super().info()
+        details = {**base.details, "sample_rate": self.sample_rate, "audio_token_id": self.audio_token_id,
+                   "speech_content_span": "input_ids == audio_token_id",
+                   "audio_embedding_reuse": self.audio_cache.enabled}
+        return ModelInfo(base.name, base.args, base.source, base.revision, base.parameters, details)
+
+
+class AudioEmbeddingCache:
+    """Block-1 inputs at a clip's audio positions, keyed by the clip's samples; LRU within a byte budget."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.size = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @staticmethod
+    def key(audio: Waveform) -> str:
+        digest = hashlib.sha1(audio.samples.tobytes())
+        return f"{digest.hexdigest()}:{audio.sample_rate}:{audio.samples.dtype}"
+
+    def get(self, audio: Waveform) -> torch.Tensor | None:
+        key = self.key(audio)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        return None
+
+    def put(self, audio: Waveform, embeds: torch.Tensor) -> None:
+        if not self.enabled:
+            return
+        key = self.key(audio)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return
+        self.entries[key] = embeds
+        self.size += embeds.numel() * embeds.element_size()
+        while self.size > self.max_bytes and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= old.numel() * old.element_size()
