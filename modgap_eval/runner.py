@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -19,7 +19,7 @@ from modgap_eval.cache import ResponseCache, request_key
 from modgap_eval.config import RunConfig
 from modgap_eval.distributed import DistInfo, detect, device_for, finish, gather_merged, shard
 from modgap_eval.envelope import git_revision, package_versions, platform_description
-from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.errors import CapabilityError, ConfigError, DataError
 from modgap_eval.models import MODELS
 from modgap_eval.models.base import Capability, Model, RuntimeOptions, check_capabilities
 from modgap_eval.requests import (
@@ -79,6 +79,10 @@ def evaluate(config: RunConfig) -> RunOutcome | None:
     tasks = [index.tasks[name] for name in task_names]
     represent = _representations_wanted(config, model_cls)
     check_capabilities(model_cls, _needed_capabilities(config, tasks, represent))
+    if not model_cls.accepts_speech:
+        raise CapabilityError(
+            f"model {config.model!r} reads text only, and every task is evaluated in both modalities; for the "
+            f"base-model text condition run --model cascade --model_args lm=<the same LM> (its text pass is that LM alone)")
 
     data = []
     for task in tasks:  # data after the capability check, before the (expensive) model
@@ -163,6 +167,7 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
     mine = shard(samples, dist)  # whole samples per rank: both modalities of a sample stay together
     for modality in (Modality.TEXT, Modality.SPEECH):
         outputs[modality] = execute(config, model, task, mine, modality, cache, errors)
+    outputs[Modality.SPEECH] = _with_transcript_wer(mine, outputs[Modality.SPEECH])
     if dist.enabled:
         gathered = [gather_merged(part, dist) for part in (outputs[Modality.TEXT], outputs[Modality.SPEECH], errors)]
         if not dist.is_main:
@@ -172,6 +177,10 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
     scorer = task.make_scorer()
     kept = [s for s in samples if s.id not in errors]
     scores = score_task(scorer, kept, outputs[Modality.TEXT], outputs[Modality.SPEECH], config.seed, config.bootstrap_iters)
+    wers = [x.speech_output.extras["wer"] for x in scores.samples if "wer" in x.speech_output.extras]
+    if wers:  # the cascade's recognition error, averaged over the paired samples (a fraction, not percent)
+        scores = replace(scores, speech=scores.speech.model_copy(
+            update={"extras": {**scores.speech.extras, "transcript_wer": sum(wers) / len(wers)}}))
 
     representation = None
     per_sample: dict[str, dict[str, float]] = {}
@@ -218,6 +227,19 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         text=scores.text, speech=scores.speech, gap=scores.gap, representations=representation,
         interventions=interventions,
     )
+
+
+def _with_transcript_wer(samples: Sequence[Sample], outputs: dict[str, Output]) -> dict[str, Output]:
+    """Add ``wer`` (transcript vs the written form, jiwer) to outputs that carry a ``transcript`` (cascades)."""
+    texts = {s.id: s.text for s in samples}
+    enriched = dict(outputs)
+    for sample_id, output in outputs.items():
+        transcript = output.extras.get("transcript")
+        if isinstance(transcript, str) and "wer" not in output.extras:
+            from modgap_eval.models.cascade import transcript_wer
+
+            enriched[sample_id] = replace(output, extras={**output.extras, "wer": transcript_wer(transcript, texts[sample_id])})
+    return enriched
 
 
 def _speech_source(task: LoadedTask) -> dict[str, object]:

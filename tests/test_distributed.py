@@ -52,6 +52,7 @@ def run_two_processes(args: list[str], timeout: float = 300) -> None:
     assert proc.returncode == 0, output.decode(errors="replace")[-3000:]
 
 
+@pytest.mark.slow  # ~10 s of process start-up; the 2-process run test below covers it too
 def test_two_process_gather_over_gloo(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(textwrap.dedent("""

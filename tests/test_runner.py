@@ -168,3 +168,22 @@ def test_rescore_without_sample_log_says_how_to_fix(task_dir, tmp_path):
     outcome = run(task_dir, tmp_path / "out")
     with pytest.raises(ConfigError, match="--log_samples"):
         rescore_run(outcome.run_dir)
+
+
+def test_text_only_model_is_refused_before_data_loads(tmp_path, monkeypatch):
+    from modgap_eval.models.dummy import DummyModel
+
+    make_task_dir(tmp_path / "t", task="arith")
+    monkeypatch.setattr(DummyModel, "accepts_speech", False)
+    monkeypatch.setattr("modgap_eval.runner.load_samples", lambda *a, **k: pytest.fail("data loaded before the check"))
+    with pytest.raises(CapabilityError, match="reads text only.*--model cascade"):
+        run(tmp_path / "t", tmp_path / "out", tasks=["arith"])
+
+
+def test_transcripts_get_their_wer_against_the_written_form():
+    from modgap_eval.runner import _with_transcript_wer
+    from modgap_eval.types import Audio, Generation, Sample
+
+    sample = Sample(id="a", text="What is the capital of France?", audio=Audio(path=Path("x.wav")))
+    out = _with_transcript_wer([sample], {"a": Generation("Paris", extras={"transcript": "what is the capital of fran"})})
+    assert out["a"].extras["wer"] == pytest.approx(1 / 6)  # one substitution in six words

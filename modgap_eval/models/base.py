@@ -60,6 +60,8 @@ class Model:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     sample_rate: int = 16_000
     """The audio rate the adapter's processor expects; the runner resamples to it."""
+    accepts_speech: ClassVar[bool] = True
+    """False for text-only models: the runner refuses them before any data loads."""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Model":

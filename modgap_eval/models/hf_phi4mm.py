@@ -22,6 +22,10 @@ class Phi4MultimodalModel(HFSpeechLM):
     default_pretrained = "microsoft/Phi-4-multimodal-instruct"
     model_class = "Phi4MultimodalForCausalLM"
 
+    @property
+    def audio_token_id(self) -> int:
+        return int(self.model.config.audio_config.audio_token_id)
+
     def load_model(self) -> Any:
         model = super().load_model()
         lora = Path(self.located.path) / "speech-lora"

@@ -50,7 +50,9 @@ class HFSpeechLM(HFChatLM):
 
         self.audio_cache = AudioEmbeddingCache(self.audio_cache_bytes if self.reuse_audio_embeddings else 0)
         self.processor = AutoProcessor.from_pretrained(self.located.path)
-        self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+        # Granite and Phi-4 call their feature extractor ``audio_processor``.
+        extractor = getattr(self.processor, "feature_extractor", None) or getattr(self.processor, "audio_processor")
+        self.sample_rate = int(extractor.sampling_rate)
         return self.processor.tokenizer
 
     def chat_template_owner(self) -> Any:

@@ -46,18 +46,27 @@ def fast_loglikelihood(model: PaperLSLM, request: LoglikelihoodRequest, memo: di
                       attention_mask=torch.ones(1, length, dtype=torch.long, device=device),
                       position_ids=torch.arange(start, length, device=device)[None])
     first = torch.log_softmax(out.logits[0, -1].float(), -1)
-    scores = []
-    for text in request.continuations:
-        ids = model.tokenize_continuation(text)
-        total = float(first[ids[0]])
-        if len(ids) > 1:
-            step = torch.tensor([ids[:-1]], device=device)
-            logits = model.model(input_ids=step, past_key_values=copy.deepcopy(out.past_key_values), use_cache=True,
-                                 attention_mask=torch.ones(1, length + len(ids) - 1, dtype=torch.long, device=device),
-                                 position_ids=torch.arange(length, length + len(ids) - 1, device=device)[None]).logits[0]
-            logp = torch.log_softmax(logits.float(), -1)
-            total += float(logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
-        scores.append(total)
+    continuations = [model.tokenize_continuation(text) for text in request.continuations]
+    scores = [float(first[ids[0]]) for ids in continuations]
+    longer = [k for k, ids in enumerate(continuations) if len(ids) > 1]
+    if longer:
+        # All multi-token continuations in one batch from the prompt's cache, right-padded.
+        width = max(len(continuations[k]) - 1 for k in longer)
+        steps = torch.full((len(longer), width), model.pad_id, dtype=torch.long, device=device)
+        mask = torch.zeros(len(longer), length + width, dtype=torch.long, device=device)
+        mask[:, :length] = 1
+        for row, k in enumerate(longer):
+            ids = continuations[k][:-1]
+            steps[row, : len(ids)] = torch.tensor(ids)
+            mask[row, length : length + len(ids)] = 1
+        cache = copy.deepcopy(out.past_key_values)
+        cache.batch_repeat_interleave(len(longer))
+        positions = torch.arange(length, length + width, device=device)[None].expand(len(longer), -1)
+        logp = torch.log_softmax(model.model(input_ids=steps, past_key_values=cache, attention_mask=mask,
+                                             position_ids=positions, use_cache=True).logits.float(), -1)
+        for row, k in enumerate(longer):
+            targets = torch.tensor(continuations[k][1:], device=device)
+            scores[k] += float(logp[row, torch.arange(len(targets)), targets].sum())
     return scores
 
 

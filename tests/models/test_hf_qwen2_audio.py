@@ -72,7 +72,7 @@ def test_batched_generate_equals_one_at_a_time(folder, model):
     single = [model.generate([r])[0] for r in requests]
     assert [g.text for g in batched] == [g.text for g in single]
     assert all(g.text for g in batched)
-    longer = model.generate([GenerateRequest(r.prompt, max_new_tokens=10) for r in requests])
+    longer = model.generate([GenerateRequest(r.prompt, max_new_tokens=10) for r in requests[:2]])
     assert all(g.text != long.text and long.text.startswith(g.text) for g, long in zip(batched, longer))
 
 
@@ -93,7 +93,7 @@ def test_loglikelihood_equals_sum_of_token_logprobs(folder, model):
     hf = Qwen2AudioForConditionalGeneration.from_pretrained(folder).eval()
     continuations = ("Paris", " the answer is yes")
     ours = model.loglikelihood([LoglikelihoodRequest(p, continuations) for p in prompts()])
-    for prompt, result in list(zip(prompts(), ours))[:4]:
+    for prompt, result in list(zip(prompts(), ours))[:2]:  # one speech, one text (references are slow)
         for continuation, value, count in zip(continuations, result.logprobs, result.token_counts):
             inputs, cont = reference_inputs(folder, prompt, continuation)
             with torch.no_grad():
