@@ -290,16 +290,40 @@ class HFChatLM(Model):
         return results
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-        # One row per (request, continuation); rows batch across requests.
-        flat = [(r, self.tokenize_continuation(c)) for r in requests for c in r.continuations]
-        scored = self.by_modality([_Scored(r.prompt, r.intervention, ids) for r, ids in flat], self._loglikelihood_batch)
-        out, k = [], 0
-        for request in requests:
-            n = len(request.continuations)
-            part = scored[k : k + n]
-            k += n
-            out.append(Loglikelihood(tuple(p[0] for p in part), tuple(p[1] for p in part)))
-        return out
+        tokenized = [[self.tokenize_continuation(c) for c in r.continuations] for r in requests]
+        # Fast path: when every continuation of a request is one token (option letters), one prefill of
+        # the prompt scores them all: log p(token | prompt) is read off the last position's distribution.
+        single = [i for i, conts in enumerate(tokenized) if all(len(c) == 1 for c in conts)]
+        multi = [i for i, conts in enumerate(tokenized) if not all(len(c) == 1 for c in conts)]
+        out: list[Loglikelihood | None] = [None] * len(requests)
+        if single:
+            dists = self.by_modality([_Scored(requests[i].prompt, requests[i].intervention, ()) for i in single],
+                                     self._next_token_batch)
+            for i, dist in zip(single, dists):
+                out[i] = Loglikelihood(tuple(float(dist[c[0]]) for c in tokenized[i]), tuple(1 for _ in tokenized[i]))
+        # Otherwise one row per (request, continuation); rows batch across requests.
+        flat = [(i, ids) for i in multi for ids in tokenized[i]]
+        scored = self.by_modality([_Scored(requests[i].prompt, requests[i].intervention, ids) for i, ids in flat],
+                                  self._loglikelihood_batch)
+        k = 0
+        for i in multi:
+            part = scored[k : k + len(tokenized[i])]
+            k += len(tokenized[i])
+            out[i] = Loglikelihood(tuple(p[0] for p in part), tuple(p[1] for p in part))
+        return [o for o in out if o is not None]
+
+    @torch.inference_mode()
+    def _next_token_batch(self, items: Sequence["_Scored"]) -> list[torch.Tensor]:
+        """Log-probabilities (float32, vocabulary-sized) of the token after each prompt."""
+        self.prepare_for([it.prompt for it in items])
+        encoded = self.encode([it.prompt for it in items])
+        padded = self.pad(encoded.rows)
+        prompts = [it.prompt for it in items]
+        with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
+            logits = self.model(**self.forward_inputs(padded, encoded.features)).logits
+        self.remember(prompts, self.taps)
+        # Left padding: every row's last prompt token sits at the last position.
+        return list(torch.log_softmax(logits[:, -1].float(), dim=-1))
 
     @torch.inference_mode()
     def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[tuple[float, int]]:

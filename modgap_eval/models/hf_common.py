@@ -45,6 +45,10 @@ class LoadOptions:
 
     @property
     def torch_dtype(self) -> Any:
+        # 'auto' takes the checkpoint's dtype on accelerators; on CPU bf16/fp16 matmuls are several times
+        # slower than fp32 and less exact, so 'auto' means float32 there.
+        if self.dtype == "auto" and self.device.startswith("cpu"):
+            return torch.float32
         return DTYPES[self.dtype]
 
 

@@ -93,7 +93,12 @@ def test_loglikelihood_equals_sum_of_token_logprobs(folder, model):
     hf = Qwen2AudioForConditionalGeneration.from_pretrained(folder).eval()
     continuations = ("Paris", " the answer is yes")
     ours = model.loglikelihood([LoglikelihoodRequest(p, continuations) for p in prompts()])
-    for prompt, result in list(zip(prompts(), ours))[:2]:  # one speech, one text (references are slow)
+    letters = ("A", "B")  # single-token options take the one-prefill fast path
+    assert all(len(model.tokenize_continuation(c)) == 1 for c in letters)
+    ours_letters = model.loglikelihood([LoglikelihoodRequest(p, letters) for p in prompts()])
+    checks = [(p, r, continuations) for p, r in list(zip(prompts(), ours))[:2]]
+    checks += [(p, r, letters) for p, r in list(zip(prompts(), ours_letters))[:2]]
+    for prompt, result, continuations in checks:  # one speech, one text (references are slow)
         for continuation, value, count in zip(continuations, result.logprobs, result.token_counts):
             inputs, cont = reference_inputs(folder, prompt, continuation)
             with torch.no_grad():

@@ -127,3 +127,14 @@ def test_tokenizer_without_chat_template_gets_the_plain_user_turn(folder, tmp_pa
     hs = model.hidden_states([HiddenStatesRequest(prompt(CONTENTS[1]))])[0]
     assert model.tokenizer.convert_tokens_to_string(list(hs.tokens)).strip() == CONTENTS[1]
     assert model.info().details["chat_template"] is False
+
+
+def test_single_token_options_take_the_one_prefill_path_and_match_by_hand(folder, model):
+    letters = ("A", "B", "C")
+    assert all(len(model.tokenize_continuation(c)) == 1 for c in letters)
+    mixed = ("A", " A spider has eight legs")  # one multi-token option: the per-continuation path
+    fast, slow = model.loglikelihood([LoglikelihoodRequest(prompt(CONTENTS[0]), letters),
+                                      LoglikelihoodRequest(prompt(CONTENTS[0]), mixed)])
+    for letter, value in zip(letters, fast.logprobs):
+        assert value == pytest.approx(by_hand(folder, prompt(CONTENTS[0]), letter)[0], abs=1e-4)
+    assert slow.logprobs[0] == pytest.approx(fast.logprobs[0], abs=1e-4) and fast.token_counts == (1, 1, 1)
