@@ -11,6 +11,7 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
@@ -85,6 +86,8 @@ class Cascade(Model):
     def __init__(self, asr: Transcriber, lm: TextLM, args: Mapping[str, str]) -> None:
         self.asr, self.lm, self.args = asr, lm, dict(args)
         self.sample_rate = asr.sample_rate
+        self._transcripts: dict[str, str] = {}
+        """Transcript per clip (sha256 of its samples): the evaluation and the hidden-state pass share it."""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Cascade":
@@ -118,9 +121,11 @@ class Cascade(Model):
     def _as_text(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], list[str | None]]:
         """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
         spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
-        transcripts: list[str | None] = [None] * len(prompts)
-        for i, transcript in zip(spoken, self.asr.transcribe([prompts[i].audio for i in spoken])):
-            transcripts[i] = transcript
+        keys = {i: hashlib.sha256(prompts[i].audio.samples.tobytes()).hexdigest() for i in spoken}
+        todo = [i for i in spoken if keys[i] not in self._transcripts]
+        for i, transcript in zip(todo, self.asr.transcribe([prompts[i].audio for i in todo])):
+            self._transcripts[keys[i]] = transcript
+        transcripts: list[str | None] = [self._transcripts[keys[i]] if i in keys else None for i in range(len(prompts))]
         written = [
             p if t is None else Prompt(Modality.TEXT, p.prefix, p.suffix, p.system, text=t)
             for p, t in zip(prompts, transcripts)

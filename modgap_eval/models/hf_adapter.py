@@ -19,6 +19,8 @@ after the generation prompt; their log-probabilities are summed in natural log.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -312,6 +314,10 @@ class HFChatLM(Model):
             out[i] = Loglikelihood(tuple(p[0] for p in part), tuple(p[1] for p in part))
         return [o for o in out if o is not None]
 
+    @functools.cached_property
+    def accepts_logits_to_keep(self) -> bool:
+        return "logits_to_keep" in inspect.signature(self.model.forward).parameters
+
     @torch.inference_mode()
     def _next_token_batch(self, items: Sequence["_Scored"]) -> list[torch.Tensor]:
         """Log-probabilities (float32, vocabulary-sized) of the token after each prompt."""
@@ -319,8 +325,11 @@ class HFChatLM(Model):
         encoded = self.encode([it.prompt for it in items])
         padded = self.pad(encoded.rows)
         prompts = [it.prompt for it in items]
+        inputs = self.forward_inputs(padded, encoded.features)
+        if self.accepts_logits_to_keep:
+            inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
         with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
-            logits = self.model(**self.forward_inputs(padded, encoded.features)).logits
+            logits = self.model(**inputs).logits
         self.remember(prompts, self.taps)
         # Left padding: every row's last prompt token sits at the last position.
         return list(torch.log_softmax(logits[:, -1].float(), dim=-1))

@@ -1,0 +1,1 @@
+"""The reference LSLM: its training recipe (corpus, data, train, recipe), evaluation and shipped checkpoints."""
