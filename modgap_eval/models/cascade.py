@@ -111,6 +111,7 @@ class Cascade(Model):
             revision=f"asr: {self.asr.located.revision}; lm: {lm.revision}",
             parameters=count_parameters(self.asr.model) + (lm.parameters or 0),
             details={"asr_class": type(self.asr.model).__name__, "asr_decoding": "greedy, one 30 s window",
+                     "hidden_states": lm.details.get("hidden_states"),  # the LM's convention (its own hooks)
                      "speech_hidden_states": "the LM's states over the transcript tokens", "lm": dict(lm.details)},
         )
 

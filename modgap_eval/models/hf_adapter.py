@@ -281,11 +281,14 @@ class HFChatLM(Model):
                 **encoded.features,
             )
         self.remember(prompts, self.taps)
-        new = out[:, padded.input_ids.shape[1] :].tolist()
+        return self.decode_new_tokens(requests, out[:, padded.input_ids.shape[1] :].tolist())
+
+    def decode_new_tokens(self, requests: Sequence[GenerateRequest], new: Sequence[Sequence[int]]) -> list[Generation]:
+        """Generated ids -> text, cut at the first end-of-sequence token and at the request's stop strings."""
         eos = set(self.eos_ids())
         results = []
         for request, ids in zip(requests, new):
-            ids = ids[: request.max_new_tokens]
+            ids = list(ids)[: request.max_new_tokens]
             stop = next((k for k, t in enumerate(ids) if t in eos), len(ids))
             text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
             results.append(Generation(cut_at_stop(text, request.stop)))

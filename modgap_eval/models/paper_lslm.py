@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.base import Capability, ModelInfo, RuntimeOptions
-from modgap_eval.models.hf_adapter import SENTINEL, Encoded, HFChatLM, cut_at_stop
+from modgap_eval.models.hf_adapter import SENTINEL, Encoded, HFChatLM
 from modgap_eval.models.hf_common import LoadOptions, Located, Row, locate, parse_options
 from modgap_eval.types import Generation, GenerateRequest, Modality, Prompt
 
@@ -316,12 +316,4 @@ class PaperLSLM(HFChatLM):
             out = self.model.generate(input_ids=padded.input_ids, inputs_embeds=inputs["inputs_embeds"],
                                       attention_mask=padded.attention_mask,
                                       generation_config=self.generation_config(longest))
-        new = out[:, padded.input_ids.shape[1] :].tolist()
-        eos = set(self.eos_ids())
-        results = []
-        for request, ids in zip(requests, new):
-            ids = ids[: request.max_new_tokens]
-            stop = next((k for k, t in enumerate(ids) if t in eos), len(ids))
-            text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
-            results.append(Generation(cut_at_stop(text, request.stop)))
-        return results
+        return self.decode_new_tokens(requests, out[:, padded.input_ids.shape[1] :].tolist())
