@@ -26,7 +26,6 @@ layer 0 there is the adapter's output (the input to block 1).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.base import Capability, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_adapter import SENTINEL, Encoded, HFChatLM
-from modgap_eval.models.hf_common import LoadOptions, Located, Row, locate, parse_options
+from modgap_eval.models.hf_common import LoadOptions, Row, locate, parse_options
 from modgap_eval.types import Generation, GenerateRequest, Modality, Prompt
 
 CONFIG_FILE = "lslm_config.json"

@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from modgap_eval.errors import DataError

@@ -22,7 +22,7 @@ from modgap_eval.errors import ConfigError, DataError, RegistryError
 from modgap_eval.paths import BUILTIN_TASKS_DIR
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer, letter
-from modgap_eval.tasks.schema import GroupSpec, OutputType, TaskSpec
+from modgap_eval.tasks.schema import GroupSpec, TaskSpec
 from modgap_eval.tasks.sources import Row, load_rows, resolve_local
 from modgap_eval.types import Audio, Sample
 
