@@ -14,7 +14,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -117,23 +116,47 @@ def extract_tasks(names: set[str]) -> None:
         raise DataError(f"cannot read {archive} ({exc}); delete it to download again") from exc
 
 
+SDIST_SHA256 = "1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2"
+"""sha256 of bigbench-1.0.0.tar.gz on PyPI: the download is checked against it."""
+SIMPLE_INDEX = "https://pypi.org/simple/bigbench/"
+
+
 def sdist_path() -> Path:
-    """The cached ``bigbench`` sdist, downloaded with pip on first use (about 358 MB)."""
+    """The cached ``bigbench`` sdist, fetched from PyPI's simple index on first use (about 358 MB).
+
+    A plain download, hash-checked: ``pip download`` would run the sdist's setup.py to read its
+    metadata (and newer pips refuse its direct-URL dependency), and nothing from it needs to run.
+    """
+    import hashlib
+    import urllib.parse
+    import urllib.request
+
     folder = cache_dir("bigbench")
     archive = folder / SDIST_NAME
     if archive.is_file():
         return archive
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               f"bigbench=={BIGBENCH_VERSION}", "--dest", str(folder), "--quiet"]
+    index = os.environ.get("MODGAP_BIGBENCH_INDEX", SIMPLE_INDEX)
     print(f"modgap-eval: downloading the BIG-bench {BIGBENCH_VERSION} sdist (~358 MB, once) into {folder}",
           file=sys.stderr)
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode != 0 or not archive.is_file():
-        raise DataError(
-            f"cannot download the BIG-bench sdist with `{' '.join(command[2:])}`: {result.stderr.strip()[-500:]}. "
-            f"Offline, place {SDIST_NAME} in {folder}"
-        )
+    tmp = archive.with_suffix(".part")
+    try:
+        page = urllib.request.urlopen(index, timeout=60).read().decode("utf-8", "replace")
+        links = re.findall(rf'href="([^"]*/{re.escape(SDIST_NAME)}[^"]*)"', page)
+        if not links:
+            raise OSError(f"{SDIST_NAME} is not listed at {index}")
+        url = urllib.parse.urljoin(index, links[0].split("#")[0])
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=120) as response, tmp.open("wb") as out:
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except OSError as exc:  # URLError, timeouts and disk errors are all OSErrors
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot download the BIG-bench sdist from {index} ({exc}). Offline, place {SDIST_NAME} in {folder}") from exc
+    if digest.hexdigest() != SDIST_SHA256:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"the downloaded {SDIST_NAME} has sha256 {digest.hexdigest()}, expected {SDIST_SHA256}")
+    tmp.replace(archive)
     return archive
 
 
