@@ -43,7 +43,8 @@ from modgap_eval.results import (
 )
 from modgap_eval.tasks.loader import LoadedTask, content_hash, discover, load_samples
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import InterventionMode, Modality, Sample
+from modgap_eval.scoring.base import SampleScore
+from modgap_eval.types import Generation, InterventionMode, Modality, Sample
 
 DEFAULT_AUTO_CHUNK = 64
 """Requests handed to the adapter at once under --batch_size auto (it splits further if needed)."""
@@ -231,14 +232,16 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
 
 def _with_transcript_wer(samples: Sequence[Sample], outputs: dict[str, Output]) -> dict[str, Output]:
     """Add ``wer`` (transcript vs the written form, jiwer) to outputs that carry a ``transcript`` (cascades)."""
+    todo = [k for k, out in outputs.items() if isinstance(out.extras.get("transcript"), str) and "wer" not in out.extras]
+    if not todo:
+        return outputs
+    from modgap_eval.models.cascade import transcript_wer  # only cascade runs get here: keeps torch out of others
+
     texts = {s.id: s.text for s in samples}
     enriched = dict(outputs)
-    for sample_id, output in outputs.items():
-        transcript = output.extras.get("transcript")
-        if isinstance(transcript, str) and "wer" not in output.extras:
-            from modgap_eval.models.cascade import transcript_wer
-
-            enriched[sample_id] = replace(output, extras={**output.extras, "wer": transcript_wer(transcript, texts[sample_id])})
+    for sample_id in todo:
+        output = outputs[sample_id]
+        enriched[sample_id] = replace(output, extras={**output.extras, "wer": transcript_wer(output.extras["transcript"], texts[sample_id])})
     return enriched
 
 
@@ -312,9 +315,7 @@ def _write_sample_log(path: Path, task: LoadedTask, scores: TaskScores, per_samp
             handle.write(record.model_dump_json() + "\n")
 
 
-def modality_record(prompt: str, output: Output, score) -> ModalityRecord:
-    from modgap_eval.types import Generation
-
+def modality_record(prompt: str, output: Output, score: SampleScore) -> ModalityRecord:
     common = dict(prompt=prompt, extras=json.loads(json.dumps(dict(output.extras), default=str)), score=score.value,
                   extracted=score.extracted, unextractable=score.unextractable, score_extras=dict(score.extras))
     if isinstance(output, Generation):
