@@ -13,7 +13,10 @@ the tokenizer with ``add_special_tokens=False`` (the template writes BOS where t
 Batching. ``generate`` pads on the left (HF derives position ids from the attention mask);
 ``loglikelihood`` and ``hidden_states`` pad on the left too and pass explicit position ids, so a
 row's numbers do not depend on its batch. Continuations are tokenized on their own and appended
-after the generation prompt; their log-probabilities are summed in natural log.
+after the generation prompt; their log-probabilities are summed in natural log. A prompt is run
+once for all its continuations: the prefill's last position scores every first token, and the
+remaining tokens of all continuations run as one batch on the prompt's gathered KV cache (models
+with their own position state, e.g. M-RoPE, run one full row per continuation instead).
 """
 
 from __future__ import annotations
@@ -295,35 +298,27 @@ class HFChatLM(Model):
         return results
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-        tokenized = [[self.tokenize_continuation(c) for c in r.continuations] for r in requests]
-        # Fast path: when every continuation of a request is one token (option letters), one prefill of
-        # the prompt scores them all: log p(token | prompt) is read off the last position's distribution.
-        single = [i for i, conts in enumerate(tokenized) if all(len(c) == 1 for c in conts)]
-        multi = [i for i, conts in enumerate(tokenized) if not all(len(c) == 1 for c in conts)]
-        out: list[Loglikelihood | None] = [None] * len(requests)
-        if single:
-            dists = self.by_modality([_Scored(requests[i].prompt, requests[i].intervention, ()) for i in single],
-                                     self._next_token_batch)
-            for i, dist in zip(single, dists):
-                out[i] = Loglikelihood(tuple(float(dist[c[0]]) for c in tokenized[i]), tuple(1 for _ in tokenized[i]))
-        # Otherwise one row per (request, continuation); rows batch across requests.
-        flat = [(i, ids) for i in multi for ids in tokenized[i]]
-        scored = self.by_modality([_Scored(requests[i].prompt, requests[i].intervention, ids) for i, ids in flat],
-                                  self._loglikelihood_batch)
-        k = 0
-        for i in multi:
-            part = scored[k : k + len(tokenized[i])]
-            k += len(tokenized[i])
-            out[i] = Loglikelihood(tuple(p[0] for p in part), tuple(p[1] for p in part))
-        return [o for o in out if o is not None]
+        items = [_Scored(r.prompt, r.intervention, tuple(self.tokenize_continuation(c) for c in r.continuations))
+                 for r in requests]
+        run = self._loglikelihood_batch if self.explicit_position_ids else self._loglikelihood_rows
+        return self.by_modality(items, run)
 
     @functools.cached_property
     def accepts_logits_to_keep(self) -> bool:
         return "logits_to_keep" in inspect.signature(self.model.forward).parameters
 
+    @functools.cached_property
+    def cache_argument(self) -> str:
+        """The forward argument (and output key) of the KV cache: ``cache`` since transformers 5.2x."""
+        return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+
     @torch.inference_mode()
-    def _next_token_batch(self, items: Sequence["_Scored"]) -> list[torch.Tensor]:
-        """Log-probabilities (float32, vocabulary-sized) of the token after each prompt."""
+    def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[Loglikelihood]:
+        """One prefill per prompt scores every continuation's first token; the rest continue from its KV cache.
+
+        The prompt is the expensive part (speech especially): it runs once however many options a
+        question has, and all continuations' remaining tokens run as one batch on the gathered cache.
+        """
         self.prepare_for([it.prompt for it in items])
         encoded = self.encode([it.prompt for it in items])
         padded = self.pad(encoded.rows)
@@ -332,29 +327,64 @@ class HFChatLM(Model):
         if self.accepts_logits_to_keep:
             inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
         with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
-            logits = self.model(**inputs).logits
+            out = self.model(**inputs, use_cache=True)
         self.remember(prompts, self.taps)
         # Left padding: every row's last prompt token sits at the last position.
-        return list(torch.log_softmax(logits[:, -1].float(), dim=-1))
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+        scores = [[float(first[i, ids[0]]) for ids in it.continuations] for i, it in enumerate(items)]
+        tails = [(i, k) for i, it in enumerate(items) for k, ids in enumerate(it.continuations) if len(ids) > 1]
+        if tails:
+            rest = self._continue_from_cache(out[self.cache_argument], padded,
+                                             [i for i, _ in tails], [items[i].continuations[k] for i, k in tails])
+            for (i, k), value in zip(tails, rest):
+                scores[i][k] += value
+        return [Loglikelihood(tuple(s), tuple(len(ids) for ids in it.continuations)) for s, it in zip(scores, items)]
+
+    def _continue_from_cache(self, cache: Any, padded: Padded, rows: list[int],
+                             continuations: list[tuple[int, ...]]) -> list[float]:
+        """Summed log-probs of tokens 2..n of each continuation, fed after prompt row ``rows[j]``'s cache."""
+        device = padded.input_ids.device
+        index = torch.tensor(rows, dtype=torch.long, device=device)
+        cache.reorder_cache(index)  # gathers (and repeats) batch rows: one cache row per continuation
+        width = max(len(ids) - 1 for ids in continuations)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        tail_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, continuation in enumerate(continuations):  # right-padded: a row's real tokens come first
+            ids[j, : len(continuation) - 1] = torch.tensor(continuation[:-1])
+            tail_mask[j, : len(continuation) - 1] = 1
+        prompt_mask = padded.attention_mask[index]
+        positions = prompt_mask.sum(-1, keepdim=True) + torch.arange(width, device=device)[None]
+        logits = self.model(input_ids=ids.to(device), attention_mask=torch.cat([prompt_mask, tail_mask.to(device)], -1),
+                            position_ids=positions, use_cache=True, **{self.cache_argument: cache}).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        return [float(logp[j, torch.arange(len(c) - 1), torch.tensor(c[1:], device=device)].sum())
+                for j, c in enumerate(continuations)]
 
     @torch.inference_mode()
-    def _loglikelihood_batch(self, items: Sequence["_Scored"]) -> list[tuple[float, int]]:
+    def _loglikelihood_rows(self, items: Sequence["_Scored"]) -> list[Loglikelihood]:
+        """One full row per (prompt, continuation), for models that derive their own positions (M-RoPE):
+        their position state cannot follow a cache whose rows are gathered."""
+        flat = [(it, ids) for it in items for ids in it.continuations]
         self.prepare_for([it.prompt for it in items])
-        encoded = self.encode([it.prompt for it in items], [it.continuation for it in items])
+        encoded = self.encode([it.prompt for it, _ in flat], [ids for _, ids in flat])
         padded = self.pad(encoded.rows)
-        prompts = [it.prompt for it in items]
-        with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
+        prompts = [it.prompt for it, _ in flat]
+        with self.taps.active(edits=self.gather_edits([it for it, _ in flat], padded),
+                              keep_inputs=self.keep_for(prompts, padded)):
             logits = self.model(**self.forward_inputs(padded, encoded.features)).logits
         self.remember(prompts, self.taps)
         width = padded.input_ids.shape[1]
-        results = []
-        for i, item in enumerate(items):
-            n = len(item.continuation)
+        sums = []
+        for i, (_, ids) in enumerate(flat):
+            n = len(ids)
             # Left padding: every row ends at ``width``; token t is predicted at position t - 1.
             step = torch.log_softmax(logits[i, width - n - 1 : width - 1].float(), dim=-1)
-            target = padded.input_ids[i, width - n :].unsqueeze(-1)
-            results.append((float(step.gather(-1, target).sum()), n))
-        return results
+            sums.append(float(step.gather(-1, padded.input_ids[i, width - n :].unsqueeze(-1)).sum()))
+        out, k = [], 0
+        for it in items:
+            out.append(Loglikelihood(tuple(sums[k : k + len(it.continuations)]), tuple(len(c) for c in it.continuations)))
+            k += len(it.continuations)
+        return out
 
     def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
         return self.by_modality(requests, self._hidden_states_batch)
@@ -390,8 +420,8 @@ class HFChatLM(Model):
 
 @dataclass(frozen=True)
 class _Scored:
-    """One continuation to score: the prompt, the intervention and the continuation's ids."""
+    """One prompt to score: the prompt, the intervention and its continuations' token ids."""
 
     prompt: Prompt
     intervention: Any
-    continuation: tuple[int, ...]
+    continuations: tuple[tuple[int, ...], ...]

@@ -1,16 +1,15 @@
 """A quick per-checkpoint check of the reference LSLM on multiple-choice tasks (text, speech, gap, WER).
 
-Requests and scoring are the runner's (``requests.make_prompt_pair`` / ``make_request``, and the
-task's own scorer, mc_loglikelihood: argmax of the summed option log-probability); only the
-execution is faster: each prompt is run once and every option continues from its KV cache, and
-encoder frames are computed once per clip for all checkpoints (the encoder is shared and frozen).
+Requests, model calls and scoring are the runner's (``requests.make_prompt_pair`` / ``make_request``,
+the adapter's ``loglikelihood``, and the task's own scorer, mc_loglikelihood: argmax of the summed
+option log-probability); what this adds is that encoder frames are computed once per clip for all
+checkpoints (the encoder is shared and frozen), and no hidden-state analysis.
 It also reports what the LM receives: the greedy CTC transcript of each spoken question, against
 the written question (WER). The full analysis (hidden-state metrics, APS) is the runner's job.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -20,54 +19,7 @@ import numpy as np
 import torch
 
 from modgap_eval.models.paper_lslm import PaperLSLM
-from modgap_eval.types import LoglikelihoodRequest, Modality
-
-
-@torch.inference_mode()
-def fast_loglikelihood(model: PaperLSLM, request: LoglikelihoodRequest, memo: dict | None = None) -> list[float]:
-    """Summed log-probabilities of each continuation; equals ``model.loglikelihood`` (up to float noise).
-
-    The tokens before the content (system prompt, user header) are run once per distinct prefix and
-    kept in ``memo``; each continuation then continues from a copy of the prompt's KV cache.
-    """
-    memo = {} if memo is None else memo
-    encoded = model.encode([request.prompt])
-    padded = model.pad(encoded.rows)
-    embeds = model.forward_inputs(padded, encoded.features)["inputs_embeds"] if "speech" in encoded.features \
-        else model.model.get_input_embeddings()(padded.input_ids)
-    length = padded.input_ids.shape[1]
-    start = padded.content(0).start
-    key = tuple(padded.input_ids[0, :start].tolist())
-    if key not in memo:
-        memo[key] = model.model(inputs_embeds=embeds[:, :start], use_cache=True, logits_to_keep=1).past_key_values
-    cache = copy.deepcopy(memo[key])
-    device = padded.input_ids.device
-    out = model.model(inputs_embeds=embeds[:, start:], past_key_values=cache, use_cache=True, logits_to_keep=1,
-                      attention_mask=torch.ones(1, length, dtype=torch.long, device=device),
-                      position_ids=torch.arange(start, length, device=device)[None])
-    first = torch.log_softmax(out.logits[0, -1].float(), -1)
-    continuations = [model.tokenize_continuation(text) for text in request.continuations]
-    scores = [float(first[ids[0]]) for ids in continuations]
-    longer = [k for k, ids in enumerate(continuations) if len(ids) > 1]
-    if longer:
-        # All multi-token continuations in one batch from the prompt's cache, right-padded.
-        width = max(len(continuations[k]) - 1 for k in longer)
-        steps = torch.full((len(longer), width), model.pad_id, dtype=torch.long, device=device)
-        mask = torch.zeros(len(longer), length + width, dtype=torch.long, device=device)
-        mask[:, :length] = 1
-        for row, k in enumerate(longer):
-            ids = continuations[k][:-1]
-            steps[row, : len(ids)] = torch.tensor(ids)
-            mask[row, length : length + len(ids)] = 1
-        cache = copy.deepcopy(out.past_key_values)
-        cache.batch_repeat_interleave(len(longer))
-        positions = torch.arange(length, length + width, device=device)[None].expand(len(longer), -1)
-        logp = torch.log_softmax(model.model(input_ids=steps, past_key_values=cache, attention_mask=mask,
-                                             position_ids=positions, use_cache=True).logits.float(), -1)
-        for row, k in enumerate(longer):
-            targets = torch.tensor(continuations[k][1:], device=device)
-            scores[k] += float(logp[row, torch.arange(len(targets)), targets].sum())
-    return scores
+from modgap_eval.types import Modality
 
 
 class CachedFrontEnd:
@@ -125,7 +77,6 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
     from modgap_eval.requests import make_request
 
     results: dict[str, TaskResult] = {}
-    memo: dict = {}
     for task, sample, pair in tqdm(items, desc="evaluate", unit="item", disable=not progress):
         scorer = task.make_scorer()
         result = results.setdefault(task.name, TaskResult(task.name))
@@ -134,11 +85,7 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
         result.chance_probabilities.append(1 / len(sample.choices))
         for modality in modalities:
             prompt = pair.text if modality is Modality.TEXT else pair.speech
-            request = make_request(task, sample, prompt)
-            from modgap_eval.types import Loglikelihood
-
-            logprobs = fast_loglikelihood(model, request, memo)
-            score = scorer.score(sample, Loglikelihood(tuple(logprobs), tuple(1 for _ in logprobs)))
+            score = scorer.score(sample, model.loglikelihood([make_request(task, sample, prompt)])[0])
             if modality is Modality.TEXT:
                 result.text_correct += int(score.value)
             else:

@@ -129,12 +129,25 @@ def test_tokenizer_without_chat_template_gets_the_plain_user_turn(folder, tmp_pa
     assert model.info().details["chat_template"] is False
 
 
-def test_single_token_options_take_the_one_prefill_path_and_match_by_hand(folder, model):
+def test_one_prefill_per_prompt_scores_single_and_multi_token_options_as_by_hand(folder, model):
     letters = ("A", "B", "C")
     assert all(len(model.tokenize_continuation(c)) == 1 for c in letters)
-    mixed = ("A", " A spider has eight legs")  # one multi-token option: the per-continuation path
+    mixed = ("A", " A spider has eight legs")  # one multi-token option: its tail continues from the cache
     fast, slow = model.loglikelihood([LoglikelihoodRequest(prompt(CONTENTS[0]), letters),
                                       LoglikelihoodRequest(prompt(CONTENTS[0]), mixed)])
     for letter, value in zip(letters, fast.logprobs):
         assert value == pytest.approx(by_hand(folder, prompt(CONTENTS[0]), letter)[0], abs=1e-4)
+    assert slow.logprobs[1] == pytest.approx(by_hand(folder, prompt(CONTENTS[0]), mixed[1])[0], abs=1e-4)
     assert slow.logprobs[0] == pytest.approx(fast.logprobs[0], abs=1e-4) and fast.token_counts == (1, 1, 1)
+
+
+def test_cache_path_equals_one_full_row_per_continuation(model):
+    """The KV-cache path (prompts of different lengths, options of 1-6 tokens) against the plain rows path."""
+    from modgap_eval.models.hf_adapter import _Scored
+
+    options = ("A", " Paris", " A spider has eight legs", " no")
+    items = [_Scored(prompt(c), None, tuple(model.tokenize_continuation(o) for o in options)) for c in CONTENTS]
+    cached, rows = model._loglikelihood_batch(items), model._loglikelihood_rows(items)
+    for a, b in zip(cached, rows):
+        assert a.token_counts == b.token_counts
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
