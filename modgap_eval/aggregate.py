@@ -43,10 +43,8 @@ class TaskScores:
 
 
 def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
-    keys = sorted({k for s in scores for k in s.extras})
-    extras = {k: 100.0 * sum(s.extras.get(k, 0.0) for s in scores) / len(scores) for k in keys} if scores else {}
     return ModalityScore(score=scorer.aggregate(scores), stderr=stderr, n=len(scores),
-                         unextractable=sum(s.unextractable for s in scores), extras=extras)
+                         unextractable=sum(s.unextractable for s in scores), extras=scorer.aggregate_extras(scores))
 
 
 def score_task(

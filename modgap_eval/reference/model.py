@@ -43,5 +43,7 @@ class ReferenceLSLM(PaperLSLM):
 
     def info(self):
         base = super().info()
-        return type(base)(base.name, {**base.args, "checkpoint": self.checkpoint_name}, base.source, base.revision,
-                          base.parameters, base.details)
+        # Recorded by name and package path, not this machine's absolute folder: results stay comparable.
+        args = {"checkpoint": self.checkpoint_name, "dtype": base.args["dtype"], "device": base.args["device"]}
+        source = f"modgap_eval/reference/checkpoints/{self.checkpoint_name} (shipped)"
+        return type(base)(base.name, args, source, base.revision, base.parameters, base.details)

@@ -44,6 +44,11 @@ class Scorer:
         """Task score in percent; the default is the mean of ``value`` × 100."""
         return 100.0 * sum(s.value for s in scores) / len(scores) if scores else float("nan")
 
+    def aggregate_extras(self, scores: Sequence[SampleScore]) -> dict[str, float]:
+        """Task-level extras; the default reads each per-sample extra as a 0/1 flag: percent of samples."""
+        keys = sorted({k for s in scores for k in s.extras})
+        return {k: 100.0 * sum(s.extras.get(k, 0.0) for s in scores) / len(scores) for k in keys} if scores else {}
+
     def describe(self) -> dict[str, object]:
         """Constructor arguments as recorded in results (override if they are not attributes)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}

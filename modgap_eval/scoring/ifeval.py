@@ -91,6 +91,13 @@ class IFEvalScorer(Scorer):
         accuracies = ifeval_accuracies(scores)
         return 100.0 * sum(accuracies.values()) / len(accuracies)
 
+    def aggregate_extras(self, scores: Sequence[SampleScore]) -> dict[str, float]:
+        """The four IFEval accuracies in percent, and the instructions per prompt (a count, not a percent)."""
+        if not scores:
+            return {}
+        accuracies = {k: 100.0 * v for k, v in ifeval_accuracies(scores).items()}
+        return {**accuracies, "instructions_per_prompt": sum(s.extras["n_instructions"] for s in scores) / len(scores)}
+
 
 def ifeval_accuracies(scores: Sequence[SampleScore]) -> dict[str, float]:
     """The four IFEval accuracies (fractions) from per-sample extras."""

@@ -63,4 +63,7 @@ def test_reference_model_hears_a_spoken_question(tmp_path, monkeypatch):
     prompt = Prompt(Modality.SPEECH, "", "", audio=Waveform(audio, rate))
     result = model.loglikelihood([LoglikelihoodRequest(prompt, ("yes", "no"))])[0]
     assert all(lp < 0 for lp in result.logprobs)
-    assert model.info().args["checkpoint"] == "final"
+    info = model.info()
+    assert info.args["checkpoint"] == "final" and "pretrained" not in info.args
+    assert info.source == "modgap_eval/reference/checkpoints/final (shipped)"  # no machine-specific path
+    assert info.revision.startswith("sha256:")

@@ -142,6 +142,10 @@ def test_scorer_four_accuracies_hand_computed():
     assert accuracies == {"strict_prompt": 0.0, "strict_instruction": 1 / 3, "loose_prompt": 0.5,
                           "loose_instruction": 2 / 3}
     assert scorer.aggregate([a, b]) == pytest.approx(100 * (0 + 1 / 3 + 0.5 + 2 / 3) / 4)
+    # task extras: the four accuracies in percent and the mean count (not a count x 100)
+    assert scorer.aggregate_extras([a, b]) == pytest.approx({"strict_prompt": 0.0, "strict_instruction": 100 / 3,
+                                                             "loose_prompt": 50.0, "loose_instruction": 200 / 3,
+                                                             "instructions_per_prompt": 1.5})
 
 
 def test_scorer_errors_name_the_sample():
