@@ -84,7 +84,7 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
             page.goto(index.as_uri())
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
 
-            # The table renders: the default view is the first group, three reproduced models.
+            # The table renders: the default view is the group most models report, three reproduced models.
             assert page.text_content("#scope-title") == "Group suite"
             assert page.locator("#board tbody tr").count() == 3
             # Default order: GAP ascending (lower is better); the group's GAP is the mean of its tasks'.
@@ -131,6 +131,12 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
             page.goto(empty.as_uri())
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
             assert page.is_visible("#empty") and page.locator("#board tbody tr").count() == 0
+
+            # A link to a view opens it (the default is the group most models report).
+            page.goto(index.as_uri() + "#group:voicebench_core5")
+            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+            assert page.text_content("#scope-title") == "Group voicebench_core5"
+            assert page.input_value("#scope") == "group:voicebench_core5"
         finally:
             context.close()
     assert not problems, problems
