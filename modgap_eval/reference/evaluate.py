@@ -70,28 +70,40 @@ def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
     return model.tokenizer.decode(greedy_decode(logits, model.adapter.vocab_ids))
 
 
-def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True) -> dict[str, TaskResult]:
-    """``items``: (task, sample, prompt pair) triples; returns per-task counts."""
+def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True,
+             chunk: int = 32) -> dict[str, TaskResult]:
+    """``items``: (task, sample, prompt pair) triples; returns per-task counts.
+
+    Requests go to the model ``chunk`` at a time (the adapter batches them by its own batch size).
+    """
     from tqdm.auto import tqdm
 
     from modgap_eval.requests import make_request
 
     results: dict[str, TaskResult] = {}
-    for task, sample, pair in tqdm(items, desc="evaluate", unit="item", disable=not progress):
-        scorer = task.make_scorer()
-        result = results.setdefault(task.name, TaskResult(task.name))
-        result.n += 1
-        result.chance += 1 / len(sample.choices)
-        result.chance_probabilities.append(1 / len(sample.choices))
+    bar = tqdm(total=len(items) * len(modalities), desc="evaluate", unit="req", disable=not progress)
+    for start in range(0, len(items), chunk):
+        block = items[start : start + chunk]
+        for task, sample, _ in block:
+            result = results.setdefault(task.name, TaskResult(task.name))
+            result.n += 1
+            result.chance += 1 / len(sample.choices)
+            result.chance_probabilities.append(1 / len(sample.choices))
         for modality in modalities:
-            prompt = pair.text if modality is Modality.TEXT else pair.speech
-            score = scorer.score(sample, model.loglikelihood([make_request(task, sample, prompt)])[0])
-            if modality is Modality.TEXT:
-                result.text_correct += int(score.value)
-            else:
-                result.speech_correct += int(score.value)
-                if model.checkpoint.config.lm_input == "ctc-embeddings":
-                    result.transcripts.append((sample.text, ctc_transcript(model, pair.speech.audio.samples)))
+            prompts = [pair.text if modality is Modality.TEXT else pair.speech for _, _, pair in block]
+            outputs = model.loglikelihood([make_request(task, sample, prompt)
+                                           for (task, sample, _), prompt in zip(block, prompts)])
+            for (task, sample, pair), output in zip(block, outputs):
+                result = results[task.name]
+                correct = int(task.make_scorer().score(sample, output).value)
+                if modality is Modality.TEXT:
+                    result.text_correct += correct
+                else:
+                    result.speech_correct += correct
+                    if model.checkpoint.config.lm_input == "ctc-embeddings":
+                        result.transcripts.append((sample.text, ctc_transcript(model, pair.speech.audio.samples)))
+            bar.update(len(block))
+    bar.close()
     return results
 
 

@@ -212,7 +212,7 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
     report: dict = {"group": group, "items": len(items), "checkpoints": {}}
     front_end = None
     for i, folder in enumerate(checkpoints):
-        model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=1))
+        model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=8))
         front_end = front_end or CachedFrontEnd(model.front_end)
         model.front_end = front_end
         modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]

@@ -34,3 +34,24 @@ def test_above_chance_p_by_hand():
     assert above_chance_p(2, [0.5, 0.5]) == pytest.approx(0.25)
     assert above_chance_p(0, [0.25, 0.5, 0.1]) == pytest.approx(1.0)
     assert above_chance_p(3, [0.25, 0.5, 0.1]) == pytest.approx(0.25 * 0.5 * 0.1)
+
+
+def test_evaluate_counts_equal_scoring_each_request_alone(tmp_path):
+    """Chunked, batched evaluation gives the same per-task counts as one request at a time."""
+    from modgap_eval.reference.evaluate import evaluate
+    from modgap_eval.requests import make_prompt_pair, make_request
+    from modgap_eval.tasks.loader import discover, load_samples
+    from tests.conftest import make_task_dir
+
+    folder, _ = build_checkpoint(tmp_path, "ctc-embeddings", seed=3)
+    model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=3))
+    make_task_dir(tmp_path / "tasks", task="arith")
+    task = discover([tmp_path / "tasks"]).tasks["arith"]
+    items = [(task, s, make_prompt_pair(task, s, 16_000)) for s in load_samples(task, progress=False)]
+    results = evaluate(model, items, [Modality.TEXT, Modality.SPEECH], progress=False, chunk=3)["arith"]
+    scorer = task.make_scorer()
+    by_one = {m: sum(int(scorer.score(s, model.loglikelihood([make_request(task, s, getattr(pair, m.value))])[0]).value)
+                     for _, s, pair in items) for m in (Modality.TEXT, Modality.SPEECH)}
+    assert (results.n, results.text_correct, results.speech_correct) == (len(items), by_one[Modality.TEXT], by_one[Modality.SPEECH])
+    assert len(results.transcripts) == len(items)
+    assert results.chance == pytest.approx(sum(1 / len(s.choices) for _, s, _ in items))
