@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--clips", type=int, default=20_000, help="training sentences to synthesise")
     parser.add_argument("--heldout", type=int, default=200, help="held-out sentences for WER")
     parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
+    parser.add_argument("--adapter_hidden", type=int, default=512, help="width of the adapter's hidden layer")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1.5e-3)
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers") from exc
     options = recipe.RecipeOptions(
         run=args.run, clips=args.clips, heldout=args.heldout, seed=args.seed, workers=args.workers,
+        adapter_hidden=args.adapter_hidden,
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, negatives=args.negatives,
         checkpoint_steps=steps, eval_every=args.eval_every, device=args.device, max_shards=args.max_shards,
         progress=not args.no_progress,
