@@ -23,5 +23,6 @@ MODELS.add("qwen2-audio", "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel")
 MODELS.add("qwen2.5-omni", "modgap_eval.models.hf_qwen25_omni:Qwen25OmniModel")
 MODELS.add("reference", "modgap_eval.reference.model:ReferenceLSLM")
 MODELS.add("text-lm", "modgap_eval.models.text_lm:TextLM")
+MODELS.add("voxtral", "modgap_eval.models.hf_voxtral:VoxtralModel")
 
 __all__ = ["MODELS", "register_model", "Model", "ModelInfo", "Capability", "RuntimeOptions"]

@@ -6,7 +6,11 @@ adapter. References are computed independently with the family's processor and H
 
 from __future__ import annotations
 
+import base64
+import io
+
 import pytest
+import soundfile
 import torch
 
 from modgap_eval.models import MODELS, RuntimeOptions
@@ -25,6 +29,7 @@ from tests.models import tiny
 # Qwen2-Audio has its own, deeper file (test_hf_qwen2_audio.py).
 FAMILIES = {
     "audioflamingo3": (tiny.build_tiny_audioflamingo3, "AudioFlamingo3ForConditionalGeneration"),
+    "voxtral": (tiny.build_tiny_voxtral, "VoxtralForConditionalGeneration"),
 }
 PREFIX, SUFFIX = "Listen: ", " Answer briefly."
 
@@ -51,6 +56,30 @@ def prompts() -> list[Prompt]:
 
 def reference(processor, prompt: Prompt, continuation: str = "") -> tuple[dict, list[int]]:
     """Inputs built by hand the model-card way: chat template, then the processor (or tokenizer)."""
+    if type(processor).__name__ == "VoxtralProcessor":
+        inputs = voxtral_reference(processor, prompt)
+    else:
+        inputs = template_reference(processor, prompt)
+    cont = processor.tokenizer(continuation, add_special_tokens=False)["input_ids"] if continuation else []
+    if cont:
+        inputs["input_ids"] = torch.cat([inputs["input_ids"], torch.tensor([cont])], dim=1)
+        inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
+    return inputs, cont
+
+
+def voxtral_reference(processor, prompt: Prompt) -> dict:
+    """Voxtral's model card: mistral-common tokenizes the chat and expands the audio (a float WAV, base64)."""
+    if prompt.modality is Modality.SPEECH:
+        wav = io.BytesIO()
+        soundfile.write(wav, prompt.audio.samples, prompt.audio.sample_rate, format="WAV", subtype="FLOAT")
+        audio = {"type": "audio", "base64": base64.b64encode(wav.getvalue()).decode()}
+        content = [{"type": "text", "text": PREFIX}, audio, {"type": "text", "text": SUFFIX}]
+    else:
+        content = PREFIX + prompt.text + SUFFIX
+    return dict(processor.apply_chat_template([{"role": "user", "content": content}], tokenize=True, return_dict=True))
+
+
+def template_reference(processor, prompt: Prompt) -> dict:
     slot = {"type": "audio"} if prompt.modality is Modality.SPEECH else {"type": "text", "text": prompt.text}
     content = [{"type": "text", "text": PREFIX}, slot, {"type": "text", "text": SUFFIX}]
     chat = processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
@@ -59,11 +88,7 @@ def reference(processor, prompt: Prompt, continuation: str = "") -> tuple[dict, 
     else:
         inputs = dict(processor.tokenizer([chat], return_tensors="pt", add_special_tokens=False))
     inputs.pop("num_audio_tokens", None)
-    cont = processor.tokenizer(continuation, add_special_tokens=False)["input_ids"] if continuation else []
-    if cont:
-        inputs["input_ids"] = torch.cat([inputs["input_ids"], torch.tensor([cont])], dim=1)
-        inputs["attention_mask"] = torch.ones_like(inputs["input_ids"])
-    return inputs, cont
+    return inputs
 
 
 def test_batched_generate_equals_one_at_a_time_and_hf(family):
@@ -100,7 +125,8 @@ def test_hidden_state_spans(family):
             positions = (ids == hf.config.audio_token_id).nonzero().flatten()
             assert hs.length == len(positions) > 0
         else:
-            assert processor.tokenizer.convert_tokens_to_string(list(hs.tokens)).strip() == prompt.text
+            spelled = processor.tokenizer.decode(processor.tokenizer.convert_tokens_to_ids(list(hs.tokens)))
+            assert spelled.strip() == prompt.text
             first = ids.tolist().index(processor.tokenizer.convert_tokens_to_ids(hs.tokens[0]))
             positions = torch.arange(first, first + hs.length)
         with torch.no_grad():
@@ -129,9 +155,6 @@ def test_registered_speech_families_resolve(name):
 
     from modgap_eval.models.base import Capability
 
-    if name == "voxtral":
-        assert name not in MODELS  # not built: needs mistral-common's tokenizer (see the report)
-        return
     cls = MODELS.get(name)
     assert hasattr(transformers, cls.model_class) and cls.default_pretrained
     assert {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION} <= cls.capabilities

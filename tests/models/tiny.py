@@ -238,3 +238,110 @@ def build_tiny_audioflamingo3(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+TEKKEN_PATTERN = (
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?"
+    r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+"""The pre-tokenizer pattern of Mistral's Tekken tokenizers (as in mistral-common's bundled tekken files)."""
+
+TEKKEN_SPECIALS = {
+    0: "<unk>", 1: "<s>", 2: "</s>", 3: "[INST]", 4: "[/INST]", 5: "[AVAILABLE_TOOLS]", 6: "[/AVAILABLE_TOOLS]",
+    7: "[TOOL_RESULTS]", 8: "[/TOOL_RESULTS]", 9: "[TOOL_CALLS]", 10: "[IMG]", 11: "<pad>", 12: "[IMG_BREAK]",
+    13: "[IMG_END]", 14: "[PREFIX]", 15: "[MIDDLE]", 16: "[SUFFIX]", 17: "[SYSTEM_PROMPT]", 18: "[/SYSTEM_PROMPT]",
+    19: "[TOOL_CONTENT]", 24: "[AUDIO]", 25: "[BEGIN_AUDIO]", 32: "[ARGS]", 33: "[CALL_ID]", 34: "[TRANSCRIBE]",
+}
+"""Voxtral's control tokens at their real ranks (``VoxtralProcessor`` hard-codes ``[AUDIO]`` = 24)."""
+
+
+def tekken_merges(count: int) -> list[bytes]:
+    """Byte-pair merges learned on ``CORPUS`` (most frequent pair first), as tiktoken ranks them."""
+    import collections
+
+    import regex
+
+    words = collections.Counter(
+        tuple(bytes([b]) for b in w.encode()) for line in CORPUS for w in regex.findall(TEKKEN_PATTERN, line)
+    )
+    merges: list[bytes] = []
+    for _ in range(count):
+        pairs: collections.Counter = collections.Counter()
+        for word, n in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] += n
+        if not pairs:
+            break
+        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append(a + b)
+        merged: collections.Counter = collections.Counter()
+        for word, n in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and word[i] == a and word[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] += n
+        words = merged
+    return merges
+
+
+def write_tiny_tekken(path: Path, num_special_tokens: int = 64, merges: int = 200) -> Path:
+    """A Tekken tokenizer file (mistral-common's ``tekken.json``): 256 byte tokens + merges, Voxtral's
+    control tokens and audio config (16 kHz, 12.5 tokens/s, 128 mels, 30 s chunks)."""
+    import base64
+    import json
+
+    tokens = [bytes([i]) for i in range(256)]
+    tokens += [t for t in dict.fromkeys(tekken_merges(merges)) if len(t) > 1]
+    vocab = [{"rank": i, "token_bytes": base64.b64encode(t).decode(), "token_str": t.decode("utf-8", "replace")}
+             for i, t in enumerate(tokens)]
+    specials = [{"rank": i, "token_str": TEKKEN_SPECIALS.get(i, f"<SPECIAL_{i}>"), "is_control": True}
+                for i in range(max(TEKKEN_SPECIALS) + 1)]
+    tekken = {
+        "config": {"pattern": TEKKEN_PATTERN, "num_vocab_tokens": len(vocab),
+                   "default_vocab_size": num_special_tokens + len(vocab),
+                   "default_num_special_tokens": num_special_tokens, "version": "v7"},
+        "vocab": vocab,
+        "special_tokens": specials,
+        "audio": {"sampling_rate": 16_000, "frame_rate": 12.5, "chunk_length_s": 30.0,
+                  "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}},
+    }
+    path.write_text(json.dumps(tekken), encoding="utf-8")
+    return path
+
+
+def build_tiny_voxtral(folder: Path, seed: int = 0) -> Path:
+    """A random 2-layer Voxtral (Whisper-style encoder + Llama LM) with a tiny Tekken tokenizer, saved to ``folder``."""
+    import torch
+    from transformers import (
+        LlamaConfig,
+        VoxtralConfig,
+        VoxtralEncoderConfig,
+        VoxtralForConditionalGeneration,
+        VoxtralProcessor,
+        WhisperFeatureExtractor,
+    )
+    from transformers.tokenization_mistral_common import MistralCommonBackend
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = MistralCommonBackend(write_tiny_tekken(folder / "tekken.json"))
+    processor = VoxtralProcessor(WhisperFeatureExtractor(feature_size=128), tokenizer)
+    # The projector stacks 4 encoder frames: intermediate_size must be 4 x hidden_size.
+    audio_config = VoxtralEncoderConfig(num_mel_bins=128, hidden_size=32, intermediate_size=128, num_hidden_layers=2,
+                                        num_attention_heads=2, initializer_range=INIT_RANGE)
+    text_config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=4096,
+                              initializer_range=INIT_RANGE, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2,
+                              pad_token_id=11)
+    config = VoxtralConfig(audio_config=audio_config, text_config=text_config, audio_token_id=processor.audio_token_id)
+    torch.manual_seed(seed)
+    model = VoxtralForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
