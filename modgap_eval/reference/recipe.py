@@ -179,7 +179,14 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
 
 def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
     """Copy the run's checkpoints and its training log into ``target`` (the package's shipped set)."""
+    from modgap_eval.models.paper_lslm import CONFIG_FILE
+
     source = run_dir(options) / "checkpoints"
+    if not source.is_dir():
+        raise DataError(f"no checkpoints in {source}: run the train stage first")
+    fresh = {p.name for p in source.iterdir() if p.is_dir()}
+    for stale in [p for p in target.iterdir() if (p / CONFIG_FILE).is_file() and p.name not in fresh] if target.is_dir() else []:
+        shutil.rmtree(stale)  # a checkpoint of an earlier training must not pass for one of this run
     copied = []
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
         shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)

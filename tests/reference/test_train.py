@@ -86,3 +86,24 @@ def test_greedy_decode_and_wer():
     assert greedy_decode(logits, torch.tensor([100, 200])) == [100, 100, 200]
     assert word_error_rate(["The cat, sat."], ["the cat sat"]) == 0.0
     assert word_error_rate(["a b c d"], ["a x c"]) == pytest.approx(0.5)
+
+
+def test_ship_replaces_the_shipped_set_and_drops_stale_checkpoints(tmp_path, monkeypatch):
+    from modgap_eval.reference import recipe
+
+    monkeypatch.setenv("MODGAP_CACHE", str(tmp_path / "cache"))
+    options = recipe.RecipeOptions(run="t")
+    for name in ("step-10", "final"):
+        folder = recipe.run_dir(options) / "checkpoints" / name
+        folder.mkdir(parents=True)
+        (folder / "lslm_config.json").write_text("{}")
+    (recipe.run_dir(options) / "train_log.jsonl").write_text("{}\n")
+    target = tmp_path / "shipped"
+    for name in ("step-99", "final"):  # an earlier training's set
+        (target / name).mkdir(parents=True)
+        (target / name / "lslm_config.json").write_text("old")
+    (target / "MODEL_CARD.md").write_text("card")
+    copied = recipe.ship(options, target)
+    assert sorted(p.name for p in copied) == ["final", "step-10"]
+    assert sorted(p.name for p in target.iterdir()) == ["MODEL_CARD.md", "final", "step-10", "train_log.jsonl"]
+    assert (target / "final" / "lslm_config.json").read_text() == "{}"
