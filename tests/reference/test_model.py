@@ -20,7 +20,7 @@ def test_at_least_five_checkpoints_are_shipped_small_and_in_training_order():
     steps = [json.loads((SHIPPED_DIR / n / CONFIG_FILE).read_text())["notes"]["step"] for n in names]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
     total = sum(p.stat().st_size for p in SHIPPED_DIR.rglob("*") if p.is_file())
-    assert total < 20 * 2**20
+    assert total < 40 * 2**20  # 7 float16 adapters of 2.7 M parameters (hidden 1024)
     assert (SHIPPED_DIR / "MODEL_CARD.md").is_file()
 
 
@@ -31,7 +31,7 @@ def test_each_checkpoint_loads_and_matches_its_config():
         assert config.lm_input == "ctc-embeddings" and config.stack == 5
         assert weights["vocab_ids"].shape == (config.ctc_vocab_size,)
         assert weights["proj_in.weight"].shape == (config.adapter_hidden, config.stack * config.encoder_dim)
-        assert (SHIPPED_DIR / name / WEIGHTS_FILE).stat().st_size < 4 * 2**20
+        assert (SHIPPED_DIR / name / WEIGHTS_FILE).stat().st_size < 6 * 2**20
 
 
 def test_unknown_checkpoint_name_is_a_clear_error():
