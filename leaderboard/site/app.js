@@ -356,12 +356,17 @@
       for (const name of names) og.append(el("option", { value: kind + ":" + name }, name));
       select.append(og);
     }
-    const first = groups.length ? "group:" + groups[0] : tasks.length ? "task:" + tasks[0] : null;
+    // Opens on the URL's #group:NAME / #task:NAME, else on the group most models report (ties: by name).
+    const reporting = (g) => models.filter((m) => Object.prototype.hasOwnProperty.call(m.groups, g)).length;
+    const widest = groups.slice().sort((a, b) => reporting(b) - reporting(a) || (a < b ? -1 : 1))[0];
+    const asked = decodeURIComponent(window.location.hash.slice(1));
+    const offered = [...groups.map((g) => "group:" + g), ...tasks.map((t) => "task:" + t)];
+    const first = offered.includes(asked) ? asked : widest ? "group:" + widest : tasks.length ? "task:" + tasks[0] : null;
     if (first) {
       select.value = first;
       setScope(first);
     }
-    select.addEventListener("change", () => { setScope(select.value); render(); });
+    select.addEventListener("change", () => { setScope(select.value); window.location.hash = select.value; render(); });
     document.getElementById("metric").addEventListener("change", (e) => { state.metric = e.target.value; render(); });
     document.getElementById("variant").addEventListener("change", (e) => { state.variant = e.target.value; render(); });
   }
