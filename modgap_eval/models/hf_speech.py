@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import torch
 
@@ -70,11 +70,12 @@ class HFSpeechLM(HFChatLM):
             raise ConfigError(f"model {self.name!r} at {self.located.path}: the processor has no chat template")
         return super().render(prompt, slot)
 
-    def processor_inputs(self, texts: list[str], audios: list[Any]) -> dict[str, Any]:
+    def speech_batch(self, prompts: Sequence[Prompt]) -> Mapping[str, Any]:
+        """The processor's batch for spoken prompts: ``input_ids``, ``attention_mask`` and audio features."""
         # Padding and special tokens concern the text only: audio padding is the processor's business.
         return self.processor(
-            text=texts,
-            **{self.audio_kwarg: audios},
+            text=[self.render(p, self.audio_item()) for p in prompts],
+            **{self.audio_kwarg: [p.audio.samples for p in prompts]},
             text_kwargs={"padding": True, "add_special_tokens": False},
             audio_kwargs={"sampling_rate": self.sample_rate},
             return_tensors="pt",
@@ -84,8 +85,7 @@ class HFSpeechLM(HFChatLM):
         for p in prompts:
             if p.audio.sample_rate != self.sample_rate:
                 raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
-        texts = [self.render(p, self.audio_item()) for p in prompts]
-        out = self.processor_inputs(texts, [p.audio.samples for p in prompts])
+        out = self.speech_batch(prompts)
         skip = {"input_ids", "attention_mask", *getattr(self.processor, "unused_input_names", ())}
         dtype = next(self.model.parameters()).dtype
         features = {

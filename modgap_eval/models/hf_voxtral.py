@@ -29,9 +29,8 @@ import numpy as np
 import soundfile
 import torch
 
-from modgap_eval.errors import ConfigError, DataError, require
+from modgap_eval.errors import ConfigError, require
 from modgap_eval.models.base import ModelInfo
-from modgap_eval.models.hf_adapter import Encoded
 from modgap_eval.models.hf_common import Row, content_token_span, single_span
 from modgap_eval.models.hf_speech import HFSpeechLM
 from modgap_eval.types import Prompt, Waveform
@@ -113,20 +112,10 @@ class VoxtralModel(HFSpeechLM):
 
     # --- speech ----------------------------------------------------------------------------
 
-    def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
-        for p in prompts:
-            if p.audio.sample_rate != self.sample_rate:
-                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
-        out = self.processor.apply_chat_template([self.speech_conversation(p) for p in prompts],
-                                                 tokenize=True, return_dict=True)
-        dtype = next(self.model.parameters()).dtype
-        features = {"input_features": out["input_features"].to(self.options.device, dtype)}
-        rows = []
-        for i, cont in enumerate(continuations):
-            ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
-            span = single_span(ids, self.audio_token_id, f"model {self.name!r}")
-            rows.append(Row(ids + cont, span, target=len(cont)))
-        return Encoded(rows, features)
+    def speech_batch(self, prompts: Sequence[Prompt]) -> Any:
+        # mistral-common encodes the whole chat and expands the audio itself (the processor refuses raw audio).
+        return self.processor.apply_chat_template([self.speech_conversation(p) for p in prompts],
+                                                  tokenize=True, return_dict=True)
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         """Rows up to the content end from the tokenizer alone (it expands the audio; no features needed)."""

@@ -44,11 +44,12 @@ def pair(text: str, seconds: float, seed: int) -> PromptPair:
 
 
 def residual_stream(model, request):
-    """The full-sequence output of the last decoder block, and the input ids, during one loglikelihood call."""
+    """The output of the last decoder block and the input ids of the prefill (the first forward) of one
+    loglikelihood call; a multi-token continuation's tail runs after it on the KV cache."""
     seen = {}
 
     def grab_ids(module, args, kwargs):
-        seen["ids"] = kwargs["input_ids"][0].clone()
+        seen.setdefault("ids", kwargs["input_ids"][0].clone())
 
     def grab_states(module, args, output):
         seen.setdefault("states", (output[0] if isinstance(output, tuple) else output)[0].detach().clone())

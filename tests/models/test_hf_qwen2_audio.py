@@ -209,7 +209,7 @@ def test_cached_audio_embeddings_give_the_same_hidden_states(folder):
     fresh.generate([GenerateRequest(p, 2) for p in clips])  # the prefill fills it for all three
     assert len(fresh.audio_cache.entries) == 3
     calls = []
-    fresh.processor_inputs = lambda *a, **k: calls.append(1)  # the cached path must not need the processor
+    fresh.speech_batch = lambda *a, **k: calls.append(1)  # the cached path must not need the processor
     warm = fresh.hidden_states([HiddenStatesRequest(p) for p in clips])
     assert not calls
     uncached = MODELS.get("qwen2-audio").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=4))
