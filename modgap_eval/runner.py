@@ -92,7 +92,8 @@ def evaluate(config: RunConfig) -> RunOutcome | None:
     timings["load_tasks"] = time.perf_counter() - clock
 
     runtime = RuntimeOptions(device=device_for(config.device, dist), dtype=config.dtype,
-                             batch_size=None if config.batch_size == "auto" else config.batch_size, seed=config.seed)
+                             batch_size=None if config.batch_size == "auto" else config.batch_size, seed=config.seed,
+                             keep_states=represent)
     model = model_cls.from_args(config.model_args, runtime)
     info = model.info()
     run_dir = _run_dir(config, info.name, started)

@@ -34,6 +34,7 @@ from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
     HIDDEN_STATE_CONVENTION,
     Batcher,
+    BoundedMemo,
     LayerTaps,
     LoadOptions,
     Located,
@@ -47,7 +48,9 @@ from modgap_eval.models.hf_common import (
     locate,
     pad_rows,
     parse_options,
+    prompt_key,
     run_sorted,
+    tensor_bytes,
 )
 from modgap_eval.types import (
     Generation,
@@ -60,6 +63,7 @@ from modgap_eval.types import (
     Prompt,
 )
 
+STATES_MEMO_BYTES = 1 << 30
 SENTINEL = "\ue000MODGAP_CONTENT\ue000"
 """A private-use marker for the text slot: no template or tokenizer produces it."""
 
@@ -104,6 +108,8 @@ class HFChatLM(Model):
         self.tokenizer = self.load_tokenizer()
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids()[0]
         self.taps = LayerTaps(self.decoder_blocks())
+        # Content-span states of scoring prefills, for the hidden-state requests that follow (same prompts).
+        self.states_memo = BoundedMemo(STATES_MEMO_BYTES if runtime.keep_states else 0)
 
     # --- construction ----------------------------------------------------------------------
 
@@ -326,9 +332,16 @@ class HFChatLM(Model):
         inputs = self.forward_inputs(padded, encoded.features)
         if self.accepts_logits_to_keep:
             inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
-        with self.taps.active(edits=self.gather_edits(items, padded), keep_inputs=self.keep_for(prompts, padded)):
+        capture = [padded.content(i) for i in range(len(items))] if self.states_memo.enabled else None
+        with self.taps.active(capture=capture, edits=self.gather_edits(items, padded),
+                              keep_inputs=self.keep_for(prompts, padded)):
             out = self.model(**inputs, use_cache=True)
         self.remember(prompts, self.taps)
+        if capture is not None:
+            for i, it in enumerate(items):
+                if it.intervention is None:  # an edited pass is not the prompt's own states
+                    states = HiddenStates(self.taps.stacked(i), tokens=padded.rows[i].labels)
+                    self.states_memo.put(prompt_key(it.prompt), states, tensor_bytes(states.states))
         # Left padding: every row's last prompt token sits at the last position.
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
         scores = [[float(first[i, ids[0]]) for ids in it.continuations] for i, it in enumerate(items)]
@@ -387,7 +400,13 @@ class HFChatLM(Model):
         return out
 
     def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
-        return self.by_modality(requests, self._hidden_states_batch)
+        """Content-span states; prompts already scored with ``keep_states`` on come from that prefill."""
+        out = [self.states_memo.get(prompt_key(r.prompt)) if self.states_memo.enabled else None for r in requests]
+        missing = [i for i, states in enumerate(out) if states is None]
+        if missing:
+            for i, states in zip(missing, self.by_modality([requests[i] for i in missing], self._hidden_states_batch)):
+                out[i] = states
+        return out
 
     @torch.inference_mode()
     def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:

@@ -10,8 +10,6 @@ in ``hidden_states``, skipping the processor and the audio encoder.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from typing import Any, ClassVar, Mapping, Sequence
 
 import torch
@@ -19,8 +17,8 @@ import torch
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.base import Capability, ModelInfo
 from modgap_eval.models.hf_adapter import Encoded, HFChatLM
-from modgap_eval.models.hf_common import LayerTaps, Padded, Row, load_model, single_span
-from modgap_eval.types import HiddenStates, HiddenStatesRequest, Modality, Prompt, Waveform
+from modgap_eval.models.hf_common import BoundedMemo, LayerTaps, Padded, Row, audio_key, load_model, single_span, tensor_bytes
+from modgap_eval.types import HiddenStates, HiddenStatesRequest, Modality, Prompt
 
 
 class HFSpeechLM(HFChatLM):
@@ -48,7 +46,7 @@ class HFSpeechLM(HFChatLM):
     def load_tokenizer(self) -> Any:
         from transformers import AutoProcessor
 
-        self.audio_cache = AudioEmbeddingCache(self.audio_cache_bytes if self.reuse_audio_embeddings else 0)
+        self.audio_cache = BoundedMemo(self.audio_cache_bytes if self.reuse_audio_embeddings else 0)
         self.processor = AutoProcessor.from_pretrained(self.located.path)
         # Granite and Phi-4 call their feature extractor ``audio_processor``.
         extractor = getattr(self.processor, "feature_extractor", None) or getattr(self.processor, "audio_processor")
@@ -109,12 +107,12 @@ class HFSpeechLM(HFChatLM):
 
     def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
         for prompt, embeds in zip(prompts, taps.inputs):
-            self.audio_cache.put(prompt.audio, embeds)
+            self.audio_cache.put(audio_key(prompt.audio), embeds, tensor_bytes(embeds))
 
     def _hidden_states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
         prompts = [r.prompt for r in requests]
         if prompts[0].modality is Modality.SPEECH and self.audio_cache.enabled:
-            cached = [self.audio_cache.get(p.audio) for p in prompts]
+            cached = [self.audio_cache.get(audio_key(p.audio)) for p in prompts]
             rows = self.cached_rows(prompts, cached) if all(c is not None for c in cached) else None
             if rows is not None:
                 return self._states_from_embeddings(rows, cached)
@@ -149,41 +147,3 @@ class HFSpeechLM(HFChatLM):
                    "speech_content_span": "input_ids == audio_token_id",
                    "audio_embedding_reuse": self.audio_cache.enabled}
         return ModelInfo(base.name, base.args, base.source, base.revision, base.parameters, details)
-
-
-class AudioEmbeddingCache:
-    """Block-1 inputs at a clip's audio positions, keyed by the clip's samples; LRU within a byte budget."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.entries: OrderedDict[str, torch.Tensor] = OrderedDict()
-        self.size = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.max_bytes > 0
-
-    @staticmethod
-    def key(audio: Waveform) -> str:
-        digest = hashlib.sha1(audio.samples.tobytes())
-        return f"{digest.hexdigest()}:{audio.sample_rate}:{audio.samples.dtype}"
-
-    def get(self, audio: Waveform) -> torch.Tensor | None:
-        key = self.key(audio)
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            return self.entries[key]
-        return None
-
-    def put(self, audio: Waveform, embeds: torch.Tensor) -> None:
-        if not self.enabled:
-            return
-        key = self.key(audio)
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            return
-        self.entries[key] = embeds
-        self.size += embeds.numel() * embeds.element_size()
-        while self.size > self.max_bytes and self.entries:
-            _, old = self.entries.popitem(last=False)
-            self.size -= old.numel() * old.element_size()

@@ -38,8 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.base import Capability, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_adapter import SENTINEL, Encoded, HFChatLM
-from modgap_eval.models.hf_common import LoadOptions, Row, locate, parse_options
-from modgap_eval.models.hf_speech import AudioEmbeddingCache
+from modgap_eval.models.hf_common import BoundedMemo, LoadOptions, Row, audio_key, locate, parse_options, tensor_bytes
 from modgap_eval.types import Generation, GenerateRequest, Modality, Prompt
 
 CONFIG_FILE = "lslm_config.json"
@@ -241,7 +240,7 @@ class PaperLSLM(HFChatLM):
         self.adapter.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint.weights.items()})
         self.adapter.to(options.device).eval()
         # Scoring and then hidden states read each clip twice: its LM input vectors are computed once.
-        self.vectors_cache = AudioEmbeddingCache(VECTORS_CACHE_BYTES)
+        self.vectors_cache = BoundedMemo(VECTORS_CACHE_BYTES)
 
     @classmethod
     def open_checkpoint(cls, pretrained: str) -> _Checkpoint:
@@ -291,10 +290,10 @@ class PaperLSLM(HFChatLM):
                 raise ConfigError(f"model {self.name!r}: the chat template did not keep the content slot intact")
             before, after = (tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
                              for part in rendered.split(SENTINEL))
-            vectors = self.vectors_cache.get(prompt.audio)
+            vectors = self.vectors_cache.get(audio_key(prompt.audio))
             if vectors is None:
                 vectors = self.speech_vectors(np.asarray(prompt.audio.samples, dtype=np.float32))
-                self.vectors_cache.put(prompt.audio, vectors)
+                self.vectors_cache.put(audio_key(prompt.audio), vectors, tensor_bytes(vectors))
             ids = before + (placeholder,) * len(vectors) + after + continuation
             rows.append(Row(ids, range(len(before), len(before) + len(vectors)), target=len(continuation)))
             speech.append(vectors)
