@@ -11,14 +11,23 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from typing import Any, Mapping, Sequence
 
 import torch
 
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
-from modgap_eval.models.hf_common import DTYPES, Batcher, LoadOptions, Located, count_parameters, load_model, locate, run_sorted
+from modgap_eval.models.hf_common import (
+    DTYPES,
+    Batcher,
+    LoadOptions,
+    Located,
+    audio_key,
+    count_parameters,
+    load_model,
+    locate,
+    run_sorted,
+)
 from modgap_eval.models.text_lm import TextLM
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.types import (
@@ -122,7 +131,7 @@ class Cascade(Model):
     def _as_text(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], list[str | None]]:
         """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
         spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
-        keys = {i: hashlib.sha256(prompts[i].audio.samples.tobytes()).hexdigest() for i in spoken}
+        keys = {i: audio_key(prompts[i].audio) for i in spoken}
         todo = [i for i in spoken if keys[i] not in self._transcripts]
         for i, transcript in zip(todo, self.asr.transcribe([prompts[i].audio for i in todo])):
             self._transcripts[keys[i]] = transcript

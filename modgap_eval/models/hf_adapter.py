@@ -165,8 +165,12 @@ class HFChatLM(Model):
     def audio_item(self) -> dict[str, Any]:
         raise CapabilityError(f"model {self.name!r} takes written prompts only")
 
+    def system_for(self, prompt: Prompt) -> str | None:
+        """The prompt's system prompt, else the model's default (None: leave it to the chat template)."""
+        return prompt.system if prompt.system is not None else self.default_system
+
     def messages(self, prompt: Prompt, slot: Any) -> list[dict[str, Any]]:
-        system = prompt.system if prompt.system is not None else self.default_system
+        system = self.system_for(prompt)
         out: list[dict[str, Any]] = []
         if system is not None:
             out.append({"role": "system", "content": system})
@@ -183,7 +187,7 @@ class HFChatLM(Model):
         owner = self.chat_template_owner()
         if not owner.chat_template:
             # A base LM without a template: the plain user turn after an optional system line.
-            system = prompt.system if prompt.system is not None else self.default_system
+            system = self.system_for(prompt)
             head = f"{system}\n\n" if system else ""
             return head + prompt.prefix + slot + prompt.suffix
         return owner.apply_chat_template(self.messages(prompt, slot), tokenize=False, add_generation_prompt=True)

@@ -63,7 +63,7 @@ class VoxtralModel(HFSpeechLM):
     # --- messages --------------------------------------------------------------------------
 
     def system_message(self, prompt: Prompt) -> list[dict[str, Any]]:
-        system = prompt.system if prompt.system is not None else self.default_system
+        system = self.system_for(prompt)
         return [{"role": "system", "content": system}] if system else []
 
     def text_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:

@@ -290,10 +290,11 @@ class PaperLSLM(HFChatLM):
                 raise ConfigError(f"model {self.name!r}: the chat template did not keep the content slot intact")
             before, after = (tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
                              for part in rendered.split(SENTINEL))
-            vectors = self.vectors_cache.get(audio_key(prompt.audio))
+            clip = audio_key(prompt.audio)
+            vectors = self.vectors_cache.get(clip)
             if vectors is None:
                 vectors = self.speech_vectors(np.asarray(prompt.audio.samples, dtype=np.float32))
-                self.vectors_cache.put(audio_key(prompt.audio), vectors, tensor_bytes(vectors))
+                self.vectors_cache.put(clip, vectors, tensor_bytes(vectors))
             ids = before + (placeholder,) * len(vectors) + after + continuation
             rows.append(Row(ids, range(len(before), len(before) + len(vectors)), target=len(continuation)))
             speech.append(vectors)
