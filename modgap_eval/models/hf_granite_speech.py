@@ -1,29 +1,70 @@
 """Granite-Speech (ibm-granite/granite-speech-3.3-2b / -8b) through transformers.
 
-The checkpoint carries a LoRA adapter meant for audio inputs only; transformers switches it in its
-own ``generate``, so this adapter switches it the same way for every pass (on for speech batches,
-off for text), which needs ``peft``. The processor expands ``<|audio|>``.
+As on the model card, the prompt is the tokenizer's chat template with string contents and the
+audio written in place as ``<|audio|>``, which the processor expands (one position per projector
+output, ~10 per second). The template's own default system turn carries today's date, so the
+card's system prompt is the default here (fixed date: the same prompt on every run).
 
-Not tested here: the feature extractor needs torchaudio, which has no build for this machine's
-torch.
+Spoken prompts run one clip per pass (``clip_per_pass``): the conformer encoder takes no audio
+mask, so the frames a batch pads a shorter clip with would change that clip's embeddings (log-probs
+moved by ~0.05 nat in the tiny test); written prompts batch as usual.
+
+The checkpoint carries a LoRA meant for audio inputs only (transformers switches it in its own
+``generate``); it is loaded with peft (``hf_lora``) and switched the same way for every pass: on
+for speech batches, off for text batches.
+
+Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``):
+batched = one-at-a-time = HF by hand, log-likelihoods, audio spans, interventions, and the LoRA
+on for speech / off for text against weights merged by hand. The feature extractor needs
+torchaudio.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
+from modgap_eval.errors import ConfigError
+from modgap_eval.models.hf_adapter import HFChatLM
+from modgap_eval.models.hf_common import load_model
+from modgap_eval.models.hf_lora import NO_AUTOLOAD, SpeechLora, has_adapter
 from modgap_eval.models.hf_speech import HFSpeechLM
 from modgap_eval.types import Modality, Prompt
+
+GRANITE_SPEECH_SYSTEM = (
+    "Knowledge Cutoff Date: April 2024.\nToday's Date: April 9, 2025.\n"
+    "You are Granite, developed by IBM. You are a helpful AI assistant"
+)
+"""The model card's system prompt."""
 
 
 class GraniteSpeechModel(HFSpeechLM):
     name = "granite-speech"
     default_pretrained = "ibm-granite/granite-speech-3.3-2b"
     model_class = "GraniteSpeechForConditionalGeneration"
+    default_system = GRANITE_SPEECH_SYSTEM
+    structured_content = False
+    clip_per_pass = True
+
+    def load_model(self) -> Any:
+        import transformers
+
+        folder = Path(self.located.path)
+        model = load_model(getattr(transformers, self.model_class), self.located, self.options, **NO_AUTOLOAD)
+        self.lora = SpeechLora(model, folder, f"model {self.name!r}") if has_adapter(folder) else None
+        return model
+
+    def chat_template_owner(self) -> Any:
+        return self.tokenizer
+
+    def audio_item(self) -> str:
+        return self.processor.audio_token
+
+    def render(self, prompt: Prompt, slot: Any) -> str:
+        if not self.tokenizer.chat_template:
+            raise ConfigError(f"model {self.name!r} at {self.located.path}: the tokenizer has no chat template")
+        return HFChatLM.render(self, prompt, slot)
 
     def prepare_for(self, prompts: Sequence[Prompt]) -> None:
-        if getattr(self.model, "_hf_peft_config_loaded", False):
-            if prompts[0].modality is Modality.SPEECH:
-                self.model.enable_adapters()
-            else:
-                self.model.disable_adapters()
+        if self.lora is not None:
+            self.lora.switch(prompts[0].modality is Modality.SPEECH)

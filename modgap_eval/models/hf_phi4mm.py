@@ -1,11 +1,24 @@
 """Phi-4-multimodal (microsoft/Phi-4-multimodal-instruct) through transformers' native port.
 
-The processor expands ``<|audio|>`` to ``audio_embed_sizes`` positions. The checkpoint keeps its
-speech LoRA in a ``speech-lora`` subfolder; as the model card does, it is loaded as the adapter
-``speech`` (needs ``peft``) and switched on for speech batches, off for text batches.
+The user turn is a string with ``<|audio|>`` written in place (as in the model card's prompts),
+which the processor expands to ``audio_embed_sizes`` positions: string contents render the same
+under the processor's chat template and under the tokenizer's plain ``<|role|>content<|end|>`` one.
+transformers 5.2x's ``Phi4MultimodalProcessor`` drops a saved chat template on load (its
+``__init__`` names no ``chat_template``), so the tokenizer's template is used when the processor
+has none.
 
-Not tested here: the processor needs torchvision (its image processor), which has no build for
-this machine's torch.
+Spoken prompts run one clip per pass (``clip_per_pass``): the conformer's convolutions and input
+normalisation see the frames a batch pads a shorter clip with, despite the audio mask (log-probs
+moved by up to 3 nat in the tiny test); written prompts batch as usual.
+
+The checkpoint keeps its speech LoRA in a ``speech-lora`` subfolder; as the model card does, it is
+applied (with peft, ``hf_lora``) for speech inputs: on for speech batches, off for text batches
+(the card's text-only use is the base model).
+
+Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``):
+batched = one-at-a-time = HF by hand, log-likelihoods, audio spans, interventions, and the LoRA
+on for speech / off for text against weights merged by hand. The processor needs torchvision
+(its image processor).
 """
 
 from __future__ import annotations
@@ -13,6 +26,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from modgap_eval.errors import ConfigError
+from modgap_eval.models.hf_adapter import HFChatLM
+from modgap_eval.models.hf_lora import SpeechLora, has_adapter
 from modgap_eval.models.hf_speech import HFSpeechLM
 from modgap_eval.types import Modality, Prompt
 
@@ -21,22 +37,30 @@ class Phi4MultimodalModel(HFSpeechLM):
     name = "phi4-multimodal"
     default_pretrained = "microsoft/Phi-4-multimodal-instruct"
     model_class = "Phi4MultimodalForCausalLM"
+    structured_content = False
+    clip_per_pass = True
 
     @property
     def audio_token_id(self) -> int:
         return int(self.model.config.audio_config.audio_token_id)
 
+    def chat_template_owner(self) -> Any:
+        return self.processor if self.processor.chat_template else self.tokenizer
+
+    def audio_item(self) -> str:
+        return self.processor.audio_token
+
+    def render(self, prompt: Prompt, slot: Any) -> str:
+        if not self.chat_template_owner().chat_template:
+            raise ConfigError(f"model {self.name!r} at {self.located.path}: neither processor nor tokenizer has a chat template")
+        return HFChatLM.render(self, prompt, slot)
+
     def load_model(self) -> Any:
         model = super().load_model()
         lora = Path(self.located.path) / "speech-lora"
-        if lora.is_dir():
-            model.load_adapter(self.located.path, adapter_name="speech", adapter_kwargs={"subfolder": "speech-lora"})
+        self.lora = SpeechLora(model, lora, f"model {self.name!r}") if has_adapter(lora) else None
         return model
 
     def prepare_for(self, prompts: Sequence[Prompt]) -> None:
-        if getattr(self.model, "_hf_peft_config_loaded", False):
-            if prompts[0].modality is Modality.SPEECH:
-                self.model.enable_adapters()
-                self.model.set_adapter("speech")
-            else:
-                self.model.disable_adapters()
+        if self.lora is not None:
+            self.lora.switch(prompts[0].modality is Modality.SPEECH)

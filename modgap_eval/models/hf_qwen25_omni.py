@@ -5,9 +5,10 @@ used. Its model card requires the system prompt below for the audio path, so it 
 when the task sets none. Positions are Omni's 3-D M-RoPE ids, which the model derives itself
 from the attention mask and audio lengths: no explicit position ids are passed.
 
-Not tested here: the Omni processor needs torchvision (its video processor), which has no build
-for this machine's torch; the adapter follows the processor contract Qwen2-Audio's tests check
-(audio positions are ``input_ids == audio_token_id``, the processor expands the placeholder).
+Tested on a tiny random full Omni checkpoint (``thinker.*`` weights, no Talker) with the real
+``Qwen2_5OmniProcessor`` (``tests/models/test_hf_families.py``): batched = one-at-a-time = the
+model card's ``.thinker`` by hand (generate, log-likelihoods, hidden states), audio spans,
+interventions. The processor needs torchvision (its image and video processors).
 """
 
 from __future__ import annotations

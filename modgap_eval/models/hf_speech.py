@@ -37,6 +37,10 @@ class HFSpeechLM(HFChatLM):
     cached audio embeddings (block 1's input at the audio positions) can replace the processor and
     the audio encoder in later ``hidden_states`` passes over the same clip."""
     audio_cache_bytes: ClassVar[int] = 1 << 30
+    clip_per_pass: ClassVar[bool] = False
+    """Run spoken prompts one clip per pass (written ones still batch): for audio encoders that see the
+    frames a batch pads a shorter clip with (no audio mask, or convolutions across the padding), where
+    batching would change a clip's numbers."""
 
     def load_model(self) -> Any:
         import transformers
@@ -55,6 +59,17 @@ class HFSpeechLM(HFChatLM):
 
     def chat_template_owner(self) -> Any:
         return self.processor
+
+    def by_modality(self, requests: Sequence[Any], fn: Any) -> list[Any]:
+        if not self.clip_per_pass:
+            return super().by_modality(requests, fn)
+
+        def one_clip_per_pass(batch: Sequence[Any]) -> list[Any]:
+            if batch[0].prompt.modality is not Modality.SPEECH:
+                return fn(batch)
+            return [out for item in batch for out in fn([item])]
+
+        return super().by_modality(requests, one_clip_per_pass)
 
     @property
     def audio_token_id(self) -> int:

@@ -21,6 +21,7 @@ from typing import Sequence
 
 import torch
 
+from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLMConfig, SpeechAdapter, save_checkpoint
 
 
@@ -136,6 +137,23 @@ def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[E
                                         reduction="mean", zero_infinity=True)
 
 
+def resume_settings(model_config: PaperLSLMConfig, config: TrainConfig) -> dict:
+    """What a saved state must share with the run that resumes it (the schedule and the adapter's shape)."""
+    shape = model_config.model_dump(exclude={"notes"})
+    return {"train": {k: list(v) if isinstance(v, tuple) else v for k, v in config.__dict__.items() if k != "device"},
+            "adapter": shape}
+
+
+def check_resumable(state_path: Path, saved: dict | None, wanted: dict) -> None:
+    """A state saved under other settings would silently continue a different schedule: refuse it."""
+    if saved is None or saved == wanted:
+        return
+    changed = sorted(f"{part}.{key}: saved {saved[part].get(key)!r}, asked {value!r}"
+                     for part in wanted for key, value in wanted[part].items() if saved.get(part, {}).get(key) != value)
+    raise ConfigError(f"{state_path}: cannot resume a training saved with other settings ({'; '.join(changed)}); "
+                      f"use the saved settings, another --run, or move {state_path.name} away to start afresh")
+
+
 def learning_rate(step: int, config: TrainConfig) -> float:
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
@@ -165,8 +183,10 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
     state_path = work_dir / "state.pt"
     log_path = work_dir / "train_log.jsonl"
     state = TrainState()
+    settings = resume_settings(model_config, config)
     if state_path.is_file():
         saved = torch.load(state_path, weights_only=False)
+        check_resumable(state_path, saved.get("settings"), settings)
         adapter.load_state_dict(saved["adapter"])
         optimizer.load_state_dict(saved["optimizer"])
         state = TrainState(saved["step"], saved["log"])
@@ -214,6 +234,6 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
             if is_checkpoint:
                 checkpoint("final" if state.step == config.steps else f"step-{state.step}", wer)
             torch.save({"adapter": adapter.state_dict(), "optimizer": optimizer.state_dict(), "step": state.step,
-                        "log": state.log}, state_path)
+                        "log": state.log, "settings": settings}, state_path)
     bar.close()
     return state.log

@@ -77,8 +77,9 @@ def test_text_span_is_the_content_tokens_only(folder, model):
         with torch.no_grad():
             ref = lm(torch.tensor([row.ids]), output_hidden_states=True).hidden_states
         span = list(row.content)
-        assert torch.allclose(hs.states[0], ref[0][0, span], atol=1e-5)
-        assert torch.allclose(hs.states[1], ref[1][0, span], atol=1e-5)
+        for layer in (0, 1):  # float32 noise grows with the states' size (~1e2 at layer 1): scale the tolerance
+            scale = max(1.0, float(ref[layer].abs().max()))
+            assert torch.allclose(hs.states[layer], ref[layer][0, span], atol=1e-6 * scale)
 
 
 def test_speech_prompt_raises_capability_error(model):

@@ -345,3 +345,250 @@ def build_tiny_voxtral(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+QWEN25_OMNI_CHAT_TEMPLATE = (
+    "{% set audio_count = namespace(value=0) %}"
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}"
+    "{{ message['content'] }}<|im_end|>\n"
+    "{% else %}"
+    "{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
+    "<|vision_bos|><|IMAGE|><|vision_eos|>"
+    "{% elif content['type'] == 'audio' or 'audio' in content or 'audio_url' in content %}"
+    "{% set audio_count.value = audio_count.value + 1 %}"
+    "{% if add_audio_id %}Audio {{ audio_count.value }}: {% endif %}<|audio_bos|><|AUDIO|><|audio_eos|>"
+    "{% elif content['type'] == 'video' or 'video' in content %}"
+    "<|vision_bos|><|VIDEO|><|vision_eos|>"
+    "{% elif 'text' in content %}"
+    "{{ content['text'] }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "<|im_end|>\n"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen2.5-Omni's processor chat template (images, audio and video items written in place)."""
+
+QWEN25_OMNI_TOKENS = {
+    "image_token": "<|IMAGE|>", "audio_token": "<|AUDIO|>", "video_token": "<|VIDEO|>",
+    "vision_bos_token": "<|vision_bos|>", "vision_eos_token": "<|vision_eos|>",
+    "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>",
+}
+"""The named multimodal tokens Qwen2.5-Omni's tokenizer carries (its processor reads them by name)."""
+
+
+def build_tiny_qwen25_omni(folder: Path, seed: int = 0) -> Path:
+    """A random Qwen2.5-Omni (2-layer audio and vision encoders, 2-layer 64-wide Thinker LM, no Talker),
+    saved as a full Omni checkpoint (``thinker.*`` weights) with its processor, to ``folder``.
+
+    The processor needs torchvision (its image and video processors)."""
+    import torch
+    from transformers import (
+        Qwen2_5OmniConfig,
+        Qwen2_5OmniForConditionalGeneration,
+        Qwen2_5OmniProcessor,
+        Qwen2_5OmniThinkerConfig,
+        Qwen2VLImageProcessor,
+        WhisperFeatureExtractor,
+    )
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *QWEN25_OMNI_TOKENS.values()]
+    tokenizer = train_tokenizer(specials, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                extra_special_tokens=QWEN25_OMNI_TOKENS)
+    processor = Qwen2_5OmniProcessor(
+        image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer,
+        chat_template=QWEN25_OMNI_CHAT_TEMPLATE,
+    )
+    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in QWEN25_OMNI_TOKENS.items()}
+    text_config = {
+        "vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
+        "initializer_range": INIT_RANGE, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6,
+                                                              "mrope_section": [2, 3, 3]},
+    }
+    audio_config = {"num_mel_bins": 128, "encoder_layers": 2, "encoder_attention_heads": 2, "encoder_ffn_dim": 64,
+                    "d_model": 32, "output_dim": 64, "n_window": 100, "initializer_range": INIT_RANGE}
+    vision_config = {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+                     "fullatt_block_indexes": [1], "initializer_range": INIT_RANGE}
+    thinker = Qwen2_5OmniThinkerConfig(
+        text_config=text_config, audio_config=audio_config, vision_config=vision_config,
+        audio_token_id=ids["audio_token"], image_token_id=ids["image_token"], video_token_id=ids["video_token"],
+        audio_start_token_id=ids["audio_bos_token"], audio_end_token_id=ids["audio_eos_token"],
+        vision_start_token_id=ids["vision_bos_token"], vision_end_token_id=ids["vision_eos_token"],
+        initializer_range=INIT_RANGE,
+    )
+    config = Qwen2_5OmniConfig(thinker_config=thinker.to_dict(), enable_audio_output=False)
+    torch.manual_seed(seed)
+    model = Qwen2_5OmniForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    # The full model's loader also reads the Talker's speaker table (unused here: no Talker).
+    torch.save({"Chelsie": {"bos_token": 0, "cond": torch.zeros(1), "ref_mel": torch.zeros(1)}}, folder / "spk_dict.pt")
+    return folder
+
+
+GRANITE_CHAT_TEMPLATE = (
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{%- set system_message = messages[0]['content'] %}{%- set loop_messages = messages[1:] %}"
+    "{%- else %}"
+    "{%- set system_message = \"Knowledge Cutoff Date: April 2024.\\nToday's Date: \" + strftime_now('%B %d, %Y') + "
+    "\".\\nYou are Granite, developed by IBM. You are a helpful AI assistant.\" %}"
+    "{%- set loop_messages = messages %}"
+    "{%- endif %}"
+    "{{- '<|start_of_role|>system<|end_of_role|>' + system_message + '<|end_of_text|>\\n' }}"
+    "{%- for message in loop_messages %}"
+    "{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' + message['content'] + '<|end_of_text|>\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_of_role|>assistant<|end_of_role|>' }}{%- endif %}"
+)
+"""Granite 3.3's chat template (string contents; the default system turn carries today's date), which
+Granite-Speech ships on its tokenizer: users write ``<|audio|>`` into the user text themselves."""
+
+
+def build_tiny_granite_speech(folder: Path, seed: int = 0) -> Path:
+    """A random Granite-Speech (2-layer conformer, 1-layer Q-former projector, 2-layer 64-wide Granite LM)
+    with its speech LoRA (peft adapter files in ``folder``, as the real checkpoint ships it).
+
+    The feature extractor needs torchaudio; the LoRA needs peft."""
+    import torch
+    from peft import LoraConfig
+    from transformers import (
+        Blip2QFormerConfig,
+        GraniteConfig,
+        GraniteSpeechConfig,
+        GraniteSpeechEncoderConfig,
+        GraniteSpeechFeatureExtractor,
+        GraniteSpeechForConditionalGeneration,
+        GraniteSpeechProcessor,
+    )
+
+    specials = ["<|end_of_text|>", "<|start_of_role|>", "<|end_of_role|>", "<|tool_call|>", "<|audio|>"]
+    tokenizer = train_tokenizer(specials, bos_token="<|end_of_text|>", eos_token="<|end_of_text|>",
+                                pad_token="<|end_of_text|>")
+    tokenizer.chat_template = GRANITE_CHAT_TEMPLATE
+    processor = GraniteSpeechProcessor(GraniteSpeechFeatureExtractor(), tokenizer)
+    eot = tokenizer.convert_tokens_to_ids("<|end_of_text|>")
+    text_config = GraniteConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=4096, initializer_range=INIT_RANGE, embedding_multiplier=12.0,
+        logits_scaling=8.0, residual_multiplier=0.22, attention_multiplier=1 / 16, tie_word_embeddings=True,
+        bos_token_id=eot, eos_token_id=eot, pad_token_id=eot,
+    )
+    encoder_config = GraniteSpeechEncoderConfig(input_dim=160, num_layers=2, hidden_dim=32, num_heads=2, dim_head=16,
+                                                output_dim=8, context_size=200, conv_kernel_size=15)
+    projector_config = Blip2QFormerConfig(hidden_size=32, num_attention_heads=2, intermediate_size=64,
+                                          num_hidden_layers=1, encoder_hidden_size=32, cross_attention_frequency=1,
+                                          initializer_range=INIT_RANGE)
+    config = GraniteSpeechConfig(text_config=text_config, encoder_config=encoder_config,
+                                 projector_config=projector_config, audio_token_index=tokenizer.convert_tokens_to_ids("<|audio|>"),
+                                 initializer_range=INIT_RANGE, has_lora_adapter=True, window_size=15, downsample_rate=5)
+    torch.manual_seed(seed)
+    model = GraniteSpeechForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = eot
+    model.generation_config.pad_token_id = eot
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    # The speech LoRA on the LM's q/v projections, as the real one (r=64, alpha=32 there).
+    save_lora(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
+              folder, seed)
+    return folder
+
+
+PHI4_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}{{ '<|image|>' }}"
+    "{% elif content['type'] == 'audio' %}{{ '<|audio|>' }}"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|end|>' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% else %}{{ eos_token }}{% endif %}"
+)
+"""Phi-4-multimodal's processor chat template (``<|role|>content<|end|>``, media items written in place)."""
+
+
+def build_tiny_phi4_multimodal(folder: Path, seed: int = 0) -> Path:
+    """A random Phi-4-multimodal (2-block conformer audio encoder, 1-layer vision encoder, 2-layer 64-wide
+    Phi-3 LM) with its processor and a ``speech-lora`` subfolder (a peft adapter), saved to ``folder``.
+
+    The processor needs torchvision (its image processor); the LoRA needs peft."""
+    import torch
+    from peft import LoraConfig
+    from transformers import (
+        Phi4MultimodalAudioConfig,
+        Phi4MultimodalConfig,
+        Phi4MultimodalFeatureExtractor,
+        Phi4MultimodalForCausalLM,
+        Phi4MultimodalImageProcessor,
+        Phi4MultimodalProcessor,
+        Phi4MultimodalVisionConfig,
+    )
+
+    specials = ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|image|>", "<|audio|>"]
+    tokenizer = train_tokenizer(specials, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
+                                extra_special_tokens={"image_token": "<|image|>", "audio_token": "<|audio|>"})
+    processor = Phi4MultimodalProcessor(Phi4MultimodalImageProcessor(), Phi4MultimodalFeatureExtractor(), tokenizer,
+                                        chat_template=PHI4_CHAT_TEMPLATE)
+    eot, end = tokenizer.convert_tokens_to_ids("<|endoftext|>"), tokenizer.convert_tokens_to_ids("<|end|>")
+    audio_config = Phi4MultimodalAudioConfig(
+        num_blocks=2, hidden_size=32, num_attention_heads=4, intermediate_size=48, depthwise_separable_out_channel=32,
+        ext_pw_out_channel=32, nemo_conv_channels=32, input_size=80, time_reduction=8, initializer_range=INIT_RANGE,
+        audio_token_id=tokenizer.audio_token_id,
+    )
+    vision_config = Phi4MultimodalVisionConfig(num_hidden_layers=1, hidden_size=32, intermediate_size=64,
+                                               num_attention_heads=4, crop_size=448, initializer_range=INIT_RANGE,
+                                               image_token_id=tokenizer.image_token_id)
+    config = Phi4MultimodalConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=4096, original_max_position_embeddings=4096,
+        initializer_range=INIT_RANGE, bos_token_id=eot, eos_token_id=[eot, end], pad_token_id=eot,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.75},
+        audio_config=audio_config, vision_config=vision_config,
+    )
+    torch.manual_seed(seed)
+    model = Phi4MultimodalForCausalLM(config).eval()
+    model.generation_config.eos_token_id = [eot, end]
+    model.generation_config.pad_token_id = eot
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    # The speech LoRA on the LM's attention and MLP projections, as the real one (r=320, alpha=640 there).
+    lora = LoraConfig(r=4, lora_alpha=8, task_type="CAUSAL_LM",
+                      target_modules=r"model\.layers\.\d+\.(self_attn\.(qkv|o)_proj|mlp\.(gate_up|down)_proj)")
+    save_lora(model, lora, Path(folder) / "speech-lora", seed)
+    return folder
+
+
+def save_lora(model, config, folder: Path, seed: int) -> Path:
+    """Write a random LoRA for ``model`` in peft's file format (``adapter_config.json`` and
+    ``adapter_model.safetensors`` with ``base_model.model.``-prefixed keys), as checkpoints ship them.
+
+    Both LoRA matrices are random (peft would start B at zero), so the adapter changes outputs;
+    ``model`` itself is left without it."""
+    import copy
+
+    import torch
+    from peft import get_peft_model_state_dict, inject_adapter_in_model
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed + 1)
+    lora_model = inject_adapter_in_model(config, copy.deepcopy(model))
+    weights = get_peft_model_state_dict(lora_model)
+    weights = {f"base_model.model.{k}": torch.randn_like(v) * 0.3 for k, v in weights.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(folder / "adapter_model.safetensors"), metadata={"format": "pt"})
+    config.save_pretrained(str(folder))
+    return folder

@@ -40,8 +40,8 @@ def synthetic(n: int, seed: int, patterns: torch.Tensor) -> list[Example]:
     return out
 
 
-@pytest.fixture(scope="module")
-def setup():
+def synthetic_setup():
+    """(patterns, LM embeddings, adapter config, CTC vocabulary) of the synthetic task."""
     g = torch.Generator().manual_seed(0)
     patterns = torch.randn(6, 8, generator=g)
     embeddings = torch.randn(20, 16, generator=g)
@@ -49,6 +49,11 @@ def setup():
                              lm_input="ctc-embeddings", ctc_vocab_size=8)
     vocab = torch.arange(10, 18)  # the 6 used tokens and 2 never seen
     return patterns, embeddings, config, vocab
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return synthetic_setup()
 
 
 def run(setup, tmp_path, steps, stop_after=None, negatives=3):
@@ -107,3 +112,12 @@ def test_ship_replaces_the_shipped_set_and_drops_stale_checkpoints(tmp_path, mon
     assert sorted(p.name for p in copied) == ["final", "step-10"]
     assert sorted(p.name for p in target.iterdir()) == ["MODEL_CARD.md", "final", "step-10", "train_log.jsonl"]
     assert (target / "final" / "lslm_config.json").read_text() == "{}"
+
+
+def test_resume_with_other_settings_is_refused_by_name(setup, tmp_path):
+    from modgap_eval.errors import ConfigError
+
+    run(setup, tmp_path, steps=24, stop_after=11)
+    with pytest.raises(ConfigError, match=r"state\.pt: cannot resume .*train\.steps: saved 24, asked 30"):
+        run(setup, tmp_path, steps=30)
+    assert json.loads((tmp_path / "train_log.jsonl").read_text().splitlines()[-1])["step"] == 11
