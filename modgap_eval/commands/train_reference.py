@@ -7,6 +7,13 @@ import argparse
 STAGES = ("text", "speech", "train", "ship", "evaluate", "all")
 
 
+def recipe_defaults():
+    """The recipe's defaults (those of the shipped checkpoints): one place, read by the CLI."""
+    from modgap_eval.reference.recipe import RecipeOptions  # light: no torch at import
+
+    return RecipeOptions()
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "train-reference",
@@ -14,21 +21,23 @@ def add_parser(subparsers) -> None:
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
                     "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
+    defaults = recipe_defaults()
     parser.add_argument("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
-    parser.add_argument("--run", default="v1", help="name of the run folder (default v1)")
-    parser.add_argument("--clips", type=int, default=20_000, help="training sentences to synthesise")
-    parser.add_argument("--heldout", type=int, default=200, help="held-out sentences for WER")
+    parser.add_argument("--run", default=defaults.run, help=f"name of the run folder (default {defaults.run})")
+    parser.add_argument("--clips", type=int, default=defaults.clips, help="training sentences to synthesise")
+    parser.add_argument("--heldout", type=int, default=defaults.heldout, help="held-out sentences for WER")
     parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
-    parser.add_argument("--adapter_hidden", type=int, default=512, help="width of the adapter's hidden layer")
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--batch_size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1.5e-3)
-    parser.add_argument("--negatives", type=int, default=3000, help="sampled non-target tokens per batch (0 = all)")
-    parser.add_argument("--checkpoint_steps", default="25,50,100,200,400", help="comma-separated steps to save")
-    parser.add_argument("--eval_every", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2, help="TTS worker processes")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--adapter_hidden", type=int, default=defaults.adapter_hidden, help="width of the adapter's hidden layer")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch_size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--negatives", type=int, default=defaults.negatives, help="sampled non-target tokens per batch (0 = all)")
+    parser.add_argument("--checkpoint_steps", default=",".join(map(str, defaults.checkpoint_steps)),
+                        help="comma-separated steps to save")
+    parser.add_argument("--eval_every", type=int, default=defaults.eval_every)
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="TTS worker processes")
+    parser.add_argument("--device", default=defaults.device, help="cpu or cuda")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)")
     parser.add_argument("--eval_group", default="offline_default", help="task group for the evaluate stage")
     parser.add_argument("--eval_limit", type=int, default=None, help="items per task for the evaluate stage")
@@ -37,9 +46,8 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+def recipe_options(args: argparse.Namespace):
+    """The command line's ``RecipeOptions``."""
     from modgap_eval.errors import ConfigError
     from modgap_eval.reference import recipe
 
@@ -47,13 +55,21 @@ def run(args: argparse.Namespace) -> int:
         steps = tuple(int(s) for s in args.checkpoint_steps.split(",") if s.strip())
     except ValueError as exc:
         raise ConfigError(f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers") from exc
-    options = recipe.RecipeOptions(
+    return recipe.RecipeOptions(
         run=args.run, clips=args.clips, heldout=args.heldout, seed=args.seed, workers=args.workers,
         adapter_hidden=args.adapter_hidden,
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, negatives=args.negatives,
         checkpoint_steps=steps, eval_every=args.eval_every, device=args.device, max_shards=args.max_shards,
         progress=not args.no_progress,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modgap_eval.reference import recipe
+
+    options = recipe_options(args)
     stages = STAGES[:-2] if args.stage == "all" else (args.stage,)
     train_texts = heldout = facts = None
     for stage in stages:

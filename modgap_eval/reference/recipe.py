@@ -28,19 +28,21 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "checkpoints"
 
 @dataclass(frozen=True)
 class RecipeOptions:
+    """The recipe's settings; the defaults are those of the shipped checkpoints (``checkpoints/recipe.json``)."""
+
     run: str = "v1"
     clips: int = 20_000
     heldout: int = 200
     seed: int = 0
-    adapter_hidden: int = 512
+    adapter_hidden: int = 1024
     stack: int = 5
     workers: int = 2
-    steps: int = 600
+    steps: int = 6000
     batch_size: int = 32
-    lr: float = 1.5e-3
+    lr: float = 2e-3
     negatives: int = 3000
-    checkpoint_steps: tuple[int, ...] = (25, 50, 100, 200, 400)
-    eval_every: int = 100
+    checkpoint_steps: tuple[int, ...] = (25, 100, 250, 500, 1000, 2500)
+    eval_every: int = 500
     device: str = "cpu"
     max_shards: int | None = None
     """Train on the first N speech shards only (data still being made, or a time budget)."""

@@ -22,3 +22,18 @@ def test_bad_checkpoint_steps_is_a_one_line_error(capsys):
 def test_unknown_stage_is_refused():
     with pytest.raises(SystemExit):
         main(["train-reference", "--stage", "nonsense"])
+
+
+def test_plain_command_reproduces_the_shipped_recipe():
+    """`modgap-eval train-reference` with no options trains exactly what ships (its recipe.json)."""
+    import json
+    from dataclasses import asdict
+
+    from modgap_eval.commands.train_reference import recipe_options
+    from modgap_eval.reference.recipe import SHIPPED_DIR
+
+    shipped = json.loads((SHIPPED_DIR / "recipe.json").read_text())["options"]
+    parser, _ = build_command_parser()
+    options = asdict(recipe_options(parser.parse_args(["train-reference"])))
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+    assert {k: v for k, v in options.items() if k != "progress"} == {k: v for k, v in shipped.items() if k != "progress"}
