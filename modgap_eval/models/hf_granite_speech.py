@@ -22,14 +22,11 @@ torchaudio.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from modgap_eval.errors import ConfigError
-from modgap_eval.models.hf_adapter import HFChatLM
 from modgap_eval.models.hf_common import load_model
 from modgap_eval.models.hf_lora import NO_AUTOLOAD, SpeechLora, has_adapter
 from modgap_eval.models.hf_speech import HFSpeechLM
-from modgap_eval.types import Modality, Prompt
 
 GRANITE_SPEECH_SYSTEM = (
     "Knowledge Cutoff Date: April 2024.\nToday's Date: April 9, 2025.\n"
@@ -56,15 +53,3 @@ class GraniteSpeechModel(HFSpeechLM):
 
     def chat_template_owner(self) -> Any:
         return self.tokenizer
-
-    def audio_item(self) -> str:
-        return self.processor.audio_token
-
-    def render(self, prompt: Prompt, slot: Any) -> str:
-        if not self.tokenizer.chat_template:
-            raise ConfigError(f"model {self.name!r} at {self.located.path}: the tokenizer has no chat template")
-        return HFChatLM.render(self, prompt, slot)
-
-    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
-        if self.lora is not None:
-            self.lora.switch(prompts[0].modality is Modality.SPEECH)

@@ -24,13 +24,10 @@ on for speech / off for text against weights merged by hand. The processor needs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from modgap_eval.errors import ConfigError
-from modgap_eval.models.hf_adapter import HFChatLM
 from modgap_eval.models.hf_lora import SpeechLora, has_adapter
 from modgap_eval.models.hf_speech import HFSpeechLM
-from modgap_eval.types import Modality, Prompt
 
 
 class Phi4MultimodalModel(HFSpeechLM):
@@ -47,20 +44,8 @@ class Phi4MultimodalModel(HFSpeechLM):
     def chat_template_owner(self) -> Any:
         return self.processor if self.processor.chat_template else self.tokenizer
 
-    def audio_item(self) -> str:
-        return self.processor.audio_token
-
-    def render(self, prompt: Prompt, slot: Any) -> str:
-        if not self.chat_template_owner().chat_template:
-            raise ConfigError(f"model {self.name!r} at {self.located.path}: neither processor nor tokenizer has a chat template")
-        return HFChatLM.render(self, prompt, slot)
-
     def load_model(self) -> Any:
         model = super().load_model()
         lora = Path(self.located.path) / "speech-lora"
         self.lora = SpeechLora(model, lora, f"model {self.name!r}") if has_adapter(lora) else None
         return model
-
-    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
-        if self.lora is not None:
-            self.lora.switch(prompts[0].modality is Modality.SPEECH)

@@ -37,6 +37,8 @@ class HFSpeechLM(HFChatLM):
     cached audio embeddings (block 1's input at the audio positions) can replace the processor and
     the audio encoder in later ``hidden_states`` passes over the same clip."""
     audio_cache_bytes: ClassVar[int] = 1 << 30
+    lora: Any = None
+    """The checkpoint's speech LoRA (``hf_lora.SpeechLora``), set by families that ship one."""
     clip_per_pass: ClassVar[bool] = False
     """Run spoken prompts one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with (no audio mask, or convolutions across the padding), where
@@ -75,13 +77,20 @@ class HFSpeechLM(HFChatLM):
     def audio_token_id(self) -> int:
         return int(self.model.config.audio_token_id)
 
-    def audio_item(self) -> dict[str, Any]:
-        return {"type": "audio"}
+    def audio_item(self) -> dict[str, Any] | str:
+        # Structured contents carry an audio item; string contents get the processor's audio token in place.
+        return {"type": "audio"} if self.structured_content else self.processor.audio_token
 
     def render(self, prompt: Prompt, slot: Any) -> str:
-        if not self.processor.chat_template:
-            raise ConfigError(f"model {self.name!r} at {self.located.path}: the processor has no chat template")
+        owner = self.chat_template_owner()
+        if not owner.chat_template:
+            what = "processor" if owner is self.processor else "tokenizer"
+            raise ConfigError(f"model {self.name!r} at {self.located.path}: the {what} has no chat template")
         return super().render(prompt, slot)
+
+    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
+        if self.lora is not None:  # a checkpoint's speech LoRA: on for spoken batches, off for written ones
+            self.lora.switch(prompts[0].modality is Modality.SPEECH)
 
     def speech_batch(self, prompts: Sequence[Prompt]) -> Mapping[str, Any]:
         """The processor's batch for spoken prompts: ``input_ids``, ``attention_mask`` and audio features."""

@@ -148,8 +148,9 @@ def check_resumable(state_path: Path, saved: dict | None, wanted: dict) -> None:
     """A state saved under other settings would silently continue a different schedule: refuse it."""
     if saved is None or saved == wanted:
         return
-    changed = sorted(f"{part}.{key}: saved {saved[part].get(key)!r}, asked {value!r}"
-                     for part in wanted for key, value in wanted[part].items() if saved.get(part, {}).get(key) != value)
+    changed = sorted(f"{part}.{key}: saved {saved.get(part, {}).get(key)!r}, asked {wanted[part].get(key)!r}"
+                     for part in wanted for key in wanted[part].keys() | saved.get(part, {}).keys()
+                     if saved.get(part, {}).get(key) != wanted[part].get(key))
     raise ConfigError(f"{state_path}: cannot resume a training saved with other settings ({'; '.join(changed)}); "
                       f"use the saved settings, another --run, or move {state_path.name} away to start afresh")
 
