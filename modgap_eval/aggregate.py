@@ -6,12 +6,12 @@ numbers. Only samples with an output in both modalities are scored (``n_paired``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from modgap_eval.results import GapStats, GroupResult, ModalityScore, TaskResult
-from modgap_eval.scoring.base import SampleScore, Scorer
-from modgap_eval.stats import paired_bootstrap, relative_gap
+from modgap_eval.results import GapStats, GroupResult, ModalityScore, ReadingResult, TaskResult
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer
+from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
 Output = Generation | Loglikelihood
@@ -40,11 +40,38 @@ class TaskScores:
     text: ModalityScore
     speech: ModalityScore
     gap: GapStats
+    primary_reading: str | None = None
+    readings: Mapping[str, ReadingResult] = field(default_factory=dict)
 
 
 def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
     return ModalityScore(score=scorer.aggregate(scores), stderr=stderr, n=len(scores),
                          unextractable=sum(s.unextractable for s in scores), extras=scorer.aggregate_extras(scores))
+
+
+def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> GapStats:
+    gap_value = text_score - speech_score  # equals stats.gap unless the scorer aggregates non-linearly
+    return GapStats(
+        gap=gap_value, relative_gap=relative_gap(gap_value, text_score),
+        ci_low=stats.ci_low + (gap_value - stats.gap), ci_high=stats.ci_high + (gap_value - stats.gap),
+        ci_level=stats.ci_level, bootstrap_iters=stats.iters, n_paired=stats.n,
+        both_right=stats.table.both_right, text_only=stats.table.text_only,
+        speech_only=stats.table.speech_only, both_wrong=stats.table.both_wrong, mcnemar_p=stats.mcnemar_p,
+    )
+
+
+def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int) -> ReadingResult:
+    missing = [x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings]
+    if missing:
+        raise ValueError(f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it")
+    text_values = [x.text.readings[reading.name] for x in scored]
+    speech_values = [x.speech.readings[reading.name] for x in scored]
+    text = 100.0 * sum(text_values) / len(scored) if scored else float("nan")
+    speech = 100.0 * sum(speech_values) / len(scored) if scored else float("nan")
+    stats = None
+    if reading.paired_stats:
+        stats = _gap_stats(paired_bootstrap(text_values, speech_values, iters=bootstrap_iters, seed=seed), text, speech)
+    return ReadingResult(description=reading.description, text=text, speech=speech, gap=text - speech, stats=stats)
 
 
 def score_task(
@@ -55,7 +82,7 @@ def score_task(
     seed: int,
     bootstrap_iters: int,
 ) -> TaskScores:
-    """Score every sample present in both output maps; bootstrap the paired gap."""
+    """Score every sample present in both output maps; bootstrap the paired gap of each reading."""
     scored = [
         ScoredSample(s, text_outputs[s.id], speech_outputs[s.id],
                      scorer.score(s, text_outputs[s.id]), scorer.score(s, speech_outputs[s.id]))
@@ -65,15 +92,9 @@ def score_task(
                              iters=bootstrap_iters, seed=seed)
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
     speech = _modality(scorer, [x.speech for x in scored], stats.speech_stderr)
-    gap_value = text.score - speech.score  # equals stats.gap unless the scorer aggregates non-linearly
-    gap = GapStats(
-        gap=gap_value, relative_gap=relative_gap(gap_value, text.score),
-        ci_low=stats.ci_low + (gap_value - stats.gap), ci_high=stats.ci_high + (gap_value - stats.gap),
-        ci_level=stats.ci_level, bootstrap_iters=stats.iters, n_paired=stats.n,
-        both_right=stats.table.both_right, text_only=stats.table.text_only,
-        speech_only=stats.table.speech_only, both_wrong=stats.table.both_wrong, mcnemar_p=stats.mcnemar_p,
-    )
-    return TaskScores(scored, text, speech, gap)
+    readings = {r.name: _reading(r, scored, seed, bootstrap_iters) for r in scorer.readings()}
+    return TaskScores(scored, text, speech, _gap_stats(stats, text.score, speech.score),
+                      primary_reading=scorer.primary_reading, readings=readings)
 
 
 def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskResult]) -> GroupResult:

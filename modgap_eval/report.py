@@ -21,6 +21,12 @@ def summary_table(results: RunResults) -> str:
             notes.append(f"{len(task.errors)} sample(s) skipped on error")
         if task.text.unextractable or task.speech.unextractable:
             notes.append(f"unextractable answers: text {task.text.unextractable}, speech {task.speech.unextractable}")
+        for reading_name, reading in task.readings.items():
+            primary = " (primary)" if reading_name == task.primary_reading else ""
+            stats = (f", 95% CI [{reading.stats.ci_low:.2f},{reading.stats.ci_high:.2f}], McNemar p {reading.stats.mcnemar_p:.3g}"
+                     if reading.stats is not None else ", no paired statistics")
+            notes.append(f"{reading_name}{primary}: text {reading.text:.2f}, speech {reading.speech:.2f}, "
+                         f"gap {reading.gap:+.2f}{stats}")
         rep = task.representations
         if rep is not None:
             notes.append(f"Sim_cos {rep.sim_cos.matched:.3f} (mismatched {rep.sim_cos.mismatched:.3f}, excess {rep.sim_cos.excess:+.3f}); "

@@ -48,6 +48,8 @@ def rescore_run(run_dir: Path) -> RunResults:
         scores = score_task(scorer, samples, {r.id: _output(r.text_result) for r in records},
                             {r.id: _output(r.speech_result) for r in records},
                             results.envelope.seed, results.envelope.bootstrap_iters)
-        tasks[name] = task.model_copy(update={"text": scores.text, "speech": scores.speech, "gap": scores.gap})
+        tasks[name] = task.model_copy(update={"text": scores.text, "speech": scores.speech, "gap": scores.gap,
+                                              "primary_reading": scores.primary_reading,
+                                              "readings": dict(scores.readings)})
     groups = {name: aggregate_group(name, group.tasks, tasks) for name, group in results.groups.items()}
     return results.model_copy(update={"tasks": tasks, "groups": groups})

@@ -53,6 +53,18 @@ class GapStats(Strict):
     """Exact two-sided McNemar p on the discordant pairs (1.0 when there are none)."""
 
 
+class ReadingResult(Strict):
+    """One declared reading of a task (e.g. acc_norm, voicebench): both modalities and their gap."""
+
+    description: str
+    text: float
+    """Percent (0–100), over the same n_paired samples as the task's primary score."""
+    speech: float
+    gap: float
+    stats: GapStats | None = None
+    """Paired CI and McNemar on this reading; None where the reading declares none (see its description)."""
+
+
 class SampleErrorRecord(Strict):
     sample_id: str
     message: str
@@ -73,6 +85,9 @@ class TaskResult(Strict):
     text: ModalityScore
     speech: ModalityScore
     gap: GapStats
+    primary_reading: str | None = None
+    """Which of ``readings`` the text/speech/gap above are (None: the scorer declares no readings)."""
+    readings: dict[str, ReadingResult] = Field(default_factory=dict)
     representations: RepresentationSummary | None = None
     interventions: list[InterventionSummary] = Field(default_factory=list)
 
@@ -145,6 +160,7 @@ class ModalityRecord(Strict):
     extracted: str | None = None
     unextractable: bool = False
     score_extras: dict[str, float] = Field(default_factory=dict)
+    readings: dict[str, float] = Field(default_factory=dict)
 
 
 class SampleRecord(Strict):

@@ -226,7 +226,8 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         speech_source=_speech_source(task),
         metadata=dict(spec.metadata), n_samples=len(samples),
         errors=[SampleErrorRecord(sample_id=k, message=v) for k, v in errors.items()],
-        text=scores.text, speech=scores.speech, gap=scores.gap, representations=representation,
+        text=scores.text, speech=scores.speech, gap=scores.gap, primary_reading=scores.primary_reading,
+        readings=dict(scores.readings), representations=representation,
         interventions=interventions,
     )
 
@@ -318,7 +319,8 @@ def _write_sample_log(path: Path, task: LoadedTask, scores: TaskScores, per_samp
 
 def modality_record(prompt: str, output: Output, score: SampleScore) -> ModalityRecord:
     common = dict(prompt=prompt, extras=json.loads(json.dumps(dict(output.extras), default=str)), score=score.value,
-                  extracted=score.extracted, unextractable=score.unextractable, score_extras=dict(score.extras))
+                  extracted=score.extracted, unextractable=score.unextractable, score_extras=dict(score.extras),
+                  readings=dict(score.readings))
     if isinstance(output, Generation):
         return ModalityRecord(response=output.text, **common)
     return ModalityRecord(logprobs=list(output.logprobs), token_counts=list(output.token_counts), **common)

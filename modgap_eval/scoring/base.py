@@ -23,6 +23,8 @@ class SampleScore:
     """True when the output held no readable answer (counted as wrong and reported)."""
     extras: Mapping[str, float] = field(default_factory=dict)
     """Secondary per-sample numbers, averaged per task and reported beside the score."""
+    readings: Mapping[str, float] = field(default_factory=dict)
+    """This output's value under each reading the scorer declares (``Scorer.readings``), each in [0, 1]."""
 
     @property
     def correct(self) -> bool:
@@ -30,12 +32,40 @@ class SampleScore:
         return self.value >= 0.5
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One declared way of reading a task's outputs (e.g. ``acc``, ``acc_norm``, ``voicebench``).
+
+    Every reading is reported per modality with its own gap; ``paired_stats`` says whether a
+    paired bootstrap CI and McNemar test are computed on it (they need a per-sample value that
+    is a score of that sample, not an expectation over a random draw).
+    """
+
+    name: str
+    description: str
+    paired_stats: bool = True
+
+
 class Scorer:
-    """Base class. Subclasses set ``output_type`` and implement ``score``."""
+    """Base class. Subclasses set ``output_type`` and implement ``score``.
+
+    A scorer that reads outputs in several ways declares them in ``readings()``; each
+    ``SampleScore.readings`` then holds one value per declared name, and ``primary_reading``
+    names the one that ``SampleScore.value`` equals (the task's headline score).
+    """
 
     output_type: ClassVar[OutputType]
     needs_choices: ClassVar[bool] = False
     needs_references: ClassVar[bool] = False
+
+    def readings(self) -> tuple[Reading, ...]:
+        """The readings this scorer reports besides (and including) its primary one; none by default."""
+        return ()
+
+    @property
+    def primary_reading(self) -> str | None:
+        """The name of the reading ``SampleScore.value`` holds, when the scorer declares readings."""
+        return None
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         raise NotImplementedError
