@@ -30,8 +30,8 @@ def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, 
 
     Symlinks are followed before the check (``realpath``), so a link in a shared task folder cannot
     point at a file elsewhere. An absolute path is accepted only when it lies inside one of the two
-    folders. ``must_exist=False`` returns the first inside candidate even when it is missing.
-    A directory is never a file: it is reported as such, not as "not found".
+    folders. ``must_exist=False`` returns the first inside candidate even when it is missing or a
+    directory; otherwise a directory is reported as such, not as "not found".
     """
     if not path or "\x00" in path:
         raise ConfigError(f"{where}: field '{field}': {path!r} is not a file path")
@@ -44,11 +44,11 @@ def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, 
     for candidate in inside:
         if candidate.is_file():
             return candidate
+    if not must_exist:
+        return inside[0]  # the reader reports a missing file or a directory (audio: per sample)
     for candidate in inside:
         if candidate.is_dir():
             raise DataError(f"{where}: field '{field}': {path!r} is a directory, not a file ({candidate})")
-    if not must_exist:
-        return inside[0]
     raise DataError(f"{where}: field '{field}': file {path!r} not found in {', '.join(str(r) for r in roots)}")
 
 
