@@ -259,6 +259,7 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, 
     fields = spec.fields
     drafts: list[dict[str, Any]] = []
     seen: set[str] = set()
+    frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
     for index, row in enumerate(rows):
         sample_id = str(row[fields.id]) if fields.id and fields.id in row else str(index)
         if fields.id and fields.id not in row:
@@ -281,6 +282,8 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, 
             choices = tuple(str(c) for c in raw_choices)
         elif isinstance(fields.choices, list):
             choices = tuple(str(column(c, "fields.choices")) for c in fields.choices)
+        if len(choices) > 26:
+            raise DataError(f"{where}: field 'fields.choices': {len(choices)} options; at most 26 (letters A-Z)")
         answer_index = _answer_index(column(fields.answer, "fields.answer"), choices, where) if fields.answer and choices else None
         references: tuple[str, ...] = ()
         if fields.references:
@@ -297,6 +300,9 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, 
         text = _render(fields.text, row, choices_text, where)
         if not text.strip():
             raise DataError(f"{where}: field 'fields.text': the written content is empty")
+        if len(text) + frame > templates.MAX_RENDERED_CHARS:
+            raise DataError(f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
+                            f"more than {templates.MAX_RENDERED_CHARS:,}")
         audio = _audio(column(spec.speech.column, "speech.column"), task, data_dir, where, strict_audio) if spec.speech.column else None
         metadata = {m: column(m, "fields.metadata") for m in fields.metadata}
         drafts.append(dict(id=sample_id, text=text, audio=audio, references=references, choices=choices,

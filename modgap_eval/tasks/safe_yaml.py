@@ -59,8 +59,9 @@ def read_yaml(path: Path) -> tuple[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # the reader already refuses control characters here
         raw = loader.get_single_data()
     except _TooManyAliases:
         raise ConfigError(f"{path}: more than {MAX_ALIASES} YAML aliases (*name); write the values out") from None
@@ -69,7 +70,8 @@ def read_yaml(path: Path) -> tuple[str, Any]:
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     _check_size(raw, path)
     return text, raw
 

@@ -110,21 +110,26 @@ def load_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_col
 
         try:
             return list(GENERATORS.get(spec.path)(**spec.args))
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     if spec.kind is SourceKind.BIGBENCH:
         from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
 
         try:
             return list(bigbench_rows(spec.path, **spec.args))
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     path = resolve_local(spec.path, base_dir, data_dir, where)
-    if spec.kind is SourceKind.JSONL:
-        return _jsonl_rows(path)
-    if spec.kind is SourceKind.CSV:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [dict(row) for row in csv.DictReader(handle)]
+    try:
+        if spec.kind is SourceKind.JSONL:
+            return _jsonl_rows(path)
+        if spec.kind is SourceKind.CSV:
+            with path.open(newline="", encoding="utf-8") as handle:
+                return [dict(row) for row in csv.DictReader(handle)]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not valid CSV ({exc})") from None
     return _parquet_rows(path)
 
 
@@ -138,6 +143,8 @@ def _jsonl_rows(path: Path) -> list[Row]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            except RecursionError:
+                raise DataError(f"{path}:{number}: JSON nested too deeply") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{number}: each line must be a JSON object")
             rows.append(row)

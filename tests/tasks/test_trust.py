@@ -206,6 +206,21 @@ def test_a_rendered_prompt_over_the_bound_names_the_sample(tmp_path, capsys):
         load_samples(discover([yaml_path.parent], builtin=False).tasks["t"])
 
 
+def test_the_prompt_around_the_content_counts_towards_the_bound(tmp_path, capsys):
+    system = "s" * (MAX_RENDERED_CHARS - 2)
+    yaml_path = make(tmp_path / "task", extra=f"prompt: {{template: '{{content}}', system: '{system}'}}\n")
+    err = validate_error(capsys, yaml_path)
+    assert "sample r0" in err and "field 'prompt.template'" in err
+
+
+def test_the_audit_hook_sees_opens(tmp_path):
+    """The open-detector the fuzz test relies on does see an ordinary read."""
+    path = secret(tmp_path)
+    with recording_opens() as opened:
+        path.read_bytes()
+    assert path.resolve() in opened
+
+
 # ---------------------------------------------------------------- 1. no credentials, endpoints or downloads
 
 
