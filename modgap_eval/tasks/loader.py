@@ -23,7 +23,7 @@ from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer, letter
 from modgap_eval.tasks import templates
 from modgap_eval.tasks.safe_yaml import one_line, read_yaml
-from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec
+from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec, TTSSpec
 from modgap_eval.tasks.sources import Row, hf_location, load_rows, resolve_local, rows_available
 from modgap_eval.tasks.templates import TemplateError
 from modgap_eval.types import Audio, Sample
@@ -118,13 +118,30 @@ def _short(message: str, limit: int = 300) -> str:
 
 
 def check_source_location(task: LoadedTask, data_dir: Path | None = None) -> None:
-    """The source's own path: a local file or dataset folder must lie inside the task folder (or data dir)."""
+    """The task's own paths (source file or dataset folder, TTS voice file) lie inside the task folder (or data dir)."""
     spec = task.spec.source
     where = str(task.path)
     if spec.kind in (SourceKind.JSONL, SourceKind.CSV, SourceKind.PARQUET):
         resolve_local(spec.path, task.path.parent, data_dir, where, must_exist=False)
     elif spec.kind is SourceKind.HF:
         hf_location(spec, task.path.parent, data_dir, where)
+    tts_spec(task, data_dir)
+
+
+def tts_spec(task: LoadedTask, data_dir: Path | None = None) -> TTSSpec | None:
+    """The task's TTS settings with a voice *file* resolved inside the task folder (or data dir).
+
+    A voice name (``en_US-joe-medium``, ``slt``) passes unchanged; anything path-like is a file the
+    task would make the engine read, so it obeys the task-folder rule like every other path.
+    """
+    tts = task.spec.speech.tts
+    if tts is None or tts.voice is None:
+        return tts
+    voice = tts.voice
+    if not any(mark in voice for mark in ("/", "\\", "~")) and not voice.endswith((".onnx", ".json")):
+        return tts
+    path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field="speech.tts.voice")
+    return tts.model_copy(update={"voice": str(path)})
 
 
 def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
@@ -344,7 +361,7 @@ def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | No
     if spec.speech.tts is not None:
         from modgap_eval.tasks.tts import speak
 
-        paths = speak([d["text"] for d in drafts], spec.speech.tts, progress=progress)
+        paths = speak([d["text"] for d in drafts], tts_spec(task, data_dir), progress=progress)
         for draft, path in zip(drafts, paths):
             draft["audio"] = Audio(path=path)
     return [Sample(**draft) for draft in drafts]

@@ -110,6 +110,24 @@ def test_hf_source_with_a_local_path_outside_the_folder_is_refused(tmp_path, cap
     assert "source.split" in err
 
 
+@pytest.mark.parametrize("voice", ["/etc/passwd.onnx", "../outside/voice.onnx", "~/../../voice.onnx"])
+def test_a_tts_voice_file_outside_the_folder_is_refused(tmp_path, capsys, voice):
+    yaml_path = make(tmp_path / "task")
+    yaml_path.write_text(yaml_path.read_text().replace("speech: {column: audio}", f"speech: {{tts: {{engine: piper, voice: '{voice}'}}}}"))
+    err = validate_error(capsys, yaml_path)
+    assert "speech.tts.voice" in err and "leaves the task folder" in err
+
+
+def test_a_tts_voice_file_inside_the_folder_is_passed_resolved(tmp_path):
+    from modgap_eval.tasks.loader import tts_spec
+
+    yaml_path = make(tmp_path / "task")
+    yaml_path.write_text(yaml_path.read_text().replace("speech: {column: audio}", "speech: {tts: {engine: piper, voice: v/my.onnx}}"))
+    task = parse_yaml_file(yaml_path)
+    assert tts_spec(task).voice == str((tmp_path / "task" / "v" / "my.onnx").resolve())
+    assert task.spec.speech.tts.voice == "v/my.onnx"  # the recorded spec keeps what the file says
+
+
 def test_a_directory_given_as_audio_is_named_a_directory(tmp_path, capsys):
     folder = tmp_path / "task"
     yaml_path = make(folder, rows=[{**ROW, "audio": "clips"}])
