@@ -61,7 +61,7 @@ HOSTILE: list[Any] = [
     "{choice.__class__.__mro__}", "{choice:>300000000}", "{question!r}", "{}", "{0}", "{question}", "{choices}",
     "{letter", "}", "{content}", "{content}{content}", "{{content}}", "http://127.0.0.1:9/v1", "HF_TOKEN",
     "hf", "jsonl", "csv", "parquet", "generated", "bigbench", "arithmetic", "physics", "llm_judge", "qa_pedant",
-    "exact_match", "mc_loglikelihood", "loglikelihood", "generate", "org/set", "../..", "a\x00b", "",
+    "exact_match", "mc_loglikelihood", "loglikelihood", "generate", "org/set", "../..", "a\x00b", "two\nlines", "",
     0, -3, 1, 27, 2**70, 1.5, float("nan"), True, None, [], {}, ["a", "b"], {"k": "v"}, "LONG",
 ]
 KEYS = [

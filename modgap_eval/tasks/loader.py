@@ -281,7 +281,8 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, 
         sample_id = str(row[fields.id]) if fields.id and fields.id in row else str(index)
         if fields.id and fields.id not in row:
             raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {fields.id!r} (columns {sorted(map(str, row))})")
-        where = f"{where_task}, sample {_short(sample_id, 80)}"
+        shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(_short(sample_id, 80))
+        where = f"{where_task}, sample {shown}"
         if sample_id in seen:
             raise DataError(f"{where}: duplicate sample id")
         seen.add(sample_id)
