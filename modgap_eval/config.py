@@ -64,6 +64,14 @@ class RunConfig(BaseModel):
                 break
         return value
 
+    @field_validator("intervention_layers")
+    @classmethod
+    def _intervention_layers(cls, value: str) -> str:
+        # The upper bound needs the model (checked when it is known); the form is checked here, before any work.
+        if value != "all" and not value.isdigit():
+            raise ValueError(f"{value!r} is not 0, a block index or 'all'")
+        return value
+
     @field_validator("critical")
     @classmethod
     def _critical(cls, value: str) -> str:

@@ -301,3 +301,10 @@ def test_paths_are_not_followed_through_symlinked_task_folders_elsewhere(tmp_pat
     os.symlink(real, tmp_path / "alias")
     (sample,) = load_samples(discover([tmp_path / "alias"], builtin=False).tasks["t"])
     assert sample.audio.path == (real / "a.wav").resolve()
+
+
+def test_a_negative_intervention_layer_is_blamed_on_the_option(task_dir, tmp_path, capsys):
+    assert main(["--model", "dummy", "--tasks", "arith", "--include_path", str(task_dir), "--output_path",
+                 str(tmp_path / "o"), "--intervention", "angle", "--intervention_layers=-3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("modgap-eval: error: --intervention_layers:") and "'-3'" in err
