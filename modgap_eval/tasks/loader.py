@@ -109,7 +109,7 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
         raise ConfigError(f"{path}: nested too deeply") from None
     loaded = LoadedTask(spec, path, text)
     build_scorer(spec, path)  # unknown scorer, bad args or wrong output type fail at load time
-    check_source_location(loaded)
+    check_task_paths(loaded)
     return loaded
 
 
@@ -117,7 +117,7 @@ def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[:limit] + "..."
 
 
-def check_source_location(task: LoadedTask, data_dir: Path | None = None) -> None:
+def check_task_paths(task: LoadedTask, data_dir: Path | None = None) -> None:
     """The task's own paths (source file or dataset folder, TTS voice file) lie inside the task folder (or data dir)."""
     spec = task.spec.source
     where = str(task.path)
@@ -343,7 +343,7 @@ def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
     Returns None when the task's data was read and every row passed; otherwise the reason the
     rows could not be read here (hub data or a download; the run checks them when it loads them).
     """
-    check_source_location(task, data_dir)
+    check_task_paths(task, data_dir)
     reason = rows_available(task.spec.source, task.path.parent, data_dir, f"task {task.name} ({task.path})")
     if reason is not None:
         return reason
@@ -354,7 +354,7 @@ def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
 def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
     """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
     spec = task.spec
-    check_source_location(task, data_dir)
+    check_task_paths(task, data_dir)
     rows = _rows(task, data_dir)
     if limit is not None:
         rows = rows[:limit]
