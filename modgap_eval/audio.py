@@ -1,6 +1,6 @@
 """Decode an ``Audio`` reference to a mono float32 ``Waveform`` at a target rate (soundfile + soxr).
 
-Corrupt, missing or empty clips raise DataError; callers add the task and sample id.
+Corrupt, missing or empty clips (and a directory given as a clip) raise DataError; callers add the task and sample id.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def decode(audio: Audio, sample_rate: int) -> Waveform:
 
     try:
         if audio.path is not None:
+            if audio.path.is_dir():
+                raise DataError(f"audio path is a directory, not a file: {audio.path}")
             if not audio.path.is_file():
                 raise DataError(f"audio file not found: {audio.path}")
             samples, rate = soundfile.read(str(audio.path), dtype="float32", always_2d=True)

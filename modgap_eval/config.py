@@ -52,6 +52,26 @@ class RunConfig(BaseModel):
             raise ValueError("batch_size must be a positive integer or 'auto'")
         return value
 
+    @field_validator("output_path")
+    @classmethod
+    def _output_folder(cls, value: Path) -> Path:
+        # Checked up front: finding a file here only when the first result is written would lose the model work.
+        for folder in (value, *value.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise ValueError(f"{str(folder)!r} is a file, not a folder (output_path names a folder for run "
+                                     f"directories and the response cache)")
+                break
+        return value
+
+    @field_validator("intervention_layers")
+    @classmethod
+    def _intervention_layers(cls, value: str) -> str:
+        # The upper bound needs the model (checked when it is known); the form is checked here, before any work.
+        if value != "all" and not value.isdigit():
+            raise ValueError(f"{value!r} is not 0, a block index or 'all'")
+        return value
+
     @field_validator("critical")
     @classmethod
     def _critical(cls, value: str) -> str:

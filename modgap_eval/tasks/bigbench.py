@@ -167,3 +167,8 @@ def _tidy(text: str) -> str:
 
 def _task_file(name: str) -> Path:
     return cache_dir("bigbench") / "tasks" / name / "task.json"
+
+
+def is_extracted(name: str) -> bool:
+    """Whether the task's task.json is already on disk (reading it needs no download)."""
+    return bool(_TASK_NAME.match(name)) and _task_file(name).is_file()

@@ -47,8 +47,8 @@ def arithmetic(count: int = 40, seed: int = 0, max_operand: int = 10, operations
     unknown = sorted(set(operations) - set(_OPERATIONS))
     if unknown:
         raise ConfigError(f"generator 'arithmetic': unknown operations {unknown}; choose from {sorted(_OPERATIONS)}")
-    if max_operand < 2 or n_choices < 2:
-        raise ConfigError("generator 'arithmetic': max_operand and n_choices must be at least 2")
+    if not 2 <= max_operand <= 1_000_000 or not 2 <= n_choices <= 26:  # bounded: the options pool grows with both
+        raise ConfigError("generator 'arithmetic': max_operand must be in [2, 1000000] and n_choices in [2, 26]")
     rng = random.Random(seed)
     rows = []
     for index in range(count):
@@ -69,8 +69,8 @@ def arithmetic(count: int = 40, seed: int = 0, max_operand: int = 10, operations
 def number_comparison(count: int = 40, seed: int = 0, low: int = 1, high: int = 99) -> list[Row]:
     """'Which number is larger, 47 or 82?' with the two numbers as options (in spoken order)."""
     _check_count("number_comparison", count, 10_000)
-    if high - low < 1:
-        raise ConfigError("generator 'number_comparison': high must exceed low")
+    if high - low < 1 or abs(low) > 10**9 or abs(high) > 10**9:
+        raise ConfigError("generator 'number_comparison': high must exceed low, both within +-1e9")
     rng = random.Random(seed)
     rows = []
     for index in range(count):

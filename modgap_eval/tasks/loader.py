@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import string
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import yaml
 from pydantic import ValidationError
 
 from modgap_eval.errors import ConfigError, DataError, RegistryError
 from modgap_eval.paths import BUILTIN_TASKS_DIR
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer, letter
-from modgap_eval.tasks.schema import GroupSpec, TaskSpec
-from modgap_eval.tasks.sources import Row, load_rows, resolve_local
+from modgap_eval.tasks import templates
+from modgap_eval.tasks.safe_yaml import one_line, read_yaml
+from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec, TTSSpec
+from modgap_eval.tasks.sources import Row, hf_location, load_rows, resolve_local, rows_available
+from modgap_eval.tasks.templates import TemplateError
 from modgap_eval.types import Audio, Sample
 
 
@@ -85,14 +87,12 @@ def _field_path(loc: Iterable[Any]) -> str:
 
 
 def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
-    """Parse and validate one task or group YAML; errors name the file and the field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    """Parse and validate one task or group YAML; errors name the file and the field.
+
+    Everything that needs no data is checked here (so ``validate`` and a run both do it): bounded
+    YAML, the schema (templates, credential-free scorer args), the scorer and where the source lives.
+    """
+    text, raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with a 'task' or 'group' key")
     kind = "group" if "group" in raw and "task" not in raw else "task"
@@ -103,11 +103,45 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
             return LoadedGroup(GroupSpec.model_validate(raw), path)
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {_short(e['msg'])}" for e in exc.errors())
+        raise ConfigError(one_line(f"{path}: {problems}")) from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
     loaded = LoadedTask(spec, path, text)
     build_scorer(spec, path)  # unknown scorer, bad args or wrong output type fail at load time
+    check_task_paths(loaded)
     return loaded
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[:limit] + "..."
+
+
+def check_task_paths(task: LoadedTask, data_dir: Path | None = None) -> None:
+    """The task's own paths (source file or dataset folder, TTS voice file) lie inside the task folder (or data dir)."""
+    spec = task.spec.source
+    where = str(task.path)
+    if spec.kind in (SourceKind.JSONL, SourceKind.CSV, SourceKind.PARQUET):
+        resolve_local(spec.path, task.path.parent, data_dir, where, must_exist=False)
+    elif spec.kind is SourceKind.HF:
+        hf_location(spec, task.path.parent, data_dir, where)
+    tts_spec(task, data_dir)
+
+
+def tts_spec(task: LoadedTask, data_dir: Path | None = None) -> TTSSpec | None:
+    """The task's TTS settings with a voice *file* resolved inside the task folder (or data dir).
+
+    A voice name (``en_US-joe-medium``, ``slt``) passes unchanged; anything path-like is a file the
+    task would make the engine read, so it obeys the task-folder rule like every other path.
+    """
+    tts = task.spec.speech.tts
+    if tts is None or tts.voice is None:
+        return tts
+    voice = tts.voice
+    if not any(mark in voice for mark in ("/", "\\", "~")) and not voice.endswith((".onnx", ".json")):
+        return tts
+    path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field="speech.tts.voice")
+    return tts.model_copy(update={"voice": str(path)})
 
 
 def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
@@ -126,8 +160,10 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
         raise ConfigError(f"{path}: field 'fields.references': scorer {spec.scorer.name!r} needs reference answers")
     try:
         return scorer_cls(**spec.scorer.args)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: field 'scorer.args': {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(one_line(f"{path}: field 'scorer.args': {_short(str(exc))}")) from exc
+    except ConfigError as exc:
+        raise ConfigError(one_line(f"{path}: field 'scorer.args': {exc}")) from exc
 
 
 def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIndex:
@@ -141,9 +177,12 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
             files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
         else:
             raise ConfigError(f"--include_path {root}: no such file or folder")
+    unique = {}
+    for path in files:  # the built-in folder named again with --include_path is read once
+        unique.setdefault(path.resolve(), path)
     tasks: dict[str, LoadedTask] = {}
     groups: dict[str, LoadedGroup] = {}
-    for path in files:
+    for path in unique.values():
         item = parse_yaml_file(path)
         name = item.spec.task if isinstance(item, LoadedTask) else item.spec.group
         other = tasks.get(name) or groups.get(name)
@@ -167,21 +206,13 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
 
 
 def _render(template: str, row: Row, choices_text: str, where: str) -> str:
-    out = []
-    for literal, name, spec, conversion in string.Formatter().parse(template):
-        out.append(literal)
-        if name is None:
-            continue
-        if name == "choices":
-            value: Any = choices_text
-        elif name in row:
-            value = row[name]
-        else:
-            raise DataError(f"{where}: field 'fields.text' uses {{{name}}} but the row has columns {sorted(row)}")
-        if conversion or (spec and not spec.isalnum()):
-            raise ConfigError(f"{where}: field 'fields.text': only plain {{column}} placeholders are allowed")
-        out.append(str(value))
-    return "".join(out)
+    values = {**row, "choices": choices_text}
+    try:
+        return templates.render(template, values)
+    except KeyError as exc:
+        raise DataError(f"{where}: field 'fields.text' uses {{{exc.args[0]}}} but the row has columns {sorted(map(str, row))}") from None
+    except TemplateError as exc:
+        raise DataError(f"{where}: field 'fields.text': {exc}") from None
 
 
 def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
@@ -197,48 +228,68 @@ def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
             return int(text)
         if text in choices:
             return list(choices).index(text)
-    raise DataError(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of {list(choices)}")
+    raise DataError(_short(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of {list(choices)}"))
 
 
-def _audio(value: Any, task: LoadedTask, data_dir: Path | None, where: str) -> Audio:
+def _hub_cache_roots() -> list[Path]:
+    """Where ``datasets`` keeps downloaded files: hub rows may point at audio there, nowhere else."""
+    roots = []
+    try:
+        import datasets.config
+        import huggingface_hub.constants
+
+        roots = [Path(datasets.config.HF_DATASETS_CACHE), Path(huggingface_hub.constants.HF_HUB_CACHE)]
+    except ImportError:
+        pass
+    return [Path(os.path.realpath(r)) for r in roots]
+
+
+def _audio(value: Any, task: LoadedTask, data_dir: Path | None, where: str, strict: bool) -> Audio:
     if isinstance(value, dict):
         if value.get("bytes"):
+            if not isinstance(value["bytes"], (bytes, bytearray)):
+                raise DataError(f"{where}: field 'speech.column': 'bytes' holds {type(value['bytes']).__name__}, not bytes")
             return Audio(data=bytes(value["bytes"]))
         value = value.get("path")
     if isinstance(value, (bytes, bytearray)) and value:
         return Audio(data=bytes(value))
     if isinstance(value, str) and value:
-        path = Path(value)
-        if path.is_absolute():
-            return Audio(path=path)
-        return Audio(path=resolve_local(value, task.path.parent, data_dir, where, must_exist=False))
+        if task.spec.source.kind is SourceKind.HF and os.path.isabs(value):
+            # a hub dataset's audio files live in the hub cache (datasets hands out absolute paths there)
+            real = Path(os.path.realpath(value))
+            if any(real.is_relative_to(root) for root in _hub_cache_roots()):
+                return Audio(path=real)
+        path = resolve_local(value, task.path.parent, data_dir, where, must_exist=strict, field="speech.column")
+        return Audio(path=path)
     raise DataError(f"{where}: field 'speech.column': no audio (got {type(value).__name__})")
 
 
-def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
-    """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
+def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, strict_audio: bool = False) -> list[dict[str, Any]]:
+    """Every row-level check, shared by ``validate`` and a run: one dict of Sample fields per row.
+
+    Ids, columns, answers in range, placeholders, rendered length, and every audio path (inside the
+    task folder or data dir). ``strict_audio`` (validate) also requires each audio file to exist; a
+    run leaves a missing clip to the decoder so that ``--on_error skip`` can skip just that sample.
+    """
     spec = task.spec
     where_task = f"task {spec.task} ({task.path})"
-    rows = load_rows(spec.source, task.path.parent, data_dir, spec.speech.column, where_task)
-    if not rows:
-        raise DataError(f"{where_task}: the source has no rows")
-    if limit is not None:
-        rows = rows[:limit]
     fields = spec.fields
     drafts: list[dict[str, Any]] = []
     seen: set[str] = set()
+    frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
     for index, row in enumerate(rows):
         sample_id = str(row[fields.id]) if fields.id and fields.id in row else str(index)
         if fields.id and fields.id not in row:
-            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {fields.id!r} (columns {sorted(row)})")
-        where = f"{where_task}, sample {sample_id}"
+            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {fields.id!r} (columns {sorted(map(str, row))})")
+        shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(_short(sample_id, 80))
+        where = f"{where_task}, sample {shown}"
         if sample_id in seen:
             raise DataError(f"{where}: duplicate sample id")
         seen.add(sample_id)
 
         def column(name: str, field: str) -> Any:
             if name not in row:
-                raise DataError(f"{where}: field '{field}': no column {name!r} (columns {sorted(row)})")
+                raise DataError(f"{where}: field '{field}': no column {name!r} (columns {sorted(map(str, row))})")
             return row[name]
 
         choices: tuple[str, ...] = ()
@@ -249,23 +300,69 @@ def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | No
             choices = tuple(str(c) for c in raw_choices)
         elif isinstance(fields.choices, list):
             choices = tuple(str(column(c, "fields.choices")) for c in fields.choices)
+        if len(choices) > 26:
+            raise DataError(f"{where}: field 'fields.choices': {len(choices)} options; at most 26 (letters A-Z)")
         answer_index = _answer_index(column(fields.answer, "fields.answer"), choices, where) if fields.answer and choices else None
         references: tuple[str, ...] = ()
         if fields.references:
             raw_refs = column(fields.references, "fields.references")
             references = tuple(str(r) for r in raw_refs) if isinstance(raw_refs, (list, tuple)) else (str(raw_refs),)
-        choices_text = "\n".join(fields.choice_format.format(letter=letter(i), choice=c) for i, c in enumerate(choices))
+        try:
+            lines = [templates.render(fields.choice_format, {"letter": letter(i), "choice": c}) for i, c in enumerate(choices)]
+        except TemplateError as exc:
+            raise DataError(f"{where}: field 'fields.choice_format': {exc}") from None
+        choices_text = "\n".join(lines)
+        if len(choices_text) > templates.MAX_RENDERED_CHARS:
+            raise DataError(f"{where}: field 'fields.choices': the options render to more than "
+                            f"{templates.MAX_RENDERED_CHARS:,} characters")
         text = _render(fields.text, row, choices_text, where)
         if not text.strip():
             raise DataError(f"{where}: field 'fields.text': the written content is empty")
-        audio = _audio(column(spec.speech.column, "speech.column"), task, data_dir, where) if spec.speech.column else None
+        if len(text) + frame > templates.MAX_RENDERED_CHARS:
+            raise DataError(f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
+                            f"more than {templates.MAX_RENDERED_CHARS:,}")
+        audio = _audio(column(spec.speech.column, "speech.column"), task, data_dir, where, strict_audio) if spec.speech.column else None
         metadata = {m: column(m, "fields.metadata") for m in fields.metadata}
         drafts.append(dict(id=sample_id, text=text, audio=audio, references=references, choices=choices,
                            answer_index=answer_index, metadata=metadata))
+    return drafts
+
+
+def _rows(task: LoadedTask, data_dir: Path | None) -> list[Row]:
+    spec = task.spec
+    where_task = f"task {spec.task} ({task.path})"
+    rows = load_rows(spec.source, task.path.parent, data_dir, spec.speech.column, where_task)
+    if not rows:
+        raise DataError(f"{where_task}: the source has no rows")
+    return rows
+
+
+def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
+    """Run every check a run makes before model work, without network, TTS or the model.
+
+    Returns None when the task's data was read and every row passed; otherwise the reason the
+    rows could not be read here (hub data or a download; the run checks them when it loads them).
+    """
+    check_task_paths(task, data_dir)
+    reason = rows_available(task.spec.source, task.path.parent, data_dir, f"task {task.name} ({task.path})")
+    if reason is not None:
+        return reason
+    build_samples(task, _rows(task, data_dir), data_dir, strict_audio=True)
+    return None
+
+
+def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
+    """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
+    spec = task.spec
+    check_task_paths(task, data_dir)
+    rows = _rows(task, data_dir)
+    if limit is not None:
+        rows = rows[:limit]
+    drafts = build_samples(task, rows, data_dir)
     if spec.speech.tts is not None:
         from modgap_eval.tasks.tts import speak
 
-        paths = speak([d["text"] for d in drafts], spec.speech.tts, progress=progress)
+        paths = speak([d["text"] for d in drafts], tts_spec(task, data_dir), progress=progress)
         for draft, path in zip(drafts, paths):
             draft["audio"] = Audio(path=path)
     return [Sample(**draft) for draft in drafts]

@@ -8,11 +8,42 @@ slot, filled by text or audio; it is the only place the two conditions differ.
 
 from __future__ import annotations
 
-import string
+import os
+import re
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from modgap_eval.tasks import templates
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-+:%\[\]]+$")
+URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.|^\s*localhost[:/]", re.IGNORECASE)
+"""``scheme://...``, ``www.``, ``localhost:``: a value that names an endpoint."""
+CREDENTIAL_KEY = re.compile(r"(_env|_key|url|endpoint|token|host|secret|password)$", re.IGNORECASE)
+"""Argument names that would let a task choose where data goes or which secret it reads."""
+
+
+def check_no_credentials(args: Any, where: str = "") -> Any:
+    """Refuse endpoint/credential keys and URL-like values anywhere in ``args`` (task files never name them).
+
+    Endpoints, keys and downloads are the user's choice, made on the command line or in the
+    environment; a shared task file that could name them could send a secret to any host.
+    """
+    if isinstance(args, dict):
+        for key, value in args.items():
+            name = f"{where}.{key}" if where else str(key)
+            if CREDENTIAL_KEY.search(str(key)):
+                raise ValueError(f"{name!r}: a task file may not name an endpoint, key or credential variable "
+                                 f"(set it on the command line or in the environment)")
+            check_no_credentials(value, name)
+    elif isinstance(args, (list, tuple)):
+        for i, value in enumerate(args):
+            check_no_credentials(value, f"{where}[{i}]")
+    elif isinstance(args, str) and URL_LIKE.search(args):
+        raise ValueError(f"{where or 'value'}={args!r}: a task file may not name a URL or endpoint")
+    return args
 
 
 class Strict(BaseModel):
@@ -47,6 +78,30 @@ class SourceSpec(Strict):
             raise ValueError("source.split is required for kind 'hf'")
         return self
 
+    @field_validator("path")
+    @classmethod
+    def _no_escape(cls, path: str) -> str:
+        # Absolute paths are checked against the task folder by the loader; a relative path that climbs
+        # out with '..' leaves every folder, so it is refused here, whatever the source kind.
+        if not path or "\x00" in path:
+            raise ValueError("path is empty or holds a NUL byte")
+        if not os.path.isabs(path) and os.path.normpath(path).split(os.sep)[0] == "..":
+            raise ValueError(f"path {path!r} leaves the task folder ('..'); task files may only read inside it")
+        return path
+
+    @field_validator("name", "split")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        # These name hub objects and, offline, folders of the data dir mirror: no path separators.
+        if value is not None and (not SAFE_NAME.match(value) or ".." in value):
+            raise ValueError(f"{value!r} may hold only letters, digits and _ - . + : % [ ] (no '/' or '..')")
+        return value
+
+    @field_validator("args")
+    @classmethod
+    def _no_urls(cls, args: dict[str, Any]) -> dict[str, Any]:
+        return check_no_credentials(args)
+
 
 class FieldsSpec(Strict):
     """How a dataset row becomes a Sample."""
@@ -65,6 +120,17 @@ class FieldsSpec(Strict):
     metadata: list[str] = Field(default_factory=list)
     """Columns copied into Sample.metadata for the scorer."""
     choice_format: str = "{letter}. {choice}"
+    """How one option renders into ``{choices}``: placeholders ``{letter}`` and ``{choice}`` only."""
+
+    @field_validator("text")
+    @classmethod
+    def _text_template(cls, text: str) -> str:
+        return templates.check(text)
+
+    @field_validator("choice_format")
+    @classmethod
+    def _choice_template(cls, text: str) -> str:
+        return templates.check(text, {"letter", "choice"})
 
 
 class TTSSpec(Strict):
@@ -96,10 +162,7 @@ class PromptSpec(Strict):
     @field_validator("template")
     @classmethod
     def _one_slot(cls, template: str) -> str:
-        try:
-            names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-        except ValueError as exc:
-            raise ValueError(f"template is not a valid format string: {exc}") from exc
+        names = templates.placeholders(template)
         others = sorted(set(names) - {"content"})
         if others:
             raise ValueError(f"template may only use {{content}}; found {['{' + n + '}' for n in others]}")
@@ -109,8 +172,7 @@ class PromptSpec(Strict):
 
     def split(self) -> tuple[str, str]:
         """Return (prefix, suffix) around the content slot, with doubled braces unescaped."""
-        prefix, _, suffix = self.template.partition("{content}")
-        return prefix.replace("{{", "{").replace("}}", "}"), suffix.replace("{{", "{").replace("}}", "}")
+        return templates.split(self.template, "content")
 
 
 class OutputType(str, Enum):
@@ -128,6 +190,12 @@ class GenerationSpec(Strict):
 class ScorerSpec(Strict):
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
+    """Scoring options only: never an endpoint, URL, key or credential variable (see check_no_credentials)."""
+
+    @field_validator("args")
+    @classmethod
+    def _no_credentials(cls, args: dict[str, Any]) -> dict[str, Any]:
+        return check_no_credentials(args)
 
 
 class TaskSpec(Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,50 +20,116 @@ from modgap_eval.tasks.schema import SourceKind, SourceSpec
 Row = dict[str, Any]
 
 
-def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, must_exist: bool = True) -> Path:
+def _inside(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, must_exist: bool = True,
+                  field: str = "source.path") -> Path:
     """Resolve ``path`` relative to the task folder (or data dir); refuse anything outside them.
 
-    Containment is checked on the normalised path (no per-file filesystem calls: tasks can hold
-    many thousands of clips); ``must_exist=False`` leaves a missing file for the decoder to report.
+    Symlinks are followed before the check (``realpath``), so a link in a shared task folder cannot
+    point at a file elsewhere. An absolute path is accepted only when it lies inside one of the two
+    folders. ``must_exist=False`` returns the first inside candidate even when it is missing or a
+    directory; otherwise a directory is reported as such, not as "not found".
     """
-    roots = [Path(os.path.abspath(base_dir))] + ([Path(os.path.abspath(data_dir))] if data_dir else [])
-    candidates = [Path(os.path.normpath(root / path)) for root in roots]
-    inside = [c for r, c in zip(roots, candidates) if c.is_relative_to(r)]
+    if not path or "\x00" in path:
+        raise ConfigError(f"{where}: field '{field}': {path!r} is not a file path")
+    roots = [Path(os.path.realpath(base_dir))] + ([Path(os.path.realpath(data_dir))] if data_dir else [])
+    candidates = [Path(os.path.realpath(root / path)) for root in roots]
+    inside = [c for c in candidates if _inside(c, roots)]
     if not inside:
-        raise ConfigError(f"{where}: path {path!r} leaves the task folder {roots[0]}")
-    if len(inside) == 1 and not must_exist:
-        return inside[0]
+        raise ConfigError(f"{where}: field '{field}': path {path!r} leaves the task folder {roots[0]}"
+                          + (f" and the data dir {roots[1]}" if data_dir else "") + " (task files may only read inside them)")
     for candidate in inside:
-        if candidate.exists():
+        if candidate.is_file():
             return candidate
     if not must_exist:
-        return inside[0]
-    raise DataError(f"{where}: file {path!r} not found in {', '.join(str(r) for r in roots)}")
+        return inside[0]  # the reader reports a missing file or a directory (audio: per sample)
+    for candidate in inside:
+        if candidate.is_dir():
+            raise DataError(f"{where}: field '{field}': {path!r} is a directory, not a file ({candidate})")
+    raise DataError(f"{where}: field '{field}': file {path!r} not found in {', '.join(str(r) for r in roots)}")
+
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)?$")
+"""A Hugging Face hub dataset id: ``name`` or ``owner/name`` (no ``..``, no absolute path)."""
+
+
+def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> tuple[str, Path | None]:
+    """Where a ``kind: hf`` source is read from: (what to pass to ``load_dataset``, its mirror parquet or None).
+
+    A hub id is read from the hub (or the ``data_dir`` mirror). Anything else is a local dataset
+    folder and must resolve inside the task folder or data dir like every other task path; a hub id
+    that also names a folder relative to the working directory is refused, because ``load_dataset``
+    would read that folder instead of the hub.
+    """
+    path = spec.path
+    is_hub_id = bool(HUB_ID.match(path)) and ".." not in path.split("/")
+    if not is_hub_id:
+        local = resolve_local(path, base_dir, data_dir, where, must_exist=False)
+        if not local.exists():
+            raise DataError(f"{where}: field 'source.path': {path!r} is neither a hub dataset id (owner/name) "
+                            f"nor an existing folder inside the task folder")
+        return str(local), None
+    mirror = None
+    if data_dir is not None:
+        mirror = Path(os.path.realpath(data_dir / path / (spec.name or "default") / f"{spec.split}.parquet"))
+        if not mirror.is_relative_to(os.path.realpath(data_dir)):
+            raise ConfigError(f"{where}: field 'source.split': the mirror path leaves the data dir {data_dir}")
+        if mirror.is_file():
+            return path, mirror
+    local = Path(os.path.realpath(base_dir / path))
+    if local.is_dir() and local.is_relative_to(os.path.realpath(base_dir)):
+        return str(local), None  # a dataset folder shipped with the task
+    if os.path.exists(path):
+        raise ConfigError(f"{where}: field 'source.path': {path!r} names the folder {os.path.abspath(path)} outside "
+                          f"the task folder (load_dataset would read it instead of the hub); run from another folder")
+    return path, mirror
+
+
+def rows_available(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> str | None:
+    """None when the rows can be read without the network; else why not (hub data, a download)."""
+    if spec.kind is SourceKind.HF:
+        target, mirror = hf_location(spec, base_dir, data_dir, where)
+        if os.path.isabs(target) or (mirror is not None and mirror.is_file()):
+            return None  # a local dataset folder inside the task folder, or the mirror
+        return "hub data, no mirror in --data_dir"
+    if spec.kind is SourceKind.BIGBENCH:
+        from modgap_eval.tasks.bigbench import is_extracted
+
+        return None if is_extracted(spec.path) else "BIG-bench data not yet downloaded"
+    return None
 
 
 def load_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
     if spec.kind is SourceKind.HF:
-        return _hf_rows(spec, data_dir, audio_column, where)
+        return _hf_rows(spec, base_dir, data_dir, audio_column, where)
     if spec.kind is SourceKind.GENERATED:
         from modgap_eval.tasks.generators import GENERATORS
 
         try:
             return list(GENERATORS.get(spec.path)(**spec.args))
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     if spec.kind is SourceKind.BIGBENCH:
         from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
 
         try:
             return list(bigbench_rows(spec.path, **spec.args))
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     path = resolve_local(spec.path, base_dir, data_dir, where)
-    if spec.kind is SourceKind.JSONL:
-        return _jsonl_rows(path)
-    if spec.kind is SourceKind.CSV:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [dict(row) for row in csv.DictReader(handle)]
+    try:
+        if spec.kind is SourceKind.JSONL:
+            return _jsonl_rows(path)
+        if spec.kind is SourceKind.CSV:
+            with path.open(newline="", encoding="utf-8") as handle:
+                return [dict(row) for row in csv.DictReader(handle)]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not valid CSV ({exc})") from None
     return _parquet_rows(path)
 
 
@@ -76,6 +143,8 @@ def _jsonl_rows(path: Path) -> list[Row]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            except RecursionError:
+                raise DataError(f"{path}:{number}: JSON nested too deeply") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{number}: each line must be a JSON object")
             rows.append(row)
@@ -90,14 +159,13 @@ def _parquet_rows(path: Path) -> list[Row]:
         raise DataError(f"{path}: cannot read parquet ({exc})") from exc
 
 
-def _hf_rows(spec: SourceSpec, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
-    if data_dir is not None:
-        mirror = data_dir / spec.path / (spec.name or "default") / f"{spec.split}.parquet"
-        if mirror.is_file():
-            return _parquet_rows(mirror)
+def _hf_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
+    target, mirror = hf_location(spec, base_dir, data_dir, where)
+    if mirror is not None and mirror.is_file():
+        return _parquet_rows(mirror)
     datasets = require("datasets", "data")
     try:
-        dataset = datasets.load_dataset(spec.path, spec.name, split=spec.split, revision=spec.revision)
+        dataset = datasets.load_dataset(target, spec.name, split=spec.split, revision=spec.revision)
     except Exception as exc:  # hub/network/config errors come in many types
         raise DataError(
             f"{where}: cannot load Hugging Face dataset {spec.path!r} (config {spec.name!r}, split {spec.split!r}): "
