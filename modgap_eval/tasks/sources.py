@@ -2,7 +2,8 @@
 
 Hub datasets are read with their audio column left encoded (``Audio(decode=False)``); local files
 resolve inside the task's folder or the data dir, never elsewhere. ``data_dir`` also mirrors hub
-datasets offline: ``<data_dir>/<path>/<name>/<split>.parquet`` is used in place of the hub.
+datasets offline: ``<data_dir>/<path>/<name>/<split>.parquet`` (or the hub's shard names, see
+``tasks.mirror``) is used in place of the hub.
 """
 
 from __future__ import annotations
@@ -92,16 +93,19 @@ def _parquet_rows(path: Path) -> list[Row]:
 
 def _hf_rows(spec: SourceSpec, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
     if data_dir is not None:
-        mirror = data_dir / spec.path / (spec.name or "default") / f"{spec.split}.parquet"
-        if mirror.is_file():
-            return _parquet_rows(mirror)
+        from modgap_eval.tasks.mirror import mirror_files
+
+        mirrored = mirror_files(data_dir, spec.path, spec.name, spec.split)
+        if mirrored is not None:
+            return [row for file in mirrored for row in _parquet_rows(file)]
     datasets = require("datasets", "data")
     try:
         dataset = datasets.load_dataset(spec.path, spec.name, split=spec.split, revision=spec.revision)
     except Exception as exc:  # hub/network/config errors come in many types
         raise DataError(
             f"{where}: cannot load Hugging Face dataset {spec.path!r} (config {spec.name!r}, split {spec.split!r}): "
-            f"{type(exc).__name__}: {exc}. Offline, mirror it as <data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet"
+            f"{type(exc).__name__}: {exc}. Offline, mirror it as <data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet "
+            f"(or the hub's <split>-00000-of-00001.parquet shards)"
         ) from exc
     if audio_column and audio_column in dataset.column_names:
         dataset = dataset.cast_column(audio_column, datasets.Audio(decode=False))
