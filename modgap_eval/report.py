@@ -38,6 +38,9 @@ def summary_table(results: RunResults) -> str:
     for name, group in results.groups.items():
         lines.append(f"{'[group] ' + name:<32} {group.n_paired:>5} {_fmt(group.text)} {_fmt(group.speech)} {_fmt(group.gap)} "
                      f"{'(macro; micro gap ' + format(group.gap_micro, '.2f') + ')':>27}")
+        lines += [f"{'':<32} {reading}: text {value.text:.2f}, speech {value.speech:.2f}, gap {value.gap:+.2f} "
+                  f"({len(value.members_with_reading)} of {len(group.tasks)} tasks declare it)"
+                  for reading, value in group.readings.items()]
     lines += [f"{'[group] ' + name:<32} waits for {', '.join(m for m in members if m in results.not_scored)}"
               for name, members in results.pending_groups.items()]
     return "\n".join(lines)

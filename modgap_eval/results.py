@@ -126,6 +126,19 @@ class GroupResult(Strict):
     speech_micro: float
     gap_micro: float
     n_paired: int
+    readings: dict[str, "GroupReading"] = Field(default_factory=dict)
+    """Macro means under each reading a member declares (a member without it counts with its primary score)."""
+
+
+class GroupReading(Strict):
+    text: float
+    speech: float
+    gap: float
+    members_with_reading: list[str]
+    """The member tasks that declare this reading (the others enter with their primary score)."""
+
+
+GroupResult.model_rebuild()
 
 
 class ModelRecord(Strict):
