@@ -121,3 +121,13 @@ def test_replay_reads_voicebench_output_files(tmp_path, mirror):
 def test_replay_needs_an_existing_path(tmp_path, mirror):
     with pytest.raises(ConfigError, match="path"):
         run(tmp_path, tmp_path / "missing.jsonl")
+
+
+def test_leaderboard_entries_carry_both_readings(tmp_path, mirror):
+    from modgap_eval.leaderboard.entries import read_incoming
+
+    outcome = run(tmp_path, write_jsonl(tmp_path / "responses.jsonl", replay_lines()))
+    incoming = read_incoming(outcome.run_dir, tmp_path)
+    mmsu = next(t for t in incoming.tasks if t.task == "voicebench_mmsu")
+    assert mmsu.readings["strict"].primary and not mmsu.readings["voicebench"].primary
+    assert (mmsu.readings["strict"].speech, mmsu.readings["voicebench"].speech) == (50.0, pytest.approx(62.5))
