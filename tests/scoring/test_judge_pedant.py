@@ -216,3 +216,45 @@ def test_pedant_is_opt_in_and_warns(monkeypatch, capsys):
     assert scorer.score(sample(["Nine Minutes"]), Generation(text="About nine minutes.")).value == 1.0
     assert NOTICE in capsys.readouterr().err
     assert calls == [(["nine minutes"], "about nine minutes.", "how do i boil an egg?")]
+
+
+def fake_pedant(monkeypatch, verdict):
+    package = types.ModuleType("qa_metrics")
+    package.__path__ = []
+    module = types.ModuleType("qa_metrics.pedant")
+    module.PEDANT = type("FakePedant", (), {"evaluate": lambda self, refs, cand, q: verdict(refs, cand, q)})
+    monkeypatch.setitem(sys.modules, "qa_metrics", package)
+    monkeypatch.setitem(sys.modules, "qa_metrics.pedant", module)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object())
+    monkeypatch.setattr("modgap_eval.scoring.pedant.installed_version", lambda: "0.2.17")
+
+
+def test_qa_voicebench_averages_pedant_and_the_judge_majority(monkeypatch):
+    from modgap_eval.scoring.qa_voicebench import VoiceBenchQA
+
+    with pytest.raises(ConfigError, match="--allow_downloads"):
+        VoiceBenchQA()
+    allow_downloads(True)
+    fake_pedant(monkeypatch, lambda refs, cand, q: "orwell" in cand)
+    # response 1: PEDANT yes, judge yes/yes/no -> 1; response 2: PEDANT no, judge no/no/yes -> 0;
+    # response 3: PEDANT yes, judge no x3 -> 0 (voicebench 0.5); strict is qa_match
+    with StubJudge([["Yes", "yes", "No"], ["No", "no", "Yes"], ["No", "No", "No"]]) as stub:
+        configure_judge(JudgeEndpoint(base_url=stub.url))
+        scorer = VoiceBenchQA()
+        first = scorer.score(sample(["George Orwell"]), Generation(text="George Orwell wrote it."))
+        second = scorer.score(sample(["George Orwell"]), Generation(text="Aldous Huxley."))
+        third = scorer.score(sample(["George Orwell"]), Generation(text="Orwell or Huxley"))
+    assert first.readings == {"strict": 1.0, "voicebench": 1.0, "pedant": 1.0, "judge": 1.0}
+    assert second.readings == {"strict": 0.0, "voicebench": 0.0, "pedant": 0.0, "judge": 0.0}
+    assert third.readings == {"strict": 0.0, "voicebench": 0.5, "pedant": 1.0, "judge": 0.0}  # hedge: strict 0
+    assert stub.requests[0]["n"] == 3 and "George Orwell" in stub.requests[0]["messages"][1]["content"]
+
+
+def test_pedant_requires_voicebenchs_pinned_version(monkeypatch):
+    from modgap_eval.scoring.pedant import PedantQA
+
+    allow_downloads(True)
+    fake_pedant(monkeypatch, lambda refs, cand, q: True)
+    monkeypatch.setattr("modgap_eval.scoring.pedant.installed_version", lambda: "0.2.31")
+    with pytest.raises(DependencyError, match="qa-metrics==0.2.17"):
+        PedantQA()
