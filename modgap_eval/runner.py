@@ -291,9 +291,9 @@ def execute(config: RunConfig, model: Model, task: LoadedTask, samples: Sequence
     """
     from tqdm.auto import tqdm
 
-    if getattr(model, "replays", False):  # recorded responses (--model replay): no prompts, no audio decoding
-        from modgap_eval.models.replay import replay_outputs
+    from modgap_eval.models.replay import ReplayModel, replay_outputs  # light: json and hashlib only
 
+    if isinstance(model, ReplayModel):  # recorded responses (--model replay): no prompts, no audio decoding
         return dict(replay_outputs(model, task, samples, modality, config.on_error, errors))
     model_key = model.cache_key()
     pending = [PendingRequest(s, modality, request_key(model_key, request_parts(task, s, modality)), content_length(s, modality))

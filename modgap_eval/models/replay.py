@@ -10,7 +10,7 @@ none, as VoiceBench's rows do). ``path=DIR`` reads VoiceBench's own output files
 dataset order, with the dataset's columns and ``response``); a task whose split joins several
 (``biology+business+...``) reads one file per part, in that order.
 
-The runner asks ``responses_for`` instead of building prompts, so no audio is decoded. A sample
+The runner asks ``replay_outputs`` instead of building prompts, so no audio is decoded. A sample
 with no recorded response is an error naming task, id and modality, or under ``--on_error skip``
 is left out of both modalities and counted with the task's errors.
 """
@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
-from modgap_eval.types import Generation, GenerateRequest, Modality, Sample
+from modgap_eval.models.base import (
+    Capability,
+    Model,
+    ModelInfo,
+    RuntimeOptions,
+    take_args,
+)
+from modgap_eval.types import GenerateRequest, Generation, Modality, Sample
 
 _VOICEBENCH_MODALITY = {Modality.TEXT: "text", Modality.SPEECH: "audio"}
 
@@ -33,8 +39,6 @@ class ReplayModel(Model):
     """Answers every request from a recorded file; see the module docstring for the formats."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.GENERATE})
-    replays: ClassVar[bool] = True
-    """Tells the runner to call ``responses_for`` (no prompts, no audio decoding)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from modgap_eval.cli import main
 from modgap_eval.results import read_results
-from modgap_eval.scoring.judge_config import allow_downloads, configure_judge, override_profile
+from modgap_eval.scoring.judge_config import (
+    allow_downloads,
+    configure_judge,
+    override_profile,
+)
 from tests.models.test_replay import write_hub_mirror, write_jsonl
 from tests.scoring.test_judge_pedant import StubJudge
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 
 @pytest.fixture(autouse=True)
