@@ -54,19 +54,15 @@ def write_unscored_log(path: Path, task: Any, samples: Sequence[Sample], text: M
 
 
 def score_pending(results: Any, run_dir: Path) -> Any:
-    """``results`` with every not-scored task scored from its sample log (a judge must now be configured)."""
+    """``results`` with every not-scored task scored from its sample log; unchanged while no judge is configured."""
     from modgap_eval.aggregate import aggregate_group, score_task
-    from modgap_eval.errors import ConfigError
     from modgap_eval.rescoring import _output, read_sample_log
     from modgap_eval.results import TaskResult
     from modgap_eval.scoring import SCORERS
     from modgap_eval.types import Audio
 
-    if not results.not_scored:
-        return results
-    if judge_endpoint() is None:
-        raise ConfigError(f"{run_dir}: tasks {sorted(results.not_scored)} wait for a judge: give --judge_base_url "
-                          "(and --judge_model, --judge_api_key_env) or set MODGAP_JUDGE_BASE_URL")
+    if not results.not_scored or judge_endpoint() is None:
+        return results  # still waiting: they stay "not scored (no judge)"
     tasks = dict(results.tasks)
     for name, pending in results.not_scored.items():
         records = read_sample_log(run_dir / f"samples_{name}.jsonl")

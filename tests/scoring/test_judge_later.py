@@ -65,6 +65,11 @@ def test_run_without_judge_then_rescore_with_one(tmp_path, monkeypatch, capsys):
     assert (pending.reason, pending.n_responses, pending.n_samples) == ("no judge", 3, 3)
     assert (run_dir / "samples_voicebench_commoneval.jsonl").is_file()
 
+    # rescoring without a judge keeps them waiting (and says so)
+    assert main(["rescore", str(run_dir)]) == 0
+    assert "not scored (no judge)" in capsys.readouterr().out
+    assert read_results(run_dir / "results_rescored.json").not_scored.keys() == {"voicebench_commoneval"}
+
     # each sample is judged text then speech (n=3 ratings per request): text 5,5,4 and speech 3,3,3
     replies = [["5", "5", "4"], ["3", "3", "3"]] * 3
     with StubJudge(replies) as stub:
