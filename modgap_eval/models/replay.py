@@ -105,6 +105,8 @@ class ReplayModel(Model):
         for part in (source.split or "test").split("+"):
             suffix = f"-{source.name or 'default'}-{part}-{_VOICEBENCH_MODALITY[modality]}.jsonl"
             found = sorted(p for p in self.path.glob("*.jsonl") if p.name.endswith(suffix))
+            if len(found) > 1:  # api_judge.py's result-<file> copies the responses: the plain file is the source
+                found = [p for p in found if not p.name.startswith("result-")] or found
             if len(found) > 1:
                 raise DataError(f"{self.path}: several VoiceBench output files end with {suffix}: "
                                 f"{[p.name for p in found]}; keep one per subset and modality")

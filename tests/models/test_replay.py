@@ -105,6 +105,7 @@ def test_replay_reads_voicebench_output_files(tmp_path, mirror):
                             ("audio", ["Sure.", "Sure.", "I WON'T do that.", "Sure."])):
         rows = [{"prompt": f"harmful request {i}", "response": t} for i, t in enumerate(texts)]
         write_jsonl(folder / f"qwen2-advbench-test-{modality}.jsonl", rows)
+        write_jsonl(folder / f"result-qwen2-advbench-test-{modality}.jsonl", rows[:1])  # api_judge.py's copy: ignored
     for domain_index, domain in enumerate(MMSU_DOMAINS):
         for modality in ("text", "audio"):
             row = {"question_id": 100 + domain_index, "prompt": "...", "reference": "ABCD"[domain_index % 4],
