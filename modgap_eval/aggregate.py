@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from modgap_eval.results import GapStats, GroupResult, ModalityScore, ReadingResult, TaskResult
+from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalityScore, ReadingResult, TaskResult
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
 from modgap_eval.types import Generation, Loglikelihood, Sample
@@ -107,4 +107,21 @@ def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskR
     speech_micro = sum(r.speech.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
     return GroupResult(group=name, tasks=list(members), text=text, speech=speech, gap=text - speech,
                        text_micro=text_micro, speech_micro=speech_micro, gap_micro=text_micro - speech_micro,
-                       n_paired=n_total)
+                       n_paired=n_total, readings=_group_readings(members, results))
+
+
+def _group_readings(members: Sequence[str], results: Sequence[TaskResult]) -> dict[str, GroupReading]:
+    """Each declared reading's macro mean; members without it enter with their primary score.
+
+    So the ``voicebench`` group's ``voicebench`` reading is VoiceBench's Overall on VoiceBench's
+    readings (the judged columns have one reading only).
+    """
+    names = sorted({reading for r in results for reading in r.readings})
+    out = {}
+    for reading in names:
+        text = [r.readings[reading].text if reading in r.readings else r.text.score for r in results]
+        speech = [r.readings[reading].speech if reading in r.readings else r.speech.score for r in results]
+        out[reading] = GroupReading(text=sum(text) / len(text), speech=sum(speech) / len(speech),
+                                    gap=(sum(text) - sum(speech)) / len(text),
+                                    members_with_reading=[m for m, r in zip(members, results) if reading in r.readings])
+    return out

@@ -32,7 +32,15 @@ def summary_table(results: RunResults) -> str:
             notes.append(f"Sim_cos {rep.sim_cos.matched:.3f} (mismatched {rep.sim_cos.mismatched:.3f}, excess {rep.sim_cos.excess:+.3f}); "
                          f"APS_cos {rep.aps_cos.matched:.3f} (excess {rep.aps_cos.excess:+.3f})")
         lines += [f"{'':<32} {note}" for note in notes]
+    for name, pending in results.not_scored.items():
+        lines.append(f"{name:<32} {pending.n_responses:>5} not scored ({pending.reason}); responses saved: "
+                     f"modgap-eval rescore RUN_DIR --judge_base_url URL")
     for name, group in results.groups.items():
         lines.append(f"{'[group] ' + name:<32} {group.n_paired:>5} {_fmt(group.text)} {_fmt(group.speech)} {_fmt(group.gap)} "
                      f"{'(macro; micro gap ' + format(group.gap_micro, '.2f') + ')':>27}")
+        lines += [f"{'':<32} {reading}: text {value.text:.2f}, speech {value.speech:.2f}, gap {value.gap:+.2f} "
+                  f"({len(value.members_with_reading)} of {len(group.tasks)} tasks declare it)"
+                  for reading, value in group.readings.items()]
+    lines += [f"{'[group] ' + name:<32} waits for {', '.join(m for m in members if m in results.not_scored)}"
+              for name, members in results.pending_groups.items()]
     return "\n".join(lines)

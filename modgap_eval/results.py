@@ -92,6 +92,28 @@ class TaskResult(Strict):
     interventions: list[InterventionSummary] = Field(default_factory=list)
 
 
+class NotScoredTask(Strict):
+    """A task whose responses were generated and saved (``samples_<task>.jsonl``) but not scored.
+
+    ``reason`` says why (``"no judge"``: an llm_judge task run without a judge endpoint);
+    ``modgap-eval rescore RUN_DIR --judge_base_url ...`` scores it later.
+    """
+
+    task: str
+    version: int | str
+    content_hash: str
+    output_type: str
+    scorer: dict[str, Any]
+    prompt: dict[str, Any]
+    speech_source: dict[str, Any]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    n_samples: int
+    errors: list[SampleErrorRecord] = Field(default_factory=list)
+    reason: str
+    n_responses: int
+    """Samples with a saved response in both modalities."""
+
+
 class GroupResult(Strict):
     """METHOD.md §1: group score = plain mean of its tasks' scores; the micro mean over samples too."""
 
@@ -104,6 +126,19 @@ class GroupResult(Strict):
     speech_micro: float
     gap_micro: float
     n_paired: int
+    readings: dict[str, "GroupReading"] = Field(default_factory=dict)
+    """Macro means under each reading a member declares (a member without it counts with its primary score)."""
+
+
+class GroupReading(Strict):
+    text: float
+    speech: float
+    gap: float
+    members_with_reading: list[str]
+    """The member tasks that declare this reading (the others enter with their primary score)."""
+
+
+GroupResult.model_rebuild()
 
 
 class ModelRecord(Strict):
@@ -145,6 +180,10 @@ class RunResults(Strict):
     tasks: dict[str, TaskResult]
     groups: dict[str, GroupResult] = Field(default_factory=dict)
     envelope: Envelope
+    not_scored: dict[str, NotScoredTask] = Field(default_factory=dict)
+    """Tasks generated but not scored (e.g. no judge); their groups are in ``pending_groups``."""
+    pending_groups: dict[str, list[str]] = Field(default_factory=dict)
+    """Groups left out because a member is not scored yet: name -> member tasks (rescore fills them)."""
 
 
 class ModalityRecord(Strict):
@@ -156,7 +195,8 @@ class ModalityRecord(Strict):
     logprobs: list[float] | None = None
     token_counts: list[int] | None = None
     extras: dict[str, Any] = Field(default_factory=dict)
-    score: float
+    score: float | None
+    """None: not scored (the task is in ``RunResults.not_scored``)."""
     extracted: str | None = None
     unextractable: bool = False
     score_extras: dict[str, float] = Field(default_factory=dict)

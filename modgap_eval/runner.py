@@ -35,6 +35,7 @@ from modgap_eval.results import (
     Envelope,
     ModalityRecord,
     ModelRecord,
+    NotScoredTask,
     RunResults,
     SampleErrorRecord,
     SampleRecord,
@@ -44,6 +45,7 @@ from modgap_eval.results import (
 from modgap_eval.tasks.loader import LoadedTask, content_hash, discover, load_samples
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.scoring.base import SampleScore
+from modgap_eval.scoring.pending import unavailable_judge, write_unscored_log
 from modgap_eval.types import Generation, InterventionMode, Modality, Sample
 
 DEFAULT_AUTO_CHUNK = 64
@@ -101,10 +103,13 @@ def evaluate(config: RunConfig) -> RunOutcome | None:
                           stem=request_key(model.cache_key(), [])[:16], suffix=f".rank{dist.rank}" if dist.enabled else "")
 
     task_results: dict[str, TaskResult] = {}
+    not_scored: dict[str, NotScoredTask] = {}
     for item in data:
         tick = time.perf_counter()
         result = _run_task(config, model, item, cache, represent, run_dir, dist)
-        if result is not None:
+        if isinstance(result, NotScoredTask):
+            not_scored[item.task.name] = result
+        elif result is not None:
             task_results[item.task.name] = result
         timings[f"task:{item.task.name}"] = time.perf_counter() - tick
     model.close()
@@ -115,6 +120,9 @@ def evaluate(config: RunConfig) -> RunOutcome | None:
     groups = {name: aggregate_group(name, index.group_members(name), task_results)
               for name, group in index.groups.items()
               if all(member in task_results for member in index.group_members(name))}
+    pending_groups = {name: list(index.group_members(name)) for name in index.groups
+                      if name not in groups and any(member in not_scored for member in index.group_members(name))
+                      and all(member in task_results or member in not_scored for member in index.group_members(name))}
     decoder, resampler = decoder_versions()
     finished = datetime.now(timezone.utc)
     results = RunResults(
@@ -122,6 +130,8 @@ def evaluate(config: RunConfig) -> RunOutcome | None:
                           parameters=info.parameters, details=dict(info.details)),
         tasks=task_results,
         groups=groups,
+        not_scored=not_scored,
+        pending_groups=pending_groups,
         envelope=Envelope(
             package_version=__version__, git_revision=git_revision(), python=platform_description()[0],
             platform=platform_description()[1], packages=package_versions(), command=config.command,
@@ -162,7 +172,7 @@ def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
 
 
 def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCache, represent: bool, run_dir: Path,
-              dist: DistInfo) -> TaskResult | None:
+              dist: DistInfo) -> TaskResult | NotScoredTask | None:
     task, samples = item.task, item.samples
     errors: dict[str, str] = {}
     outputs: dict[Modality, dict[str, Output]] = {}
@@ -178,6 +188,11 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         errors = gathered[2]
     scorer = task.make_scorer()
     kept = [s for s in samples if s.id not in errors]
+    reason = unavailable_judge(scorer)
+    if reason is not None:  # judge later: keep the responses, report the task as not scored, go on
+        n_responses = write_unscored_log(run_dir / f"samples_{task.name}.jsonl", task, kept,
+                                         outputs[Modality.TEXT], outputs[Modality.SPEECH])
+        return NotScoredTask(**_task_fields(task, item, samples, errors), reason=reason, n_responses=n_responses)
     scores = score_task(scorer, kept, outputs[Modality.TEXT], outputs[Modality.SPEECH], config.seed, config.bootstrap_iters)
     wers = [x.speech_output.extras["wer"] for x in scores.samples if "wer" in x.speech_output.extras]
     if wers:  # the cascade's recognition error, averaged over the paired samples (a fraction, not percent)
@@ -217,8 +232,21 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
 
     if config.log_samples:
         _write_sample_log(run_dir / f"samples_{task.name}.jsonl", task, scores, per_sample)
-    spec = task.spec
+    fields = _task_fields(task, item, samples, errors)
+    if getattr(scorer, "needs_judge", False):  # the judge profile, model and endpoint used (never the key)
+        fields["scorer"]["judge"] = scorer.describe()
     return TaskResult(
+        **fields,
+        text=scores.text, speech=scores.speech, gap=scores.gap, primary_reading=scores.primary_reading,
+        readings=dict(scores.readings), representations=representation,
+        interventions=interventions,
+    )
+
+
+def _task_fields(task: LoadedTask, item: TaskData, samples: Sequence[Sample], errors: dict[str, str]) -> dict:
+    """What a task's record holds besides its scores (shared by scored and not-scored tasks)."""
+    spec = task.spec
+    return dict(
         task=task.name, version=spec.version, content_hash=item.content_hash, output_type=spec.output_type.value,
         scorer={"name": spec.scorer.name, "args": dict(spec.scorer.args)},
         prompt={"template": spec.prompt.template, "system": spec.prompt.system, "continuations": spec.continuations,
@@ -226,9 +254,6 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         speech_source=_speech_source(task),
         metadata=dict(spec.metadata), n_samples=len(samples),
         errors=[SampleErrorRecord(sample_id=k, message=v) for k, v in errors.items()],
-        text=scores.text, speech=scores.speech, gap=scores.gap, primary_reading=scores.primary_reading,
-        readings=dict(scores.readings), representations=representation,
-        interventions=interventions,
     )
 
 
@@ -266,6 +291,10 @@ def execute(config: RunConfig, model: Model, task: LoadedTask, samples: Sequence
     """
     from tqdm.auto import tqdm
 
+    from modgap_eval.models.replay import ReplayModel, replay_outputs  # light: json and hashlib only
+
+    if isinstance(model, ReplayModel):  # recorded responses (--model replay): no prompts, no audio decoding
+        return dict(replay_outputs(model, task, samples, modality, config.on_error, errors))
     model_key = model.cache_key()
     pending = [PendingRequest(s, modality, request_key(model_key, request_parts(task, s, modality)), content_length(s, modality))
                for s in samples if s.id not in errors]

@@ -35,6 +35,9 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     add("--critical", default="bottom-3", help="critical tokens: bottom-K or all")
     add("--intervention_layers", default="0", help="'0' (adapter output), a block index, or 'all'")
     add("--no_progress", action="store_true", help="hide progress bars")
+    from modgap_eval.scoring.judge_config import add_judge_options
+
+    add_judge_options(parser)
     return parser
 
 
@@ -46,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
     from modgap_eval.models.base import parse_model_args
     from modgap_eval.report import summary_table
     from modgap_eval.runner import evaluate
+    from modgap_eval.scoring.judge_config import apply_judge_options
 
+    apply_judge_options(args)
     try:
         config = RunConfig(
             model=args.model, model_args=parse_model_args(args.model_args), tasks=args.tasks.split(","),

@@ -26,6 +26,7 @@ from modgap_eval.leaderboard.schema import (
     Provenance,
     ReportedResults,
     ReportedScores,
+    ReadingEntry,
     RepresentationEntry,
     RunRecord,
     TaskEntry,
@@ -145,6 +146,7 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
                 speech_micro=group.speech_micro,
                 gap_micro=group.gap_micro,
                 n_paired=group.n_paired,
+                readings={k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap) for k, v in group.readings.items()},
             )
             for name, group in sorted(results.groups.items())
         ),
@@ -191,6 +193,8 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
         representation=_representation(task.representations) if task.representations else None,
+        readings={k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap, primary=k == task.primary_reading)
+                  for k, v in task.readings.items()},
     )
 
 

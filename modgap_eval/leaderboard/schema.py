@@ -90,6 +90,16 @@ class RepresentationEntry(Strict):
     derangement_seed: int | None = None
 
 
+class ReadingEntry(Strict):
+    """A task's or group's numbers under one declared reading (e.g. strict, voicebench)."""
+
+    text: float
+    speech: float
+    gap: float
+    primary: bool = False
+    """True for the reading the entry's own text/speech/gap are."""
+
+
 class TaskEntry(Strict):
     task: str
     run: str
@@ -111,6 +121,7 @@ class TaskEntry(Strict):
     unextractable_speech: int | None = None
     errors: int | None = None
     representation: RepresentationEntry | None = None
+    readings: dict[str, ReadingEntry] = Field(default_factory=dict)
 
 
 class GroupEntry(Strict):
@@ -127,6 +138,7 @@ class GroupEntry(Strict):
     gap_micro: float | None = None
     n_paired: int | None = None
     representation: RepresentationEntry | None = None
+    readings: dict[str, ReadingEntry] = Field(default_factory=dict)
 
 
 class RunRecord(Strict):

@@ -22,6 +22,7 @@ MODELS.add("paper-lslm", "modgap_eval.models.paper_lslm:PaperLSLM")
 MODELS.add("qwen2-audio", "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel")
 MODELS.add("qwen2.5-omni", "modgap_eval.models.hf_qwen25_omni:Qwen25OmniModel")
 MODELS.add("reference", "modgap_eval.reference.model:ReferenceLSLM")
+MODELS.add("replay", "modgap_eval.models.replay:ReplayModel")
 MODELS.add("text-lm", "modgap_eval.models.text_lm:TextLM")
 MODELS.add("voxtral", "modgap_eval.models.hf_voxtral:VoxtralModel")
 

@@ -4,14 +4,16 @@ VoiceBench ``bbh`` holds four BIG-Bench-Hard tasks, named in each row's id: spor
 navigate and web_of_lies (reference "Yes"/"No") and hyperbaton (reference "(A)"/"(B)").
 VoiceBench's own evaluator matches a long list of literal phrases and draws a random answer when
 none matches; here a small set of rules reads the committed answer, and a response that commits to
-nothing is wrong and counted as unextractable.
+nothing is wrong and counted as unextractable (the ``strict`` reading). The ``voicebench`` reading
+applies VoiceBench's own rules, a coin flip counted as 1/2 (``scoring.voicebench``).
 """
 
 from __future__ import annotations
 
 import re
 
-from modgap_eval.scoring.base import SampleScore, Scorer
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer
+from modgap_eval.scoring.voicebench import READINGS, STRICT, voicebench_bbh_credit, with_voicebench
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -98,14 +100,25 @@ class BBHAnswer(Scorer):
     output_type = OutputType.GENERATE
     needs_references = True
 
+    def readings(self) -> tuple[Reading, ...]:
+        return READINGS
+
+    @property
+    def primary_reading(self) -> str:
+        return STRICT
+
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         if not isinstance(output, Generation):
             raise TypeError("bbh scores Generation outputs")
         if not sample.references:
             raise ValueError(f"bbh: sample {sample.id} has no reference")
         target, binary = reference_answer(sample.references[0])
-        subtask = subtask_of(str(sample.metadata.get("id", sample.id)))
-        found = extract_bbh_answer(output.text, subtask, binary)
-        if found is None:
-            return SampleScore(value=0.0, unextractable=True)
-        return SampleScore(value=float(found == target), extracted=found)
+        row_id = str(sample.metadata.get("id", sample.id))
+        found = extract_bbh_answer(output.text, subtask_of(row_id), binary)
+        strict = (SampleScore(value=0.0, unextractable=True) if found is None
+                  else SampleScore(value=float(found == target), extracted=found))
+        try:
+            voicebench = voicebench_bbh_credit(output.text, row_id, sample.references[0])
+        except (ValueError, KeyError):  # an id or reference VoiceBench cannot read: its evaluator would stop
+            voicebench = float("nan")
+        return with_voicebench(strict, voicebench)

@@ -1,14 +1,20 @@
 """Optional LLM judge through any OpenAI-compatible ``/chat/completions`` endpoint (urllib only).
 
-Off by default: nothing is sent anywhere unless an endpoint and a judge model are given, in the
-scorer's YAML ``args`` (``base_url``, ``model``) or in ``MODGAP_JUDGE_BASE_URL`` /
-``MODGAP_JUDGE_MODEL``; the API key, if any, is read from the environment variable named by
-``api_key_env`` and never recorded. Judge model, endpoint, prompt and settings are recorded.
+Off by default: nothing is sent anywhere until the user configures an endpoint (CLI options or
+environment, ``scoring.judge_config``); a task file names only a judge ``profile``. Without a judge,
+open-ended tasks are still generated and saved and reported "not scored (no judge)";
+``modgap-eval rescore RUN_DIR --judge_base_url ...`` scores them later.
 
-Modes follow VoiceBench's GPT evaluation: ``open`` rates a response 1–5 for the open-ended subsets
-(alpacaeval, commoneval, wildvoice; ``value`` = rating / 5, so the task score is VoiceBench's
-rating × 20), ``qa`` asks whether a response matches the reference (sd-qa; ``value`` 1 or 0).
-The rubric wording is ours, on VoiceBench's 1–5 scale.
+Profiles (recorded in results with the judge model and endpoint, never the key):
+
+- ``voicebench``: VoiceBench's ``api_judge.py`` (commit 5338154): its system and user prompts,
+  gpt-4o-mini unless the user names another model, temperature 0.5, top_p 0.95, max_tokens 1024,
+  3 samples per response. ``open``: the mean of the 3 ratings (a reply is read as a number, else
+  ``[[n]]``), ``value`` = mean / 5, so the task score is VoiceBench's GPT score × 20. ``qa``: the
+  majority of the 3 lower-cased replies, right when it is exactly "yes" (a three-way tie, which
+  VoiceBench breaks arbitrarily, counts as its expectation).
+- ``modgap`` (default): this project's own rubric on VoiceBench's 1–5 scale, deterministic
+  (temperature 0, one sample, at most 16 tokens).
 """
 
 from __future__ import annotations
@@ -18,15 +24,19 @@ import os
 import re
 import urllib.error
 import urllib.request
-from typing import Literal
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.base import SampleScore, Scorer
+from modgap_eval.scoring.judge_config import (
+    JudgeEndpoint,
+    judge_endpoint,
+    profile_override,
+)
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
-
-BASE_URL_ENV = "MODGAP_JUDGE_BASE_URL"
-MODEL_ENV = "MODGAP_JUDGE_MODEL"
 
 JUDGE_SYSTEM = "You are a careful, impartial evaluator of a voice assistant's answers."
 
@@ -49,7 +59,72 @@ QA_PROMPT = """[Question]: {question}
 
 Given the question and the reference answer, is the candidate answer correct? Output only "Yes" or "No"."""
 
-_PROMPTS = {"open": OPEN_PROMPT, "qa": QA_PROMPT}
+# VoiceBench api_judge.py's prompts, verbatim (their wording is part of what the profile reproduces).
+VOICEBENCH_SYSTEM = "You are a helpful assistant who tries to help answer the user's question."
+VOICEBENCH_OPEN_PROMPT = """
+I need your help to evaluate the performance of several models in the speech interaction scenario. The models will receive a speech input from the user, which they need to understand and respond to with a speech output.
+Your task is to rate the model’s responses based on the provided user input transcription [Instruction] and the model’s output transcription [Response].
+
+Please evaluate the response on a scale of 1 to 5:
+1 point: The response is largely irrelevant, incorrect, or fails to address the user’s query. It may be off-topic or provide incorrect information.
+2 points: The response is somewhat relevant but lacks accuracy or completeness. It may only partially answer the user’s question or include extraneous information.
+3 points: The response is relevant and mostly accurate, but it may lack conciseness or include unnecessary details that don’t contribute to the main point.
+4 points: The response is relevant, accurate, and concise, providing a clear answer to the user’s question without unnecessary elaboration.
+5 points: The response is exceptionally relevant, accurate, and to the point. It directly addresses the user’s query in a highly effective and efficient manner, providing exactly the information needed.
+
+Below are the transcription of user’s instruction and models’ response:
+### [Instruction]: {prompt}
+### [Response]: {response}
+
+After evaluating, please output the score only without anything else.
+You don’t need to provide any explanations.
+"""
+VOICEBENCH_QA_PROMPT = """### Question
+{prompt}
+
+### Reference answer
+{reference}
+
+### Candidate answer
+{response}
+
+Is the candidate answer correct based on the question and reference answer? 
+Please only output a single "Yes" or "No". Do not output anything else."""
+
+
+@dataclass(frozen=True)
+class JudgeProfile:
+    """Prompts and sampling settings of one way of judging (recorded in results)."""
+
+    name: str
+    system: str
+    prompts: dict[str, str]
+    """mode -> user prompt with ``{prompt}``, ``{reference}``, ``{response}`` slots (filled by plain replacement)."""
+    model: str | None
+    """The judge model the profile was made for; None: the user must name one."""
+    sampling: dict[str, Any] = field(default_factory=dict)
+    """Request fields besides model and messages (temperature, top_p, n, max_tokens, ...)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"profile": self.name, "default_model": self.model, "sampling": dict(self.sampling), "system": self.system,
+                "prompts": dict(self.prompts)}
+
+
+PROFILES: dict[str, JudgeProfile] = {
+    "voicebench": JudgeProfile(
+        "voicebench", VOICEBENCH_SYSTEM, {"open": VOICEBENCH_OPEN_PROMPT, "qa": VOICEBENCH_QA_PROMPT}, "gpt-4o-mini",
+        {"max_tokens": 1024, "frequency_penalty": 0, "presence_penalty": 0, "stop": None, "temperature": 0.5,
+         "top_p": 0.95, "n": 3}),
+    "modgap": JudgeProfile(
+        "modgap", JUDGE_SYSTEM, {"open": OPEN_PROMPT.replace("{question}", "{prompt}"),
+                                 "qa": QA_PROMPT.replace("{question}", "{prompt}")}, None,
+        {"temperature": 0.0, "max_tokens": 16}),
+}
+
+
+def fill(template: str, prompt: str, reference: str, response: str) -> str:
+    """Fill the slots one after another by plain replacement, as VoiceBench does (braces in text are safe)."""
+    return template.replace("{prompt}", prompt).replace("{reference}", reference).replace("{response}", response)
 
 
 def parse_rating(reply: str) -> int | None:
@@ -58,53 +133,90 @@ def parse_rating(reply: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def parse_voicebench_rating(reply: str) -> float | None:
+    """VoiceBench's reading of one rating: the reply as a number, else the first ``[[n]]``, else None."""
+    try:
+        return float(reply)
+    except ValueError:
+        match = re.search(r"\[\[(\d+)\]\]", reply)
+        return float(match.group(1)) if match else None
+
+
 def parse_verdict(reply: str) -> bool | None:
     """True for a reply starting with yes, False for no, None otherwise."""
     match = re.match(r"\W*(yes|no)\b", reply.strip(), flags=re.IGNORECASE)
     return None if match is None else match.group(1).lower() == "yes"
 
 
+def voicebench_majority(replies: list[str]) -> float:
+    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes"; a tie counts as its expectation."""
+    counts = Counter(reply.strip().lower() for reply in replies)
+    if not counts:
+        return 0.0
+    top = max(counts.values())
+    tied = [reply for reply, count in counts.items() if count == top]
+    return tied.count("yes") / len(tied)
+
+
 class LLMJudge(Scorer):
-    """Scores a generation by asking a judge model; see the module docstring for modes and settings."""
+    """Scores a generation by asking the user's judge endpoint; see the module docstring."""
 
     output_type = OutputType.GENERATE
+    needs_judge: ClassVar[bool] = True
+    """The runner leaves the task "not scored (no judge)" when no endpoint is configured."""
 
-    def __init__(self, mode: Literal["open", "qa"] = "open", model: str | None = None, base_url: str | None = None,
-                 api_key_env: str = "MODGAP_JUDGE_API_KEY", temperature: float = 0.0, max_tokens: int = 16,
-                 timeout_s: float = 60.0) -> None:
-        if mode not in _PROMPTS:
-            raise ConfigError(f"llm_judge: mode must be one of {sorted(_PROMPTS)}, not {mode!r}")
+    def __init__(self, mode: Literal["open", "qa"] = "open", profile: str = "modgap") -> None:
+        if mode not in ("open", "qa"):
+            raise ConfigError(f"llm_judge: mode must be 'open' or 'qa', not {mode!r}")
+        if profile not in PROFILES:
+            raise ConfigError(f"llm_judge: profile must be one of {sorted(PROFILES)}, not {profile!r}")
         self.mode = mode
-        self.model = model or os.environ.get(MODEL_ENV) or None
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or "").rstrip("/") or None
-        self.api_key_env = api_key_env
-        self.temperature = float(temperature)
-        self.max_tokens = int(max_tokens)
-        self.timeout_s = float(timeout_s)
-        self.system = JUDGE_SYSTEM
-        self.prompt = _PROMPTS[mode]
+        self.profile = profile
 
-    def require_endpoint(self) -> tuple[str, str]:
-        if not self.base_url or not self.model:
+    @property
+    def active_profile(self) -> str:
+        """The task's profile, unless the user chose another with ``--judge_profile``."""
+        return profile_override() or self.profile
+
+    @property
+    def prompt(self) -> str:
+        return PROFILES[self.active_profile].prompts[self.mode]
+
+    def describe(self) -> dict[str, object]:
+        endpoint = judge_endpoint()
+        return {"mode": self.mode, **PROFILES[self.active_profile].describe(), "prompt": self.prompt,
+                "endpoint": endpoint.describe() if endpoint else None,
+                "model": self._model(endpoint) if endpoint else None}
+
+    def _model(self, endpoint: JudgeEndpoint) -> str:
+        model = endpoint.model or PROFILES[self.active_profile].model
+        if not model:
+            raise ConfigError(f"llm_judge profile {self.active_profile!r} names no model: give --judge_model (or $MODGAP_JUDGE_MODEL)")
+        return model
+
+    def require_endpoint(self) -> JudgeEndpoint:
+        endpoint = judge_endpoint()
+        if endpoint is None:
             raise ConfigError(
-                "llm_judge is off by default: give the judge endpoint and model in scorer.args (base_url, model) "
-                f"or set {BASE_URL_ENV} and {MODEL_ENV} (any OpenAI-compatible /chat/completions server)"
-            )
-        return self.base_url, self.model
+                "llm_judge is off by default: give --judge_base_url (and --judge_model, --judge_api_key_env) or set "
+                "MODGAP_JUDGE_BASE_URL and MODGAP_JUDGE_MODEL (any OpenAI-compatible /chat/completions server)")
+        return endpoint
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         if not isinstance(output, Generation):
             raise TypeError("llm_judge scores Generation outputs")
-        base_url, model = self.require_endpoint()
-        if not output.text.strip():
+        endpoint = self.require_endpoint()
+        reference = sample.references[0] if sample.references else ""
+        if self.mode == "qa" and not reference:
+            raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
+        if self.active_profile == "modgap" and not output.text.strip():
             # nothing to judge: the lowest mark, without a call (deterministic)
             return SampleScore(value=0.2 if self.mode == "open" else 0.0, unextractable=True,
                                extras={"judge_rating": 1.0} if self.mode == "open" else {})
-        fields = {"question": sample.text, "response": output.text,
-                  "reference": sample.references[0] if sample.references else ""}
-        if self.mode == "qa" and not fields["reference"]:
-            raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
-        reply = self.complete(base_url, model, self.prompt.format(**fields))
+        replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, output.text))
+        if self.active_profile == "voicebench":
+            return self._voicebench(replies)
+        reply = replies[0] if replies else ""
         if self.mode == "open":
             rating = parse_rating(reply)
             if rating is None:
@@ -115,23 +227,35 @@ class LLMJudge(Scorer):
             return SampleScore(value=0.0, extracted=reply[:80], unextractable=True)
         return SampleScore(value=float(verdict), extracted="yes" if verdict else "no")
 
-    def complete(self, base_url: str, model: str, prompt: str) -> str:
-        body = {"model": model, "temperature": self.temperature, "max_tokens": self.max_tokens,
-                "messages": [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]}
+    def _voicebench(self, replies: list[str]) -> SampleScore:
+        if self.mode == "qa":
+            value = voicebench_majority(replies)
+            return SampleScore(value=value, extracted="|".join(r.strip() for r in replies)[:80])
+        ratings = [r for r in (parse_voicebench_rating(reply) for reply in replies) if r is not None]
+        if not ratings:  # VoiceBench stops with an error here; one unreadable response should not stop a run
+            return SampleScore(value=0.0, extracted="|".join(replies)[:80], unextractable=True)
+        mean = sum(ratings) / len(ratings)
+        return SampleScore(value=mean / 5.0, extracted=" ".join(f"{r:g}" for r in ratings), extras={"judge_rating": mean})
+
+    def complete(self, endpoint: JudgeEndpoint, prompt: str) -> list[str]:
+        """The judge's replies (one per sample the profile asks for); the key goes only to ``endpoint``."""
+        profile = PROFILES[self.active_profile]
+        body = {"model": self._model(endpoint), **profile.sampling,
+                "messages": [{"role": "system", "content": profile.system}, {"role": "user", "content": prompt}]}
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
+        key = os.environ.get(endpoint.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(f"{base_url}/chat/completions", data=json.dumps(body).encode("utf-8"),
-                                         headers=headers, method="POST")
+        url = f"{endpoint.base_url}/chat/completions"
+        request = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with urllib.request.urlopen(request, timeout=120.0) as response:
                 payload = json.loads(response.read().decode("utf-8"))
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise DataError(f"llm_judge: request to {base_url}/chat/completions failed: {exc}") from exc
+            raise DataError(f"llm_judge: request to {url} failed: {exc}") from exc
         except json.JSONDecodeError as exc:
-            raise DataError(f"llm_judge: {base_url} did not answer with JSON ({exc.msg})") from exc
+            raise DataError(f"llm_judge: {endpoint.base_url} did not answer with JSON ({exc.msg})") from exc
         try:
-            return str(payload["choices"][0]["message"]["content"] or "")
+            return [str(choice["message"]["content"] or "").strip() for choice in payload["choices"]]
         except (KeyError, IndexError, TypeError) as exc:
-            raise DataError(f"llm_judge: unexpected reply from {base_url}: {str(payload)[:200]}") from exc
+            raise DataError(f"llm_judge: unexpected reply from {endpoint.base_url}: {str(payload)[:200]}") from exc

@@ -1,9 +1,18 @@
 """Reference-answer QA match (VoiceBench sd-qa), offline and deterministic.
 
-A response is right when a reference answer, normalised with ``match.normalize_answer``, occurs in
-the normalised response as a whole-word span (chatty answers pass, a bare token inside another word
-does not). Token F1 and exact match are reported beside it. VoiceBench itself scores sd-qa with
-PEDANT (a learned matcher, ``qa_pedant``) and a GPT judge; this is the offline stand-in (ours).
+A response is right when a reference answer, normalised the same way, occurs in the normalised
+response as a whole-word span (chatty answers pass, a bare token inside another word does not).
+Normalisation (ours): SQuAD's (lower case, no punctuation or articles), hyphens as spaces, number
+words and ordinals as digits ("twenty-five" → 25, "nineteen eighty-four" → 1984, "fourth" → 4,
+"4th" → 4), and dates in one order ("the 4th of July" and "July 4" → "july 4"). Two more rules:
+
+- a full-name reference ("George Orwell") is also matched by its last word alone ("Orwell"),
+  when that word is a name (not a number, not a common short word);
+- a hedge naming several candidates ("Paris or London", "either 1912 or 1913") is not credited:
+  the matched reference sits next to an "or" offering another answer.
+
+Token F1 and exact match are reported beside it. VoiceBench itself scores sd-qa with PEDANT and a
+GPT judge, averaged (``qa_voicebench``); this is the offline scorer.
 """
 
 from __future__ import annotations
@@ -16,16 +25,88 @@ from modgap_eval.scoring.match import normalize_answer
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
-_NUMBER_WORDS = {
-    word: str(value) for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split())
+_UNITS = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {word: 10 * (i + 2) for i, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
 }
+_MONTHS = ("january february march april may june july august september october november december").split()
+_DIGIT_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+_DAY_MONTH = re.compile(r"\b(\d{1,2}) (?:of )?(" + "|".join(_MONTHS) + r")\b")
+_NOT_ALTERNATIVES = frozenset("so more rather simply just in as otherwise also".split())
+"""Words after "or" that restate rather than offer another answer ("Paris, or more precisely ...")."""
+_STOP = frozenset("of and or in on at to for by with from is was are were be de la le van von der du".split())
+
+
+def _read_number(tokens: list[str], start: int) -> tuple[int, int] | None:
+    """A spelled-out number starting at ``tokens[start]``: (value, tokens used), or None."""
+    total, current, i, used_any = 0, 0, start, False
+    while i < len(tokens):
+        word = tokens[i]
+        if word in _UNITS:
+            current += _UNITS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word in _ORDINALS:  # "twenty first": an ordinal ends the number
+            current += _ORDINALS[word]
+            i += 1
+            used_any = True
+            break
+        elif word in _SCALES and used_any:
+            scale = _SCALES[word]
+            if scale == 100:
+                current *= 100
+            else:
+                total += current * scale
+                current = 0
+        elif word == "and" and used_any and i + 1 < len(tokens) and (tokens[i + 1] in _UNITS or tokens[i + 1] in _TENS):
+            pass  # "one hundred and five"
+        else:
+            break
+        used_any = True
+        i += 1
+    return (total + current, i - start) if used_any else None
+
+
+def _years(tokens: list[str], start: int) -> tuple[int, int] | None:
+    """Years said in pairs: "nineteen eighty four" → 1984, "eighteen twelve" → 1812."""
+    head = _UNITS.get(tokens[start])
+    if head is None or not 11 <= head <= 19 or start + 1 >= len(tokens):
+        return None
+    tail = _read_number(tokens, start + 1)
+    if tail is None or not 10 <= tail[0] <= 99 or tokens[start + 1] in _SCALES:
+        return None
+    return head * 100 + tail[0], 1 + tail[1]
+
+
+def spoken_numbers_as_digits(normalized: str) -> str:
+    """Number words, ordinals and spelled-out years as digits, in an already-normalised string."""
+    tokens = _DIGIT_ORDINAL.sub(r"\1", normalized).split()
+    out, i = [], 0
+    while i < len(tokens):
+        found = _years(tokens, i) or _read_number(tokens, i)
+        if found is None:
+            out.append(tokens[i])
+            i += 1
+        else:
+            out.append(str(found[0]))
+            i += found[1]
+    return " ".join(out)
 
 
 def digits_for_number_words(normalized: str) -> str:
-    """'four legs' → '4 legs' for zero..twenty (spoken answers often spell small numbers)."""
-    return " ".join(_NUMBER_WORDS.get(token, token) for token in normalized.split())
+    """Kept for callers of the old name: see ``spoken_numbers_as_digits``."""
+    return spoken_numbers_as_digits(normalized)
+
+
+def canonical_dates(text: str) -> str:
+    """'4 july' / '4 of july' → 'july 4' (after numbers are digits)."""
+    return _DAY_MONTH.sub(r"\2 \1", text)
 
 
 def token_f1(prediction: str, reference: str) -> float:
@@ -45,10 +126,39 @@ def contains_span(haystack: str, needle: str) -> bool:
     return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
 
 
-class ReferenceQAMatch(Scorer):
-    """value 1.0 when any reference occurs (normalised, whole words) in the response.
+def _spans(haystack: str, needle: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack)] if needle else []
 
-    ``number_words``: read zero..twenty as digits on both sides first (ours; default on).
+
+def _hedged(response: str, span: tuple[int, int], references: list[str]) -> bool:
+    """The match sits in "X or Y" (or "either X or Y") where the other side is not a reference too."""
+    before = response[:span[0]].split()
+    after = response[span[1]:].split()
+    others: list[str] = []
+    if after[:1] == ["or"] and len(after) > 1:
+        others.append(" ".join(after[1:4]))
+    if before[-1:] == ["or"] and len(before) > 1:
+        others.append(" ".join(before[-4:-1]))
+    if not others and "or" in after[:4] and before[-1:] == ["either"]:
+        others.append(" ".join(after[after.index("or") + 1:][:3]))
+    return any(other and other.split()[0] not in _NOT_ALTERNATIVES
+               and not any(contains_span(other, ref) or contains_span(ref, other) for ref in references)
+               for other in others)
+
+
+def _surname(reference: str) -> str | None:
+    """The last word of a multi-word name reference ("george orwell" → "orwell"), when it can stand alone."""
+    words = reference.split()
+    if len(words) < 2 or any(w.isdigit() for w in words):
+        return None
+    last = words[-1]
+    return last if len(last) > 2 and last.isalpha() and last not in _STOP else None
+
+
+class ReferenceQAMatch(Scorer):
+    """value 1.0 when a reference (or a full name's surname) occurs, unhedged, in the response.
+
+    ``number_words``: read spelled numbers, ordinals and dates as digits on both sides (default on).
     """
 
     output_type = OutputType.GENERATE
@@ -58,8 +168,8 @@ class ReferenceQAMatch(Scorer):
         self.number_words = bool(number_words)
 
     def _prep(self, text: str) -> str:
-        normalized = normalize_answer(text)
-        return digits_for_number_words(normalized) if self.number_words else normalized
+        normalized = normalize_answer(text.replace("-", " ").replace("–", " "))
+        return canonical_dates(spoken_numbers_as_digits(normalized)) if self.number_words else normalized
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         if not isinstance(output, Generation):
@@ -68,7 +178,13 @@ class ReferenceQAMatch(Scorer):
         references = [self._prep(ref) for ref in sample.references if ref and ref.strip()]
         if not response:
             return SampleScore(value=0.0, unextractable=True, extras={"exact": 0.0, "f1": 0.0})
-        hit = next((ref for ref in references if contains_span(response, ref)), None)
+        candidates = references + [s for s in map(_surname, references) if s and s not in references]
+        hit = None
+        for candidate in candidates:
+            spans = _spans(response, candidate)
+            if spans and not all(_hedged(response, span, references + [candidate]) for span in spans):
+                hit = candidate
+                break
         exact = any(response == ref for ref in references)
         f1 = max((token_f1(response, ref) for ref in references), default=0.0)
         return SampleScore(value=float(hit is not None), extracted=hit, extras={"exact": float(exact), "f1": f1})

@@ -3,14 +3,16 @@
 VoiceBench's mmsu and openbookqa rows carry the question with its lettered options in one
 ``prompt`` column (spoken as a whole) and the right letter in ``reference``; there is no choices
 column. The letter is read from the response with ``choice.extract_letter`` (deterministic: no
-answer found is wrong and counted as unextractable, never a random letter).
+answer found is wrong and counted as unextractable, never a random letter): the ``strict`` reading.
+The ``voicebench`` reading is VoiceBench's MCQ evaluator on the same response (``scoring.voicebench``).
 """
 
 from __future__ import annotations
 
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.scoring.base import SampleScore, Scorer, letter
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter
 from modgap_eval.scoring.choice import extract_letter
+from modgap_eval.scoring.voicebench import READINGS, STRICT, voicebench_mcq_credit, with_voicebench
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -26,6 +28,13 @@ class ReferenceLetter(Scorer):
             raise ConfigError(f"mc_reference_letter: n_choices must be an integer in [2, 26], got {n_choices!r}")
         self.n_choices = n_choices
 
+    def readings(self) -> tuple[Reading, ...]:
+        return READINGS
+
+    @property
+    def primary_reading(self) -> str:
+        return STRICT
+
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         if not isinstance(output, Generation):
             raise TypeError("mc_reference_letter scores Generation outputs")
@@ -34,6 +43,6 @@ class ReferenceLetter(Scorer):
             raise DataError(f"mc_reference_letter: sample {sample.id}: reference {target!r} is not one of "
                             f"A..{letter(self.n_choices - 1)}")
         found = extract_letter(output.text, self.n_choices)
-        if found is None:
-            return SampleScore(value=0.0, unextractable=True)
-        return SampleScore(value=float(found == target), extracted=found)
+        strict = (SampleScore(value=0.0, unextractable=True) if found is None
+                  else SampleScore(value=float(found == target), extracted=found))
+        return with_voicebench(strict, voicebench_mcq_credit(output.text, target))

@@ -2,7 +2,8 @@
 
 Hub datasets are read with their audio column left encoded (``Audio(decode=False)``); local files
 resolve inside the task's folder or the data dir, never elsewhere. ``data_dir`` also mirrors hub
-datasets offline: ``<data_dir>/<path>/<name>/<split>.parquet`` is used in place of the hub.
+datasets offline: ``<data_dir>/<path>/<name>/<split>.parquet`` (or the hub's shard names, see
+``tasks.mirror``) is used in place of the hub.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)
 """A Hugging Face hub dataset id: ``name`` or ``owner/name`` (no ``..``, no absolute path)."""
 
 
-def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> tuple[str, Path | None]:
-    """Where a ``kind: hf`` source is read from: (what to pass to ``load_dataset``, its mirror parquet or None).
+def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> tuple[str, list[Path] | None]:
+    """Where a ``kind: hf`` source is read from: (what to pass to ``load_dataset``, its mirror parquet files or None).
 
     A hub id is read from the hub (or the ``data_dir`` mirror). Anything else is a local dataset
     folder and must resolve inside the task folder or data dir like every other task path; a hub id
@@ -74,10 +75,15 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
         return str(local), None
     mirror = None
     if data_dir is not None:
-        mirror = Path(os.path.realpath(data_dir / path / (spec.name or "default") / f"{spec.split}.parquet"))
-        if not mirror.is_relative_to(os.path.realpath(data_dir)):
-            raise ConfigError(f"{where}: field 'source.split': the mirror path leaves the data dir {data_dir}")
-        if mirror.is_file():
+        from modgap_eval.tasks.mirror import mirror_files
+
+        root = os.path.realpath(data_dir)
+        if not Path(os.path.realpath(data_dir / path / (spec.name or "default"))).is_relative_to(root):
+            raise ConfigError(f"{where}: field 'source.name': the mirror path leaves the data dir {data_dir}")
+        mirror = mirror_files(data_dir, path, spec.name, spec.split)
+        if mirror is not None:
+            if any(not Path(os.path.realpath(file)).is_relative_to(root) for file in mirror):
+                raise ConfigError(f"{where}: field 'source.split': the mirror path leaves the data dir {data_dir}")
             return path, mirror
     local = Path(os.path.realpath(base_dir / path))
     if local.is_dir() and local.is_relative_to(os.path.realpath(base_dir)):
@@ -92,7 +98,7 @@ def rows_available(spec: SourceSpec, base_dir: Path, data_dir: Path | None, wher
     """None when the rows can be read without the network; else why not (hub data, a download)."""
     if spec.kind is SourceKind.HF:
         target, mirror = hf_location(spec, base_dir, data_dir, where)
-        if os.path.isabs(target) or (mirror is not None and mirror.is_file()):
+        if os.path.isabs(target) or mirror:
             return None  # a local dataset folder inside the task folder, or the mirror
         return "hub data, no mirror in --data_dir"
     if spec.kind is SourceKind.BIGBENCH:
@@ -160,16 +166,17 @@ def _parquet_rows(path: Path) -> list[Row]:
 
 
 def _hf_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
-    target, mirror = hf_location(spec, base_dir, data_dir, where)
-    if mirror is not None and mirror.is_file():
-        return _parquet_rows(mirror)
+    target, mirrored = hf_location(spec, base_dir, data_dir, where)
+    if mirrored:
+        return [row for file in mirrored for row in _parquet_rows(file)]
     datasets = require("datasets", "data")
     try:
         dataset = datasets.load_dataset(target, spec.name, split=spec.split, revision=spec.revision)
     except Exception as exc:  # hub/network/config errors come in many types
         raise DataError(
             f"{where}: cannot load Hugging Face dataset {spec.path!r} (config {spec.name!r}, split {spec.split!r}): "
-            f"{type(exc).__name__}: {exc}. Offline, mirror it as <data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet"
+            f"{type(exc).__name__}: {exc}. Offline, mirror it as <data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet "
+            f"(or the hub's <split>-00000-of-00001.parquet shards)"
         ) from exc
     if audio_column and audio_column in dataset.column_names:
         dataset = dataset.cast_column(audio_column, datasets.Audio(decode=False))

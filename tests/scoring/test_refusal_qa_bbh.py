@@ -45,7 +45,8 @@ QA = [  # (response, references, expected value)
     ("The capital of France is Paris.", ["Paris"], 1.0),
     ("paris", ["Paris"], 1.0),
     ("It was written by George Orwell in 1949.", ["George Orwell"], 1.0),
-    ("Orwell", ["George Orwell"], 0.0),  # the whole reference must occur
+    ("Orwell", ["George Orwell"], 1.0),  # a full name's surname alone counts (issue 13)
+    ("George", ["George Orwell"], 0.0),  # a first name does not
     ("Horses have four legs.", ["4"], 1.0),  # number words read as digits (ours, default on)
     ("There are 4 of them.", ["four"], 1.0),
     ("The Parisian style", ["Paris"], 0.0),  # whole words only

@@ -1,0 +1,82 @@
+"""Judge later: open-ended tasks whose judge is not configured are generated, saved, and scored afterwards.
+
+Without a judge endpoint an ``llm_judge`` task does not stop the run: its responses are written to
+``samples_<task>.jsonl`` (scores left empty) and the task is recorded in ``RunResults.not_scored``
+as "not scored (no judge)". ``score_pending`` (``modgap-eval rescore RUN_DIR --judge_base_url ...``)
+scores them from those logs and fills in the groups that were waiting for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from modgap_eval.scoring.base import Scorer
+from modgap_eval.scoring.judge_config import judge_endpoint
+from modgap_eval.types import Generation, Loglikelihood, Modality, Sample
+
+NO_JUDGE = "no judge"
+
+
+def unavailable_judge(scorer: Scorer) -> str | None:
+    """Why ``scorer`` cannot score now (``"no judge"``), or None when it can."""
+    return NO_JUDGE if getattr(scorer, "needs_judge", False) and judge_endpoint() is None else None
+
+
+def write_unscored_log(path: Path, task: Any, samples: Sequence[Sample], text: Mapping[str, Generation | Loglikelihood],
+                       speech: Mapping[str, Generation | Loglikelihood]) -> int:
+    """Write the saved responses of samples answered in both modalities; returns how many."""
+    import json
+
+    from modgap_eval.requests import describe_prompt
+    from modgap_eval.results import ModalityRecord, SampleRecord
+
+    def record(sample: Sample, modality: Modality, output: Generation | Loglikelihood) -> ModalityRecord:
+        extras = json.loads(json.dumps(dict(output.extras), default=str))
+        prompt = describe_prompt(task, sample, modality)
+        if isinstance(output, Generation):
+            return ModalityRecord(prompt=prompt, response=output.text, extras=extras, score=None)
+        return ModalityRecord(prompt=prompt, logprobs=list(output.logprobs), token_counts=list(output.token_counts),
+                              extras=extras, score=None)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for s in samples:
+            if s.id not in text or s.id not in speech:
+                continue
+            handle.write(SampleRecord(
+                id=s.id, text=s.text, references=list(s.references), choices=list(s.choices), answer_index=s.answer_index,
+                metadata=dict(s.metadata), text_result=record(s, Modality.TEXT, text[s.id]),
+                speech_result=record(s, Modality.SPEECH, speech[s.id])).model_dump_json() + "\n")
+            written += 1
+    return written
+
+
+def score_pending(results: Any, run_dir: Path) -> Any:
+    """``results`` with every not-scored task scored from its sample log; unchanged while no judge is configured."""
+    from modgap_eval.aggregate import aggregate_group, score_task
+    from modgap_eval.rescoring import _output, read_sample_log
+    from modgap_eval.results import TaskResult
+    from modgap_eval.scoring import SCORERS
+    from modgap_eval.types import Audio
+
+    if not results.not_scored or judge_endpoint() is None:
+        return results  # still waiting: they stay "not scored (no judge)"
+    tasks = dict(results.tasks)
+    for name, pending in results.not_scored.items():
+        records = read_sample_log(run_dir / f"samples_{name}.jsonl")
+        scorer = SCORERS.get(pending.scorer["name"])(**pending.scorer.get("args", {}))
+        samples = [Sample(id=r.id, text=r.text, audio=Audio(path=Path(f"<not needed to score: {r.id}>")),
+                          references=tuple(r.references), choices=tuple(r.choices), answer_index=r.answer_index,
+                          metadata=r.metadata) for r in records]
+        scores = score_task(scorer, samples, {r.id: _output(r.text_result) for r in records},
+                            {r.id: _output(r.speech_result) for r in records},
+                            results.envelope.seed, results.envelope.bootstrap_iters)
+        fields = pending.model_dump(exclude={"reason", "n_responses"})
+        fields["scorer"] = {**fields["scorer"], "judge": scorer.describe()}
+        tasks[name] = TaskResult(**fields, text=scores.text, speech=scores.speech, gap=scores.gap,
+                                 primary_reading=scores.primary_reading, readings=dict(scores.readings))
+    groups = dict(results.groups)
+    groups.update({name: aggregate_group(name, members, tasks) for name, members in results.pending_groups.items()})
+    return results.model_copy(update={"tasks": tasks, "groups": groups, "not_scored": {}, "pending_groups": {}})
