@@ -6,6 +6,10 @@ import json
 
 import numpy as np
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))  # the runs analysed here have representations
 from scipy import stats
 
 from modgap_eval.analysis.correlation import collect_points, fit_groups, fit_line

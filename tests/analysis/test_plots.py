@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 from modgap_eval.analysis.examples import read_examples, write_examples
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_task
 from modgap_eval.cli import main

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.extras import extra
+
 from modgap_eval.leaderboard.entries import read_incoming
 from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
@@ -38,6 +40,8 @@ pytestmark = pytest.mark.slow
 def require_browser():
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    if not os.environ.get("CI"):
+        pytest.importorskip("playwright", reason=extra("playwright", "dev"))
     assert CHROMIUM is not None, "CI must install Debian's chromium for the leaderboard browser test"
 
 
