@@ -19,14 +19,16 @@ from modgap_eval.errors import ConfigError
 from modgap_eval.tasks.loader import discover
 
 REPO = paths.REPO_ROOT
-SKIP_IN_COPY = shutil.ignore_patterns(".git", "results", "build", "dist", "*.egg-info", "__pycache__", ".venv*",
-                                      ".pytest_cache", "*.pyc")
+SKIP_IN_COPY = shutil.ignore_patterns(
+    ".git", "results", "build", "dist", "*.egg-info", "__pycache__", ".venv*", ".pytest_cache", "*.pyc"
+)
 
 
 def cli(*args: str, cwd: Path, env_path: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": env_path}
-    return subprocess.run([sys.executable, "-m", "modgap_eval.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "modgap_eval.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def task_names(listing: str) -> list[str]:
@@ -51,14 +53,25 @@ def test_the_checkout_finds_its_top_level_tasks_folder():
 def test_ls_ends_quietly_when_the_reader_closes_the_pipe():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     # The reader is gone before ls writes a byte (it is still importing): every write meets a closed pipe.
-    proc = subprocess.Popen([sys.executable, "-m", "modgap_eval.cli", "ls", "tasks"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modgap_eval.cli", "ls", "tasks"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and err == ""
     # The README's reader: head -1 takes the first line, the listing ends without a traceback.
-    piped = subprocess.run(["bash", "-c", f"set -o pipefail; {sys.executable} -m modgap_eval.cli ls tasks | head -1"],
-                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    piped = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m modgap_eval.cli ls tasks | head -1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert piped.returncode == 0 and piped.stderr == "" and len(piped.stdout.splitlines()) == 1
 
 
@@ -69,12 +82,19 @@ def test_wheel_and_sdist_carry_every_task_file_and_ls_works_from_another_folder(
     del build
     src = tmp_path / "src"
     shutil.copytree(REPO, src, ignore=SKIP_IN_COPY)
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path / "dist"), str(src)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path / "dist"), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
-    task_files = sorted(p.relative_to(REPO / "tasks").as_posix() for p in (REPO / "tasks").rglob("*")
-                        if p.is_file() and "__pycache__" not in p.parts)
+    task_files = sorted(
+        p.relative_to(REPO / "tasks").as_posix()
+        for p in (REPO / "tasks").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     assert len(task_files) > 50 and any(f.endswith(".flac") for f in task_files)
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
     assert [f for f in task_files if f"modgap_eval/_builtin_tasks/{f}" not in in_wheel] == []
@@ -82,8 +102,12 @@ def test_wheel_and_sdist_carry_every_task_file_and_ls_works_from_another_folder(
     assert [f for f in task_files if f"tasks/{f}" not in in_sdist] == []
 
     site = tmp_path / "site"  # the wheel's files, installed without dependencies (this env has them)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     installed = cli("ls", "tasks", cwd=elsewhere, env_path=str(site))
@@ -91,7 +115,21 @@ def test_wheel_and_sdist_carry_every_task_file_and_ls_works_from_another_folder(
     assert installed.returncode == 0 and installed.stderr == ""
     assert task_names(installed.stdout) == task_names(checkout.stdout) and len(task_names(checkout.stdout)) > 20
     assert str(site / "modgap_eval" / "_builtin_tasks") in installed.stdout  # not the checkout's tasks/
-    run = cli("--model", "dummy", "--tasks", "examples", "--no_progress", "--representations", "off",
-              "--output_path", str(elsewhere / "results"), cwd=elsewhere, env_path=str(site))
+    run = cli(
+        "--model",
+        "dummy",
+        "--tasks",
+        "examples",
+        "--no_progress",
+        "--representations",
+        "off",
+        "--output_path",
+        str(elsewhere / "results"),
+        cwd=elsewhere,
+        env_path=str(site),
+    )
     assert run.returncode == 0, run.stderr
-    assert "example_arithmetic_mc" in run.stdout and len(list((elsewhere / "results" / "dummy").glob("*/results.json"))) == 1
+    assert (
+        "example_arithmetic_mc" in run.stdout
+        and len(list((elsewhere / "results" / "dummy").glob("*/results.json"))) == 1
+    )
