@@ -133,3 +133,20 @@ def test_wheel_and_sdist_carry_every_task_file_and_ls_works_from_another_folder(
         "example_arithmetic_mc" in run.stdout
         and len(list((elsewhere / "results" / "dummy").glob("*/results.json"))) == 1
     )
+
+
+def test_a_model_whose_extra_is_missing_names_the_install(tmp_path, monkeypatch):
+    from modgap_eval.errors import RegistryError
+    from modgap_eval.registry import Registry, extra_hint
+
+    # A module that fails as a model adapter does on a core-only install: its torch import is missing.
+    (tmp_path / "needs_torch_adapter.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry: Registry[object] = Registry("model")
+    registry.add("heavy", "needs_torch_adapter:Model")
+    with pytest.raises(RegistryError, match=r"No module named 'torch' \(pip install 'modgap-eval\[models\]'\)"):
+        registry.get("heavy")
+    assert extra_hint(ModuleNotFoundError("x", name="pyarrow.parquet")) == " (pip install 'modgap-eval[data]')"
+    assert extra_hint(ModuleNotFoundError("x", name="some_private_thing")) == ""
