@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The installed-package route, as a user meets it: build the sdist and a wheel from that sdist, install
 # the wheel with only its core dependencies in a clean virtual environment, and from a folder outside
-# the repo list the built-in tasks (the same list as the checkout's) and run the dummy examples.
+# the repo list the built-in tasks (the same list as the checkout's) and run the dummy examples; then the
+# quick test suite on that core-only environment.
 # Needs the network for the build backend and the core dependencies (~150 MB). Run by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,7 @@ echo "wheel check: ls tasks from the wheel lists the checkout's $(wc -l <install
 if "$work/venv/bin/python" -c "import torch" 2>/dev/null; then
   echo "wheel check: torch is in the core-only venv" >&2; exit 1
 fi
+echo "wheel check: the quick suite with only the core installed (what needs an extra skips, naming it)"
+"$work/venv/bin/pip" install -q pytest hypothesis
+(cd "$repo" && "$work/venv/bin/python" -m pytest -q -m "not slow" -p no:cacheprovider)
 echo "wheel check: ok"
