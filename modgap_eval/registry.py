@@ -64,7 +64,8 @@ class Registry(Generic[T]):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise RegistryError(f"{self.kind} {name!r}: cannot import {module_name!r}: {exc}") from exc
+            hint = extra_hint(exc)
+            raise RegistryError(f"{self.kind} {name!r}: cannot import {module_name!r}: {exc}{hint}") from exc
         try:
             obj = getattr(module, attr)
         except AttributeError as exc:
@@ -86,3 +87,18 @@ class Registry(Generic[T]):
         for ep in entry_points(group=self.entry_point_group):
             if ep.name not in self._refs and ep.name not in self._objects:
                 self._refs[ep.name] = ep.value
+
+
+# Top-level modules of the optional extras (pyproject.toml), so a missing one is named with its install line.
+EXTRA_OF_MODULE = {
+    "torch": "models", "transformers": "models", "accelerate": "models", "peft": "models", "mistral_common": "models",
+    "datasets": "data", "pyarrow": "data", "matplotlib": "analysis", "evaluate": "analysis", "piper": "tts",
+    "langdetect": "ifeval", "gguf": "offline", "sentencepiece": "offline",
+}
+
+
+def extra_hint(exc: ImportError) -> str:
+    """``: pip install 'modgap-eval[EXTRA]'`` when ``exc`` is a missing module of an extra, else ''."""
+    missing = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(missing)
+    return f" (pip install 'modgap-eval[{extra}]')" if extra else ""

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from modgap_eval.cache import ResponseCache, request_key
 from modgap_eval.config import RunConfig
 from modgap_eval.distributed import DistInfo, detect, device_for, finish, gather_merged, shard
 from modgap_eval.envelope import git_revision, package_versions, platform_description
-from modgap_eval.errors import CapabilityError, ConfigError, DataError
+from modgap_eval.errors import CapabilityError, ConfigError, DataError, require
 from modgap_eval.models import MODELS
 from modgap_eval.models.base import Capability, Model, RuntimeOptions, check_capabilities
 from modgap_eval.requests import (
@@ -149,8 +150,10 @@ def _representations_wanted(config: RunConfig, model_cls: type[Model]) -> bool:
     if config.representations == "off":
         return False
     if config.representations == "on":
+        require("torch", "models")  # the hidden-state analysis is torch code
         return True
-    return Capability.HIDDEN_STATES in model_cls.capabilities
+    # auto on a core-only install (no torch): scores and gaps, without the hidden-state analysis
+    return Capability.HIDDEN_STATES in model_cls.capabilities and importlib.util.find_spec("torch") is not None
 
 
 def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represent: bool) -> dict[Capability, str]:

@@ -11,8 +11,10 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (these check the GPU paths)")
 
 from modgap_eval.models import MODELS, RuntimeOptions  # noqa: E402

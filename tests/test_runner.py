@@ -17,6 +17,7 @@ from modgap_eval.config import RunConfig
 from modgap_eval.errors import CapabilityError, DataError
 from modgap_eval.results import read_results
 from modgap_eval.runner import evaluate
+from tests.extras import extra
 from tests.conftest import ARITH, make_task_dir, write_wav
 
 
@@ -33,6 +34,7 @@ def expected_speech_right() -> list[bool]:
 
 
 def test_dummy_run_gives_gap_implied_by_construction(task_dir, tmp_path):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # checks the representation results too
     outcome = run(task_dir, tmp_path / "out", log_samples=True)
     mc = outcome.results.tasks["arith"]
     right = expected_speech_right()
@@ -181,6 +183,7 @@ def test_text_only_model_is_refused_before_data_loads(tmp_path, monkeypatch):
 
 
 def test_transcripts_get_their_wer_against_the_written_form():
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the cascade module imports torch
     from modgap_eval.runner import _with_transcript_wer
     from modgap_eval.types import Audio, Generation, Sample
 

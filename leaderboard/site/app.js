@@ -356,9 +356,13 @@
       for (const name of names) og.append(el("option", { value: kind + ":" + name }, name));
       select.append(og);
     }
-    // Opens on the URL's #group:NAME / #task:NAME, else on the group most models report (ties: by name).
+    // Opens on the URL's #group:NAME / #task:NAME, else on the suite most models report in full: the group
+    // most models report, then the one covering most tasks (a suite before its own sub-groups), then by name.
     const reporting = (g) => models.filter((m) => Object.prototype.hasOwnProperty.call(m.groups, g)).length;
-    const widest = groups.slice().sort((a, b) => reporting(b) - reporting(a) || (a < b ? -1 : 1))[0];
+    const covering = (g) => Math.max(0, ...models.filter((m) => Object.prototype.hasOwnProperty.call(m.groups, g))
+      .map((m) => (m.groups[g].tasks || []).length));
+    const widest = groups.slice().sort((a, b) => reporting(b) - reporting(a) || covering(b) - covering(a)
+      || (a < b ? -1 : 1))[0];
     const asked = decodeURIComponent(window.location.hash.slice(1));
     const offered = [...groups.map((g) => "group:" + g), ...tasks.map((t) => "task:" + t)];
     const first = offered.includes(asked) ? asked : widest ? "group:" + widest : tasks.length ? "task:" + tasks[0] : null;

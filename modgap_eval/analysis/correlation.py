@@ -19,7 +19,13 @@ from modgap_eval.errors import ConfigError
 
 METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
 BASELINES = ("matched", "mismatched", "excess")
-OVERALL = "overall"
+# Two poolings over the common tasks, always named: macro = plain mean over tasks (each task weighs 1,
+# like a group score); micro = pooled over samples (each task weighs its n, like the model card).
+OVERALL_MACRO = "overall_macro"
+OVERALL_MICRO = "overall_micro"
+OVERALL = OVERALL_MACRO
+MIN_POINTS = 5
+"""Below this many points a fit is reported with a warning: at n = 2 the line passes through both (R² = 1)."""
 ALL_GROUPS = "(all groups)"
 Metric = Literal["sim_cos", "sim_euc", "aps_cos", "aps_euc"]
 Baseline = Literal["matched", "mismatched", "excess"]
@@ -127,8 +133,9 @@ def collect_points(
     group_regex: str | None = None,
     group_key: str | None = None,
 ) -> list[Point]:
-    """Points per task (``tasks``, default: every task all runs analysed) and ``overall`` (the plain mean
-    over those common tasks of x and of GAP, like a group score, METHOD.md §1)."""
+    """Points per task (``tasks``, default: every task all runs analysed) and two poolings over those common
+    tasks: ``overall_macro`` (the plain mean of x and of GAP, like a group score, METHOD.md §1) and
+    ``overall_micro`` (weighted by each task's n: analysed samples for x, paired samples for GAP)."""
     analysed = [
         {name for name, task in results.tasks.items() if task.representations is not None} for _, results in runs
     ]
@@ -139,12 +146,12 @@ def collect_points(
             raise ConfigError(f"no representation results for task {missing[0][1]!r} in {missing[0][0]}")
         common = list(tasks)
     if not common:
-        raise ConfigError("the results files share no task with representation results (run with --representations on)")
+        raise ConfigError(no_common_task_message(runs, analysed))
     points: list[Point] = []
     for source, results in runs:
         group = group_of(results, group_regex, group_key)
         label = results.model.name
-        xs, ys = [], []
+        xs, ys, x_weights, y_weights = [], [], [], []
         for name in common:
             task = results.tasks[name]
             x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
@@ -152,8 +159,12 @@ def collect_points(
                 raise ConfigError(f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?); leave it out with --task")
             xs.append(x)
             ys.append(y)
+            x_weights.append(task.representations.n_samples)
+            y_weights.append(task.gap.n_paired)
             points.append(Point(label, source, group, name, x, y))
-        points.append(Point(label, source, group, OVERALL, float(np.mean(xs)), float(np.mean(ys))))
+        points.append(Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys))))
+        points.append(Point(label, source, group, OVERALL_MICRO, float(np.average(xs, weights=x_weights)),
+                            float(np.average(ys, weights=y_weights))))
     return points
 
 
@@ -177,3 +188,39 @@ def fit_groups(points: Sequence[Point]) -> list[GroupFit]:
         if len(groups) > 1:
             out.append(GroupFit(scope, ALL_GROUPS, fit_line([p.x for p in in_scope], [p.y for p in in_scope]), tuple(in_scope)))
     return out
+
+
+def no_common_task_message(runs: Sequence[tuple[str, Any]], analysed: Sequence[set[str]]) -> str:
+    """Why no task is common: each file's analysed tasks, so a run of other tasks is named, not blamed on
+    a missing ``--representations on``."""
+    if not any(analysed):
+        return "no results file holds representation results (run with --representations on)"
+    every = set.union(*analysed)
+    parts = []
+    for (source, results), names in zip(runs, analysed):
+        if not names:
+            parts.append(f"{source} ({results.model.name}): no representation results (run with --representations on)")
+        elif names != every:
+            parts.append(f"{source} ({results.model.name}): {', '.join(sorted(names))}")
+    return ("the results files share no analysed task; " + "; ".join(parts)
+            + " (pass runs of the same tasks, or choose them with --task)")
+
+
+def slope_p_value(points: Sequence[Point]) -> float | None:
+    """Two-sided p of the OLS slope (t-test, n − 2 degrees of freedom); None below 3 points or for a constant x."""
+    from scipy import stats
+
+    xs = np.asarray([p.x for p in points], dtype=np.float64)
+    ys = np.asarray([p.y for p in points], dtype=np.float64)
+    if len(xs) < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return None
+    return float(stats.linregress(xs, ys).pvalue)
+
+
+def few_points_warning(fits: Sequence[GroupFit]) -> str | None:
+    """One line naming the fits on fewer than ``MIN_POINTS`` points, or None."""
+    small = [f"{f.scope}/{f.group} (n = {f.fit.n})" for f in fits if f.fit.n < MIN_POINTS]
+    if not small:
+        return None
+    return (f"warning: {len(small)} fit(s) on fewer than {MIN_POINTS} points say little (2 points always give R² = 1; "
+            f"see p): {', '.join(small[:6])}{' ...' if len(small) > 6 else ''}")

@@ -2,7 +2,7 @@
 
 - ``plot_layer_curves``: per-layer cosine and Euclidean curves with the mismatched baseline (paper Fig. 4).
 - ``plot_heatmap``: one sample's token cosine matrix with its alignment paths (Fig. 6).
-- ``plot_scatter``: GAP against Sim or APS with the OLS line and R² (Figs. 5 and 7).
+- ``plot_scatter``: GAP against Sim or APS with the OLS line, R², the slope's p and n (Figs. 5 and 7).
 - ``plot_decomposition``: total drop = fine-tuning erosion + modality gap per task (Fig. 2).
 - ``plot_path_trend``: path monotonicity and consistency across checkpoints (Fig. 8).
 """
@@ -79,10 +79,16 @@ def plot_heatmap(example: Any, title: str, stem: Path) -> Path:
 
 
 def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem: Path) -> Path:
-    """GAP (y) against a similarity (x), one labelled point per results file, OLS line with R²."""
+    """GAP (y) against a similarity (x), one labelled point per results file, OLS line with R², the slope's p
+    and n; below ``MIN_POINTS`` points the title says the fit is indicative only."""
     from dataclasses import asdict
 
+    from modgap_eval.analysis.correlation import MIN_POINTS, slope_p_value
+
     plt = _pyplot()
+    p_value = slope_p_value(points)
+    if fit.n < MIN_POINTS:
+        title = f"{title}\n(n = {fit.n} < {MIN_POINTS}: indicative only; 2 points always give R² = 1)"
     fig, ax = plt.subplots(figsize=(6, 4.5))
     groups = list(dict.fromkeys(p.group for p in points))
     for index, group in enumerate(groups):
@@ -93,11 +99,13 @@ def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem:
     if fit.slope is not None:
         xs = [min(p.x for p in points), max(p.x for p in points)]
         r2 = "—" if fit.r_squared is None else f"{fit.r_squared:.3f}"
-        ax.plot(xs, [fit.slope * x + fit.intercept for x in xs], color="black", label=f"OLS: R² = {r2}, n = {fit.n}")
+        p = "—" if p_value is None else f"{p_value:.3g}"
+        ax.plot(xs, [fit.slope * x + fit.intercept for x in xs], color="black", label=f"OLS: R² = {r2}, p = {p}, n = {fit.n}")
     ax.set(xlabel=xlabel, ylabel="GAP (text − speech, points)", title=title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
-    return save(fig, stem, {"title": title, "x": xlabel, "fit": asdict(fit), "points": [asdict(p) for p in points]})
+    return save(fig, stem, {"title": title, "x": xlabel, "fit": asdict(fit), "slope_p": p_value,
+                            "points": [asdict(p) for p in points]})
 
 
 def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:

@@ -6,27 +6,47 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("correlate", help="fit GAP against Sim/APS across models or checkpoints (METHOD.md §5)")
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "correlate", help="fit GAP against Sim/APS across models or checkpoints (METHOD.md §5)"
+    )
     parser.add_argument("results", nargs="+", type=Path, help="results.json files or run directories (one point each)")
     parser.add_argument("--metric", choices=["sim_cos", "sim_euc", "aps_cos", "aps_euc"], default="aps_cos")
-    parser.add_argument("--baseline", choices=["matched", "mismatched", "excess"], default="excess",
-                        help="x on true pairs, on mismatched pairs, or their excess (METHOD.md §4b; default)")
-    parser.add_argument("--task", action="append", dest="tasks", default=None,
-                        help="fit this task (repeatable); default: every task all files analysed, plus 'overall'")
-    parser.add_argument("--scope", default=None, help="print only this scope (a task name or 'overall')")
-    parser.add_argument("--group-regex", default=None,
-                        help="group points by this regex on the model name (first capture group), e.g. '^(qwen|llama)'")
-    parser.add_argument("--group-key", default=None, help="group points by a dotted results field, e.g. model.details.family")
+    parser.add_argument(
+        "--baseline",
+        choices=["matched", "mismatched", "excess"],
+        default="excess",
+        help="x on true pairs, on mismatched pairs, or their excess (METHOD.md §4b; default)",
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        dest="tasks",
+        default=None,
+        help="fit this task (repeatable); default: every task all files analysed, plus 'overall_macro' "
+        "(mean over tasks) and 'overall_micro' (pooled over samples)",
+    )
+    parser.add_argument(
+        "--scope", default=None, help="print only this scope (a task name, 'overall_macro' or 'overall_micro')"
+    )
+    parser.add_argument(
+        "--group-regex",
+        default=None,
+        help="group points by this regex on the model name (first capture group), e.g. '^(qwen|llama)'",
+    )
+    parser.add_argument(
+        "--group-key", default=None, help="group points by a dotted results field, e.g. model.details.family"
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write points and fits as JSON here")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
     from dataclasses import asdict
 
-    from modgap_eval.analysis.correlation import collect_points, fit_groups
+    from modgap_eval.analysis.correlation import collect_points, few_points_warning, fit_groups, slope_p_value
     from modgap_eval.errors import ConfigError
     from modgap_eval.results import read_results
 
@@ -36,18 +56,32 @@ def run(args: argparse.Namespace) -> int:
     if args.scope:
         fits = [f for f in fits if f.scope == args.scope]
         if not fits:
-            raise ConfigError(f"--scope {args.scope!r}: no such task or 'overall' among the fitted scopes")
+            scopes = ", ".join(dict.fromkeys(p.scope for p in points))
+            raise ConfigError(f"--scope {args.scope!r}: not among the fitted scopes ({scopes})")
     print(f"GAP ~ {args.metric} ({args.baseline})")
-    print(f"{'scope':<24} {'group':<16} {'n':>3} {'slope':>10} {'intercept':>10} {'R2':>7} {'pearson':>8} {'spearman':>9}")
-    for f in fits:
-        cells = [f.fit.slope, f.fit.intercept, f.fit.r_squared, f.fit.pearson_r, f.fit.spearman_rho]
+    print(
+        f"{'scope':<24} {'group':<16} {'n':>3} {'slope':>10} {'intercept':>10} {'R2':>7} {'p':>8} {'pearson':>8} "
+        f"{'spearman':>9}"
+    )
+    p_values = [slope_p_value(f.points) for f in fits]
+    for f, p in zip(fits, p_values):
+        cells = [f.fit.slope, f.fit.intercept, f.fit.r_squared, p, f.fit.pearson_r, f.fit.spearman_rho]
         shown = ["—" if v is None else f"{v:.4g}" for v in cells]
-        print(f"{f.scope:<24} {f.group:<16} {f.fit.n:>3} {shown[0]:>10} {shown[1]:>10} {shown[2]:>7} {shown[3]:>8} {shown[4]:>9}")
+        print(
+            f"{f.scope:<24} {f.group:<16} {f.fit.n:>3} {shown[0]:>10} {shown[1]:>10} {shown[2]:>7} {shown[3]:>8} "
+            f"{shown[4]:>8} {shown[5]:>9}"
+        )
+    print("p: two-sided p of the slope (t-test, n - 2 df); overall_macro: mean over tasks, overall_micro: pooled by n")
+    warning = few_points_warning(fits)
+    if warning:
+        print(f"modgap-eval: {warning}", file=sys.stderr)
     if args.output:
         payload = {
             "metric": args.metric,
             "baseline": args.baseline,
-            "fits": [{"scope": f.scope, "group": f.group, **asdict(f.fit)} for f in fits],
+            "fits": [
+                {"scope": f.scope, "group": f.group, **asdict(f.fit), "slope_p": p} for f, p in zip(fits, p_values)
+            ],
             "points": [asdict(p) for p in points if not args.scope or p.scope == args.scope],
         }
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from modgap_eval.scoring.judge_config import apply_judge_options
 
     apply_judge_options(args)
+    if args.no_progress:
+        quiet_library_bars()
     try:
         config = RunConfig(
             model=args.model, model_args=parse_model_args(args.model_args), tasks=args.tasks.split(","),
@@ -71,3 +74,16 @@ def run(args: argparse.Namespace) -> int:
     print(summary_table(outcome.results))
     print(f"\nresults: {outcome.run_dir / 'results.json'}")
     return 0
+
+
+def quiet_library_bars() -> None:
+    """``--no_progress`` also hides the libraries' own bars (transformers' weight loading, hub downloads,
+    datasets): through their environment switches before they are imported, their calls after."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers reads it when its logging module loads
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+    if "huggingface_hub" in sys.modules:
+        sys.modules["huggingface_hub"].utils.disable_progress_bars()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()

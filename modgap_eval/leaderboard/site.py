@@ -26,7 +26,8 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:">
+<meta http-equiv="Content-Security-Policy"
+  content="default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:">
 <title>modgap-eval leaderboard</title>
 <link rel="stylesheet" href="style.css">
 </head>
@@ -38,21 +39,27 @@ the same prompt. GAP = text − speech in points (lower is better). Sim and APS 
 publication's numbers; they were not run by this project and use the publication's own task definitions.</p>
 <div class="controls">
   <span><label for="scope">View</label> <select id="scope"></select></span>
-  <span><label for="metric">Similarity</label> <select id="metric"><option value="cos">cosine</option><option value="euc">Euclidean</option></select></span>
-  <span><label for="variant">Shown as</label> <select id="variant"><option value="excess">excess over chance</option><option value="matched">matched pairs</option><option value="mismatched">mismatched pairs (chance)</option></select></span>
+  <span><label for="metric">Similarity</label> <select id="metric"><option value="cos">cosine</option>
+    <option value="euc">Euclidean</option></select></span>
+  <span><label for="variant">Shown as</label> <select id="variant"><option value="excess">excess over chance</option>
+    <option value="matched">matched pairs</option>
+    <option value="mismatched">mismatched pairs (chance)</option></select></span>
 </div>
 <h2 id="scope-title"></h2>
 <table id="board"></table>
-<p id="empty" class="note" hidden>No entries yet: add results with <code>modgap-eval leaderboard add RESULTS...</code>.</p>
+<p id="empty" class="note" hidden>No entries yet: add results with
+<code>modgap-eval leaderboard add RESULTS...</code>.</p>
 <h2>GAP with confidence intervals</h2>
 <svg id="gap-bars" class="plot" role="img" aria-label="GAP per model with bootstrap confidence intervals"></svg>
 <h2>Per-layer similarity</h2>
-<svg id="layer-curves" class="plot" role="img" aria-label="Per-layer similarity between speech and text states"></svg>
+<svg id="layer-curves" class="plot" role="img"
+  aria-label="Per-layer similarity between speech and text states"></svg>
 <h2>GAP vs APS</h2>
 <svg id="gap-aps" class="plot" role="img" aria-label="GAP against Alignment Path Score"></svg>
 <h2>Runs behind these rows</h2>
 <ul id="runs"></ul>
-<footer>Built by <code>modgap-eval leaderboard build</code> from <code>leaderboard.json</code> (schema version @SCHEMA@).</footer>
+<footer>Built by <code>modgap-eval leaderboard build</code> from <code>leaderboard.json</code>
+(schema version @SCHEMA@).</footer>
 <script id="leaderboard-data" type="application/json">@DATA@</script>
 <script src="app.js"></script>
 </body>

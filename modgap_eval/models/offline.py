@@ -19,6 +19,7 @@ import re
 import shutil
 import socket
 import struct
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,8 @@ def converted_checkpoint(package: OfflinePackage) -> Path:
     target = cache_dir("weights") / f"{slug}-{package.distribution}-{version}-c{CONVERTER_VERSION}"
     if (target / SOURCE_FILE).is_file():
         return target
+    print(f"modgap-eval: converting {package.hub_id} from {package.distribution} {version} (once, ~1 min; "
+          f"cached in {target})", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=target.parent))
     work.chmod(0o755)
     try:

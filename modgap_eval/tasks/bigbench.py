@@ -98,6 +98,7 @@ def read_task(name: str) -> dict[str, Any]:
 def extract_tasks(names: set[str]) -> None:
     """Extract ``benchmark_tasks/<name>/task.json`` for each name from the sdist (one archive scan)."""
     archive = sdist_path()
+    print(f"modgap-eval: extracting {len(names)} BIG-bench task(s) from {archive.name} (once)", file=sys.stderr)
     wanted = {f"bigbench/benchmark_tasks/{name}/task.json": name for name in names}
     try:
         with tarfile.open(archive, "r:gz") as tar:

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 from pydantic import ValidationError
 
 from modgap_eval.errors import ConfigError, DataError, RegistryError
-from modgap_eval.paths import BUILTIN_TASKS_DIR
+from modgap_eval.paths import builtin_tasks_dir
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer, letter
 from modgap_eval.tasks import templates
@@ -169,7 +169,7 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
 def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIndex:
     """Validate every YAML in the built-in tasks folder and the include paths (files or folders)."""
     files: list[Path] = []
-    roots = ([BUILTIN_TASKS_DIR] if builtin and BUILTIN_TASKS_DIR.is_dir() else []) + [Path(p) for p in include_paths]
+    roots = ([builtin_tasks_dir()] if builtin else []) + [Path(p) for p in include_paths]
     for root in roots:
         if root.is_file():
             files.append(root)

@@ -7,6 +7,7 @@ sample rate); results record the engine and its version. Engines register in ``T
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import ClassVar, Sequence
 
@@ -55,6 +56,8 @@ def speak(texts: Sequence[str], spec: TTSSpec, progress: bool = False) -> list[P
     todo = [(text, path) for text, path in zip(texts, paths) if not path.exists()]
     if todo:
         from tqdm.auto import tqdm
+
+        print(f"modgap-eval: speaking {len(todo)} new clip(s) with {spec.engine} (once; cached in {folder})", file=sys.stderr)
 
         for text, path in tqdm(todo, desc=f"TTS {spec.engine}", unit="clip", disable=not progress):
             if not text.strip():

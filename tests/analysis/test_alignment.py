@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 import torch
 from scipy import stats
 

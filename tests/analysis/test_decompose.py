@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))  # the runs analysed here have representations
+
 from modgap_eval.analysis.decomposition import decompose, path_trend
 from modgap_eval.cli import main
 from modgap_eval.results import read_results

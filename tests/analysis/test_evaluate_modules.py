@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 import torch
 
 from modgap_eval.evaluate_modules import ALIGNMENT_PATH_SCORE, MODALITY_GAP
 
 from . import loop_reference as ref
 
-evaluate = pytest.importorskip("evaluate")
+evaluate = pytest.importorskip("evaluate", reason=extra("evaluate", "analysis"))
 
 
 def test_modality_gap_module():

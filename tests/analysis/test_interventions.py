@@ -6,6 +6,11 @@ import math
 
 import numpy as np
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 import torch
 
 from modgap_eval.analysis.interventions import (

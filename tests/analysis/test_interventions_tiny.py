@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
+
 import torch
 
 from modgap_eval.analysis.interventions import CriticalSelection, InterventionOptions, build_intervention, run_interventions

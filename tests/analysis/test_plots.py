@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 from modgap_eval.analysis.examples import read_examples, write_examples
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_task
 from modgap_eval.cli import main
@@ -45,8 +49,8 @@ def test_plot_one_run_with_heatmap(runs, tmp_path):
     summary = read_results(run_dir).tasks["arith"].representations
     assert curves["series"][0]["layer_cos"]["mismatched"]["mean"] == summary.layer_cos.mismatched.mean
     assert (out / "layers_arith.png").read_bytes().startswith(PNG_MAGIC)
-    heatmap = out / "heatmap_0_arith_q0_layer4.png"
-    assert (out / "heatmap_0_arith_open_q0_layer4.png").exists()  # the runner's own examples of the other task
+    heatmap = out / "heatmap_dummy_arith_q0_layer4.png"
+    assert (out / "heatmap_dummy_arith_open_q0_layer4.png").exists()  # the runner's own examples of the other task
     assert heatmap.read_bytes().startswith(PNG_MAGIC)
     data = json.loads(heatmap.with_suffix(".json").read_text())
     assert data["path_cos"] == result.examples[0].path_cos and data["layer"] == 4
@@ -60,7 +64,7 @@ def test_plot_several_runs_draws_scatters(runs, tmp_path):
     assert [(p["x"], p["y"]) for p in data["points"]] == [pytest.approx((0.2 + 0.1 * k, 30.0 - 5 * k)) for k in range(3)]
     assert data["fit"]["slope"] == pytest.approx(-50.0) and data["fit"]["r_squared"] == pytest.approx(1.0)
     assert (out / "gap_vs_aps_cos_matched_arith.png").read_bytes().startswith(PNG_MAGIC)
-    assert (out / "gap_vs_sim_euc_matched_overall.png").exists()
+    assert (out / "gap_vs_sim_euc_matched_overall_macro.png").exists()
 
 
 def test_plot_needs_representations(runs, tmp_path):

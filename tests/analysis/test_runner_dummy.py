@@ -8,6 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 from modgap_eval.analysis.baseline import mismatched_partner
 from modgap_eval.cli import main
 from modgap_eval.results import read_results

@@ -8,6 +8,11 @@ import re
 
 import numpy as np
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 import torch
 
 from modgap_eval.analysis.baseline import mismatched_partner

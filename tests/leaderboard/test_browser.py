@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.extras import extra
+
 from modgap_eval.leaderboard.entries import read_incoming
 from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
@@ -38,6 +40,8 @@ pytestmark = pytest.mark.slow
 def require_browser():
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    if not os.environ.get("CI"):
+        pytest.importorskip("playwright", reason=extra("playwright", "dev"))
     assert CHROMIUM is not None, "CI must install Debian's chromium for the leaderboard browser test"
 
 
@@ -145,3 +149,30 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
     if artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(artifacts) / "leaderboard.png")
+
+
+def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
+    """The shipped board: cascade and reference report offline_default and its sub-group generated; the
+    site opens on offline_default (most models, then most tasks), not the sub-group that sorts first."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from modgap_eval.leaderboard.merge import load_leaderboard
+    from modgap_eval.leaderboard.site import build_site as build
+
+    board = load_leaderboard(REPO_ROOT / "leaderboard" / "leaderboard.json")
+    reporting = {g: sum(g in m.groups for m in board.models) for g in ("generated", "offline_default")}
+    assert reporting["generated"] == reporting["offline_default"] == 2  # the tie the rule breaks
+    index = build(board, tmp_path / "site")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = context.new_page()
+            page.goto(index.as_uri())
+            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+            assert page.text_content("#scope-title") == "Group offline_default"
+            assert page.locator("#board tbody tr").count() == 2
+        finally:
+            context.close()

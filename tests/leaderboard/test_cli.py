@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modgap_eval.cli import main
+from tests.extras import extra
 from tests.leaderboard.builders import representation, run_results, task_result, write_run
 
 
@@ -67,7 +68,7 @@ class FakeHfApi:
 
 @pytest.fixture
 def fake_hub(monkeypatch):
-    import huggingface_hub
+    huggingface_hub = pytest.importorskip("huggingface_hub", reason=extra("huggingface_hub", "data"))
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)

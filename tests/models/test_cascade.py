@@ -6,6 +6,12 @@ import shutil
 import subprocess
 
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
+
 import torch
 
 from modgap_eval.models import MODELS, RuntimeOptions

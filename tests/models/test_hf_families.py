@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
+
 import soundfile
 import torch
 

@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
+
 import torch
 
 from modgap_eval.errors import ConfigError

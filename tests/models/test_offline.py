@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.extras import extra
+
 from modgap_eval.errors import DataError
 from modgap_eval.models import offline
 
@@ -93,7 +95,7 @@ def _ct2_variables_of(model) -> dict[str, np.ndarray]:
 
 
 def test_ctranslate2_whisper_weights_map_back_exactly(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=extra("torch", "models"))
     from transformers import WhisperConfig, WhisperForConditionalGeneration
 
     torch.manual_seed(0)

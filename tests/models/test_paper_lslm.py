@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
 
 from modgap_eval.errors import ConfigError, DataError  # noqa: E402
 from modgap_eval.models import MODELS  # noqa: E402

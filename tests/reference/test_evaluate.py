@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
 
 from modgap_eval.models.base import RuntimeOptions  # noqa: E402
 from modgap_eval.models.paper_lslm import PaperLSLM  # noqa: E402

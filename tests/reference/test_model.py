@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 from modgap_eval.errors import ConfigError
 from modgap_eval.models import MODELS
 from modgap_eval.models.base import RuntimeOptions

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
 
 from modgap_eval.models.paper_lslm import PaperLSLMConfig, load_checkpoint  # noqa: E402
 from modgap_eval.reference.train import (  # noqa: E402

@@ -9,6 +9,7 @@ import pytest
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.tasks.loader import content_hash, discover, load_samples
+from tests.extras import extra
 from tests.conftest import write_wav
 
 YAML = """\
@@ -60,7 +61,7 @@ def test_bad_answer_and_missing_column_name_sample_and_field(tmp_path):
 
 
 def test_columns_as_choices_csv_and_parquet(tmp_path):
-    import pyarrow as pa
+    pa = pytest.importorskip("pyarrow", reason=extra("pyarrow", "data"))
     import pyarrow.parquet as pq
 
     write_wav(tmp_path / "a.wav", 0.5)
@@ -75,7 +76,7 @@ def test_columns_as_choices_csv_and_parquet(tmp_path):
 
 
 def test_hub_mirror_with_audio_bytes(tmp_path):
-    import pyarrow as pa
+    pa = pytest.importorskip("pyarrow", reason=extra("pyarrow", "data"))
     import pyarrow.parquet as pq
 
     wav = write_wav(tmp_path / "clip.wav", 0.3).read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 
 import numpy as np
@@ -24,9 +25,12 @@ def decode(path):
 needs = {name: pytest.mark.skipif(shutil.which(name) is None, reason=f"{name} not installed (apt-get install {name})")
          for name in ("flite", "espeak-ng")}
 
+from tests.extras import extra
+needs_piper = pytest.mark.skipif(importlib.util.find_spec("piper") is None, reason=extra("piper", "tts"))
+
 
 @pytest.mark.parametrize("engine", [
-    pytest.param("piper"),
+    pytest.param("piper", marks=needs_piper),
     pytest.param("flite", marks=needs["flite"]),
     pytest.param("espeak-ng", marks=needs["espeak-ng"]),
 ])
@@ -54,6 +58,7 @@ def test_rate_and_native_sample_rate(monkeypatch):
     assert normal != fast  # rate is part of the cache key
 
 
+@needs_piper
 def test_piper_is_deterministic(tmp_path, monkeypatch):
     spec = TTSSpec(engine="piper", sample_rate=16_000)
     (first,) = tts.speak([TEXT], spec)
@@ -72,6 +77,7 @@ def test_bad_settings_are_config_errors(tmp_path):
         tts.TTS_ENGINES.get("flite")(TTSSpec(engine="flite", rate=10))
     with pytest.raises(ConfigError, match="voice"):
         tts.TTS_ENGINES.get("flite")(TTSSpec(engine="flite", voice="slt; rm -rf /"))
+    pytest.importorskip("piper", reason=extra("piper", "tts"))
     with pytest.raises(ConfigError, match="existing .onnx voice file"):
         tts.TTS_ENGINES.get("piper")(TTSSpec(engine="piper", voice=str(tmp_path / "none.onnx"))).version()
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import soundfile
+
+from tests.extras import extra
+
+pa = pytest.importorskip("pyarrow", reason=extra("pyarrow", "data"))
+import pyarrow.parquet as pq  # noqa: E402
 
 from modgap_eval.audio import decode
 from modgap_eval.tasks.loader import discover, load_samples
