@@ -1,12 +1,12 @@
 """Paired statistics of the modality gap (METHOD.md §1): bootstrap, 2×2 table, exact McNemar.
 
 Pure functions over per-sample scores in [0, 1] aligned by sample id. Bootstrap resamples sample
-ids with a seeded generator, the same draw for both modalities, so the gap's CI is paired.
+ids with a seeded generator, the same draw for both modalities, so the gap's CI is paired. Tests
+come from ``scipy.stats`` (imported on first use: ``import modgap_eval`` stays light).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,6 +14,8 @@ import numpy as np
 
 DEFAULT_BOOTSTRAP_ITERS = 1000
 DEFAULT_CI_LEVEL = 0.95
+CORRECT_THRESHOLD = 0.5
+"""A per-sample score at or above this counts as correct in the 2×2 table and McNemar (METHOD.md §1)."""
 _CHUNK = 100  # bootstrap iterations drawn at once: bounds memory at _CHUNK × n indices
 
 
@@ -51,16 +53,24 @@ def contingency(text_correct: Sequence[bool], speech_correct: Sequence[bool]) ->
 
 
 def mcnemar_exact(text_only: int, speech_only: int) -> float:
-    """Two-sided exact McNemar p: binomial test of the discordant pairs against p = 1/2."""
-    n = text_only + speech_only
-    if n == 0:
+    """Two-sided exact McNemar p: binomial test of the discordant pairs against p = 1/2 (1.0 when none)."""
+    if text_only + speech_only == 0:
         return 1.0
-    k = min(text_only, speech_only)
-    # log-space sum of C(n, i) / 2^n for i <= k, stable for large n
-    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)]
-    top = max(log_terms)
-    tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
-    return min(1.0, 2.0 * tail)
+    from scipy.stats import binomtest
+
+    return float(binomtest(text_only, text_only + speech_only, 0.5).pvalue)
+
+
+def poisson_binomial_sf(successes: int, probabilities: Sequence[float]) -> float:
+    """P(at least ``successes`` of independent Bernoulli(p_i)) : the exact Poisson-binomial tail.
+
+    The distribution is the convolution of the per-trial pmfs ``[1 − p, p]`` (scipy has no
+    Poisson-binomial); exact up to float64 rounding for any number of trials.
+    """
+    dist = np.ones(1)
+    for p in probabilities:
+        dist = np.convolve(dist, [1.0 - p, p])
+    return float(dist[max(successes, 0):].sum())
 
 
 def paired_bootstrap(
@@ -79,7 +89,7 @@ def paired_bootstrap(
     if t.shape != s.shape:
         raise ValueError("text and speech scores must be aligned per sample")
     n = int(t.size)
-    table = contingency(t >= 0.5, s >= 0.5)
+    table = contingency(t >= CORRECT_THRESHOLD, s >= CORRECT_THRESHOLD)
     p = mcnemar_exact(table.text_only, table.speech_only)
     if n == 0:
         nan = float("nan")

@@ -51,3 +51,24 @@ def test_empty_and_relative_gap():
     s = paired_bootstrap([], [], iters=10)
     assert s.n == 0 and np.isnan(s.gap)
     assert relative_gap(10.0, 50.0) == 0.2 and relative_gap(5.0, 0.0) is None
+
+
+def test_poisson_binomial_tail_against_binomial_and_enumeration():
+    from itertools import product
+
+    from scipy.stats import binom
+
+    from modgap_eval.stats import poisson_binomial_sf
+
+    # equal probabilities: the binomial tail P(X >= k) = binom.sf(k - 1)
+    for k in range(0, 22):
+        assert poisson_binomial_sf(k, [0.25] * 20) == pytest.approx(binom.sf(k - 1, 20, 0.25), rel=1e-9, abs=1e-15)
+    # unequal probabilities: enumerate all 2^5 outcomes
+    probs = [0.1, 0.25, 0.5, 1 / 3, 0.2]
+    for k in range(0, 7):
+        expected = sum(
+            np.prod([p if hit else 1 - p for p, hit in zip(probs, outcome)])
+            for outcome in product([0, 1], repeat=len(probs))
+            if sum(outcome) >= k
+        )
+        assert poisson_binomial_sf(k, probs) == pytest.approx(expected, abs=1e-12)
