@@ -120,6 +120,8 @@ def select_critical(cosine: torch.Tensor, selection: CriticalSelection) -> Criti
     scores = path_scores(cosine, path)
     best: dict[int, int] = {}
     for token, (frame, score) in enumerate(zip(path.tolist(), scores.tolist())):
+        if score != score:
+            continue  # NaN: the token or every frame is a zero state, so it has no cosine and no partner
         if frame not in best or score > scores[best[frame]].item():
             best[frame] = token
     tokens = sorted(best.values())
