@@ -11,17 +11,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from modgap_eval.analysis.schema import InterventionSummary, RepresentationSummary
 from modgap_eval.errors import ConfigError
+from modgap_eval.strict import Strict
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ModalityScore(Strict):

@@ -12,6 +12,7 @@ of APS^cos, monotonicity^cos and consistency; the zero states are counted (``zer
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -171,7 +172,7 @@ class PairComparison:
 
 def _defined(value: torch.Tensor) -> float | None:
     number = float(value)
-    return None if number != number else number  # NaN: no layer had a cosine
+    return None if math.isnan(number) else number  # NaN: no layer had a cosine
 
 
 def _mean_defined(values: torch.Tensor, defined: torch.Tensor) -> float | None:

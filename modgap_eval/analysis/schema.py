@@ -7,11 +7,7 @@ and the ``excess`` = matched − mismatched (Euclidean: mismatched − matched),
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from modgap_eval.strict import Strict
 
 
 class LayerCurve(Strict):

@@ -9,6 +9,7 @@ sample order in float64, so the result does not depend on the batch size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -277,7 +278,7 @@ def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layer
                 sample_id=sample_id,
                 layer=layer,
                 text_tokens=list(text.tokens) or [str(j) for j in range(t.shape[0])],
-                cosine=[[None if v != v else round(v, 5) for v in row] for row in a_cos.tolist()],
+                cosine=[[None if math.isnan(v) else round(v, 5) for v in row] for row in a_cos.tolist()],
                 path_cos=alignment_path(a_cos, True).tolist(),
                 path_euc=alignment_path(token_euclidean(s, t), False).tolist(),
             )

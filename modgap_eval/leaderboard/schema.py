@@ -17,19 +17,16 @@ import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from modgap_eval.analysis.schema import Baselined, BaselinedCurve
 from modgap_eval.results import Envelope, ModelRecord
+from modgap_eval.strict import Strict
 
 LEADERBOARD_SCHEMA_VERSION = 1
 
 # A reported gap may differ from text − speech by the rounding of the published figures.
 REPORTED_GAP_TOLERANCE = 0.015
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Provenance(str, Enum):

@@ -104,7 +104,7 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
 
 
 def summarise(results: dict[str, TaskResult]) -> dict:
-    from modgap_eval.reference.train import word_error_rate
+    from modgap_eval.wer import word_error_rate
 
     n = sum(r.n for r in results.values())
     speech = sum(r.speech_correct for r in results.values())

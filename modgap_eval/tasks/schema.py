@@ -12,11 +12,9 @@ import string
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from modgap_eval.strict import Frozen as Strict
 
 
 class SourceKind(str, Enum):
