@@ -16,12 +16,15 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from modgap_eval.errors import ConfigError
+from modgap_eval.metrics import baselined_names
 
-METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
+METRICS = baselined_names()
+"""The representation metrics reported with a chance baseline (``metrics.REPRESENTATION_METRICS``)."""
 BASELINES = ("matched", "mismatched", "excess")
 OVERALL = "overall"
 ALL_GROUPS = "(all groups)"
-Metric = Literal["sim_cos", "sim_euc", "aps_cos", "aps_euc"]
+Metric = str
+"""One of ``METRICS``."""
 Baseline = Literal["matched", "mismatched", "excess"]
 
 

@@ -27,6 +27,7 @@ from modgap_eval.analysis.schema import (
 )
 from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
 from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.metrics import REPRESENTATION_METRICS
 from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
@@ -70,43 +71,26 @@ class _Figures:
     layer_cos: np.ndarray
     """NaN in a layer where a pooled state is a zero vector (no cosine)."""
     layer_euc: np.ndarray
-    sim_cos: float | None
-    sim_euc: float
-    aps_cos: float | None
-    aps_euc: float
-    monotonicity_cos: float | None
-    monotonicity_euc: float | None
+    values: Mapping[str, float | None]
+    """Every declared representation metric (``metrics.REPRESENTATION_METRICS``); None where undefined."""
     excluded_layers_cos: int
     excluded_layers_euc: int
-    consistency: float | None
     zero_states: int
 
     @staticmethod
     def of(result: PairComparison) -> "_Figures":
         return _Figures(
-            layer_cos=result.layer_cos.to(torch.float64).numpy(),
-            layer_euc=result.layer_euc.to(torch.float64).numpy(),
-            sim_cos=result.sim_cos,
-            sim_euc=result.sim_euc,
-            aps_cos=result.aps_cos,
-            aps_euc=result.aps_euc,
-            monotonicity_cos=result.monotonicity_cos,
-            monotonicity_euc=result.monotonicity_euc,
+            layer_cos=result.layer_cos.numpy(),
+            layer_euc=result.layer_euc.numpy(),
+            values={m.name: getattr(result, m.name) for m in REPRESENTATION_METRICS},
             excluded_layers_cos=result.monotonicity_excluded_layers_cos,
             excluded_layers_euc=result.monotonicity_excluded_layers_euc,
-            consistency=result.consistency,
             zero_states=result.zero_states,
         )
 
     def as_record(self, suffix: str = "") -> dict[str, float]:
         record = {
-            "sim_cos": self.sim_cos,
-            "sim_euc": self.sim_euc,
-            "aps_cos": self.aps_cos,
-            "aps_euc": self.aps_euc,
-            "consistency": self.consistency,
-            "monotonicity_cos": self.monotonicity_cos,
-            "monotonicity_euc": self.monotonicity_euc,
+            **self.values,
             "monotonicity_excluded_layers_cos": float(self.excluded_layers_cos),
             "monotonicity_excluded_layers_euc": float(self.excluded_layers_euc),
             "zero_states": float(self.zero_states),
@@ -317,8 +301,8 @@ def _mean(values: Sequence[float | None], what: str) -> float:
 
 
 def _baselined(matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool) -> Baselined:
-    m = _mean([getattr(r, attribute) for r in matched], attribute)
-    x = _mean([getattr(r, attribute) for r in mismatched], attribute + " (mismatched)")
+    m = _mean([r.values[attribute] for r in matched], attribute)
+    x = _mean([r.values[attribute] for r in mismatched], attribute + " (mismatched)")
     return Baselined(matched=m, mismatched=x, excess=(x - m) if lower_is_better else (m - x))
 
 
@@ -329,6 +313,15 @@ def _baselined_curve(matched, mismatched, attribute: str, lower_is_better: bool)
 
 
 def _summarise(matched, mismatched, options: RepresentationOptions, convention: str) -> RepresentationSummary:
+    """Every declared metric: baselined ones matched / mismatched / excess, the others as the mean over
+    the samples where they are defined, with ``<name>_mismatched`` beside them (METHOD.md §4b)."""
+    figures: dict[str, object] = {}
+    for m in REPRESENTATION_METRICS:
+        if m.baselined:
+            figures[m.name] = _baselined(matched, mismatched, m.name, lower_is_better=not m.higher_is_better)
+        else:
+            figures[m.name] = _defined_mean([r.values[m.name] for r in matched])
+            figures[m.name + "_mismatched"] = _defined_mean([r.values[m.name] for r in mismatched])
     return RepresentationSummary(
         n_samples=len(matched),
         num_layers=len(matched[0].layer_cos) - 1,
@@ -337,22 +330,13 @@ def _summarise(matched, mismatched, options: RepresentationOptions, convention: 
         derangement_seed=options.derangement_seed,
         layer_cos=_baselined_curve(matched, mismatched, "layer_cos", lower_is_better=False),
         layer_euc=_baselined_curve(matched, mismatched, "layer_euc", lower_is_better=True),
-        sim_cos=_baselined(matched, mismatched, "sim_cos", lower_is_better=False),
-        sim_euc=_baselined(matched, mismatched, "sim_euc", lower_is_better=True),
-        aps_cos=_baselined(matched, mismatched, "aps_cos", lower_is_better=False),
-        aps_euc=_baselined(matched, mismatched, "aps_euc", lower_is_better=True),
-        monotonicity_cos=_defined_mean([r.monotonicity_cos for r in matched]),
-        monotonicity_euc=_defined_mean([r.monotonicity_euc for r in matched]),
-        monotonicity_excluded_cos=sum(r.monotonicity_cos is None for r in matched),
-        monotonicity_excluded_euc=sum(r.monotonicity_euc is None for r in matched),
-        consistency=_mean([r.consistency for r in matched], "consistency"),
-        monotonicity_cos_mismatched=_defined_mean([r.monotonicity_cos for r in mismatched]),
-        monotonicity_euc_mismatched=_defined_mean([r.monotonicity_euc for r in mismatched]),
-        consistency_mismatched=_defined_mean([r.consistency for r in mismatched]),
+        **figures,
+        monotonicity_excluded_cos=sum(r.values["monotonicity_cos"] is None for r in matched),
+        monotonicity_excluded_euc=sum(r.values["monotonicity_euc"] is None for r in matched),
         monotonicity_excluded_layers_cos=sum(r.excluded_layers_cos for r in matched),
         monotonicity_excluded_layers_euc=sum(r.excluded_layers_euc for r in matched),
         zero_states=sum(r.zero_states for r in matched),
-        cosine_excluded=sum(r.aps_cos is None for r in matched),
+        cosine_excluded=sum(r.values["aps_cos"] is None for r in matched),
         derangement=DERANGEMENT_SCHEME,
         centering_reference=CENTERING_REFERENCE if options.centering else "",
     )

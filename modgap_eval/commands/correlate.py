@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from modgap_eval.metrics import baselined_names
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("correlate", help="fit GAP against Sim/APS across models or checkpoints (METHOD.md §5)")
     parser.add_argument("results", nargs="+", type=Path, help="results.json files or run directories (one point each)")
-    parser.add_argument("--metric", choices=["sim_cos", "sim_euc", "aps_cos", "aps_euc"], default="aps_cos")
+    parser.add_argument("--metric", choices=baselined_names(), default="aps_cos")
     parser.add_argument("--baseline", choices=["matched", "mismatched", "excess"], default="excess",
                         help="x on true pairs, on mismatched pairs, or their excess (METHOD.md §4b; default)")
     parser.add_argument("--task", action="append", dest="tasks", default=None,

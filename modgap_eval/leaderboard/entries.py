@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from modgap_eval.analysis.schema import RepresentationSummary
 from modgap_eval.errors import ConfigError
+from modgap_eval.metrics import REPRESENTATION_METRICS, reportable_names
 from modgap_eval.leaderboard.schema import (
     GapInterval,
     GroupEntry,
@@ -154,16 +155,9 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
 
 
 def _model_entry(provenance: Provenance, record: ModelRecord) -> ModelEntry:
-    return ModelEntry(
-        id=model_id(provenance, record),
-        provenance=provenance,
-        name=record.name,
-        args=dict(sorted(record.args.items())),
-        source=record.source,
-        revision=record.revision,
-        parameters=record.parameters,
-        details=record.details,
-    )
+    fields = record.model_dump()
+    fields["args"] = dict(sorted(record.args.items()))
+    return ModelEntry(id=model_id(provenance, record), provenance=provenance, **fields)
 
 
 def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
@@ -182,11 +176,9 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
         speech_stderr=task.speech.stderr,
         gap=gap.gap,
         relative_gap=gap.relative_gap,
-        gap_ci=GapInterval(low=gap.ci_low, high=gap.ci_high, level=gap.ci_level, bootstrap_iters=gap.bootstrap_iters),
+        gap_ci=GapInterval.model_validate(gap, from_attributes=True),
         mcnemar_p=gap.mcnemar_p,
-        pairs=PairTable(
-            both_right=gap.both_right, text_only=gap.text_only, speech_only=gap.speech_only, both_wrong=gap.both_wrong
-        ),
+        pairs=PairTable.model_validate(gap, from_attributes=True),
         unextractable_text=task.text.unextractable,
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
@@ -196,13 +188,7 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
 
 def _representation(summary: RepresentationSummary) -> RepresentationEntry:
     return RepresentationEntry(
-        sim_cos=summary.sim_cos,
-        sim_euc=summary.sim_euc,
-        aps_cos=summary.aps_cos,
-        aps_euc=summary.aps_euc,
-        monotonicity_cos=summary.monotonicity_cos,
-        monotonicity_euc=summary.monotonicity_euc,
-        consistency=summary.consistency,
+        **{m.name: getattr(summary, m.name) for m in REPRESENTATION_METRICS},
         layer_cos=summary.layer_cos,
         layer_euc=summary.layer_euc,
         num_layers=summary.num_layers,
@@ -283,9 +269,5 @@ def _relative_gap(scores: ReportedScores) -> float | None:
 
 
 def _reported_representation(scores: ReportedScores) -> RepresentationEntry | None:
-    values = RepresentationEntry(
-        monotonicity_cos=scores.monotonicity_cos,
-        monotonicity_euc=scores.monotonicity_euc,
-        consistency=scores.consistency,
-    )
+    values = RepresentationEntry(**{name: getattr(scores, name) for name in reportable_names()})
     return None if values == RepresentationEntry() else values
