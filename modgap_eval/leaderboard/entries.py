@@ -135,19 +135,8 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
         run=run,
         tasks=tuple(_task_entry(name, task, run.id) for name, task in sorted(results.tasks.items())),
         groups=tuple(
-            GroupEntry(
-                group=name,
-                run=run.id,
-                tasks=list(group.tasks),
-                text=group.text,
-                speech=group.speech,
-                gap=group.gap,
-                text_micro=group.text_micro,
-                speech_micro=group.speech_micro,
-                gap_micro=group.gap_micro,
-                n_paired=group.n_paired,
-            )
-            for name, group in sorted(results.groups.items())
+            GroupEntry(run=run.id, **group.model_dump(include=set(GroupEntry.model_fields)))
+            for _, group in sorted(results.groups.items())
         ),
     )
     parse_timestamp(run.finished_at, f"{file}: envelope.finished_at")  # fail now, naming the file
@@ -232,34 +221,22 @@ def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
         model=_model_entry(Provenance.REPORTED, reported.model),
         run=run,
         tasks=tuple(
-            TaskEntry(
-                task=name,
-                run=run.id,
-                n_samples=scores.n_samples,
-                text=scores.text,
-                speech=scores.speech,
-                gap=scores.gap,
-                relative_gap=_relative_gap(scores),
-                representation=_reported_representation(scores),
-            )
+            TaskEntry(task=name, n_samples=scores.n_samples, relative_gap=_relative_gap(scores), **_reported(scores, run.id))
             for name, scores in sorted(reported.tasks.items())
         ),
         groups=tuple(
-            GroupEntry(
-                group=name,
-                run=run.id,
-                tasks=list(scores.tasks),
-                text=scores.text,
-                speech=scores.speech,
-                gap=scores.gap,
-                n_paired=scores.n_samples,
-                representation=_reported_representation(scores),
-            )
+            GroupEntry(group=name, tasks=list(scores.tasks), n_paired=scores.n_samples, **_reported(scores, run.id))
             for name, scores in sorted(reported.groups.items())
         ),
     )
     parse_timestamp(run.finished_at, f"{file}: published")
     return incoming
+
+
+def _reported(scores: ReportedScores, run_id: str) -> dict:
+    """The fields a reported task and a reported group share."""
+    return dict(run=run_id, text=scores.text, speech=scores.speech, gap=scores.gap,
+                representation=_reported_representation(scores))
 
 
 def _relative_gap(scores: ReportedScores) -> float | None:

@@ -8,6 +8,7 @@ import evaluate
 import torch
 
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_states
+from modgap_eval.evaluate_modules import CITATION
 from modgap_eval.metrics import REPRESENTATION_METRICS
 
 _DESCRIPTION = """\
@@ -31,15 +32,6 @@ Returns:
     (zero-vector states, which have no cosine and are left out), n.
 """
 
-_CITATION = """\
-@inproceedings{xiang2025modalitygap,
-  title={Understanding the Modality Gap: An Empirical Study on the Speech-Text Alignment Mechanism of Large Speech Language Models},
-  author={Xiang and Zhao and Guo and Zou},
-  booktitle={EMNLP},
-  year={2025}
-}
-"""
-
 _STATES = datasets.Sequence(datasets.Sequence(datasets.Sequence(datasets.Value("float32"))))
 
 
@@ -48,7 +40,7 @@ class AlignmentPathScore(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS,
             features=datasets.Features({"speech_states": _STATES, "text_states": _STATES}),
         )
