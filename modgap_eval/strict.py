@@ -6,7 +6,13 @@ adds immutability for parsed configuration (task YAML, run settings, checkpoint 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modgap_eval.errors import ConfigError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -15,3 +21,13 @@ class Strict(BaseModel):
 
 class Frozen(Strict):
     model_config = ConfigDict(frozen=True)  # pydantic merges this with Strict's extra="forbid"
+
+
+def validated(schema: type[Model], raw: Any, source: object) -> Model:
+    """``schema.model_validate(raw)``, or one ConfigError naming ``source`` and the first bad field."""
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{source}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc

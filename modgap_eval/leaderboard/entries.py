@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from modgap_eval.analysis.schema import RepresentationSummary
 from modgap_eval.errors import ConfigError
@@ -33,6 +32,7 @@ from modgap_eval.leaderboard.schema import (
     TaskIdentity,
 )
 from modgap_eval.results import RESULTS_FILE, ModelRecord, RunResults, TaskResult, read_results
+from modgap_eval.strict import validated
 
 ID_DIGITS = 16
 
@@ -196,12 +196,7 @@ def read_reported(file: Path) -> ReportedResults:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML/JSON ({exc})") from exc
-    try:
-        return ReportedResults.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{file}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    return validated(ReportedResults, raw, file)
 
 
 def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
