@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from modgap_eval.errors import ConfigError
 from modgap_eval.leaderboard.entries import IncomingRun, parse_timestamp
 from modgap_eval.leaderboard.schema import (
@@ -25,6 +24,7 @@ from modgap_eval.leaderboard.schema import (
     Provenance,
     TaskEntry,
 )
+from modgap_eval.strict import validated
 
 
 class IncomparableRunError(ConfigError):
