@@ -24,8 +24,7 @@ from modgap_eval.analysis.similarity import (
     is_zero,
     mean_pool,
     over_blocks,
-    token_cosine,
-    token_euclidean,
+    token_matrices,
 )
 
 
@@ -213,8 +212,7 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
         center = as_float64(center).to(speech.device).unsqueeze(-2)
         speech, text = speech - center, text - center
     pooled_speech, pooled_text = mean_pool(speech), mean_pool(text)
-    a_cos = token_cosine(speech, text)
-    a_euc = token_euclidean(speech, text)
+    a_cos, a_euc = token_matrices(speech, text)
     path_cos = alignment_path(a_cos, higher_is_better=True)
     path_euc = alignment_path(a_euc, higher_is_better=False)
     score_cos = path_scores(a_cos, path_cos)

@@ -28,7 +28,7 @@ def mean_pool(states: torch.Tensor) -> torch.Tensor:
 
 def is_zero(vectors: torch.Tensor) -> torch.Tensor:
     """``[..., d] -> [...]`` bool: the vector is all zeros (it has no direction, so no cosine)."""
-    return ~(vectors != 0).any(dim=-1)
+    return torch.linalg.vector_norm(vectors, dim=-1) == 0  # cheaper than a boolean copy of the states
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -73,29 +73,28 @@ def sim_euc(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
     return over_blocks(layer_euclidean(speech, text))
 
 
-def token_cosine(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """A^cos[i, j] = cos(h^s_i, h^t_j) (METHOD.md §4): ``[..., T_s, d], [..., T_t, d] -> [..., T_s, T_t]``.
+def token_matrices(speech: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(A^cos, A^euc)`` (METHOD.md §4): ``[..., T_s, d], [..., T_t, d] -> 2 × [..., T_s, T_t]``.
 
-    Rows are speech frames, columns text tokens; NaN where either state is a zero vector. Computed as
-    dot products over the outer product of norms (no normalised copy of the states).
+    Rows are speech frames, columns text tokens. One float64 matmul serves both: ``A^cos = a·b / (|a||b|)``
+    (NaN where either state is a zero vector) and ``A^euc = sqrt(|a|² + |b|² − 2 a·b)``. In float64 the
+    large common component of deep LLM states costs distances about 1e-16 · |a|², so no centring is needed.
     """
     speech, text = as_float64(speech), as_float64(text)
     dots = speech @ text.transpose(-1, -2)
-    norms = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1) * torch.linalg.vector_norm(text, dim=-1).unsqueeze(-2)
-    return (dots / norms).clamp(-1.0, 1.0).masked_fill(norms == 0, float("nan"))
+    speech_norm = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1)
+    text_norm = torch.linalg.vector_norm(text, dim=-1).unsqueeze(-2)
+    norms = speech_norm * text_norm
+    a_euc = (speech_norm.square() + text_norm.square()).sub_(dots, alpha=2.0).clamp_min_(0.0).sqrt_()
+    a_cos = dots.div_(norms).clamp_(-1.0, 1.0).masked_fill_(norms == 0, float("nan"))
+    return a_cos, a_euc
+
+
+def token_cosine(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    """A^cos[i, j] = cos(h^s_i, h^t_j) (``token_matrices``). Higher is better."""
+    return token_matrices(speech, text)[0]
 
 
 def token_euclidean(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """A^euc[i, j] = ||h^s_i − h^t_j||_2 (METHOD.md §4): ``-> [..., T_s, T_t]``.
-
-    Computed as ``sqrt(|a|² + |b|² − 2 a·b)`` (one matmul instead of a ``[T_s, T_t, d]`` difference)
-    after subtracting the mean text state from both sides: distances are unchanged, but the large
-    common component of deep LLM states no longer cancels precision away.
-    """
-    speech, text = as_float64(speech), as_float64(text)
-    offset = text.mean(dim=-2, keepdim=True)
-    s, t = speech - offset, text - offset
-    s_sq = torch.linalg.vector_norm(s, dim=-1).square().unsqueeze(-1)
-    t_sq = torch.linalg.vector_norm(t, dim=-1).square().unsqueeze(-2)
-    squared = torch.baddbmm(s_sq + t_sq, s, t.transpose(-1, -2), alpha=-2.0) if s.dim() == 3 else s_sq + t_sq - 2.0 * (s @ t.transpose(-1, -2))
-    return squared.clamp_min(0.0).sqrt()
+    """A^euc[i, j] = ||h^s_i − h^t_j||_2 (``token_matrices``). Lower is better."""
+    return token_matrices(speech, text)[1]

@@ -25,7 +25,7 @@ from modgap_eval.analysis.schema import (
     RepresentationSummary,
     TokenSimilarityExample,
 )
-from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
+from modgap_eval.analysis.similarity import mean_pool, token_matrices
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.metrics import REPRESENTATION_METRICS
 from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
@@ -256,7 +256,7 @@ def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layer
         s, t = speech.states[layer], text.states[layer]
         if center is not None:
             s, t = s - center[layer], t - center[layer]
-        a_cos = token_cosine(s, t)
+        a_cos, a_euc = token_matrices(s, t)
         out.append(
             TokenSimilarityExample(
                 sample_id=sample_id,
@@ -264,7 +264,7 @@ def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layer
                 text_tokens=list(text.tokens) or [str(j) for j in range(t.shape[0])],
                 cosine=[[None if math.isnan(v) else round(v, 5) for v in row] for row in a_cos.tolist()],
                 path_cos=alignment_path(a_cos, True).tolist(),
-                path_euc=alignment_path(token_euclidean(s, t), False).tolist(),
+                path_euc=alignment_path(a_euc, False).tolist(),
             )
         )
     return out
