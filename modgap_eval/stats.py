@@ -8,7 +8,7 @@ come from ``scipy.stats`` (imported on first use: ``import modgap_eval`` stays l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class ContingencyTable:
 class PairedStats:
     n: int
     text_mean: float
+    """The text task score in percent: the mean × 100, or the caller's ``scores`` statistic."""
     speech_mean: float
     text_stderr: float
     speech_stderr: float
@@ -73,16 +74,24 @@ def poisson_binomial_sf(successes: int, probabilities: Sequence[float]) -> float
     return float(dist[max(successes, 0):].sum())
 
 
+Scores = Callable[[np.ndarray], "tuple[float, float]"]
+"""Positions of one resample (repeats allowed) -> (text score, speech score) in percent."""
+
+
 def paired_bootstrap(
     text: Sequence[float],
     speech: Sequence[float],
     iters: int = DEFAULT_BOOTSTRAP_ITERS,
     seed: int = 0,
     level: float = DEFAULT_CI_LEVEL,
+    scores: Scores | None = None,
 ) -> PairedStats:
-    """Means (percent), bootstrap standard errors, GAP = text − speech with a percentile CI.
+    """Task scores (percent), bootstrap standard errors, GAP = text − speech with a percentile CI.
 
-    ``text[i]`` and ``speech[i]`` belong to the same sample. With n = 0 every number is NaN.
+    ``text[i]`` and ``speech[i]`` belong to the same sample; they give the 2×2 table and McNemar.
+    The scores are the means × 100, or ``scores`` applied to all positions and to each resample: a
+    scorer whose task score is not a mean (e.g. pooled over instructions) gets an interval of its own
+    statistic. Both ways draw the same resamples. With n = 0 every number is NaN.
     """
     t = np.asarray(text, dtype=np.float64)
     s = np.asarray(speech, dtype=np.float64)
@@ -98,19 +107,24 @@ def paired_bootstrap(
     text_means, speech_means = [], []
     for start in range(0, iters, _CHUNK):
         idx = rng.integers(0, n, size=(min(_CHUNK, iters - start), n))
-        text_means.append(t[idx].mean(axis=1))
-        speech_means.append(s[idx].mean(axis=1))
-    tm = np.concatenate(text_means) * 100.0
-    sm = np.concatenate(speech_means) * 100.0
+        if scores is None:
+            text_means.append(t[idx].mean(axis=1) * 100.0)
+            speech_means.append(s[idx].mean(axis=1) * 100.0)
+        else:
+            pairs = np.array([scores(row) for row in idx], dtype=np.float64).reshape(-1, 2)
+            text_means.append(pairs[:, 0])
+            speech_means.append(pairs[:, 1])
+    tm, sm = np.concatenate(text_means), np.concatenate(speech_means)
+    text_score, speech_score = (t.mean() * 100.0, s.mean() * 100.0) if scores is None else scores(np.arange(n))
     gaps = tm - sm
     alpha = (1.0 - level) / 2.0
     return PairedStats(
         n=n,
-        text_mean=float(t.mean() * 100.0),
-        speech_mean=float(s.mean() * 100.0),
+        text_mean=float(text_score),
+        speech_mean=float(speech_score),
         text_stderr=float(tm.std(ddof=1)) if iters > 1 else 0.0,
         speech_stderr=float(sm.std(ddof=1)) if iters > 1 else 0.0,
-        gap=float((t.mean() - s.mean()) * 100.0),
+        gap=float((t.mean() - s.mean()) * 100.0) if scores is None else float(text_score - speech_score),
         ci_low=float(np.quantile(gaps, alpha)),
         ci_high=float(np.quantile(gaps, 1.0 - alpha)),
         ci_level=level,
