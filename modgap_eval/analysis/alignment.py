@@ -55,7 +55,7 @@ def spearman_with_position(path: torch.Tensor, defined: torch.Tensor | None = No
     ranks. ρ is undefined (``ok`` False, ``rho`` 0) with fewer than 2 columns or a constant path;
     callers exclude and count those.
     """
-    keep = torch.ones(path.shape, dtype=torch.bool) if defined is None else defined
+    keep = torch.ones(path.shape, dtype=torch.bool, device=path.device) if defined is None else defined
     weight = keep.to(torch.float64)
     values = path.to(torch.float64)
     pairs = weight.unsqueeze(-1) * weight.unsqueeze(-2)
