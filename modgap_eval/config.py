@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from modgap_eval.stats import DEFAULT_BOOTSTRAP_ITERS
+from modgap_eval.strict import Frozen
 
 
-class RunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RunConfig(Frozen):
 
     model: str
     model_args: dict[str, str] = Field(default_factory=dict)

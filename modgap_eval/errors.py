@@ -7,6 +7,8 @@ escaping is a bug in modgap-eval.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 
 class ModgapError(Exception):
     """Base class: a problem the user can fix, with a message that says where."""
@@ -30,6 +32,14 @@ class CapabilityError(ModgapError):
 
 class DependencyError(ModgapError):
     """An optional dependency is missing; the message names the ``pip install`` that fixes it."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'a', 'b'?"`` for up to three close matches of ``name``, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def require(module: str, extra: str):

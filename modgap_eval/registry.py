@@ -7,11 +7,10 @@ Unknown names raise RegistryError with close matches ("did you mean").
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Callable, Generic, TypeVar
 
-from modgap_eval.errors import RegistryError
+from modgap_eval.errors import RegistryError, did_you_mean
 
 T = TypeVar("T")
 
@@ -74,9 +73,7 @@ class Registry(Generic[T]):
         return obj
 
     def unknown_message(self, name: str) -> str:
-        close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names()) or 'none'})"
+        return f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())} (known: {', '.join(self.names()) or 'none'})"
 
     def _load_entry_points(self) -> None:
         if self._entry_points_loaded:

@@ -11,17 +11,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from modgap_eval.analysis.schema import InterventionSummary, RepresentationSummary
 from modgap_eval.errors import ConfigError
+from modgap_eval.strict import Strict, validated
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ModalityScore(Strict):
@@ -239,9 +236,4 @@ def read_results(path: Path) -> RunResults:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
     if isinstance(raw, dict) and raw.get("schema_version") not in (None, SCHEMA_VERSION):
         raise ConfigError(f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {SCHEMA_VERSION})")
-    try:
-        return RunResults.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    return validated(RunResults, raw, path)

@@ -1,19 +1,21 @@
 """Paired statistics of the modality gap (METHOD.md §1): bootstrap, 2×2 table, exact McNemar.
 
 Pure functions over per-sample scores in [0, 1] aligned by sample id. Bootstrap resamples sample
-ids with a seeded generator, the same draw for both modalities, so the gap's CI is paired.
+ids with a seeded generator, the same draw for both modalities, so the gap's CI is paired. Tests
+come from ``scipy.stats`` (imported on first use: ``import modgap_eval`` stays light).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 DEFAULT_BOOTSTRAP_ITERS = 1000
 DEFAULT_CI_LEVEL = 0.95
+CORRECT_THRESHOLD = 0.5
+"""A per-sample score at or above this counts as correct in the 2×2 table and McNemar (METHOD.md §1)."""
 _CHUNK = 100  # bootstrap iterations drawn at once: bounds memory at _CHUNK × n indices
 
 
@@ -29,6 +31,7 @@ class ContingencyTable:
 class PairedStats:
     n: int
     text_mean: float
+    """The text task score in percent: the mean × 100, or the caller's ``scores`` statistic."""
     speech_mean: float
     text_stderr: float
     speech_stderr: float
@@ -51,16 +54,28 @@ def contingency(text_correct: Sequence[bool], speech_correct: Sequence[bool]) ->
 
 
 def mcnemar_exact(text_only: int, speech_only: int) -> float:
-    """Two-sided exact McNemar p: binomial test of the discordant pairs against p = 1/2."""
-    n = text_only + speech_only
-    if n == 0:
+    """Two-sided exact McNemar p: binomial test of the discordant pairs against p = 1/2 (1.0 when none)."""
+    if text_only + speech_only == 0:
         return 1.0
-    k = min(text_only, speech_only)
-    # log-space sum of C(n, i) / 2^n for i <= k, stable for large n
-    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)]
-    top = max(log_terms)
-    tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
-    return min(1.0, 2.0 * tail)
+    from scipy.stats import binomtest
+
+    return float(binomtest(text_only, text_only + speech_only, 0.5).pvalue)
+
+
+def poisson_binomial_sf(successes: int, probabilities: Sequence[float]) -> float:
+    """P(at least ``successes`` of independent Bernoulli(p_i)) : the exact Poisson-binomial tail.
+
+    The distribution is the convolution of the per-trial pmfs ``[1 − p, p]`` (scipy has no
+    Poisson-binomial); exact up to float64 rounding for any number of trials.
+    """
+    dist = np.ones(1)
+    for p in probabilities:
+        dist = np.convolve(dist, [1.0 - p, p])
+    return float(dist[max(successes, 0):].sum())
+
+
+Scores = Callable[[np.ndarray], "tuple[float, float]"]
+"""Positions of one resample (repeats allowed) -> (text score, speech score) in percent."""
 
 
 def paired_bootstrap(
@@ -69,17 +84,21 @@ def paired_bootstrap(
     iters: int = DEFAULT_BOOTSTRAP_ITERS,
     seed: int = 0,
     level: float = DEFAULT_CI_LEVEL,
+    scores: Scores | None = None,
 ) -> PairedStats:
-    """Means (percent), bootstrap standard errors, GAP = text − speech with a percentile CI.
+    """Task scores (percent), bootstrap standard errors, GAP = text − speech with a percentile CI.
 
-    ``text[i]`` and ``speech[i]`` belong to the same sample. With n = 0 every number is NaN.
+    ``text[i]`` and ``speech[i]`` belong to the same sample; they give the 2×2 table and McNemar.
+    The scores are the means × 100, or ``scores`` applied to all positions and to each resample: a
+    scorer whose task score is not a mean (e.g. pooled over instructions) gets an interval of its own
+    statistic. Both ways draw the same resamples. With n = 0 every number is NaN.
     """
     t = np.asarray(text, dtype=np.float64)
     s = np.asarray(speech, dtype=np.float64)
     if t.shape != s.shape:
         raise ValueError("text and speech scores must be aligned per sample")
     n = int(t.size)
-    table = contingency(t >= 0.5, s >= 0.5)
+    table = contingency(t >= CORRECT_THRESHOLD, s >= CORRECT_THRESHOLD)
     p = mcnemar_exact(table.text_only, table.speech_only)
     if n == 0:
         nan = float("nan")
@@ -88,19 +107,24 @@ def paired_bootstrap(
     text_means, speech_means = [], []
     for start in range(0, iters, _CHUNK):
         idx = rng.integers(0, n, size=(min(_CHUNK, iters - start), n))
-        text_means.append(t[idx].mean(axis=1))
-        speech_means.append(s[idx].mean(axis=1))
-    tm = np.concatenate(text_means) * 100.0
-    sm = np.concatenate(speech_means) * 100.0
+        if scores is None:
+            text_means.append(t[idx].mean(axis=1) * 100.0)
+            speech_means.append(s[idx].mean(axis=1) * 100.0)
+        else:
+            pairs = np.array([scores(row) for row in idx], dtype=np.float64).reshape(-1, 2)
+            text_means.append(pairs[:, 0])
+            speech_means.append(pairs[:, 1])
+    tm, sm = np.concatenate(text_means), np.concatenate(speech_means)
+    text_score, speech_score = (t.mean() * 100.0, s.mean() * 100.0) if scores is None else scores(np.arange(n))
     gaps = tm - sm
     alpha = (1.0 - level) / 2.0
     return PairedStats(
         n=n,
-        text_mean=float(t.mean() * 100.0),
-        speech_mean=float(s.mean() * 100.0),
+        text_mean=float(text_score),
+        speech_mean=float(speech_score),
         text_stderr=float(tm.std(ddof=1)) if iters > 1 else 0.0,
         speech_stderr=float(sm.std(ddof=1)) if iters > 1 else 0.0,
-        gap=float((t.mean() - s.mean()) * 100.0),
+        gap=float((t.mean() - s.mean()) * 100.0) if scores is None else float(text_score - speech_score),
         ci_low=float(np.quantile(gaps, alpha)),
         ci_high=float(np.quantile(gaps, 1.0 - alpha)),
         ci_level=level,

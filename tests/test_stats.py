@@ -51,3 +51,56 @@ def test_empty_and_relative_gap():
     s = paired_bootstrap([], [], iters=10)
     assert s.n == 0 and np.isnan(s.gap)
     assert relative_gap(10.0, 50.0) == 0.2 and relative_gap(5.0, 0.0) is None
+
+
+def test_poisson_binomial_tail_against_binomial_and_enumeration():
+    from itertools import product
+
+    from scipy.stats import binom
+
+    from modgap_eval.stats import poisson_binomial_sf
+
+    # equal probabilities: the binomial tail P(X >= k) = binom.sf(k - 1)
+    for k in range(0, 22):
+        assert poisson_binomial_sf(k, [0.25] * 20) == pytest.approx(binom.sf(k - 1, 20, 0.25), rel=1e-9, abs=1e-15)
+    # unequal probabilities: enumerate all 2^5 outcomes
+    probs = [0.1, 0.25, 0.5, 1 / 3, 0.2]
+    for k in range(0, 7):
+        expected = sum(
+            np.prod([p if hit else 1 - p for p, hit in zip(probs, outcome)])
+            for outcome in product([0, 1], repeat=len(probs))
+            if sum(outcome) >= k
+        )
+        assert poisson_binomial_sf(k, probs) == pytest.approx(expected, abs=1e-12)
+
+
+def test_bootstrap_of_a_pooled_statistic_is_centred_on_it():
+    # IFEval-like: sample i has k_i instructions, c_i followed; the task score pools them, sum c / sum k.
+    rng = np.random.default_rng(3)
+    k = rng.integers(1, 12, size=600)
+    text_c = rng.binomial(k, np.where(k > 6, 0.9, 0.5))
+    speech_c = rng.binomial(k, np.where(k > 6, 0.3, 0.5))  # the gap lives in the long samples
+
+    def pooled(idx):
+        return 100.0 * text_c[idx].sum() / k[idx].sum(), 100.0 * speech_c[idx].sum() / k[idx].sum()
+
+    text_frac, speech_frac = text_c / k, speech_c / k
+    plain = paired_bootstrap(text_frac, speech_frac, iters=1000, seed=2)
+    stats = paired_bootstrap(text_frac, speech_frac, iters=1000, seed=2, scores=pooled)
+    pooled_gap = 100.0 * (text_c.sum() - speech_c.sum()) / k.sum()
+    assert stats.gap == pytest.approx(pooled_gap) and stats.text_mean == pytest.approx(100.0 * text_c.sum() / k.sum())
+    # the interval is the pooled statistic's own: centred on it, unlike the per-sample mean's
+    assert stats.ci_low < pooled_gap < stats.ci_high
+    assert abs((stats.ci_low + stats.ci_high) / 2 - pooled_gap) < 0.25 * (stats.ci_high - stats.ci_low)
+    assert not plain.ci_low < pooled_gap < plain.ci_high
+    # the table and McNemar still read the per-sample values (>= 0.5)
+    assert stats.table == plain.table and stats.mcnemar_p == plain.mcnemar_p
+
+
+def test_bootstrap_with_mean_scores_reproduces_the_default():
+    rng = np.random.default_rng(4)
+    text, speech = rng.random(50), rng.random(50)
+    default = paired_bootstrap(text, speech, iters=300, seed=9)
+    explicit = paired_bootstrap(text, speech, iters=300, seed=9, scores=lambda i: (100 * text[i].mean(), 100 * speech[i].mean()))
+    for field in ("text_mean", "speech_mean", "text_stderr", "speech_stderr", "gap", "ci_low", "ci_high"):
+        assert getattr(explicit, field) == pytest.approx(getattr(default, field), rel=1e-12, abs=1e-12)

@@ -16,8 +16,10 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from modgap_eval.errors import ConfigError
+from modgap_eval.metrics import baselined_names
 
-METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
+METRICS = baselined_names()
+"""The representation metrics reported with a chance baseline (``metrics.REPRESENTATION_METRICS``)."""
 BASELINES = ("matched", "mismatched", "excess")
 # Two poolings over the common tasks, always named: macro = plain mean over tasks (each task weighs 1,
 # like a group score); micro = pooled over samples (each task weighs its n, like the model card).
@@ -27,7 +29,8 @@ OVERALL = OVERALL_MACRO
 MIN_POINTS = 5
 """Below this many points a fit is reported with a warning: at n = 2 the line passes through both (R² = 1)."""
 ALL_GROUPS = "(all groups)"
-Metric = Literal["sim_cos", "sim_euc", "aps_cos", "aps_euc"]
+Metric = str
+"""One of ``METRICS``."""
 Baseline = Literal["matched", "mismatched", "excess"]
 
 
@@ -43,45 +46,30 @@ class Fit:
     spearman_rho: float | None
 
 
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties sharing their average rank."""
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values), dtype=np.float64)
-    sorted_values = values[order]
-    start = 0
-    while start < len(values):
-        stop = start
-        while stop + 1 < len(values) and sorted_values[stop + 1] == sorted_values[start]:
-            stop += 1
-        ranks[order[start : stop + 1]] = (start + stop) / 2.0 + 1.0
-        start = stop + 1
-    return ranks
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
-    dx, dy = x - x.mean(), y - y.mean()
-    denominator = math.sqrt(float((dx * dx).sum() * (dy * dy).sum()))
-    return float(np.clip((dx * dy).sum() / denominator, -1.0, 1.0)) if denominator > 0 else None
-
-
 def fit_line(x: Sequence[float], y: Sequence[float]) -> Fit:
-    """Slope, intercept, R², Pearson r (with sign) and Spearman ρ of the OLS fit y ≈ a·x + b."""
+    """Slope, intercept, R², Pearson r (with sign) and Spearman ρ of the OLS fit y ≈ a·x + b (``scipy.stats``).
+
+    The line needs two distinct x; R² and both correlations also need a y that varies (else None).
+    """
     xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if xs.shape != ys.shape or xs.ndim != 1:
         raise ValueError("x and y must be 1-D and of equal length")
     n = len(xs)
-    if n < 2:
+    if n < 2 or np.ptp(xs) == 0:
         return Fit(n, None, None, None, None, None)
-    dx = xs - xs.mean()
-    sxx = float((dx * dx).sum())
-    slope = intercept = r_squared = None
-    if sxx > 0:
-        slope = float((dx * (ys - ys.mean())).sum() / sxx)
-        intercept = float(ys.mean() - slope * xs.mean())
-        residual = ys - (slope * xs + intercept)
-        total = float(((ys - ys.mean()) ** 2).sum())
-        r_squared = float(1.0 - (residual * residual).sum() / total) if total > 0 else None
-    return Fit(n, slope, intercept, r_squared, pearson(xs, ys), pearson(average_ranks(xs), average_ranks(ys)))
+    from scipy import stats  # on first use: importing the package stays light
+
+    line = stats.linregress(xs, ys)
+    if np.ptp(ys) == 0:
+        return Fit(n, float(line.slope), float(line.intercept), None, None, None)
+    return Fit(
+        n,
+        float(line.slope),
+        float(line.intercept),
+        float(line.rvalue**2),
+        float(stats.pearsonr(xs, ys).statistic),
+        float(stats.spearmanr(xs, ys).statistic),
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ objects and runs the with/without comparison on the same items.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -120,6 +121,8 @@ def select_critical(cosine: torch.Tensor, selection: CriticalSelection) -> Criti
     scores = path_scores(cosine, path)
     best: dict[int, int] = {}
     for token, (frame, score) in enumerate(zip(path.tolist(), scores.tolist())):
+        if math.isnan(score):
+            continue  # NaN: the token or every frame is a zero state, so it has no cosine and no partner
         if frame not in best or score > scores[best[frame]].item():
             best[frame] = token
     tokens = sorted(best.values())

@@ -67,7 +67,9 @@ def plot_heatmap(example: Any, title: str, stem: Path) -> Path:
     plt = _pyplot()
     rows, cols = len(example.cosine), len(example.text_tokens)
     fig, ax = plt.subplots(figsize=(max(4, 0.35 * cols + 2), max(3, 0.04 * rows + 2)))
-    image = ax.imshow(example.cosine, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
+    # None (a zero state: no cosine) becomes NaN, which imshow leaves blank
+    cosine = [[float("nan") if v is None else v for v in row] for row in example.cosine]
+    image = ax.imshow(cosine, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
     fig.colorbar(image, ax=ax, label="cosine")
     ax.plot(range(cols), example.path_cos, "o-", color="white", markersize=3, label="cosine path (argmax)")
     ax.plot(range(cols), example.path_euc, "x--", color="red", markersize=4, label="Euclidean path (argmin)")

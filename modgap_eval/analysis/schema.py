@@ -7,11 +7,7 @@ and the ``excess`` = matched − mismatched (Euclidean: mismatched − matched),
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from modgap_eval.strict import Strict
 
 
 class LayerCurve(Strict):
@@ -65,6 +61,11 @@ class RepresentationSummary(Strict):
     """(sample, layer) pairs, layers 1..L, whose cosine path was undefined for Spearman; a sample's
     monotonicity is the mean over its defined layers and the sample is excluded when none is."""
     monotonicity_excluded_layers_euc: int = 0
+    zero_states: int = 0
+    """Zero-vector states (speech frames and text tokens, layers 1..L, summed over samples): a zero
+    vector has no cosine, so these were left out of the cosine figures."""
+    cosine_excluded: int = 0
+    """Samples without any cosine on their alignment path (all states zero), left out of APS^cos."""
     derangement: str = ""
     """How mismatched pairs were drawn (METHOD.md §4b)."""
     centering_reference: str = ""
@@ -96,8 +97,8 @@ class TokenSimilarityExample(Strict):
     sample_id: str
     layer: int
     text_tokens: list[str]
-    cosine: list[list[float]]
-    """A^cos, rows speech frames, columns text tokens (METHOD.md §4)."""
+    cosine: list[list[float | None]]
+    """A^cos, rows speech frames, columns text tokens (METHOD.md §4); None where a state is zero (no cosine)."""
     path_cos: list[int]
     path_euc: list[int]
     mismatched: bool = False

@@ -9,13 +9,14 @@ sample order in float64, so the result does not depend on the batch size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
-from modgap_eval.analysis.alignment import PairComparison, alignment_path, compare_states
+from modgap_eval.analysis.alignment import PairComparison, alignment_path, compare_states, state_problem
 from modgap_eval.analysis.baseline import DERANGEMENT_SCHEME, Block, derangement_blocks
 from modgap_eval.analysis.schema import (
     Baselined,
@@ -24,8 +25,9 @@ from modgap_eval.analysis.schema import (
     RepresentationSummary,
     TokenSimilarityExample,
 )
-from modgap_eval.analysis.similarity import mean_pool, token_cosine, token_euclidean
+from modgap_eval.analysis.similarity import mean_pool, token_matrices
 from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.metrics import REPRESENTATION_METRICS
 from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
@@ -67,48 +69,34 @@ class _Figures:
     """One comparison reduced to what the summary needs (no tensors of size [L, T, d])."""
 
     layer_cos: np.ndarray
+    """NaN in a layer where a pooled state is a zero vector (no cosine)."""
     layer_euc: np.ndarray
-    sim_cos: float
-    sim_euc: float
-    aps_cos: float
-    aps_euc: float
-    monotonicity_cos: float | None
-    monotonicity_euc: float | None
+    values: Mapping[str, float | None]
+    """Every declared representation metric (``metrics.REPRESENTATION_METRICS``); None where undefined."""
     excluded_layers_cos: int
     excluded_layers_euc: int
-    consistency: float
+    zero_states: int
 
     @staticmethod
     def of(result: PairComparison) -> "_Figures":
         return _Figures(
-            layer_cos=result.layer_cos.to(torch.float64).numpy(),
-            layer_euc=result.layer_euc.to(torch.float64).numpy(),
-            sim_cos=result.sim_cos,
-            sim_euc=result.sim_euc,
-            aps_cos=result.aps_cos,
-            aps_euc=result.aps_euc,
-            monotonicity_cos=result.monotonicity_cos,
-            monotonicity_euc=result.monotonicity_euc,
+            layer_cos=result.layer_cos.numpy(),
+            layer_euc=result.layer_euc.numpy(),
+            values={m.name: getattr(result, m.name) for m in REPRESENTATION_METRICS},
             excluded_layers_cos=result.monotonicity_excluded_layers_cos,
             excluded_layers_euc=result.monotonicity_excluded_layers_euc,
-            consistency=result.consistency,
+            zero_states=result.zero_states,
         )
 
     def as_record(self, suffix: str = "") -> dict[str, float]:
         record = {
-            "sim_cos": self.sim_cos,
-            "sim_euc": self.sim_euc,
-            "aps_cos": self.aps_cos,
-            "aps_euc": self.aps_euc,
-            "consistency": self.consistency,
+            **self.values,
             "monotonicity_excluded_layers_cos": float(self.excluded_layers_cos),
             "monotonicity_excluded_layers_euc": float(self.excluded_layers_euc),
+            "zero_states": float(self.zero_states),
         }
-        if self.monotonicity_cos is not None:  # absent, never NaN, when undefined
-            record["monotonicity_cos"] = self.monotonicity_cos
-        if self.monotonicity_euc is not None:
-            record["monotonicity_euc"] = self.monotonicity_euc
-        return {key + suffix: value for key, value in record.items()}
+        # an undefined figure is absent, never NaN
+        return {key + suffix: value for key, value in record.items() if value is not None}
 
 
 Fetch = Callable[[Sequence[int]], "tuple[dict[int, HiddenStates], dict[int, HiddenStates]]"]
@@ -238,16 +226,8 @@ def _fetch_states(
 
 def _check_states(sample: Sample, speech: HiddenStates, text: HiddenStates) -> None:
     s, t = speech.states, text.states
-    problem = None
-    if s.dim() != 3 or t.dim() != 3:
-        problem = f"states must be [L+1, T, d]; got speech {tuple(s.shape)}, text {tuple(t.shape)}"
-    elif s.shape[0] != t.shape[0] or s.shape[2] != t.shape[2]:
-        problem = f"speech {tuple(s.shape)} and text {tuple(t.shape)} states differ in layers or width"
-    elif s.shape[1] == 0 or t.shape[1] == 0:
-        problem = f"empty content span (speech {s.shape[1]} positions, text {t.shape[1]} tokens)"
-    elif s.shape[0] < 2:
-        problem = "states need layer 0 and at least one decoder block"
-    elif not (torch.isfinite(s).all() and torch.isfinite(t).all()):
+    problem = state_problem(s, t)
+    if problem is None and not (torch.isfinite(s).all() and torch.isfinite(t).all()):
         problem = "non-finite values (inf/NaN) in the states; try a wider --dtype such as float32"
     if problem:
         raise DataError(f"sample {sample.id!r}: hidden states: {problem}")
@@ -263,7 +243,7 @@ def _centering_means(fetch: Fetch, batches, count: int) -> torch.Tensor:
             pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
             total = pooled if total is None else total + pooled
         del speech, text
-    return (total / (2 * count)).to(torch.float32)
+    return total / (2 * count)
 
 
 def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layers) -> list[TokenSimilarityExample]:
@@ -273,18 +253,18 @@ def _examples(sample_id, speech: HiddenStates, text: HiddenStates, center, layer
     for layer in chosen:
         if not 0 <= layer <= num_layers:
             raise ConfigError(f"example layer {layer} is outside 0..{num_layers}")
-        s, t = speech.states[layer].to(torch.float32), text.states[layer].to(torch.float32)
+        s, t = speech.states[layer], text.states[layer]
         if center is not None:
             s, t = s - center[layer], t - center[layer]
-        a_cos = token_cosine(s, t)
+        a_cos, a_euc = token_matrices(s, t)
         out.append(
             TokenSimilarityExample(
                 sample_id=sample_id,
                 layer=layer,
                 text_tokens=list(text.tokens) or [str(j) for j in range(t.shape[0])],
-                cosine=[[round(float(v), 5) for v in row] for row in a_cos.tolist()],
+                cosine=[[None if math.isnan(v) else round(v, 5) for v in row] for row in a_cos.tolist()],
                 path_cos=alignment_path(a_cos, True).tolist(),
-                path_euc=alignment_path(token_euclidean(s, t), False).tolist(),
+                path_euc=alignment_path(a_euc, False).tolist(),
             )
         )
     return out
@@ -302,21 +282,27 @@ def _layer_convention(model, options: RepresentationOptions) -> str:
 
 def _curve(rows: Sequence[_Figures], attribute: str) -> LayerCurve:
     values = np.stack([getattr(r, attribute) for r in rows])
-    return LayerCurve(mean=values.mean(axis=0).tolist(), std=values.std(axis=0).tolist())
-
-
-def _mean(values: Sequence[float]) -> float:
-    return float(np.mean(np.asarray(values, dtype=np.float64)))
+    if np.isnan(values).all(axis=0).any():
+        raise DataError(f"{attribute}: a layer where every sample's pooled state is a zero vector has no cosine")
+    return LayerCurve(mean=np.nanmean(values, axis=0).tolist(), std=np.nanstd(values, axis=0).tolist())
 
 
 def _defined_mean(values: Sequence[float | None]) -> float | None:
+    """Mean of the defined values (float64, in the given order); None when none is defined."""
     kept = [v for v in values if v is not None]
-    return _mean(kept) if kept else None
+    return float(np.mean(np.asarray(kept, dtype=np.float64))) if kept else None
+
+
+def _mean(values: Sequence[float | None], what: str) -> float:
+    mean = _defined_mean(values)
+    if mean is None:
+        raise DataError(f"{what}: no sample has a cosine (every state a zero vector)")
+    return mean
 
 
 def _baselined(matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool) -> Baselined:
-    m = _mean([getattr(r, attribute) for r in matched])
-    x = _mean([getattr(r, attribute) for r in mismatched])
+    m = _mean([r.values[attribute] for r in matched], attribute)
+    x = _mean([r.values[attribute] for r in mismatched], attribute + " (mismatched)")
     return Baselined(matched=m, mismatched=x, excess=(x - m) if lower_is_better else (m - x))
 
 
@@ -327,6 +313,15 @@ def _baselined_curve(matched, mismatched, attribute: str, lower_is_better: bool)
 
 
 def _summarise(matched, mismatched, options: RepresentationOptions, convention: str) -> RepresentationSummary:
+    """Every declared metric: baselined ones matched / mismatched / excess, the others as the mean over
+    the samples where they are defined, with ``<name>_mismatched`` beside them (METHOD.md §4b)."""
+    figures: dict[str, object] = {}
+    for m in REPRESENTATION_METRICS:
+        if m.baselined:
+            figures[m.name] = _baselined(matched, mismatched, m.name, lower_is_better=not m.higher_is_better)
+        else:
+            figures[m.name] = _defined_mean([r.values[m.name] for r in matched])
+            figures[m.name + "_mismatched"] = _defined_mean([r.values[m.name] for r in mismatched])
     return RepresentationSummary(
         n_samples=len(matched),
         num_layers=len(matched[0].layer_cos) - 1,
@@ -335,20 +330,13 @@ def _summarise(matched, mismatched, options: RepresentationOptions, convention: 
         derangement_seed=options.derangement_seed,
         layer_cos=_baselined_curve(matched, mismatched, "layer_cos", lower_is_better=False),
         layer_euc=_baselined_curve(matched, mismatched, "layer_euc", lower_is_better=True),
-        sim_cos=_baselined(matched, mismatched, "sim_cos", lower_is_better=False),
-        sim_euc=_baselined(matched, mismatched, "sim_euc", lower_is_better=True),
-        aps_cos=_baselined(matched, mismatched, "aps_cos", lower_is_better=False),
-        aps_euc=_baselined(matched, mismatched, "aps_euc", lower_is_better=True),
-        monotonicity_cos=_defined_mean([r.monotonicity_cos for r in matched]),
-        monotonicity_euc=_defined_mean([r.monotonicity_euc for r in matched]),
-        monotonicity_excluded_cos=sum(r.monotonicity_cos is None for r in matched),
-        monotonicity_excluded_euc=sum(r.monotonicity_euc is None for r in matched),
-        consistency=_mean([r.consistency for r in matched]),
-        monotonicity_cos_mismatched=_defined_mean([r.monotonicity_cos for r in mismatched]),
-        monotonicity_euc_mismatched=_defined_mean([r.monotonicity_euc for r in mismatched]),
-        consistency_mismatched=_mean([r.consistency for r in mismatched]),
+        **figures,
+        monotonicity_excluded_cos=sum(r.values["monotonicity_cos"] is None for r in matched),
+        monotonicity_excluded_euc=sum(r.values["monotonicity_euc"] is None for r in matched),
         monotonicity_excluded_layers_cos=sum(r.excluded_layers_cos for r in matched),
         monotonicity_excluded_layers_euc=sum(r.excluded_layers_euc for r in matched),
+        zero_states=sum(r.zero_states for r in matched),
+        cosine_excluded=sum(r.values["aps_cos"] is None for r in matched),
         derangement=DERANGEMENT_SCHEME,
         centering_reference=CENTERING_REFERENCE if options.centering else "",
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from modgap_eval.metrics import baselined_names
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "correlate", help="fit GAP against Sim/APS across models or checkpoints (METHOD.md §5)"
     )
     parser.add_argument("results", nargs="+", type=Path, help="results.json files or run directories (one point each)")
-    parser.add_argument("--metric", choices=["sim_cos", "sim_euc", "aps_cos", "aps_euc"], default="aps_cos")
+    parser.add_argument("--metric", choices=baselined_names(), default="aps_cos")
     parser.add_argument(
         "--baseline",
         choices=["matched", "mismatched", "excess"],

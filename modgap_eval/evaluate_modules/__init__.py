@@ -10,3 +10,13 @@ from pathlib import Path
 MODULES_DIR = Path(__file__).resolve().parent
 MODALITY_GAP = MODULES_DIR / "modality_gap"
 ALIGNMENT_PATH_SCORE = MODULES_DIR / "alignment_path_score"
+
+CITATION = """\
+@inproceedings{xiang2025modalitygap,
+  title={Understanding the Modality Gap: An Empirical Study on the Speech-Text Alignment Mechanism of Large Speech Language Models},
+  author={Xiang and Zhao and Guo and Zou},
+  booktitle={EMNLP},
+  year={2025}
+}
+"""
+"""The paper both modules measure (``evaluate.MetricInfo.citation``)."""

@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from modgap_eval.analysis.schema import RepresentationSummary
 from modgap_eval.errors import ConfigError
+from modgap_eval.metrics import REPRESENTATION_METRICS, reportable_names
 from modgap_eval.leaderboard.schema import (
     GapInterval,
     GroupEntry,
@@ -33,6 +33,7 @@ from modgap_eval.leaderboard.schema import (
     TaskIdentity,
 )
 from modgap_eval.results import RESULTS_FILE, ModelRecord, RunResults, TaskResult, read_results
+from modgap_eval.strict import validated
 
 ID_DIGITS = 16
 
@@ -136,19 +137,11 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
         tasks=tuple(_task_entry(name, task, run.id) for name, task in sorted(results.tasks.items())),
         groups=tuple(
             GroupEntry(
-                group=name,
                 run=run.id,
-                tasks=list(group.tasks),
-                text=group.text,
-                speech=group.speech,
-                gap=group.gap,
-                text_micro=group.text_micro,
-                speech_micro=group.speech_micro,
-                gap_micro=group.gap_micro,
-                n_paired=group.n_paired,
+                **group.model_dump(include=set(GroupEntry.model_fields) - {"readings"}),
                 readings={k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap) for k, v in group.readings.items()},
             )
-            for name, group in sorted(results.groups.items())
+            for _, group in sorted(results.groups.items())
         ),
     )
     parse_timestamp(run.finished_at, f"{file}: envelope.finished_at")  # fail now, naming the file
@@ -156,16 +149,9 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
 
 
 def _model_entry(provenance: Provenance, record: ModelRecord) -> ModelEntry:
-    return ModelEntry(
-        id=model_id(provenance, record),
-        provenance=provenance,
-        name=record.name,
-        args=dict(sorted(record.args.items())),
-        source=record.source,
-        revision=record.revision,
-        parameters=record.parameters,
-        details=record.details,
-    )
+    fields = record.model_dump()
+    fields["args"] = dict(sorted(record.args.items()))
+    return ModelEntry(id=model_id(provenance, record), provenance=provenance, **fields)
 
 
 def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
@@ -184,11 +170,9 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
         speech_stderr=task.speech.stderr,
         gap=gap.gap,
         relative_gap=gap.relative_gap,
-        gap_ci=GapInterval(low=gap.ci_low, high=gap.ci_high, level=gap.ci_level, bootstrap_iters=gap.bootstrap_iters),
+        gap_ci=GapInterval.model_validate(gap, from_attributes=True),
         mcnemar_p=gap.mcnemar_p,
-        pairs=PairTable(
-            both_right=gap.both_right, text_only=gap.text_only, speech_only=gap.speech_only, both_wrong=gap.both_wrong
-        ),
+        pairs=PairTable.model_validate(gap, from_attributes=True),
         unextractable_text=task.text.unextractable,
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
@@ -200,13 +184,7 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
 
 def _representation(summary: RepresentationSummary) -> RepresentationEntry:
     return RepresentationEntry(
-        sim_cos=summary.sim_cos,
-        sim_euc=summary.sim_euc,
-        aps_cos=summary.aps_cos,
-        aps_euc=summary.aps_euc,
-        monotonicity_cos=summary.monotonicity_cos,
-        monotonicity_euc=summary.monotonicity_euc,
-        consistency=summary.consistency,
+        **{m.name: getattr(summary, m.name) for m in REPRESENTATION_METRICS},
         layer_cos=summary.layer_cos,
         layer_euc=summary.layer_euc,
         num_layers=summary.num_layers,
@@ -225,12 +203,7 @@ def read_reported(file: Path) -> ReportedResults:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML/JSON ({exc})") from exc
-    try:
-        return ReportedResults.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{file}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    return validated(ReportedResults, raw, file)
 
 
 def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
@@ -250,34 +223,22 @@ def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
         model=_model_entry(Provenance.REPORTED, reported.model),
         run=run,
         tasks=tuple(
-            TaskEntry(
-                task=name,
-                run=run.id,
-                n_samples=scores.n_samples,
-                text=scores.text,
-                speech=scores.speech,
-                gap=scores.gap,
-                relative_gap=_relative_gap(scores),
-                representation=_reported_representation(scores),
-            )
+            TaskEntry(task=name, n_samples=scores.n_samples, relative_gap=_relative_gap(scores), **_reported(scores, run.id))
             for name, scores in sorted(reported.tasks.items())
         ),
         groups=tuple(
-            GroupEntry(
-                group=name,
-                run=run.id,
-                tasks=list(scores.tasks),
-                text=scores.text,
-                speech=scores.speech,
-                gap=scores.gap,
-                n_paired=scores.n_samples,
-                representation=_reported_representation(scores),
-            )
+            GroupEntry(group=name, tasks=list(scores.tasks), n_paired=scores.n_samples, **_reported(scores, run.id))
             for name, scores in sorted(reported.groups.items())
         ),
     )
     parse_timestamp(run.finished_at, f"{file}: published")
     return incoming
+
+
+def _reported(scores: ReportedScores, run_id: str) -> dict:
+    """The fields a reported task and a reported group share."""
+    return dict(run=run_id, text=scores.text, speech=scores.speech, gap=scores.gap,
+                representation=_reported_representation(scores))
 
 
 def _relative_gap(scores: ReportedScores) -> float | None:
@@ -287,9 +248,5 @@ def _relative_gap(scores: ReportedScores) -> float | None:
 
 
 def _reported_representation(scores: ReportedScores) -> RepresentationEntry | None:
-    values = RepresentationEntry(
-        monotonicity_cos=scores.monotonicity_cos,
-        monotonicity_euc=scores.monotonicity_euc,
-        consistency=scores.consistency,
-    )
+    values = RepresentationEntry(**{name: getattr(scores, name) for name in reportable_names()})
     return None if values == RepresentationEntry() else values

@@ -14,8 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from modgap_eval.errors import ConfigError
 from modgap_eval.leaderboard.entries import IncomingRun, parse_timestamp
 from modgap_eval.leaderboard.schema import (
@@ -26,6 +24,7 @@ from modgap_eval.leaderboard.schema import (
     Provenance,
     TaskEntry,
 )
+from modgap_eval.strict import validated
 
 
 class IncomparableRunError(ConfigError):
@@ -51,12 +50,7 @@ def load_leaderboard(path: Path) -> Leaderboard:
         raise ConfigError(
             f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {LEADERBOARD_SCHEMA_VERSION})"
         )
-    try:
-        return Leaderboard.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: field {where!r}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    return validated(Leaderboard, raw, path)
 
 
 def dump_leaderboard(board: Leaderboard) -> str:

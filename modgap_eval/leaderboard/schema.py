@@ -17,19 +17,17 @@ import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, Field, create_model, model_validator
 
 from modgap_eval.analysis.schema import Baselined, BaselinedCurve
+from modgap_eval.metrics import REPRESENTATION_METRICS, MetricSpec
 from modgap_eval.results import Envelope, ModelRecord
+from modgap_eval.strict import Strict
 
 LEADERBOARD_SCHEMA_VERSION = 1
 
 # A reported gap may differ from text − speech by the rounding of the published figures.
 REPORTED_GAP_TOLERANCE = 0.015
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Provenance(str, Enum):
@@ -53,14 +51,16 @@ class TaskIdentity(Strict):
 
 
 class GapInterval(Strict):
-    low: float
-    high: float
-    level: float
+    """The paired bootstrap interval of a results file's ``GapStats`` (``ci_low`` ... there)."""
+
+    low: float = Field(validation_alias=AliasChoices("low", "ci_low"))
+    high: float = Field(validation_alias=AliasChoices("high", "ci_high"))
+    level: float = Field(validation_alias=AliasChoices("level", "ci_level"))
     bootstrap_iters: int
 
 
 class PairTable(Strict):
-    """The 2×2 table of paired outcomes (METHOD.md §1)."""
+    """The 2×2 table of paired outcomes (METHOD.md §1), read from a ``GapStats``."""
 
     both_right: int
     text_only: int
@@ -68,19 +68,9 @@ class PairTable(Strict):
     both_wrong: int
 
 
-class RepresentationEntry(Strict):
-    """Sequence- and token-level similarity figures (METHOD.md §3, §4, §4b).
+class RepresentationFacts(Strict):
+    """What a representation entry says besides its metrics: curves and how the states were taken."""
 
-    Reproduced entries carry every field; reported entries carry what the publication gives.
-    """
-
-    sim_cos: Baselined | None = None
-    sim_euc: Baselined | None = None
-    aps_cos: Baselined | None = None
-    aps_euc: Baselined | None = None
-    monotonicity_cos: float | None = None
-    monotonicity_euc: float | None = None
-    consistency: float | None = None
     layer_cos: BaselinedCurve | None = None
     layer_euc: BaselinedCurve | None = None
     num_layers: int | None = None
@@ -98,6 +88,21 @@ class ReadingEntry(Strict):
     gap: float
     primary: bool = False
     """True for the reading the entry's own text/speech/gap are."""
+
+
+def _metric_fields(specs: tuple[MetricSpec, ...]) -> dict[str, Any]:
+    """Optional pydantic fields for declared metrics: baselined ones as ``Baselined``, others as numbers."""
+    return {m.name: (Baselined | None if m.baselined else float | None, None) for m in specs}
+
+
+RepresentationEntry = create_model(
+    "RepresentationEntry",
+    __base__=RepresentationFacts,
+    __doc__="""Sequence- and token-level similarity figures (METHOD.md §3, §4, §4b): every metric of
+    ``metrics.REPRESENTATION_METRICS``. Reproduced entries carry every field; reported entries carry
+    what the publication gives.""",
+    **_metric_fields(REPRESENTATION_METRICS),
+)
 
 
 class TaskEntry(Strict):
@@ -157,16 +162,12 @@ class RunRecord(Strict):
     note: str | None = None
 
 
-class ModelEntry(Strict):
+class ModelEntry(ModelRecord):
+    """A results file's model record with its identity and its leaderboard cells."""
+
     id: str
     """sha256 (first 16 hex digits) over provenance, name, args, source and revision."""
     provenance: Provenance
-    name: str
-    args: dict[str, str] = Field(default_factory=dict)
-    source: str = ""
-    revision: str = ""
-    parameters: int | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
     tasks: dict[str, TaskEntry] = Field(default_factory=dict)
     groups: dict[str, GroupEntry] = Field(default_factory=dict)
     runs: dict[str, RunRecord] = Field(default_factory=dict)
@@ -180,19 +181,14 @@ class Leaderboard(Strict):
 # ---- reported numbers (input to ``leaderboard add``) ------------------------------------------
 
 
-class ReportedScores(Strict):
+class _ReportedGap(Strict):
     text: float | None = None
     speech: float | None = None
     gap: float | None = None
     n_samples: int | None = None
-    monotonicity_cos: float | None = None
-    monotonicity_euc: float | None = None
-    consistency: float | None = None
-    """Path figures (METHOD.md §4). Sim and APS are left out: a publication gives no chance
-    baseline for them (METHOD.md §4b), so they could not sit beside the reproduced excess."""
 
     @model_validator(mode="after")
-    def _gap_is_text_minus_speech(self) -> "ReportedScores":
+    def _gap_is_text_minus_speech(self) -> "_ReportedGap":
         if self.text is not None and self.speech is not None:
             if self.gap is None:
                 raise ValueError("gap is required when text and speech are given")
@@ -201,7 +197,17 @@ class ReportedScores(Strict):
         return self
 
 
-class ReportedGroupScores(ReportedScores):
+ReportedScores = create_model(
+    "ReportedScores",
+    __base__=_ReportedGap,
+    __doc__="""A publication's numbers for one task: the gap and the reportable path figures
+    (``MetricSpec.reportable``). Sim and APS are left out: a publication gives no chance baseline
+    for them (METHOD.md §4b), so they could not sit beside the reproduced excess.""",
+    **_metric_fields(tuple(m for m in REPRESENTATION_METRICS if m.reportable)),
+)
+
+
+class ReportedGroupScores(ReportedScores):  # type: ignore[misc,valid-type]
     tasks: list[str] = Field(min_length=1)
 
 

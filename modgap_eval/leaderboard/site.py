@@ -1,8 +1,9 @@
 """Render the leaderboard as a static folder that works from ``file://`` and GitHub Pages.
 
 ``index.html`` embeds the data as JSON in a ``<script type="application/json">`` element (a ``fetch``
-of a local file fails under ``file://``); ``app.js`` draws the table and the inline-SVG plots with
-plain DOM calls. The output is a pure function of the leaderboard: the same data gives the same bytes.
+of a local file fails under ``file://``), and beside it the declared metrics (``modgap_eval.metrics``)
+from which ``app.js`` builds the table's columns; ``app.js`` draws the table and the inline-SVG plots
+with plain DOM calls. The output is a pure function of the leaderboard: the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from modgap_eval.leaderboard.merge import dump_leaderboard
 from modgap_eval.leaderboard.schema import Leaderboard
+from modgap_eval.metrics import GAP_METRICS, REPRESENTATION_METRICS
 
 STATIC_FILES = ("app.js", "style.css")
 
@@ -61,6 +63,7 @@ publication's numbers; they were not run by this project and use the publication
 <footer>Built by <code>modgap-eval leaderboard build</code> from <code>leaderboard.json</code>
 (schema version @SCHEMA@).</footer>
 <script id="leaderboard-data" type="application/json">@DATA@</script>
+<script id="metrics-data" type="application/json">@METRICS@</script>
 <script src="app.js"></script>
 </body>
 </html>
@@ -75,7 +78,12 @@ def script_safe_json(text: str) -> str:
 def render_index(board: Leaderboard) -> str:
     # Compact, canonical JSON (same order as leaderboard.json) so equal boards give equal pages.
     data = json.dumps(json.loads(dump_leaderboard(board)), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return INDEX_TEMPLATE.replace("@SCHEMA@", str(board.schema_version)).replace("@DATA@", script_safe_json(data))
+    metrics = json.dumps(
+        {"gap": [m.as_json() for m in GAP_METRICS], "representation": [m.as_json() for m in REPRESENTATION_METRICS]},
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    page = INDEX_TEMPLATE.replace("@SCHEMA@", str(board.schema_version)).replace("@METRICS@", script_safe_json(metrics))
+    return page.replace("@DATA@", script_safe_json(data))  # last: the data may hold any text
 
 
 def build_site(board: Leaderboard, out_dir: Path) -> Path:

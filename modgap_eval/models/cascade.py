@@ -11,7 +11,6 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -30,6 +29,7 @@ from modgap_eval.models.hf_common import (
 )
 from modgap_eval.models.text_lm import TextLM
 from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.wer import normalize_words, word_error_rate  # noqa: F401 (normalize_words: re-exported)
 from modgap_eval.types import (
     Generation,
     GenerateRequest,
@@ -46,19 +46,9 @@ DEFAULT_ASR = "openai/whisper-tiny.en"
 DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
-def normalize_words(text: str) -> str:
-    """Lowercase, punctuation to spaces (apostrophes kept), whitespace collapsed: WER's text form."""
-    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).split())
-
-
 def transcript_wer(transcript: str, written: str) -> float:
-    """Word error rate of ``transcript`` against the written form, both normalized (jiwer)."""
-    import jiwer
-
-    reference = normalize_words(written)
-    if not reference:
-        raise DataError("WER needs a non-empty written form")
-    return float(jiwer.wer(reference, normalize_words(transcript) or "<empty>"))
+    """Word error rate of ``transcript`` against the written form (``modgap_eval.wer``)."""
+    return word_error_rate([written], [transcript])
 
 
 class Transcriber:

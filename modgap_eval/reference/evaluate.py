@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from modgap_eval.models.paper_lslm import PaperLSLM
+from modgap_eval.stats import poisson_binomial_sf
 from modgap_eval.types import Modality
 
 
@@ -53,12 +54,7 @@ class TaskResult:
 
 def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
     """Exact one-sided p of at least ``correct`` right answers under independent guessing (Poisson-binomial)."""
-    dist = np.zeros(len(probabilities) + 1)
-    dist[0] = 1.0
-    for p in probabilities:
-        dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
-        dist[0] *= 1 - p
-    return float(dist[correct:].sum())
+    return poisson_binomial_sf(correct, probabilities)
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
@@ -108,7 +104,7 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
 
 
 def summarise(results: dict[str, TaskResult]) -> dict:
-    from modgap_eval.reference.train import word_error_rate
+    from modgap_eval.wer import word_error_rate
 
     n = sum(r.n for r in results.values())
     speech = sum(r.speech_correct for r in results.values())

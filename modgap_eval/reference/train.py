@@ -23,6 +23,7 @@ import torch
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLMConfig, SpeechAdapter, save_checkpoint
+from modgap_eval.wer import word_error_rate
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,6 @@ def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
             out.append(int(vocab_ids[cls - 1]))
         previous = cls
     return out
-
-
-def normalise(text: str) -> str:
-    return " ".join("".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split())
-
-
-def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:
-    import jiwer
-
-    refs = [normalise(r) or "<empty>" for r in references]
-    hyps = [normalise(h) for h in hypotheses]
-    return float(jiwer.wer(refs, hyps))
 
 
 @torch.no_grad()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Sequence
 
+from modgap_eval.stats import CORRECT_THRESHOLD
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -28,8 +29,8 @@ class SampleScore:
 
     @property
     def correct(self) -> bool:
-        """Binary view used by the 2×2 table and McNemar: value ≥ 0.5."""
-        return self.value >= 0.5
+        """Binary view used by the 2×2 table and McNemar: value ≥ ``CORRECT_THRESHOLD`` (0.5)."""
+        return self.value >= CORRECT_THRESHOLD
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ file and the field. Nothing is skipped silently.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import ValidationError
 
-from modgap_eval.errors import ConfigError, DataError, RegistryError
+from modgap_eval.errors import ConfigError, DataError, RegistryError, did_you_mean
 from modgap_eval.paths import builtin_tasks_dir
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer, letter
@@ -74,9 +73,7 @@ class TaskIndex:
                 raise ConfigError(f"{self.groups[name].path}: group cycle {' -> '.join(seen + (name,))}")
             return [t for member in self.groups[name].spec.tasks for t in self._expand(member, seen + (name,))]
         known = sorted(self.tasks) + sorted(self.groups)
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise RegistryError(f"unknown task or group {name!r}{hint} (see 'modgap-eval ls tasks')")
+        raise RegistryError(f"unknown task or group {name!r}{did_you_mean(name, known)} (see 'modgap-eval ls tasks')")
 
     def group_members(self, group: str) -> list[str]:
         return self._expand(group, ())

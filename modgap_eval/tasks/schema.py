@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from modgap_eval.tasks import templates
 
@@ -46,8 +46,7 @@ def check_no_credentials(args: Any, where: str = "") -> Any:
     return args
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from modgap_eval.strict import Frozen as Strict
 
 
 class SourceKind(str, Enum):

@@ -1,4 +1,8 @@
-"""An independent, slow plain-loop reference of METHOD.md §3–§4 (float64 Python lists, no torch maths)."""
+"""An independent, slow plain-loop reference of METHOD.md §3–§4 (float64 Python lists, no torch maths).
+
+A zero vector has no cosine (None): a zero frame is never on the cosine path, a column without any
+cosine has no path entry and is left out of APS^cos, monotonicity^cos and consistency.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def norm(a):
 
 def cos(a, b):
     na, nb = norm(a), norm(b)
-    return 0.0 if na == 0 or nb == 0 else dot(a, b) / (na * nb)
+    return None if na == 0 or nb == 0 else max(-1.0, min(1.0, dot(a, b) / (na * nb)))
 
 
 def euc(a, b):
@@ -31,13 +35,16 @@ def mean_rows(rows):
 
 
 def path(matrix, higher_is_better):
-    """matrix[i][j]; for each column the first best row."""
+    """matrix[i][j]; for each column the first best row (None entries never chosen; None if all are)."""
     out = []
     for j in range(len(matrix[0])):
-        best_i = 0
-        for i in range(1, len(matrix)):
-            better = matrix[i][j] > matrix[best_i][j] if higher_is_better else matrix[i][j] < matrix[best_i][j]
-            if better:
+        best_i = None
+        for i in range(len(matrix)):
+            if matrix[i][j] is None:
+                continue
+            if best_i is None:
+                best_i = i
+            elif matrix[i][j] > matrix[best_i][j] if higher_is_better else matrix[i][j] < matrix[best_i][j]:
                 best_i = i
         out.append(best_i)
     return out
@@ -64,6 +71,11 @@ def spearman_position(path_values):
     return num / den
 
 
+def mean_or_none(values):
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
 def compare(speech, text):
     """speech[l][i][d], text[l][j][d] -> dict of per-layer lists and the summaries."""
     layers = len(speech)
@@ -77,26 +89,24 @@ def compare(speech, text):
         pc, pe = path(a_cos, True), path(a_euc, False)
         out["path_cos"].append(pc)
         out["path_euc"].append(pe)
-        out["aps_cos"].append(sum(a_cos[pc[j]][j] for j in range(len(t))) / len(t))
+        with_cos = [j for j in range(len(t)) if pc[j] is not None]
+        out["aps_cos"].append(mean_or_none([a_cos[pc[j]][j] for j in with_cos]))
         out["aps_euc"].append(sum(a_euc[pe[j]][j] for j in range(len(t))) / len(t))
-        out["mono_cos"].append(spearman_position(pc))
+        out["mono_cos"].append(spearman_position([pc[j] for j in with_cos]))
         out["mono_euc"].append(spearman_position(pe))
-        out["consistency"].append(sum(1 for a, b in zip(pc, pe) if a == b) / len(t))
+        out["consistency"].append(mean_or_none([1.0 if pc[j] == pe[j] else 0.0 for j in with_cos]))
 
     def blocks(values):
-        return sum(values[1:]) / (layers - 1)
-
-    def defined(values):
-        kept = [v for v in values[1:] if v is not None]
-        return sum(kept) / len(kept) if kept else None
+        return mean_or_none(values[1:])
 
     out.update(
         sim_cos=blocks(out["layer_cos"]),
         sim_euc=blocks(out["layer_euc"]),
         APS_cos=blocks(out["aps_cos"]),
         APS_euc=blocks(out["aps_euc"]),
-        monotonicity_cos=defined(out["mono_cos"]),
-        monotonicity_euc=defined(out["mono_euc"]),
+        monotonicity_cos=blocks(out["mono_cos"]),
+        monotonicity_euc=blocks(out["mono_euc"]),
         Consistency=blocks(out["consistency"]),
+        zero_states=sum(1 for l in range(1, layers) for v in speech[l] + text[l] if not any(v)),
     )
     return out

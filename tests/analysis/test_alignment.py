@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from tests.extras import extra
@@ -25,6 +26,10 @@ def two_layers(layer):
     return torch.stack([t, t])
 
 
+def nan_as_none(values: torch.Tensor) -> list:
+    return [None if v != v else v for v in values.tolist()]
+
+
 def test_hand_computed_case():
     speech = two_layers([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     text = two_layers([[1.0, 0.0], [0.0, 2.0]])
@@ -44,9 +49,10 @@ def test_token_matrices_by_hand():
     s = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     t = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
     h = 1 / math.sqrt(2)
-    assert torch.allclose(similarity.token_cosine(s, t), torch.tensor([[1.0, 0.0], [0.0, 1.0], [h, h]]))
+    f64 = torch.float64  # the alignment path is computed in float64 (issue 12)
+    assert torch.allclose(similarity.token_cosine(s, t), torch.tensor([[1.0, 0.0], [0.0, 1.0], [h, h]], dtype=f64))
     r2 = math.sqrt(2)
-    expected = torch.tensor([[0.0, math.sqrt(5)], [r2, 1.0], [1.0, r2]])
+    expected = torch.tensor([[0.0, math.sqrt(5)], [r2, 1.0], [1.0, r2]], dtype=f64)
     assert torch.allclose(similarity.token_euclidean(s, t), expected, atol=1e-6)
 
 
@@ -81,19 +87,38 @@ def test_constant_path_is_excluded_and_counted():
     assert r.monotonicity_excluded_layers_cos == 1
 
 
-def test_zero_vectors_are_defined():
+def test_zero_vectors_have_no_cosine_and_are_counted():
+    # issue 12: a zero vector has no cosine; its frames are excluded and counted, never read as cosine 0
     speech = torch.zeros(3, 4, 5)
     text = torch.randn(3, 2, 5)
     r = compare_states(speech, text)
-    assert r.layer_cos.eq(0).all() and r.aps_cos == 0.0
-    assert r.path_cos.eq(0).all()  # all frames tie at 0: first index
-    expected = torch.linalg.vector_norm(text, dim=-1).mean(-1)[1:].mean()
-    assert r.aps_euc == pytest.approx(float(expected), rel=1e-5)
+    assert r.layer_cos.isnan().all() and r.sim_cos is None and r.aps_cos is None and r.consistency is None
+    assert r.monotonicity_cos is None
+    assert r.zero_states == 2 * 4  # layers 1..2, four zero frames each
+    expected = torch.linalg.vector_norm(text.double(), dim=-1).mean(-1)[1:].mean()
+    assert r.aps_euc == pytest.approx(float(expected), rel=1e-12)  # distances stay defined
     both_zero = compare_states(torch.zeros(2, 3, 4), torch.zeros(2, 2, 4))
-    for value in (both_zero.sim_cos, both_zero.sim_euc, both_zero.aps_cos, both_zero.aps_euc, both_zero.consistency):
-        assert value == 0.0 or value == 1.0
-        assert not math.isnan(value)
-    assert similarity.cosine(torch.zeros(4), torch.ones(4)).item() == 0.0
+    assert both_zero.aps_cos is None and both_zero.sim_euc == 0.0 and both_zero.aps_euc == 0.0
+    assert both_zero.zero_states == 5
+    assert math.isnan(similarity.cosine(torch.zeros(4), torch.ones(4)).item())
+
+
+def test_a_zero_frame_is_never_on_the_cosine_path():
+    # frame 0 is zero; with "cosine 0" it would win column 1 (all other cosines there are negative)
+    speech = two_layers([[0.0, 0.0], [-1.0, 0.2], [0.3, -1.0]])
+    text = two_layers([[-1.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
+    r = compare_states(speech, text)
+    assert r.path_cos[1].tolist() == [1, 2, 2]
+    assert r.zero_states == 1
+    # a zero text token: its column has no cosine path entry and leaves APS^cos, monotonicity, consistency
+    text_zero = two_layers([[-1.0, 0.0], [0.0, 0.0], [0.0, -1.0]])
+    z = compare_states(speech, text_zero)
+    cos_1 = float(similarity.cosine(speech[1, 1], text_zero[1, 0]))
+    cos_2 = float(similarity.cosine(speech[1, 2], text_zero[1, 2]))
+    assert z.aps_cos == pytest.approx((cos_1 + cos_2) / 2, rel=1e-12)
+    assert z.path_score_cos[1].isnan().tolist() == [False, True, False]
+    assert z.monotonicity_cos == pytest.approx(1.0)  # columns 0 and 2 -> frames 1 and 2
+    assert z.zero_states == 2  # the zero frame and the zero token
 
 
 def test_spearman_matches_scipy_with_ties():
@@ -118,17 +143,18 @@ def test_matches_loop_reference_on_random_states(seed):
         text[-1, -1] = 0.0
     r = compare_states(speech, text)
     want = ref.compare(ref.to_lists(speech), ref.to_lists(text))
-    assert r.layer_cos.tolist() == pytest.approx(want["layer_cos"], abs=1e-5)
+    assert nan_as_none(r.layer_cos) == pytest.approx(want["layer_cos"], abs=1e-5)
     assert r.layer_euc.tolist() == pytest.approx(want["layer_euc"], rel=1e-5, abs=1e-5)
-    assert r.path_cos.tolist() == want["path_cos"]
+    assert r.path_cos.tolist() == [[0 if i is None else i for i in row] for row in want["path_cos"]]
     assert r.path_euc.tolist() == want["path_euc"]
-    assert r.aps_cos_by_layer.tolist() == pytest.approx(want["aps_cos"], abs=1e-5)
+    assert nan_as_none(r.aps_cos_by_layer) == pytest.approx(want["aps_cos"], abs=1e-5)
     assert r.aps_euc_by_layer.tolist() == pytest.approx(want["aps_euc"], rel=1e-4, abs=1e-4)
     assert r.sim_cos == pytest.approx(want["sim_cos"], abs=1e-5)
     assert r.sim_euc == pytest.approx(want["sim_euc"], rel=1e-5, abs=1e-5)
     assert r.aps_cos == pytest.approx(want["APS_cos"], abs=1e-5)
     assert r.aps_euc == pytest.approx(want["APS_euc"], rel=1e-4, abs=1e-4)
     assert r.consistency == pytest.approx(want["Consistency"], abs=1e-6)
+    assert r.zero_states == want["zero_states"]
     for got, expected in ((r.monotonicity_cos, want["monotonicity_cos"]), (r.monotonicity_euc, want["monotonicity_euc"])):
         assert (got is None) == (expected is None)
         if got is not None:
@@ -136,7 +162,7 @@ def test_matches_loop_reference_on_random_states(seed):
     # the thin wrappers agree with the core result
     assert alignment.aps_cos(speech, text) == r.aps_cos
     assert alignment.consistency(speech, text) == r.consistency
-    assert similarity.sim_cos(speech, text).item() == pytest.approx(r.sim_cos)
+    assert nan_as_none(similarity.sim_cos(speech, text).reshape(1)) == pytest.approx([r.sim_cos])
 
 
 def test_float_precision_with_a_large_common_component():
@@ -147,6 +173,28 @@ def test_float_precision_with_a_large_common_component():
     got = similarity.token_euclidean(speech, text)
     exact = torch.cdist(speech.double(), text.double(), compute_mode="donot_use_mm_for_euclid_dist")
     assert torch.allclose(got.double(), exact, rtol=1e-4)
+
+
+@pytest.mark.parametrize("seed", [6, 8])
+def test_float64_path_where_float32_flips_argmax(seed):
+    """issue 12: states with a few dimensions of size ~600 (as real LLMs have) make float32 flip argmax
+    choices; the path must agree with an independent numpy float64 reference everywhere."""
+    g = torch.Generator().manual_seed(seed)
+    speech, text = torch.randn(3, 40, 256, generator=g), torch.randn(3, 12, 256, generator=g)
+    speech[..., :3] += 600.0
+    text[..., :3] += 600.0
+    s, t = speech.double().numpy(), text.double().numpy()
+    cos64 = np.einsum("lid,ljd->lij", s, t) / (
+        np.linalg.norm(s, axis=-1)[:, :, None] * np.linalg.norm(t, axis=-1)[:, None, :]
+    )
+    want = cos64.argmax(axis=1)
+    dots32 = speech @ text.transpose(-1, -2)
+    norms32 = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1) * torch.linalg.vector_norm(text, dim=-1).unsqueeze(-2)
+    assert ((dots32 / norms32).argmax(dim=-2).numpy() != want).any()  # the case is one float32 gets wrong
+    r = compare_states(speech, text)
+    assert (r.path_cos.numpy() == want).all()
+    aps64 = np.take_along_axis(cos64, want[:, None, :], axis=1)[:, 0, :].mean(axis=-1)[1:].mean()
+    assert r.aps_cos == pytest.approx(float(aps64), rel=1e-12)
 
 
 def test_centering_changes_cosine_not_distance():

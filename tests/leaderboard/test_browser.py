@@ -117,7 +117,12 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
 
             # The hostile model name is shown as text and ran nothing.
             assert page.evaluate("typeof window.__pwned") == "undefined"
-            assert page.locator("script").count() == 2
+            # the page's own three: the data, the declared metrics, app.js
+            assert page.locator("script").count() == 3
+            # the table's representation columns come from the declared metrics (one per family)
+            assert [th.split(" ")[0] for th in page.eval_on_selector_all("#board th", "ths => ths.map(t => t.textContent)")][6:10] == [
+                "Sim", "APS", "Monotonicity", "Consistency"]
+            assert "higher is better" in page.get_attribute('#board th[data-key="aps"]', "title")
             assert page.locator("#board img").count() == 0
             assert SCRIPT_NAME in page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
 

@@ -35,8 +35,8 @@ def test_script_safe_json_escapes_and_round_trips():
 
 def test_model_name_with_script_is_data_not_markup(tmp_path):
     html = render_index(board_with(tmp_path, SCRIPT_NAME))
-    # Only the two script elements of the template: the data element and app.js.
-    assert len(re.findall(r"<script", html, re.I)) == 2
+    # Only the three script elements of the template: the data, the declared metrics and app.js.
+    assert len(re.findall(r"<script", html, re.I)) == 3
     assert "window.__pwned" in html  # the name is there ...
     assert SCRIPT_NAME not in html  # ... but never as raw markup
     data = json.loads(embedded_data(html))
@@ -49,7 +49,7 @@ def test_nasty_strings_everywhere_survive_embedding(tmp_path):
     model.details = {"note": NASTY}
     model.args = {"k</script>": "v\u2028"}
     html = render_index(board)
-    assert len(re.findall(r"</script", html, re.I)) == 2
+    assert len(re.findall(r"</script", html, re.I)) == 3  # data, declared metrics, app.js
     data = json.loads(embedded_data(html))
     assert data["models"][0]["details"]["note"] == NASTY
     assert data["models"][0]["args"] == {"k</script>": "v\u2028"}

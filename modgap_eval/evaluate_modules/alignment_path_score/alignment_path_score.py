@@ -8,6 +8,8 @@ import evaluate
 import torch
 
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_states
+from modgap_eval.evaluate_modules import CITATION
+from modgap_eval.metrics import REPRESENTATION_METRICS
 
 _DESCRIPTION = """\
 Speech-text alignment of a model's hidden states. Each item gives the content-span states of the
@@ -24,17 +26,10 @@ Args:
     seed: derangement seed for the mismatched baseline (default 0).
     centering: per-layer mean-centering before cosine (default False).
 Returns:
-    aps_cos, aps_euc, sim_cos, sim_euc (+ _mismatched and _excess), monotonicity_cos,
-    monotonicity_euc (None when undefined for every item), monotonicity_excluded_cos/_euc, consistency, n.
-"""
-
-_CITATION = """\
-@inproceedings{xiang2025modalitygap,
-  title={Understanding the Modality Gap: An Empirical Study on the Speech-Text Alignment Mechanism of Large Speech Language Models},
-  author={Xiang and Zhao and Guo and Zou},
-  booktitle={EMNLP},
-  year={2025}
-}
+    sim_cos, sim_euc, aps_cos, aps_euc (+ _mismatched and _excess), monotonicity_cos,
+    monotonicity_euc (None when undefined for every item), consistency (every metric of
+    ``modgap_eval.metrics.REPRESENTATION_METRICS``), monotonicity_excluded_cos/_euc, zero_states
+    (zero-vector states, which have no cosine and are left out), n.
 """
 
 _STATES = datasets.Sequence(datasets.Sequence(datasets.Sequence(datasets.Value("float32"))))
@@ -45,7 +40,7 @@ class AlignmentPathScore(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS,
             features=datasets.Features({"speech_states": _STATES, "text_states": _STATES}),
         )
@@ -55,16 +50,15 @@ class AlignmentPathScore(evaluate.Metric):
         text = [torch.as_tensor(t, dtype=torch.float32) for t in text_states]
         summary = analyse_states(speech, text, options=RepresentationOptions(derangement_seed=seed, centering=centering, examples=0)).summary
         out = {"n": summary.n_samples}
-        for name in ("aps_cos", "aps_euc", "sim_cos", "sim_euc"):
-            value = getattr(summary, name)
-            out[name] = value.matched
-            out[f"{name}_mismatched"] = value.mismatched
-            out[f"{name}_excess"] = value.excess
+        for spec in REPRESENTATION_METRICS:
+            value = getattr(summary, spec.name)
+            if spec.baselined:
+                out.update({spec.name: value.matched, f"{spec.name}_mismatched": value.mismatched, f"{spec.name}_excess": value.excess})
+            else:
+                out[spec.name] = value
         out.update(
-            monotonicity_cos=summary.monotonicity_cos,
-            monotonicity_euc=summary.monotonicity_euc,
             monotonicity_excluded_cos=summary.monotonicity_excluded_cos,
             monotonicity_excluded_euc=summary.monotonicity_excluded_euc,
-            consistency=summary.consistency,
+            zero_states=summary.zero_states,
         )
         return out

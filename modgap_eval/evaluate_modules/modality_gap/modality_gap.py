@@ -6,6 +6,7 @@ Load offline by path: ``evaluate.load("<modgap_eval>/evaluate_modules/modality_g
 import datasets
 import evaluate
 
+from modgap_eval.evaluate_modules import CITATION
 from modgap_eval.stats import paired_bootstrap, relative_gap
 
 _DESCRIPTION = """\
@@ -31,22 +32,12 @@ Examples:
     50.0
 """
 
-_CITATION = """\
-@inproceedings{xiang2025modalitygap,
-  title={Understanding the Modality Gap: An Empirical Study on the Speech-Text Alignment Mechanism of Large Speech Language Models},
-  author={Xiang and Zhao and Guo and Zou},
-  booktitle={EMNLP},
-  year={2025}
-}
-"""
-
-
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
 class ModalityGap(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=CITATION,
             inputs_description=_KWARGS,
             features=datasets.Features(
                 {"text_scores": datasets.Value("float64"), "speech_scores": datasets.Value("float64")}

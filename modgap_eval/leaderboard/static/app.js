@@ -9,6 +9,8 @@
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
 
   const board = JSON.parse(document.getElementById("leaderboard-data").textContent);
+  // The declared metrics (modgap_eval/metrics.py): the table's gap and representation columns come from them.
+  const METRICS = JSON.parse(document.getElementById("metrics-data").textContent);
   const models = board.models;
   const colors = new Map(models.map((m, i) => [m.id, PALETTE[i % PALETTE.length]]));
   // Plot labels: the name, plus what tells apart models that share it (args, revision, provenance).
@@ -55,15 +57,17 @@
     const cells = state.scope.kind === "group" ? model.groups : model.tasks;
     return Object.prototype.hasOwnProperty.call(cells, state.scope.name) ? cells[state.scope.name] : null;
   }
-  function similarity(entry, which) {
-    // which: "sim" or "aps"; returns the chosen variant of the chosen metric, or null.
-    const rep = entry.representation;
-    const value = rep ? rep[which + "_" + state.metric] : null;
-    return value ? value[state.variant] : null;
+  function familyMetric(family) {
+    // The declared metric a family's column shows: the member of the chosen similarity, else the only one.
+    const members = METRICS.representation.filter((m) => m.family === family);
+    return members.find((m) => m.similarity === state.metric) || members.find((m) => m.similarity === null) || null;
   }
-  function monotonicity(entry) {
-    const rep = entry.representation;
-    return rep ? rep["monotonicity_" + state.metric] : null;
+  function similarity(entry, family) {
+    // A representation cell: the chosen variant of a baselined metric, or the plain number; null if absent.
+    const spec = familyMetric(family), rep = entry.representation;
+    const value = spec && rep ? rep[spec.name] : null;
+    if (value === null || value === undefined) return null;
+    return spec.baselined ? value[state.variant] : value;
   }
   function rows() {
     const out = [];
@@ -77,13 +81,12 @@
   const COLUMNS = [
     { key: "model", label: "Model", value: (r) => r.model.name, text: true },
     { key: "parameters", label: "Params", value: (r) => r.model.parameters, show: (v) => (isNum(v) ? (v / 1e6).toFixed(1) + " M" : "—") },
-    { key: "text", label: "Text", value: (r) => r.entry.text, show: (v) => fmt(v, 2) },
-    { key: "speech", label: "Speech", value: (r) => r.entry.speech, show: (v) => fmt(v, 2) },
-    { key: "gap", label: "GAP", value: (r) => r.entry.gap, show: (v) => fmt(v, 2) },
+    ...METRICS.gap.map((m) => ({ key: m.name, label: m.label, value: (r) => r.entry[m.name], show: (v) => fmt(v, m.digits), spec: () => m })),
     { key: "ci", label: "GAP CI", value: (r) => (r.entry.gap_ci ? r.entry.gap_ci.low : null), show: (v, r) => (r.entry.gap_ci ? "[" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "—") },
-    { key: "sim", label: "Sim", value: (r) => similarity(r.entry, "sim"), show: (v) => fmt(v, 3) },
-    { key: "aps", label: "APS", value: (r) => similarity(r.entry, "aps"), show: (v) => fmt(v, 3) },
-    { key: "monotonicity", label: "Monotonicity", value: (r) => monotonicity(r.entry), show: (v) => fmt(v, 3) },
+    ...[...new Set(METRICS.representation.map((m) => m.family))].map((family) => {
+      const first = METRICS.representation.find((m) => m.family === family);
+      return { key: family, label: first.label, value: (r) => similarity(r.entry, family), show: (v) => fmt(v, first.digits), spec: () => familyMetric(family) };
+    }),
     { key: "n", label: "n", value: (r) => (r.entry.n_paired === undefined ? null : r.entry.n_paired), show: (v) => (isNum(v) ? String(v) : "—") },
   ];
 
@@ -105,10 +108,12 @@
     table.replaceChildren();
     const headRow = el("tr");
     for (const column of COLUMNS) {
-      let label = column.label;
-      if (column.key === "sim" || column.key === "aps") label += " " + state.metric + " (" + state.variant + ")";
-      if (column.key === "monotonicity") label += " " + state.metric;
-      const th = el("th", { "data-key": column.key, scope: "col", tabindex: 0, title: "Sort by " + label }, label);
+      let label = column.label, title = "Sort by " + column.label;
+      const spec = column.spec ? column.spec() : null;
+      if (spec && spec.similarity) label += " " + state.metric;
+      if (spec && spec.baselined) label += " (" + state.variant + ")";
+      if (spec) title = spec.per_sample + "; " + (spec.higher_is_better ? "higher" : "lower") + " is better. Sort by " + label;
+      const th = el("th", { "data-key": column.key, scope: "col", tabindex: 0, title }, label);
       if (column.key === state.sortKey) th.setAttribute("aria-sort", state.sortDir > 0 ? "ascending" : "descending");
       th.addEventListener("click", () => sortBy(column.key));
       th.addEventListener("keydown", (e) => (e.key === "Enter" ? sortBy(column.key) : null));
@@ -154,8 +159,9 @@
       return parts.join("; ");
     }
     if (key === "ci" && entry.gap_ci) return Math.round(entry.gap_ci.level * 100) + "% paired bootstrap CI, " + entry.gap_ci.bootstrap_iters + " resamples";
-    if ((key === "sim" || key === "aps") && entry.representation) {
-      const v = entry.representation[key + "_" + state.metric];
+    const spec = familyMetric(key);
+    if (spec && spec.baselined && entry.representation) {
+      const v = entry.representation[spec.name];
       if (v) return "matched " + fmt(v.matched, 4) + ", mismatched " + fmt(v.mismatched, 4) + ", excess " + fmt(v.excess, 4);
     }
     return "";
