@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 SHARD_SIZE = 500
 VOICES: tuple[tuple[str, str, float], ...] = (
@@ -46,7 +46,7 @@ _WORKER: dict[str, object] = {}
 """Per worker process: the TTS engines and the encoder front end, built once."""
 
 
-def synthesize(job: ClipJob) -> tuple[int, "object"]:
+def synthesize(job: ClipJob) -> tuple[int, object]:
     """(index, 16 kHz float32 waveform) of one job."""
     import numpy as np
     import soundfile as sf
@@ -67,7 +67,7 @@ def synthesize(job: ClipJob) -> tuple[int, "object"]:
     return job.index, samples
 
 
-def synthesize_and_encode(task: tuple[ClipJob, str, int]) -> tuple[int, "object"]:
+def synthesize_and_encode(task: tuple[ClipJob, str, int]) -> tuple[int, object]:
     """(index, float16 encoder frames) of one job: TTS then the frozen encoder, in the worker."""
     import torch
 

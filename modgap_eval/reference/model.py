@@ -6,7 +6,8 @@ A thin layer over ``paper-lslm``: it finds the checkpoint folder among those shi
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.base import RuntimeOptions
@@ -25,7 +26,7 @@ class ReferenceLSLM(PaperLSLM):
     name: ClassVar[str] = "reference"
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "ReferenceLSLM":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> ReferenceLSLM:
         args = dict(args)
         checkpoint = args.pop("checkpoint", "final")
         available = shipped_checkpoints()

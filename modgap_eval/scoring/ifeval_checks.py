@@ -13,7 +13,8 @@ import functools
 import json
 import re
 from collections import Counter
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from modgap_eval.errors import require
 

@@ -79,6 +79,7 @@ Below are the transcription of user’s instruction and models’ response:
 After evaluating, please output the score only without anything else.
 You don’t need to provide any explanations.
 """
+# VoiceBench's prompt ends this line with a space; \x20 keeps it byte for byte (and lint-clean).
 VOICEBENCH_QA_PROMPT = """### Question
 {prompt}
 
@@ -88,7 +89,7 @@ VOICEBENCH_QA_PROMPT = """### Question
 ### Candidate answer
 {response}
 
-Is the candidate answer correct based on the question and reference answer? 
+Is the candidate answer correct based on the question and reference answer?\x20
 Please only output a single "Yes" or "No". Do not output anything else."""
 
 

@@ -46,6 +46,11 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def shorten(message: str, limit: int = 300) -> str:
+    """``message`` cut to ``limit`` characters (a row's value quoted in an error stays readable)."""
+    return message if len(message) <= limit else message[:limit] + "..."
+
+
 def read_yaml(path: Path) -> tuple[str, Any]:
     """(text, parsed value) of ``path``; ConfigError naming the file when any bound is broken."""
     try:

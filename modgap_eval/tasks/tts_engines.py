@@ -31,7 +31,7 @@ PIPER_NOISE_W_SCALE = 0.0
 _SUBPROCESS_TIMEOUT_S = 120
 
 
-def encode_wav(samples: "np.ndarray", native_rate: int, target_rate: int | None) -> bytes:
+def encode_wav(samples: np.ndarray, native_rate: int, target_rate: int | None) -> bytes:
     """Mono float32 samples in [-1, 1] → 16-bit PCM WAV bytes, resampled to ``target_rate`` if given."""
     import numpy as np
     import soundfile as sf
@@ -62,7 +62,7 @@ def _run(command: list[str], engine: str, text: str) -> None:
         raise DataError(f"TTS {engine} timed out after {_SUBPROCESS_TIMEOUT_S} s on {text[:60]!r}") from exc
 
 
-def _read_wav(path: Path) -> tuple["np.ndarray", int]:
+def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
@@ -204,7 +204,7 @@ def _tool(name: str) -> str:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tool_version(name: str, args: tuple[str, ...], pattern: str) -> str:
     result = subprocess.run([_tool(name), *args], capture_output=True, text=True, timeout=30)
     match = re.search(pattern, result.stdout + result.stderr)
@@ -220,7 +220,7 @@ def _package_version(distribution: str) -> str:
         raise DependencyError(f"pip install {distribution}") from exc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_digest(path: Path) -> str:
     import hashlib
 
