@@ -113,7 +113,7 @@ def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) ->
 def available_shards(folder: Path, limit: int | None) -> list[Path]:
     from modgap_eval.reference.data import shard_path
 
-    out = []
+    out: list[Path] = []
     while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
         out.append(shard_path(folder, len(out)))
     return out
