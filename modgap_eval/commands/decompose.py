@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modgap_eval.results import RunResults
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "decompose", help="total drop = fine-tuning erosion + modality gap; path trends across checkpoints"
     )
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _label(path: Path, results) -> str:
+def _label(path: Path, results: RunResults) -> str:
     run_dir = path if path.is_dir() else path.parent
     return f"{results.model.name} ({run_dir.name})"
 

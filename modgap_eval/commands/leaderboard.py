@@ -14,7 +14,7 @@ DEFAULT_LEADERBOARD = Path("leaderboard") / "leaderboard.json"
 SITE_DIRNAME = "site"
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("leaderboard", help="merge results into leaderboard.json and build its static site")
     actions = parser.add_subparsers(dest="leaderboard_action", required=True)
 

@@ -17,9 +17,15 @@ import random
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from modgap_eval.errors import DataError
 from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
+
+if TYPE_CHECKING:
+    import torch
+
+    from modgap_eval.reference.train import Example
 
 ENCODER = "openai/whisper-tiny.en"
 LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -119,7 +125,7 @@ def available_shards(folder: Path, limit: int | None) -> list[Path]:
     return out
 
 
-def load_examples(paths: list[Path], tokenizer) -> list:
+def load_examples(paths: list[Path], tokenizer: Any) -> list[Example]:
     from modgap_eval.reference.data import iter_shards
     from modgap_eval.reference.train import Example, token_targets
 
@@ -132,7 +138,7 @@ def load_examples(paths: list[Path], tokenizer) -> list:
     return examples
 
 
-def lm_embeddings(folder: Path):
+def lm_embeddings(folder: Path) -> torch.Tensor:
     """The LM's input-embedding matrix read straight from its weights file (no model built)."""
     from safetensors import safe_open
 

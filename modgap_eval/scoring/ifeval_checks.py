@@ -77,7 +77,7 @@ def word_tokens(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _language_factory():
+def _language_factory() -> Any:
     require("langdetect", "ifeval")
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 

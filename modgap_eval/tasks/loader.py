@@ -171,7 +171,7 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
             files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
         else:
             raise ConfigError(f"--include_path {root}: no such file or folder")
-    unique = {}
+    unique: dict[Path, Path] = {}
     for path in files:  # the built-in folder named again with --include_path is read once
         unique.setdefault(path.resolve(), path)
     tasks: dict[str, LoadedTask] = {}
@@ -251,16 +251,16 @@ def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
 
 def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
     """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
-    spec = task.spec
     check_task_paths(task, data_dir)
     rows = _rows(task, data_dir)
     if limit is not None:
         rows = rows[:limit]
     drafts = build_samples(task, rows, data_dir)
-    if spec.speech.tts is not None:
+    tts = tts_spec(task, data_dir)  # None exactly when the task declares no TTS
+    if tts is not None:
         from modgap_eval.tasks.tts import speak
 
-        paths = speak([d["text"] for d in drafts], tts_spec(task, data_dir), progress=progress)
+        paths = speak([d["text"] for d in drafts], tts, progress=progress)
         for draft, path in zip(drafts, paths):
             draft["audio"] = Audio(path=path)
     return [Sample(**draft) for draft in drafts]

@@ -80,6 +80,7 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
         root = os.path.realpath(data_dir)
         if not Path(os.path.realpath(data_dir / path / (spec.name or "default"))).is_relative_to(root):
             raise ConfigError(f"{where}: field 'source.name': the mirror path leaves the data dir {data_dir}")
+        assert spec.split is not None  # the schema requires a split for kind 'hf'
         mirror = mirror_files(data_dir, path, spec.name, spec.split)
         if mirror is not None:
             if any(not Path(os.path.realpath(file)).is_relative_to(root) for file in mirror):

@@ -22,6 +22,9 @@ from modgap_eval.tasks.tts import TTSEngine
 
 if TYPE_CHECKING:
     import numpy as np
+    from piper import PiperVoice
+
+    from modgap_eval.tasks.schema import TTSSpec
 
 PIPER_DEFAULT_VOICE = "en_US-joe-medium"
 # Piper's VITS decoder draws noise at every call; with it on, the same text gives a different clip
@@ -75,11 +78,11 @@ class PiperEngine(TTSEngine):
 
     name = "piper"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or PIPER_DEFAULT_VOICE
-        self._voice = None
+        self._voice: PiperVoice | None = None
 
     def _model_path(self) -> Path:
         if self.voice_name == PIPER_DEFAULT_VOICE:
@@ -125,7 +128,7 @@ class PiperEngine(TTSEngine):
             raise DataError(f"TTS piper produced no audio for {text[:60]!r}")
         return encode_wav(np.concatenate(chunks), voice.config.sample_rate, self.spec.sample_rate)
 
-    def _load(self):
+    def _load(self) -> PiperVoice:
         if self._voice is None:
             try:
                 from piper import PiperVoice
@@ -141,7 +144,7 @@ class FliteEngine(TTSEngine):
     name = "flite"
     default_voice = "slt"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or self.default_voice
@@ -173,7 +176,7 @@ class EspeakNGEngine(TTSEngine):
     default_voice = "en-us"
     base_words_per_minute = 175  # espeak-ng's own default speed
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or self.default_voice
