@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{base.model.name} (base) -> {label}")
         print(f"{'task':<24} {'base text':>9} {'LSLM text':>9} {'speech':>8} {'drop':>8} {'erosion':>8} {'gap':>8}")
         for r in rows:
-            print(f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} {r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}")
+            print(f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} "
+                  f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}")
         png = plot_decomposition(rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}")
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]

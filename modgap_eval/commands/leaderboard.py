@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     add = actions.add_parser(
         "add",
-        help="merge results files into the leaderboard (idempotent; a newer run of a model and task replaces the older)",
+        help="merge results files into the leaderboard "
+             "(idempotent; a newer run of a model and task replaces the older)",
     )
     add.add_argument(
         "results",

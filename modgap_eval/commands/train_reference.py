@@ -21,7 +21,8 @@ def recipe_defaults() -> RecipeOptions:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-reference",
-        help="train (and evaluate) the reference LSLM's adapter (Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
+        help="train (and evaluate) the reference LSLM's adapter "
+             "(Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
                     "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )

@@ -244,7 +244,8 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
         report["checkpoints"][folder.name] = speech
         model.close()
         if progress:
-            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}% (text {report['text']['text_acc_micro']:.1f}%,"
+            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}%"
+                  f" (text {report['text']['text_acc_micro']:.1f}%,"
                   f" chance {summary['chance_acc_micro']:.1f}%, p={summary['speech_above_chance_p']:.3g}),"
                   f" question WER {summary['question_wer']}", flush=True)
     return report

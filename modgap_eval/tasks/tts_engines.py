@@ -96,7 +96,8 @@ class PiperEngine(TTSEngine):
         path = Path(self.voice_name).expanduser()
         if path.suffix != ".onnx" or not path.is_file():
             raise ConfigError(
-                f"TTS piper: voice {self.voice_name!r} is neither {PIPER_DEFAULT_VOICE!r} nor an existing .onnx voice file"
+                f"TTS piper: voice {self.voice_name!r} is neither {PIPER_DEFAULT_VOICE!r} "
+                "nor an existing .onnx voice file"
             )
         return path
 
