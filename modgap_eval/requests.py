@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from modgap_eval.audio import decode
 from modgap_eval.errors import DataError
 from modgap_eval.scoring.base import letter
-from modgap_eval.tasks.loader import LoadedTask, audio_digest
+from modgap_eval.tasks.loader import LoadedTask
+from modgap_eval.tasks.rows import audio_digest
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import (
     GenerateRequest,

@@ -9,10 +9,11 @@ a list of one kind and returns a list of outputs in the same order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy/torch only for annotations: importing this module stays cheap
     import numpy as np
@@ -48,7 +49,7 @@ class Audio:
 class Waveform:
     """Decoded mono float32 audio in [-1, 1] at ``sample_rate`` Hz."""
 
-    samples: "np.ndarray" = field(repr=False)
+    samples: np.ndarray = field(repr=False)
     sample_rate: int
 
     @property
@@ -112,7 +113,7 @@ class GenerateRequest:
     prompt: Prompt
     max_new_tokens: int = 256
     stop: tuple[str, ...] = ()
-    intervention: "Intervention | None" = None
+    intervention: Intervention | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class LoglikelihoodRequest:
 
     prompt: Prompt
     continuations: tuple[str, ...]
-    intervention: "Intervention | None" = None
+    intervention: Intervention | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class HiddenStates:
     audio positions (speech) or written-question tokens (text).
     """
 
-    states: "torch.Tensor" = field(repr=False)
+    states: torch.Tensor = field(repr=False)
     tokens: tuple[str, ...] = ()
     """Readable labels of the positions (token strings for text; may be empty for speech)."""
 
@@ -188,4 +189,4 @@ class Intervention:
     mode: InterventionMode
     layers: tuple[int, ...]
     positions: tuple[int, ...]
-    partners: "torch.Tensor" = field(repr=False)
+    partners: torch.Tensor = field(repr=False)

@@ -100,6 +100,9 @@ def test_wheel_and_sdist_carry_every_task_file_and_ls_works_from_another_folder(
     assert [f for f in task_files if f"modgap_eval/_builtin_tasks/{f}" not in in_wheel] == []
     in_sdist = {n.split("/", 1)[1] for n in tarfile.open(sdist).getnames() if "/" in n}
     assert [f for f in task_files if f"tasks/{f}" not in in_sdist] == []
+    # package data the code reads at import (VoiceBench's reading tables)
+    assert "modgap_eval/scoring/voicebench_tables.json" in in_wheel
+    assert "modgap_eval/scoring/voicebench_tables.json" in in_sdist
 
     site = tmp_path / "site"  # the wheel's files, installed without dependencies (this env has them)
     subprocess.run(

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modgap_eval.results import RunResults
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "decompose", help="total drop = fine-tuning erosion + modality gap; path trends across checkpoints"
     )
@@ -30,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{base.model.name} (base) -> {label}")
         print(f"{'task':<24} {'base text':>9} {'LSLM text':>9} {'speech':>8} {'drop':>8} {'erosion':>8} {'gap':>8}")
         for r in rows:
-            print(f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} {r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}")
+            print(f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} "
+                  f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}")
         png = plot_decomposition(rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}")
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _label(path: Path, results) -> str:
+def _label(path: Path, results: RunResults) -> str:
     run_dir = path if path.is_dir() else path.parent
     return f"{results.model.name} ({run_dir.name})"
 

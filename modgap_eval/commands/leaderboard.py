@@ -14,13 +14,14 @@ DEFAULT_LEADERBOARD = Path("leaderboard") / "leaderboard.json"
 SITE_DIRNAME = "site"
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("leaderboard", help="merge results into leaderboard.json and build its static site")
     actions = parser.add_subparsers(dest="leaderboard_action", required=True)
 
     add = actions.add_parser(
         "add",
-        help="merge results files into the leaderboard (idempotent; a newer run of a model and task replaces the older)",
+        help="merge results files into the leaderboard "
+             "(idempotent; a newer run of a model and task replaces the older)",
     )
     add.add_argument(
         "results",

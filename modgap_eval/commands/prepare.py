@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("prepare", help="download task data and synthesise TTS audio ahead of a run")
     parser.add_argument("tasks", help="'all' or comma-separated task and group names (modgap-eval ls tasks)")
     parser.add_argument("--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs")

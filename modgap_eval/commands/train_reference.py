@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modgap_eval.reference.recipe import RecipeOptions
 
 STAGES = ("text", "speech", "train", "ship", "evaluate", "all")
 
 
-def recipe_defaults():
+def recipe_defaults() -> RecipeOptions:
     """The recipe's defaults (those of the shipped checkpoints): one place, read by the CLI."""
     from modgap_eval.reference.recipe import RecipeOptions  # light: no torch at import
 
     return RecipeOptions()
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-reference",
-        help="train (and evaluate) the reference LSLM's adapter (Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
+        help="train (and evaluate) the reference LSLM's adapter "
+             "(Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
                     "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
@@ -46,7 +51,7 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def recipe_options(args: argparse.Namespace):
+def recipe_options(args: argparse.Namespace) -> RecipeOptions:
     """The command line's ``RecipeOptions``."""
     from modgap_eval.errors import ConfigError
     from modgap_eval.reference import recipe
@@ -71,16 +76,16 @@ def run(args: argparse.Namespace) -> int:
 
     options = recipe_options(args)
     stages = STAGES[:-2] if args.stage == "all" else (args.stage,)
-    train_texts = heldout = facts = None
     for stage in stages:
-        if stage in ("text", "speech", "train"):
-            train_texts, heldout, facts = recipe.make_texts(options)
         if stage == "text":
+            _, _, facts = recipe.make_texts(options)
             print(f"texts: {facts}")
         elif stage == "speech":
+            train_texts, heldout, _ = recipe.make_texts(options)
             shards, held = recipe.make_speech(options, train_texts, heldout)
             print(f"speech: {len(shards)} training shards, {len(held)} held-out shards in {recipe.run_dir(options)}")
         elif stage == "train":
+            _, _, facts = recipe.make_texts(options)
             log = recipe.train_stage(options, facts)
             if log:
                 print(f"trained to step {log[-1]['step']}: held-out WER {log[-1]['heldout_wer']:.3f}")

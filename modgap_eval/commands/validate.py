@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help="validate task/group YAML files (exit 2 on the first error)")
     parser.add_argument("paths", nargs="*", type=Path, help="YAML files or folders (default: the built-in tasks/)")
     parser.add_argument("--data_dir", type=Path, default=None,

@@ -12,9 +12,9 @@ import random
 import re
 import tarfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from modgap_eval.errors import DataError
 
@@ -67,7 +67,7 @@ class ExclusionIndex:
     """Items shorter than NGRAM words: checked by containment, as they share no n-gram with longer texts."""
 
     @classmethod
-    def build(cls, texts: Iterable[str]) -> "ExclusionIndex":
+    def build(cls, texts: Iterable[str]) -> ExclusionIndex:
         index = cls()
         for text in texts:
             tokens = words(text)

@@ -11,9 +11,17 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from modgap_eval.models.paper_lslm import WhisperFrontEnd
+    from modgap_eval.tasks.tts import TTSEngine
 
 SHARD_SIZE = 500
 VOICES: tuple[tuple[str, str, float], ...] = (
@@ -42,11 +50,13 @@ def assign_voices(texts: Sequence[str], seed: int, voices: Sequence[tuple[str, s
     return [ClipJob(i, text, *rng.choices(names, weights)[0]) for i, text in enumerate(texts)]
 
 
-_WORKER: dict[str, object] = {}
-"""Per worker process: the TTS engines and the encoder front end, built once."""
+_ENGINES: dict[str, TTSEngine] = {}
+"""Per worker process: the TTS engines by ``engine:voice``, built once."""
+_FRONT_END: list[WhisperFrontEnd] = []
+"""Per worker process: the encoder front end (at most one), built once."""
 
 
-def synthesize(job: ClipJob) -> tuple[int, "object"]:
+def synthesize(job: ClipJob) -> tuple[int, np.ndarray]:
     """(index, 16 kHz float32 waveform) of one job."""
     import numpy as np
     import soundfile as sf
@@ -56,29 +66,29 @@ def synthesize(job: ClipJob) -> tuple[int, "object"]:
     from modgap_eval.tasks.tts import TTS_ENGINES
 
     key = f"{job.engine}:{job.voice}"
-    if key not in _WORKER:
+    if key not in _ENGINES:
         import modgap_eval.tasks.tts_engines  # noqa: F401 - registers the engines
 
-        _WORKER[key] = TTS_ENGINES.get(job.engine)(TTSSpec(engine=job.engine, voice=job.voice))
-    samples, rate = sf.read(io.BytesIO(_WORKER[key].synthesize(job.text)), dtype="float32", always_2d=True)
+        _ENGINES[key] = TTS_ENGINES.get(job.engine)(TTSSpec(engine=job.engine, voice=job.voice))
+    samples, rate = sf.read(io.BytesIO(_ENGINES[key].synthesize(job.text)), dtype="float32", always_2d=True)
     samples = samples.mean(axis=1)
     if rate != 16_000:
         samples = soxr.resample(samples, rate, 16_000).astype(np.float32)
     return job.index, samples
 
 
-def synthesize_and_encode(task: tuple[ClipJob, str, int]) -> tuple[int, "object"]:
+def synthesize_and_encode(task: tuple[ClipJob, str, int]) -> tuple[int, torch.Tensor]:
     """(index, float16 encoder frames) of one job: TTS then the frozen encoder, in the worker."""
     import torch
 
     job, encoder_folder, stack = task
-    if "front_end" not in _WORKER:
+    if not _FRONT_END:
         from modgap_eval.models.paper_lslm import WhisperFrontEnd
 
         torch.set_num_threads(1)
-        _WORKER["front_end"] = WhisperFrontEnd(encoder_folder, "clip", stack)
+        _FRONT_END.append(WhisperFrontEnd(encoder_folder, "clip", stack))
     index, waveform = synthesize(job)
-    return index, _WORKER["front_end"].encode(waveform).to(torch.float16)
+    return index, _FRONT_END[0].encode(waveform).to(torch.float16)
 
 
 def shard_path(folder: Path, shard: int) -> Path:

@@ -12,31 +12,33 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
 
-from modgap_eval.models.paper_lslm import PaperLSLM
+from modgap_eval.errors import ConfigError
+from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
 from modgap_eval.stats import poisson_binomial_sf
-from modgap_eval.types import Modality
+from modgap_eval.types import LoglikelihoodRequest, Modality, Prompt
 
 
-class CachedFrontEnd:
-    """Wraps a front end so each clip is encoded once across checkpoints (same frozen encoder)."""
+class CachedFrontEnd(WhisperFrontEnd):
+    """A front end that encodes each clip once across checkpoints (same frozen encoder).
 
-    def __init__(self, front_end) -> None:
-        self.inner = front_end
+    It shares the loaded extractor and encoder of ``front_end`` (no second load, so no
+    ``super().__init__``) and only memoises ``encode``.
+    """
+
+    def __init__(self, front_end: WhisperFrontEnd) -> None:
+        self.__dict__.update(vars(front_end))
         self.memo: dict[str, torch.Tensor] = {}
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
 
     def encode(self, waveform: np.ndarray) -> torch.Tensor:
         key = hashlib.sha1(np.ascontiguousarray(waveform).tobytes()).hexdigest()
         if key not in self.memo:
-            self.memo[key] = self.inner.encode(waveform)
+            self.memo[key] = super().encode(waveform)
         return self.memo[key]
 
 
@@ -58,12 +60,12 @@ def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
-    from modgap_eval.reference.train import greedy_decode
+    from modgap_eval.reference.train import adapter_vocab, greedy_decode
 
     with torch.inference_mode():
         out = model.adapter(model.front_end.encode(waveform))
         logits = model.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
-    return model.tokenizer.decode(greedy_decode(logits, model.adapter.vocab_ids))
+    return model.tokenizer.decode(greedy_decode(logits, adapter_vocab(model.adapter)))
 
 
 def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True,
@@ -73,8 +75,6 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
     Requests go to the model ``chunk`` at a time (the adapter batches them by its own batch size).
     """
     from tqdm.auto import tqdm
-
-    from modgap_eval.requests import make_request
 
     results: dict[str, TaskResult] = {}
     bar = tqdm(total=len(items) * len(modalities), desc="evaluate", unit="req", disable=not progress)
@@ -87,8 +87,7 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
             result.chance_probabilities.append(1 / len(sample.choices))
         for modality in modalities:
             prompts = [pair.text if modality is Modality.TEXT else pair.speech for _, _, pair in block]
-            outputs = model.loglikelihood([make_request(task, sample, prompt)
-                                           for (task, sample, _), prompt in zip(block, prompts)])
+            outputs = model.loglikelihood(_loglikelihood_requests(block, prompts))
             for (task, sample, pair), output in zip(block, outputs):
                 result = results[task.name]
                 correct = int(task.make_scorer().score(sample, output).value)
@@ -128,3 +127,16 @@ def summarise(results: dict[str, TaskResult]) -> dict:
         "question_wer": word_error_rate(*zip(*pairs)) if pairs else None,
         "per_task": per_task,
     }
+
+
+def _loglikelihood_requests(block: Sequence, prompts: Sequence[Prompt]) -> list[LoglikelihoodRequest]:
+    """One request per (task, sample) of ``block``; the check scores multiple-choice tasks only."""
+    from modgap_eval.requests import make_request
+
+    requests = []
+    for (task, sample, _), prompt in zip(block, prompts):
+        request = make_request(task, sample, prompt)
+        if not isinstance(request, LoglikelihoodRequest):
+            raise ConfigError(f"task {task.name}: the reference check scores only loglikelihood tasks")
+        requests.append(request)
+    return requests

@@ -6,10 +6,12 @@ A thin layer over ``paper-lslm``: it finds the checkpoint folder among those shi
 
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+import dataclasses
+from collections.abc import Mapping
+from typing import ClassVar
 
 from modgap_eval.errors import ConfigError
-from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.base import ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import parse_options
 from modgap_eval.models.paper_lslm import CONFIG_FILE, PaperLSLM
 from modgap_eval.reference.recipe import SHIPPED_DIR
@@ -23,9 +25,11 @@ def shipped_checkpoints() -> list[str]:
 
 class ReferenceLSLM(PaperLSLM):
     name: ClassVar[str] = "reference"
+    checkpoint_name: str
+    """The shipped checkpoint's name (``final``, ``step-N``), set by ``from_args``."""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "ReferenceLSLM":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> ReferenceLSLM:
         args = dict(args)
         checkpoint = args.pop("checkpoint", "final")
         available = shipped_checkpoints()
@@ -41,9 +45,9 @@ class ReferenceLSLM(PaperLSLM):
         model.checkpoint_name = checkpoint
         return model
 
-    def info(self):
+    def info(self) -> ModelInfo:
         base = super().info()
         # Recorded by name and package path, not this machine's absolute folder: results stay comparable.
         args = {"checkpoint": self.checkpoint_name, "dtype": base.args["dtype"], "device": base.args["device"]}
         source = f"modgap_eval/reference/checkpoints/{self.checkpoint_name} (shipped)"
-        return type(base)(base.name, args, source, base.revision, base.parameters, base.details)
+        return dataclasses.replace(base, args=args, source=source)

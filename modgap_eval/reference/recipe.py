@@ -17,9 +17,15 @@ import random
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from modgap_eval.errors import DataError
 from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
+
+if TYPE_CHECKING:
+    import torch
+
+    from modgap_eval.reference.train import Example
 
 ENCODER = "openai/whisper-tiny.en"
 LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -113,13 +119,13 @@ def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) ->
 def available_shards(folder: Path, limit: int | None) -> list[Path]:
     from modgap_eval.reference.data import shard_path
 
-    out = []
+    out: list[Path] = []
     while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
         out.append(shard_path(folder, len(out)))
     return out
 
 
-def load_examples(paths: list[Path], tokenizer) -> list:
+def load_examples(paths: list[Path], tokenizer: Any) -> list[Example]:
     from modgap_eval.reference.data import iter_shards
     from modgap_eval.reference.train import Example, token_targets
 
@@ -132,7 +138,7 @@ def load_examples(paths: list[Path], tokenizer) -> list:
     return examples
 
 
-def lm_embeddings(folder: Path):
+def lm_embeddings(folder: Path) -> torch.Tensor:
     """The LM's input-embedding matrix read straight from its weights file (no model built)."""
     from safetensors import safe_open
 
@@ -238,7 +244,8 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
         report["checkpoints"][folder.name] = speech
         model.close()
         if progress:
-            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}% (text {report['text']['text_acc_micro']:.1f}%,"
+            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}%"
+                  f" (text {report['text']['text_acc_micro']:.1f}%,"
                   f" chance {summary['chance_acc_micro']:.1f}%, p={summary['speech_above_chance_p']:.3g}),"
                   f" question WER {summary['question_wer']}", flush=True)
     return report

@@ -15,9 +15,10 @@ import json
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import torch
 
@@ -55,9 +56,16 @@ class TrainState:
     log: list[dict] = field(default_factory=list)
 
 
-def token_targets(tokenizer, text: str) -> list[int]:
+def token_targets(tokenizer: Any, text: str) -> list[int]:
     """The LM tokens a spoken sentence should become (with the leading space of mid-prompt text)."""
     return tokenizer(" " + text.strip(), add_special_tokens=False)["input_ids"]
+
+
+def adapter_vocab(adapter: SpeechAdapter) -> torch.Tensor:
+    """The adapter's CTC vocabulary (LM token ids); a registered buffer, which torch types as Tensor | Module."""
+    ids = adapter.vocab_ids
+    assert isinstance(ids, torch.Tensor)
+    return ids
 
 
 def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
@@ -72,13 +80,13 @@ def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
 
 
 @torch.no_grad()
-def evaluate_wer(adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer,
+def evaluate_wer(adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer: Any,
                  device: str) -> tuple[float, list[str]]:
     adapter.eval()
     hypotheses = []
     for ex in examples:
         out = adapter(ex.frames.to(device, torch.float32))
-        ids = greedy_decode(adapter.ctc_logits(out, embeddings), adapter.vocab_ids)
+        ids = greedy_decode(adapter.ctc_logits(out, embeddings), adapter_vocab(adapter))
         hypotheses.append(tokenizer.decode(ids))
     adapter.train()
     return word_error_rate([ex.text for ex in examples], hypotheses), hypotheses
@@ -98,7 +106,7 @@ def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[E
 
     ``position`` maps an LM token id to its index in ``adapter.vocab_ids``.
     """
-    vocab = adapter.vocab_ids.cpu()
+    vocab = adapter_vocab(adapter).cpu()
     wanted = sorted({position[t] for ex in batch for t in ex.targets})
     if negatives and len(vocab) > len(wanted) + negatives:
         mask = torch.ones(len(vocab), dtype=torch.bool)
@@ -152,7 +160,7 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 
 def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: torch.Tensor,
-          examples: Sequence[Example], held_out: Sequence[Example], tokenizer, config: TrainConfig,
+          examples: Sequence[Example], held_out: Sequence[Example], tokenizer: Any, config: TrainConfig,
           work_dir: Path, checkpoint_dir: Path, notes: dict, progress: bool = True,
           stop_after: int | None = None) -> list[dict]:
     """Run (or resume) training; write checkpoints ``step-N`` and ``final`` to ``checkpoint_dir``.
@@ -163,67 +171,95 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
 
     torch.manual_seed(config.seed)
     work_dir.mkdir(parents=True, exist_ok=True)
-    device = config.device
-    adapter = SpeechAdapter(model_config)
-    adapter.vocab_ids.copy_(vocab_ids)
-    adapter.to(device).train()
-    embeddings = embeddings.to(device)
-    optimizer = torch.optim.AdamW([p for p in adapter.parameters() if p.requires_grad], lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    adapter, optimizer = _build(model_config, vocab_ids, config)
+    embeddings = embeddings.to(config.device)
     state_path = work_dir / "state.pt"
-    log_path = work_dir / "train_log.jsonl"
-    state = TrainState()
     settings = resume_settings(model_config, config)
-    if state_path.is_file():
-        saved = torch.load(state_path, weights_only=False)
-        check_resumable(state_path, saved.get("settings"), settings)
-        adapter.load_state_dict(saved["adapter"])
-        optimizer.load_state_dict(saved["optimizer"])
-        state = TrainState(saved["step"], saved["log"])
-    rng = random.Random(config.seed)
-    plan: list[list[int]] = []
-    while len(plan) < config.steps:  # the whole schedule, fixed by the seed: a resumed run takes the same batches
-        plan.extend(batches(examples, config.batch_size, rng))
+    state = _resume(state_path, settings, adapter, optimizer)
+    plan = _schedule(examples, config)
     position = {int(t): i for i, t in enumerate(vocab_ids.tolist())}
     bar = tqdm(total=config.steps, initial=state.step, desc="train adapter (CTC)", unit="step", disable=not progress)
     started = time.time()
     window: list[float] = []
-
-    def checkpoint(name: str, wer: float | None) -> None:
-        entry = {**notes, "step": state.step, "heldout_wer": wer, "train_config": config.__dict__ | {"checkpoint_steps": list(config.checkpoint_steps)}}
-        save_checkpoint(checkpoint_dir / name, model_config.model_copy(update={"notes": entry}), adapter,
-                        dtype=torch.float16)
-
     session_end = config.steps if stop_after is None else min(config.steps, state.step + stop_after)
     while state.step < session_end:
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(state.step, config)
-        # one generator per step: a resumed run draws exactly the negatives an uninterrupted one would
-        sampler = torch.Generator().manual_seed(config.seed * 1_000_003 + state.step)
-        loss = ctc_step(adapter, embeddings, [examples[i] for i in plan[state.step]], config.negatives, sampler, device,
-                        position)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0)
-        optimizer.step()
+        batch = [examples[i] for i in plan[state.step]]
+        window.append(_optimise(adapter, optimizer, embeddings, batch, config, state.step, position))
         state.step += 1
-        window.append(float(loss.detach()))
         bar.update(1)
         bar.set_postfix(loss=f"{sum(window[-20:]) / len(window[-20:]):.3f}")
         is_checkpoint = state.step in config.checkpoint_steps or state.step == config.steps
-        entry = None
         if is_checkpoint or state.step % config.eval_every == 0 or state.step == session_end:
-            wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, device)
+            wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, config.device)
             entry = {"step": state.step, "loss": sum(window) / len(window), "lr": learning_rate(state.step - 1, config),
                      "heldout_wer": wer, "elapsed_s": round(time.time() - started, 1), "example": hyps[:2]}
             window = []
-            state.log.append(entry)
-            with log_path.open("a") as handle:
-                handle.write(json.dumps(entry) + "\n")
+            _log(state, entry, work_dir / "train_log.jsonl")
             bar.write(f"step {state.step}: loss {entry['loss']:.3f} held-out WER {wer:.3f}")
             if is_checkpoint:
-                checkpoint("final" if state.step == config.steps else f"step-{state.step}", wer)
+                name = "final" if state.step == config.steps else f"step-{state.step}"
+                _checkpoint(checkpoint_dir / name, model_config, adapter, config, notes, state.step, wer)
             torch.save({"adapter": adapter.state_dict(), "optimizer": optimizer.state_dict(), "step": state.step,
                         "log": state.log, "settings": settings}, state_path)
     bar.close()
     return state.log
+
+
+def _build(model_config: PaperLSLMConfig, ids: torch.Tensor,
+           config: TrainConfig) -> tuple[SpeechAdapter, torch.optim.Optimizer]:
+    """A fresh adapter on ``config.device`` in train mode, and its AdamW over the trainable parameters."""
+    adapter = SpeechAdapter(model_config)
+    adapter_vocab(adapter).copy_(ids)
+    adapter.to(config.device).train()
+    optimizer = torch.optim.AdamW([p for p in adapter.parameters() if p.requires_grad], lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    return adapter, optimizer
+
+
+def _resume(state_path: Path, settings: dict, adapter: SpeechAdapter, optimizer: torch.optim.Optimizer) -> TrainState:
+    """Load a saved state into the adapter and optimizer (refusing other settings), or start at step 0."""
+    if not state_path.is_file():
+        return TrainState()
+    saved = torch.load(state_path, weights_only=False)
+    check_resumable(state_path, saved.get("settings"), settings)
+    adapter.load_state_dict(saved["adapter"])
+    optimizer.load_state_dict(saved["optimizer"])
+    return TrainState(saved["step"], saved["log"])
+
+
+def _schedule(examples: Sequence[Example], config: TrainConfig) -> list[list[int]]:
+    """The whole schedule of batches, fixed by the seed: a resumed run takes the same batches."""
+    rng = random.Random(config.seed)
+    plan: list[list[int]] = []
+    while len(plan) < config.steps:
+        plan.extend(batches(examples, config.batch_size, rng))
+    return plan
+
+
+def _optimise(adapter: SpeechAdapter, optimizer: torch.optim.Optimizer, embeddings: torch.Tensor,
+              batch: Sequence[Example], config: TrainConfig, step: int, position: dict[int, int]) -> float:
+    """One optimiser step at ``step``'s learning rate; returns the batch's loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, config)
+    # one generator per step: a resumed run draws exactly the negatives an uninterrupted one would
+    sampler = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+    loss = ctc_step(adapter, embeddings, batch, config.negatives, sampler, config.device, position)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _log(state: TrainState, entry: dict, log_path: Path) -> None:
+    state.log.append(entry)
+    with log_path.open("a") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def _checkpoint(path: Path, model_config: PaperLSLMConfig, adapter: SpeechAdapter, config: TrainConfig,
+                notes: dict, step: int, wer: float | None) -> None:
+    """Save the adapter (float16) with the run's notes, step, held-out WER and training settings."""
+    train_config = config.__dict__ | {"checkpoint_steps": list(config.checkpoint_steps)}
+    entry = {**notes, "step": step, "heldout_wer": wer, "train_config": train_config}
+    save_checkpoint(path, model_config.model_copy(update={"notes": entry}), adapter, dtype=torch.float16)

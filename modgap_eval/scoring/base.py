@@ -6,8 +6,9 @@ reads; its YAML ``args`` become constructor keyword arguments, checked when the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping, Sequence
+from typing import ClassVar
 
 from modgap_eval.stats import CORRECT_THRESHOLD
 from modgap_eval.tasks.schema import OutputType

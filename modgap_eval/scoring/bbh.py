@@ -21,7 +21,8 @@ BBH_SUBTASKS = ("sports_understanding", "navigate", "web_of_lies", "hyperbaton")
 
 _NEG = r"(?:not|never|cannot|can t|don t|doesn t|didn t|won t|haven t|hasn t|isn t|aren t|wouldn t)"
 _EXPLICIT_YN = re.compile(
-    r"\b(?:answer|conclusion|verdict)\s*(?:is|would be|should be|to the question is|:)?\s*(?:simply\s*)?(yes|no|true|false)\b")
+    r"\b(?:answer|conclusion|verdict)\s*(?:is|would be|should be|to the question is|:)?"
+    r"\s*(?:simply\s*)?(yes|no|true|false)\b")
 _EXPLICIT_AB = re.compile(
     r"\b(?:answer|option|choice|sentence)\s*(?:is|would be|should be)?\s*(?:option\s*|sentence\s*)?\(?([ab])\)?(?=\s|$)")
 _SUBTASK_RULES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
@@ -31,7 +32,8 @@ _SUBTASK_RULES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     ),
     "navigate": (
         (re.compile(rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}(?:starting point|where (?:you|we|i) started|original position)"), "no"),
-        (re.compile(r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}(?:starting point|where (?:you|we|i) started|original position)"), "yes"),
+        (re.compile(r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}"
+                    r"(?:starting point|where (?:you|we|i) started|original position)"), "yes"),
     ),
     "web_of_lies": (
         (re.compile(rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b"), "no"),

@@ -11,7 +11,8 @@ hold ``strict_prompt``/``loose_prompt`` (0 or 1) and the counts ``n_strict_follo
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from modgap_eval.errors import DataError
 from modgap_eval.scoring.base import SampleScore, Scorer

@@ -1,30 +1,22 @@
 """IFEval's verifiable instructions, one pure check per instruction id, offline.
 
 Semantics follow Google's IFEval (instruction_following_eval/instructions.py, Apache-2.0), written
-anew. Two dependencies of the original are replaced so nothing is downloaded or unpickled:
-sentence counting uses ``split_sentences`` below instead of NLTK's punkt model, and word tokens for
-``change_case:capital_word_frequency`` come from a regex instead of ``nltk.word_tokenize``.
-Language identification uses ``langdetect`` (ships its profiles) with a fixed seed.
+anew. The text tools that replace NLTK's downloads (sentences, word tokens) and the language
+identification live in ``ifeval_text``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import Counter
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from modgap_eval.errors import require
+from modgap_eval.scoring.ifeval_text import count_words, detect_language, split_sentences, word_tokens
 
 Check = Callable[[str, Mapping[str, Any]], bool]
 CHECKS: dict[str, Check] = {}
-
-# A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.
-_LANGDETECT_SEED = 0
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec "
-    "no fig al approx dept est gen gov lt mt sgt capt col rev u.s u.k a.m p.m".split())
 
 
 def check(instruction_id: str) -> Callable[[Check], Check]:
@@ -33,69 +25,6 @@ def check(instruction_id: str) -> Callable[[Check], Check]:
         return function
 
     return register
-
-
-# ---------------------------------------------------------------------------------------- text tools
-def split_sentences(text: str) -> list[str]:
-    """Split English text into sentences without a learned model (ours; stands in for punkt).
-
-    A sentence ends at ., ! or ? (with any closing quotes/brackets) followed by whitespace and then
-    an upper-case letter, digit, quote or bracket — unless the word before the dot is a known
-    abbreviation, a single letter (an initial) or the dot sits inside a number. Line breaks
-    between non-empty lines also end a sentence (lists, headings).
-    """
-    sentences: list[str] = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)", text):
-        block = " ".join(block.split())
-        if not block:
-            continue
-        start = 0
-        for match in re.finditer(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])", block):
-            end = match.end()
-            if match.group().startswith(".") and len(match.group().rstrip("\"'”’)]")) == 1:
-                word = re.search(r"(\S+)\.$", block[start:match.start() + 1])
-                token = word.group(1).lower().lstrip("(\"'") if word else ""
-                if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
-                    continue
-            sentences.append(block[start:end].strip())
-            start = end
-        tail = block[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return sentences
-
-
-def count_words(text: str) -> int:
-    """IFEval's word count: runs of word characters (``\\w+``)."""
-    return len(re.findall(r"\w+", text))
-
-
-def word_tokens(text: str) -> list[str]:
-    """Words with Treebank-style contraction splits ("DON'T" → "DO", "N'T")."""
-    return re.findall(r"\w+(?=n't\b)|n't\b|'\w+|\w+", text, flags=re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=1)
-def _language_factory():
-    require("langdetect", "ifeval")
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-    factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
-    factory.set_seed(_LANGDETECT_SEED)
-    return factory
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text`` (deterministic), or None when langdetect cannot tell."""
-    from langdetect.lang_detect_exception import LangDetectException
-
-    detector = _language_factory().create()
-    detector.append(text)
-    try:
-        return detector.detect()
-    except LangDetectException:
-        return None
 
 
 def _compare(value: int, relation: str, target: int) -> bool:
@@ -141,6 +70,7 @@ def _letter_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
     return _compare(letters[_str(kwargs, "letter").lower()], _str(kwargs, "let_relation"), _int(kwargs, "let_frequency"))
 
 
+# A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.
 @check("language:response_language")
 def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
     found = detect_language(response)

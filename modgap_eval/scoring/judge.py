@@ -78,7 +78,8 @@ Below are the transcription of user’s instruction and models’ response:
 
 After evaluating, please output the score only without anything else.
 You don’t need to provide any explanations.
-"""
+"""  # noqa: E501 - verbatim: VoiceBench's lines are part of the prompt
+# VoiceBench's prompt ends this line with a space; \x20 keeps it byte for byte (and lint-clean).
 VOICEBENCH_QA_PROMPT = """### Question
 {prompt}
 
@@ -88,7 +89,7 @@ VOICEBENCH_QA_PROMPT = """### Question
 ### Candidate answer
 {response}
 
-Is the candidate answer correct based on the question and reference answer? 
+Is the candidate answer correct based on the question and reference answer?\x20
 Please only output a single "Yes" or "No". Do not output anything else."""
 
 
@@ -149,7 +150,10 @@ def parse_verdict(reply: str) -> bool | None:
 
 
 def voicebench_majority(replies: list[str]) -> float:
-    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes"; a tie counts as its expectation."""
+    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes".
+
+    A tie counts as its expectation.
+    """
     counts = Counter(reply.strip().lower() for reply in replies)
     if not counts:
         return 0.0

@@ -87,7 +87,8 @@ def add_judge_options(parser: argparse.ArgumentParser) -> None:
              "generated but not scored, 'rescore --judge_base_url ...' scores them later)")
     add("--judge_model", default=None, help=f"judge model name (else ${MODEL_ENV}, else the profile's model)")
     add("--judge_api_key_env", default=None,
-        help=f"environment variable holding the judge's API key (default {DEFAULT_KEY_ENV}); sent only to the judge endpoint")
+        help=f"environment variable holding the judge's API key (default {DEFAULT_KEY_ENV}); "
+             "sent only to the judge endpoint")
     add("--judge_profile", choices=["voicebench", "modgap"], default=None,
         help="judge with this profile instead of the one each task names (voicebench: its prompts, "
              "gpt-4o-mini, temperature 0.5, 3 samples; modgap: deterministic)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from typing import Any
 
 from modgap_eval.errors import ConfigError, DependencyError
 from modgap_eval.scoring.base import SampleScore, Scorer
@@ -53,7 +54,7 @@ class PedantQA(Scorer):
                                   f"differ between releases), found {found}: pip install qa-metrics=={PINNED_VERSION}")
         self._pedant = None
 
-    def _matcher(self):
+    def _matcher(self) -> Any:
         if self._pedant is None:
             print(NOTICE, file=sys.stderr)
             from qa_metrics.pedant import PEDANT

@@ -8,8 +8,9 @@ scores them from those logs and fills in the groups that were waiting for them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval.scoring.base import Scorer
 from modgap_eval.scoring.judge_config import judge_endpoint

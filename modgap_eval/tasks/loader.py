@@ -8,23 +8,21 @@ file and the field. Nothing is skipped silently.
 from __future__ import annotations
 
 import hashlib
-import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
 from modgap_eval.errors import ConfigError, DataError, RegistryError, did_you_mean
 from modgap_eval.paths import builtin_tasks_dir
 from modgap_eval.scoring import SCORERS
-from modgap_eval.scoring.base import Scorer, letter
-from modgap_eval.tasks import templates
-from modgap_eval.tasks.safe_yaml import one_line, read_yaml
+from modgap_eval.scoring.base import Scorer
+from modgap_eval.tasks.rows import audio_digest, sample_fields
+from modgap_eval.tasks.safe_yaml import one_line, read_yaml, shorten
 from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec, TTSSpec
 from modgap_eval.tasks.sources import Row, hf_location, load_rows, resolve_local, rows_available
-from modgap_eval.tasks.templates import TemplateError
 from modgap_eval.types import Audio, Sample
 
 
@@ -100,7 +98,7 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
             return LoadedGroup(GroupSpec.model_validate(raw), path)
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {_short(e['msg'])}" for e in exc.errors())
+        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {shorten(e['msg'])}" for e in exc.errors())
         raise ConfigError(one_line(f"{path}: {problems}")) from exc
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
@@ -108,10 +106,6 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
     build_scorer(spec, path)  # unknown scorer, bad args or wrong output type fail at load time
     check_task_paths(loaded)
     return loaded
-
-
-def _short(message: str, limit: int = 300) -> str:
-    return message if len(message) <= limit else message[:limit] + "..."
 
 
 def check_task_paths(task: LoadedTask, data_dir: Path | None = None) -> None:
@@ -158,7 +152,7 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
     try:
         return scorer_cls(**spec.scorer.args)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(one_line(f"{path}: field 'scorer.args': {_short(str(exc))}")) from exc
+        raise ConfigError(one_line(f"{path}: field 'scorer.args': {shorten(str(exc))}")) from exc
     except ConfigError as exc:
         raise ConfigError(one_line(f"{path}: field 'scorer.args': {exc}")) from exc
 
@@ -174,7 +168,7 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
             files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
         else:
             raise ConfigError(f"--include_path {root}: no such file or folder")
-    unique = {}
+    unique: dict[Path, Path] = {}
     for path in files:  # the built-in folder named again with --include_path is read once
         unique.setdefault(path.resolve(), path)
     tasks: dict[str, LoadedTask] = {}
@@ -202,66 +196,8 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
 # ---------------------------------------------------------------- samples
 
 
-def _render(template: str, row: Row, choices_text: str, where: str) -> str:
-    values = {**row, "choices": choices_text}
-    try:
-        return templates.render(template, values)
-    except KeyError as exc:
-        raise DataError(f"{where}: field 'fields.text' uses {{{exc.args[0]}}} but the row has columns {sorted(map(str, row))}") from None
-    except TemplateError as exc:
-        raise DataError(f"{where}: field 'fields.text': {exc}") from None
-
-
-def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
-    if isinstance(raw, bool):
-        raise DataError(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text")
-    if isinstance(raw, int) and 0 <= raw < len(choices):
-        return raw
-    if isinstance(raw, str):
-        text = raw.strip()
-        if len(text) == 1 and text.isalpha() and 0 <= ord(text.upper()) - ord("A") < len(choices):
-            return ord(text.upper()) - ord("A")
-        if text.isdigit() and 0 <= int(text) < len(choices):
-            return int(text)
-        if text in choices:
-            return list(choices).index(text)
-    raise DataError(_short(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of {list(choices)}"))
-
-
-def _hub_cache_roots() -> list[Path]:
-    """Where ``datasets`` keeps downloaded files: hub rows may point at audio there, nowhere else."""
-    roots = []
-    try:
-        import datasets.config
-        import huggingface_hub.constants
-
-        roots = [Path(datasets.config.HF_DATASETS_CACHE), Path(huggingface_hub.constants.HF_HUB_CACHE)]
-    except ImportError:
-        pass
-    return [Path(os.path.realpath(r)) for r in roots]
-
-
-def _audio(value: Any, task: LoadedTask, data_dir: Path | None, where: str, strict: bool) -> Audio:
-    if isinstance(value, dict):
-        if value.get("bytes"):
-            if not isinstance(value["bytes"], (bytes, bytearray)):
-                raise DataError(f"{where}: field 'speech.column': 'bytes' holds {type(value['bytes']).__name__}, not bytes")
-            return Audio(data=bytes(value["bytes"]))
-        value = value.get("path")
-    if isinstance(value, (bytes, bytearray)) and value:
-        return Audio(data=bytes(value))
-    if isinstance(value, str) and value:
-        if task.spec.source.kind is SourceKind.HF and os.path.isabs(value):
-            # a hub dataset's audio files live in the hub cache (datasets hands out absolute paths there)
-            real = Path(os.path.realpath(value))
-            if any(real.is_relative_to(root) for root in _hub_cache_roots()):
-                return Audio(path=real)
-        path = resolve_local(value, task.path.parent, data_dir, where, must_exist=strict, field="speech.column")
-        return Audio(path=path)
-    raise DataError(f"{where}: field 'speech.column': no audio (got {type(value).__name__})")
-
-
-def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, strict_audio: bool = False) -> list[dict[str, Any]]:
+def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None,
+                  strict_audio: bool = False) -> list[dict[str, Any]]:
     """Every row-level check, shared by ``validate`` and a run: one dict of Sample fields per row.
 
     Ids, columns, answers in range, placeholders, rendered length, and every audio path (inside the
@@ -270,58 +206,20 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, 
     """
     spec = task.spec
     where_task = f"task {spec.task} ({task.path})"
-    fields = spec.fields
+    id_column = spec.fields.id
     drafts: list[dict[str, Any]] = []
     seen: set[str] = set()
-    frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
     for index, row in enumerate(rows):
-        sample_id = str(row[fields.id]) if fields.id and fields.id in row else str(index)
-        if fields.id and fields.id not in row:
-            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {fields.id!r} (columns {sorted(map(str, row))})")
-        shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(_short(sample_id, 80))
+        if id_column and id_column not in row:
+            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {id_column!r} "
+                            f"(columns {sorted(map(str, row))})")
+        sample_id = str(row[id_column]) if id_column else str(index)
+        shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(shorten(sample_id, 80))
         where = f"{where_task}, sample {shown}"
         if sample_id in seen:
             raise DataError(f"{where}: duplicate sample id")
         seen.add(sample_id)
-
-        def column(name: str, field: str) -> Any:
-            if name not in row:
-                raise DataError(f"{where}: field '{field}': no column {name!r} (columns {sorted(map(str, row))})")
-            return row[name]
-
-        choices: tuple[str, ...] = ()
-        if isinstance(fields.choices, str):
-            raw_choices = column(fields.choices, "fields.choices")
-            if not isinstance(raw_choices, (list, tuple)) or not raw_choices:
-                raise DataError(f"{where}: field 'fields.choices': column {fields.choices!r} must hold a non-empty list")
-            choices = tuple(str(c) for c in raw_choices)
-        elif isinstance(fields.choices, list):
-            choices = tuple(str(column(c, "fields.choices")) for c in fields.choices)
-        if len(choices) > 26:
-            raise DataError(f"{where}: field 'fields.choices': {len(choices)} options; at most 26 (letters A-Z)")
-        answer_index = _answer_index(column(fields.answer, "fields.answer"), choices, where) if fields.answer and choices else None
-        references: tuple[str, ...] = ()
-        if fields.references:
-            raw_refs = column(fields.references, "fields.references")
-            references = tuple(str(r) for r in raw_refs) if isinstance(raw_refs, (list, tuple)) else (str(raw_refs),)
-        try:
-            lines = [templates.render(fields.choice_format, {"letter": letter(i), "choice": c}) for i, c in enumerate(choices)]
-        except TemplateError as exc:
-            raise DataError(f"{where}: field 'fields.choice_format': {exc}") from None
-        choices_text = "\n".join(lines)
-        if len(choices_text) > templates.MAX_RENDERED_CHARS:
-            raise DataError(f"{where}: field 'fields.choices': the options render to more than "
-                            f"{templates.MAX_RENDERED_CHARS:,} characters")
-        text = _render(fields.text, row, choices_text, where)
-        if not text.strip():
-            raise DataError(f"{where}: field 'fields.text': the written content is empty")
-        if len(text) + frame > templates.MAX_RENDERED_CHARS:
-            raise DataError(f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
-                            f"more than {templates.MAX_RENDERED_CHARS:,}")
-        audio = _audio(column(spec.speech.column, "speech.column"), task, data_dir, where, strict_audio) if spec.speech.column else None
-        metadata = {m: column(m, "fields.metadata") for m in fields.metadata}
-        drafts.append(dict(id=sample_id, text=text, audio=audio, references=references, choices=choices,
-                           answer_index=answer_index, metadata=metadata))
+        drafts.append(dict(id=sample_id, **sample_fields(spec, task.path.parent, row, where, data_dir, strict_audio)))
     return drafts
 
 
@@ -350,16 +248,16 @@ def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
 
 def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
     """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
-    spec = task.spec
     check_task_paths(task, data_dir)
     rows = _rows(task, data_dir)
     if limit is not None:
         rows = rows[:limit]
     drafts = build_samples(task, rows, data_dir)
-    if spec.speech.tts is not None:
+    tts = tts_spec(task, data_dir)  # None exactly when the task declares no TTS
+    if tts is not None:
         from modgap_eval.tasks.tts import speak
 
-        paths = speak([d["text"] for d in drafts], tts_spec(task, data_dir), progress=progress)
+        paths = speak([d["text"] for d in drafts], tts, progress=progress)
         for draft, path in zip(drafts, paths):
             draft["audio"] = Audio(path=path)
     return [Sample(**draft) for draft in drafts]
@@ -372,20 +270,3 @@ def content_hash(task: LoadedTask, samples: Sequence[Sample]) -> str:
         digest.update("\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode("utf-8"))
         digest.update(audio_digest(sample.audio).encode("ascii"))
     return digest.hexdigest()
-
-
-def audio_digest(audio: Audio) -> str:
-    """sha256 of the clip's encoded bytes (a missing file hashes its path: the decode step reports it)."""
-    if audio.data is not None:
-        return hashlib.sha256(audio.data).hexdigest()
-    assert audio.path is not None
-    try:
-        return _file_digest(audio.path, audio.path.stat().st_mtime_ns)
-    except OSError:
-        return hashlib.sha256(f"missing:{audio.path}".encode("utf-8")).hexdigest()
-
-
-
-@lru_cache(maxsize=65536)
-def _file_digest(path: Path, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

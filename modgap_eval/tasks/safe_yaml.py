@@ -33,7 +33,7 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+    def compose_node(self, parent: Any, index: Any) -> Any:  # PyYAML ships no type stubs
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -41,9 +41,14 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """Collapse a multi-line message (PyYAML's, a validator's) into one line."""
     return " ".join(str(text).split())
+
+
+def shorten(message: str, limit: int = 300) -> str:
+    """``message`` cut to ``limit`` characters (a row's value quoted in an error stays readable)."""
+    return message if len(message) <= limit else message[:limit] + "..."
 
 
 def read_yaml(path: Path) -> tuple[str, Any]:

@@ -17,7 +17,6 @@ from pydantic import Field, field_validator, model_validator
 
 from modgap_eval.tasks import templates
 
-
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-+:%\[\]]+$")
 URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.|^\s*localhost[:/]", re.IGNORECASE)
 """``scheme://...``, ``www.``, ``localhost:``: a value that names an endpoint."""
@@ -72,7 +71,7 @@ class SourceSpec(Strict):
     """Arguments for generated sources (e.g. count, seed)."""
 
     @model_validator(mode="after")
-    def _split_for_hf(self) -> "SourceSpec":
+    def _split_for_hf(self) -> SourceSpec:
         if self.kind is SourceKind.HF and not self.split:
             raise ValueError("source.split is required for kind 'hf'")
         return self
@@ -147,7 +146,7 @@ class SpeechSpec(Strict):
     tts: TTSSpec | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "SpeechSpec":
+    def _exactly_one(self) -> SpeechSpec:
         if (self.column is None) == (self.tts is None):
             raise ValueError("speech needs exactly one of 'column' or 'tts'")
         return self
@@ -215,7 +214,7 @@ class TaskSpec(Strict):
     """Documentation: source, licence, size (free-form, recorded in results)."""
 
     @model_validator(mode="after")
-    def _choices_for_loglikelihood(self) -> "TaskSpec":
+    def _choices_for_loglikelihood(self) -> TaskSpec:
         if self.output_type is OutputType.LOGLIKELIHOOD and (self.fields.choices is None or self.fields.answer is None):
             raise ValueError("output_type 'loglikelihood' needs fields.choices and fields.answer")
         return self

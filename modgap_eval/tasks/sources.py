@@ -80,6 +80,7 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
         root = os.path.realpath(data_dir)
         if not Path(os.path.realpath(data_dir / path / (spec.name or "default"))).is_relative_to(root):
             raise ConfigError(f"{where}: field 'source.name': the mirror path leaves the data dir {data_dir}")
+        assert spec.split is not None  # the schema requires a split for kind 'hf'
         mirror = mirror_files(data_dir, path, spec.name, spec.split)
         if mirror is not None:
             if any(not Path(os.path.realpath(file)).is_relative_to(root) for file in mirror):
@@ -175,7 +176,8 @@ def _hf_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_colu
     except Exception as exc:  # hub/network/config errors come in many types
         raise DataError(
             f"{where}: cannot load Hugging Face dataset {spec.path!r} (config {spec.name!r}, split {spec.split!r}): "
-            f"{type(exc).__name__}: {exc}. Offline, mirror it as <data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet "
+            f"{type(exc).__name__}: {exc}. Offline, mirror it as "
+            f"<data_dir>/{spec.path}/{spec.name or 'default'}/{spec.split}.parquet "
             f"(or the hub's <split>-00000-of-00001.parquet shards)"
         ) from exc
     if audio_column and audio_column in dataset.column_names:

@@ -10,7 +10,7 @@ validated, and rendering stops at ``MAX_RENDERED_CHARS``.
 from __future__ import annotations
 
 import string
-from typing import Mapping
+from collections.abc import Mapping
 
 MAX_RENDERED_CHARS = 200_000
 """Longest written content or option list a template may render (characters); beyond it the sample is refused."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from modgap_eval.errors import DataError
 from modgap_eval.paths import cache_dir

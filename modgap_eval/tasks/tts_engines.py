@@ -22,6 +22,9 @@ from modgap_eval.tasks.tts import TTSEngine
 
 if TYPE_CHECKING:
     import numpy as np
+    from piper import PiperVoice
+
+    from modgap_eval.tasks.schema import TTSSpec
 
 PIPER_DEFAULT_VOICE = "en_US-joe-medium"
 # Piper's VITS decoder draws noise at every call; with it on, the same text gives a different clip
@@ -31,7 +34,7 @@ PIPER_NOISE_W_SCALE = 0.0
 _SUBPROCESS_TIMEOUT_S = 120
 
 
-def encode_wav(samples: "np.ndarray", native_rate: int, target_rate: int | None) -> bytes:
+def encode_wav(samples: np.ndarray, native_rate: int, target_rate: int | None) -> bytes:
     """Mono float32 samples in [-1, 1] → 16-bit PCM WAV bytes, resampled to ``target_rate`` if given."""
     import numpy as np
     import soundfile as sf
@@ -62,7 +65,7 @@ def _run(command: list[str], engine: str, text: str) -> None:
         raise DataError(f"TTS {engine} timed out after {_SUBPROCESS_TIMEOUT_S} s on {text[:60]!r}") from exc
 
 
-def _read_wav(path: Path) -> tuple["np.ndarray", int]:
+def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
@@ -75,11 +78,11 @@ class PiperEngine(TTSEngine):
 
     name = "piper"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or PIPER_DEFAULT_VOICE
-        self._voice = None
+        self._voice: PiperVoice | None = None
 
     def _model_path(self) -> Path:
         if self.voice_name == PIPER_DEFAULT_VOICE:
@@ -93,7 +96,8 @@ class PiperEngine(TTSEngine):
         path = Path(self.voice_name).expanduser()
         if path.suffix != ".onnx" or not path.is_file():
             raise ConfigError(
-                f"TTS piper: voice {self.voice_name!r} is neither {PIPER_DEFAULT_VOICE!r} nor an existing .onnx voice file"
+                f"TTS piper: voice {self.voice_name!r} is neither {PIPER_DEFAULT_VOICE!r} "
+                "nor an existing .onnx voice file"
             )
         return path
 
@@ -125,7 +129,7 @@ class PiperEngine(TTSEngine):
             raise DataError(f"TTS piper produced no audio for {text[:60]!r}")
         return encode_wav(np.concatenate(chunks), voice.config.sample_rate, self.spec.sample_rate)
 
-    def _load(self):
+    def _load(self) -> PiperVoice:
         if self._voice is None:
             try:
                 from piper import PiperVoice
@@ -141,7 +145,7 @@ class FliteEngine(TTSEngine):
     name = "flite"
     default_voice = "slt"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or self.default_voice
@@ -173,7 +177,7 @@ class EspeakNGEngine(TTSEngine):
     default_voice = "en-us"
     base_words_per_minute = 175  # espeak-ng's own default speed
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
         _check_rate(self.name, spec.rate)
         self.voice_name = spec.voice or self.default_voice
@@ -204,7 +208,7 @@ def _tool(name: str) -> str:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tool_version(name: str, args: tuple[str, ...], pattern: str) -> str:
     result = subprocess.run([_tool(name), *args], capture_output=True, text=True, timeout=30)
     match = re.search(pattern, result.stdout + result.stderr)
@@ -220,7 +224,7 @@ def _package_version(distribution: str) -> str:
         raise DependencyError(f"pip install {distribution}") from exc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_digest(path: Path) -> str:
     import hashlib
 

@@ -12,6 +12,7 @@ from modgap_eval.types import Audio, Generation, Sample
 LONG_EN = "This answer is written in plain English so that the language detector has enough text to decide."
 
 from tests.extras import extra
+
 LONG_DE = "Diese Antwort ist auf Deutsch geschrieben, damit die Spracherkennung genug Text zum Entscheiden hat."
 
 # (instruction id, kwargs, response, strict expected, loose expected)

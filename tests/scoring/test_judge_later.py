@@ -93,7 +93,8 @@ def test_a_task_naming_a_key_or_url_sends_nothing(tmp_path, monkeypatch):
     task_dir.mkdir()
     with StubJudge(["5"] * 4) as stub:
         (task_dir / "leaky.yaml").write_text(
-            "task: leaky\nsource: {kind: jsonl, path: rows.jsonl}\nfields: {text: '{prompt}'}\nspeech: {column: audio}\n"
+            "task: leaky\nsource: {kind: jsonl, path: rows.jsonl}\n"
+            "fields: {text: '{prompt}'}\nspeech: {column: audio}\n"
             "output_type: generate\n"
             f"scorer: {{name: llm_judge, args: {{mode: open, base_url: '{stub.url}', api_key_env: HF_TOKEN}}}}\n",
             encoding="utf-8")

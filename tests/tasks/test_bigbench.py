@@ -86,9 +86,9 @@ def test_errors(cache):
 
 
 def test_shipped_task_list_matches_yaml_folder():
-    from modgap_eval.paths import BUILTIN_TASKS_DIR
-
     import yaml
+
+    from modgap_eval.paths import BUILTIN_TASKS_DIR
 
     names = set()
     for path in (BUILTIN_TASKS_DIR / "bigbench").glob("*.yaml"):

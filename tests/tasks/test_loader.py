@@ -9,8 +9,8 @@ import pytest
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.tasks.loader import content_hash, discover, load_samples
-from tests.extras import extra
 from tests.conftest import write_wav
+from tests.extras import extra
 
 YAML = """\
 task: t

@@ -26,6 +26,7 @@ needs = {name: pytest.mark.skipif(shutil.which(name) is None, reason=f"{name} no
          for name in ("flite", "espeak-ng")}
 
 from tests.extras import extra
+
 needs_piper = pytest.mark.skipif(importlib.util.find_spec("piper") is None, reason=extra("piper", "tts"))
 
 
