@@ -104,6 +104,8 @@ class GroupResult(Strict):
     speech_micro: float
     gap_micro: float
     n_paired: int
+    micro_stats: GapStats | None = None
+    """Paired CI and McNemar over the pooled samples of the member tasks (the micro gap's statistics)."""
 
 
 class ModelRecord(Strict):
@@ -127,6 +129,7 @@ class Envelope(Strict):
     seed: int
     batch_size: int | None
     device: str
+    """The device the model actually ran on (``ModelInfo.device``)."""
     dtype: str
     limit: int | None
     bootstrap_iters: int
@@ -145,6 +148,8 @@ class RunResults(Strict):
     tasks: dict[str, TaskResult]
     groups: dict[str, GroupResult] = Field(default_factory=dict)
     envelope: Envelope
+    not_run: dict[str, str] = Field(default_factory=dict)
+    """Selected tasks with no result, and why: data not available, or every sample skipped on error."""
 
 
 class ModalityRecord(Strict):

@@ -181,7 +181,7 @@ def test_text_only_model_is_refused_before_data_loads(tmp_path, monkeypatch):
 
 
 def test_transcripts_get_their_wer_against_the_written_form():
-    from modgap_eval.runner import _with_transcript_wer
+    from modgap_eval.transcripts import with_transcript_wer as _with_transcript_wer
     from modgap_eval.types import Audio, Generation, Sample
 
     sample = Sample(id="a", text="What is the capital of France?", audio=Audio(path=Path("x.wav")))

@@ -11,11 +11,11 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any, Mapping, Sequence
 
 import torch
 
+from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
 from modgap_eval.models.hf_common import (
     DTYPES,
@@ -44,21 +44,6 @@ from modgap_eval.types import (
 
 DEFAULT_ASR = "openai/whisper-tiny.en"
 DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def normalize_words(text: str) -> str:
-    """Lowercase, punctuation to spaces (apostrophes kept), whitespace collapsed: WER's text form."""
-    return " ".join(re.sub(r"[^\w']+", " ", text.lower()).split())
-
-
-def transcript_wer(transcript: str, written: str) -> float:
-    """Word error rate of ``transcript`` against the written form, both normalized (jiwer)."""
-    import jiwer
-
-    reference = normalize_words(written)
-    if not reference:
-        raise DataError("WER needs a non-empty written form")
-    return float(jiwer.wer(reference, normalize_words(transcript) or "<empty>"))
 
 
 class Transcriber:

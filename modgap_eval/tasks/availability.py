@@ -1,0 +1,96 @@
+"""Can a task's data, speech and scorer be had? Checked for every selected task before any synthesis
+or model work (issue 15 #8), cheaply: files are looked for, nothing is downloaded or synthesised.
+
+``unavailable_reason`` returns None when the task can run, else one line saying what is missing and
+how to provide it. The runner lists such tasks as not run under ``--tasks all`` and refuses a task
+named explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from modgap_eval.errors import ConfigError, DataError, DependencyError, RegistryError
+from modgap_eval.tasks.loader import LoadedTask
+from modgap_eval.tasks.schema import SourceKind
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def offline() -> bool:
+    """True when the user said there is no network (the hub's variables, or MODGAP_OFFLINE)."""
+    return any(os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
+
+
+def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
+    """None when ``task`` can run here; otherwise why not (data, TTS engine or judge)."""
+    for check in (_data_problem, _speech_problem, _scorer_problem):
+        problem = check(task, data_dir)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    source = task.spec.source
+    if source.kind is SourceKind.HF:
+        return _hub_problem(source.path, source.name, source.split, data_dir)
+    if source.kind is SourceKind.BIGBENCH:
+        return _bigbench_problem(source.path)
+    if source.kind is SourceKind.GENERATED:
+        return None
+    from modgap_eval.tasks.sources import resolve_local
+
+    try:
+        resolve_local(source.path, task.path.parent, data_dir, f"{task.path}: field 'source.path'")
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None) -> str | None:
+    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet"
+    if data_dir is not None and (data_dir / path / (name or "default") / f"{split}.parquet").is_file():
+        return None
+    if not offline():
+        return None  # the hub is asked at load time, still before any model work
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return f"hub dataset {path!r} needs the 'datasets' extra, or an offline mirror {mirror}"
+    if (Path(constants.HF_HUB_CACHE) / f"datasets--{path.replace('/', '--')}").is_dir():
+        return None
+    return f"hub dataset {path!r} is not in the local hub cache and the hub is offline; mirror it as {mirror} (--data_dir)"
+
+
+def _bigbench_problem(name: str) -> str | None:
+    from modgap_eval.tasks.bigbench import SDIST_NAME, _task_file
+    from modgap_eval.paths import cache_dir
+
+    if _task_file(name).is_file() or (cache_dir("bigbench") / SDIST_NAME).is_file() or not offline():
+        return None
+    return f"BIG-bench data is not cached and the machine is offline; place {SDIST_NAME} in {cache_dir('bigbench')}"
+
+
+def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    tts = task.spec.speech.tts
+    if tts is None:
+        return None
+    from modgap_eval.tasks.tts import TTS_ENGINES
+
+    try:
+        TTS_ENGINES.get(tts.engine)(tts).version()  # finds the engine's program or package and its voice
+    except (DependencyError, ConfigError, DataError, RegistryError, OSError) as exc:
+        return f"TTS engine {tts.engine!r} is not usable: {exc}"
+    return None
+
+
+def _scorer_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    """A scorer that needs something outside the task (an LLM judge's endpoint) says so here.
+
+    Scorers may define ``unavailable_reason() -> str | None`` (e.g. a judge without a configured
+    endpoint: "not scored (no judge)"); the others are always available.
+    """
+    check = getattr(task.make_scorer(), "unavailable_reason", None)
+    return check() if callable(check) else None
