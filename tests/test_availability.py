@@ -61,3 +61,20 @@ def test_an_unusable_tts_engine_is_named(tmp_path, monkeypatch):
 
     monkeypatch.setattr(FliteEngine, "version", missing)
     assert unavailable_reason(task, None) == "TTS engine 'flite' is not usable: flite is not installed (apt-get install flite)"
+
+
+def test_big_bench_needs_the_cache_only_when_modgap_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODGAP_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "bb.yaml"
+    path.write_text("task: bb\nversion: 1\nsource: {kind: bigbench, path: physics}\n"
+                    "fields: {id: id, text: question, choices: choices, answer: answer}\nspeech: {tts: {engine: flite}}\n"
+                    "output_type: loglikelihood\nscorer: {name: mc_loglikelihood}\n", encoding="utf-8")
+    task = parse_yaml_file(path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("MODGAP_OFFLINE", raising=False)
+    assert unavailable_reason(task, None) is None  # PyPI, not the hub
+    monkeypatch.setenv("MODGAP_OFFLINE", "1")
+    assert "BIG-bench data is not cached" in unavailable_reason(task, None)
+    (tmp_path / "cache" / "bigbench" / "tasks" / "physics").mkdir(parents=True)
+    (tmp_path / "cache" / "bigbench" / "tasks" / "physics" / "task.json").write_text("{}")
+    assert unavailable_reason(task, None) is None

@@ -18,9 +18,13 @@ from modgap_eval.tasks.schema import SourceKind
 _TRUE = ("1", "true", "yes", "on")
 
 
+def _truthy(variable: str) -> bool:
+    return os.environ.get(variable, "").lower() in _TRUE
+
+
 def offline() -> bool:
-    """True when the user said there is no network (the hub's variables, or MODGAP_OFFLINE)."""
-    return any(os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
+    """True when the user said the hub cannot be reached (the hub's variables, or MODGAP_OFFLINE)."""
+    return any(_truthy(v) for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
 
 
 def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
@@ -68,9 +72,10 @@ def _bigbench_problem(name: str) -> str | None:
     from modgap_eval.tasks.bigbench import SDIST_NAME, _task_file
     from modgap_eval.paths import cache_dir
 
-    if _task_file(name).is_file() or (cache_dir("bigbench") / SDIST_NAME).is_file() or not offline():
+    # the sdist comes from PyPI, not the hub: only MODGAP_OFFLINE says PyPI cannot be reached
+    if _task_file(name).is_file() or (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
         return None
-    return f"BIG-bench data is not cached and the machine is offline; place {SDIST_NAME} in {cache_dir('bigbench')}"
+    return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 
 
 def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
