@@ -141,9 +141,13 @@ def test_resume_after_kill_gives_identical_numbers(task_dir, tmp_path):
     proc.wait()
     done = len(next(cache_dir.glob("*.jsonl")).read_text().splitlines())
     assert 5 <= done < 4 * len(ARITH), "the kill must land mid-run"
+    _assert_resume_equals_fresh(cmd, out, tmp_path / "fresh", env, "delay=0.15")
+
+
+def _assert_resume_equals_fresh(cmd: list, out: Path, fresh_out: Path, env: dict, delay: str) -> None:
     resumed = subprocess.run(cmd + ["--output_path", str(out)], env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    fresh = subprocess.run([c for c in cmd if c not in ("--model_args", "delay=0.15")] + ["--output_path", str(tmp_path / "fresh"), "--no_cache"],
+    fresh = subprocess.run([c for c in cmd if c not in ("--model_args", delay)] + ["--output_path", str(fresh_out), "--no_cache"],
                            env=env, capture_output=True, text=True, timeout=120)
     assert fresh.returncode == 0, fresh.stderr
     resumed_path = Path(resumed.stdout.strip().splitlines()[-1].split(": ", 1)[1])
@@ -273,15 +277,8 @@ def test_resume_after_kill_mid_representations_gives_identical_numbers(task_dir,
     assert (lines(responses), lines(figures)) == (4 * len(ARITH), 1), "the kill must land in the second task's representations"
     (partial,) = out.glob("dummy/*/results.json")
     assert len(read_results(partial).tasks) == 1  # the finished task was written before the crash
-    resumed = subprocess.run(cmd + ["--output_path", str(out)], env=env, capture_output=True, text=True, timeout=120)
-    assert resumed.returncode == 0, resumed.stderr
-    assert lines(figures) == 2  # only the missing task's figures were computed
-    fresh = subprocess.run([c for c in cmd if c not in ("--model_args", "delay=0.1")] + ["--output_path", str(tmp_path / "fresh"), "--no_cache"],
-                           env=env, capture_output=True, text=True, timeout=120)
-    assert fresh.returncode == 0, fresh.stderr
-    resumed_path = Path(resumed.stdout.strip().splitlines()[-1].split(": ", 1)[1])
-    fresh_path = Path(fresh.stdout.strip().splitlines()[-1].split(": ", 1)[1])
-    assert _numbers(resumed_path) == _numbers(fresh_path)
+    _assert_resume_equals_fresh(cmd, out, tmp_path / "fresh", env, "delay=0.1")
+    assert lines(figures) == 2  # only the missing task's figures were computed on resume
 
 
 def test_tasks_all_lists_unavailable_tasks_and_a_named_one_is_an_error_before_work(task_dir, tmp_path, monkeypatch):
