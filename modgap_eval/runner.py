@@ -84,8 +84,8 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
         timings[f"task:{data.task.name}"] = time.perf_counter() - tick
         if outcome is not None:  # rank 0: write after every task, so a crash keeps what is finished
             outcomes.append(outcome)
-            results = _results(config, plan, info, runtime, outcomes, started, clock, timings, constants)
-            write_results(results, ctx.run_dir)
+            write_results(_results(config, plan, info, runtime, outcomes, started, clock, timings, constants, final=False),
+                          ctx.run_dir)
     model.close()
     finish(dist)
     if not dist.is_main:
@@ -157,9 +157,11 @@ def _context(config: RunConfig, model: Model, info: ModelInfo, started: datetime
 
 
 def _results(config: RunConfig, plan: Plan, info: ModelInfo, runtime: RuntimeOptions, outcomes: Sequence[TaskOutcome],
-             started: datetime, clock: float, timings: Mapping[str, float], constants: Mapping[str, Any]) -> RunResults:
+             started: datetime, clock: float, timings: Mapping[str, float], constants: Mapping[str, Any],
+             final: bool = True) -> RunResults:
+    """The run's results so far; groups' pooled statistics (a bootstrap each) only in the final ones."""
     tasks = {o.name: o.result for o in outcomes if o.result is not None}
-    pooled = {o.name: o.scored for o in outcomes if o.result is not None}
+    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
     not_run = {**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}}
     groups = {name: aggregate_group(name, plan.index.group_members(name), tasks, pooled, config.seed, config.bootstrap_iters)
               for name in plan.index.groups if all(m in tasks for m in plan.index.group_members(name))}
