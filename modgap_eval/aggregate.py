@@ -10,7 +10,7 @@ bootstrap of that statistic; the others from the bootstrap of the sample mean.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class ScoredSample:
     speech: SampleScore
 
     @property
-    def flipped(self) -> str | None:
+    def flipped(self) -> Literal["text_only", "speech_only"] | None:
         if self.text.correct and not self.speech.correct:
             return "text_only"
         if self.speech.correct and not self.text.correct:
@@ -67,7 +67,8 @@ def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> Ga
 
 
 def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int) -> ReadingResult:
-    missing = [x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings]
+    missing = [x.sample.id for x in scored
+               if reading.name not in x.text.readings or reading.name not in x.speech.readings]
     if missing:
         raise ValueError(f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it")
     text_values = [x.text.readings[reading.name] for x in scored]

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from modgap_eval.tasks.loader import LoadedTask
 
 
-def evaluate(model: "str | Model", tasks: "str | Path | LoadedTask | Sequence[str | Path | LoadedTask]" = "all",
-             **options: Any) -> "RunResults":
+def evaluate(
+    model: "str | Model", tasks: "str | Path | LoadedTask | Sequence[str | Path | LoadedTask]" = "all", **options: Any
+) -> "RunResults":
     """Evaluate ``model`` on ``tasks``; returns the run's results (``RunResults``)."""
     from modgap_eval.config import RunConfig
     from modgap_eval.errors import ConfigError
@@ -43,13 +44,18 @@ def evaluate(model: "str | Model", tasks: "str | Path | LoadedTask | Sequence[st
                 raise ConfigError(f"tasks: {path} does not exist")
             include.append(path)
             found = [parse_yaml_file(p) for p in ([path] if path.is_file() else sorted(path.rglob("*.y*ml")))]
-            names += [f.name if isinstance(f, LoadedTask) else f.spec.group for f in found
-                      if isinstance(f, (LoadedTask, LoadedGroup))]
+            names += [
+                f.name if isinstance(f, LoadedTask) else f.spec.group
+                for f in found
+                if isinstance(f, (LoadedTask, LoadedGroup))
+            ]
         else:
             names.append(str(item))
     built = None if isinstance(model, str) else model
-    name = model if isinstance(model, str) else built.info().name
-    config = RunConfig(model=name, tasks=names or ["all"], include_path=include, command=["modgap_eval.evaluate"], **options)
+    name = model if isinstance(model, str) else model.info().name
+    config = RunConfig(
+        model=name, tasks=names or ["all"], include_path=include, command=["modgap_eval.evaluate"], **options
+    )
     outcome = run(config, model=built, tasks=objects)
     assert outcome is not None, "the Python API runs in one process (rank 0)"
     return outcome.results

@@ -39,7 +39,8 @@ def encode_output(output: Output) -> dict[str, Any]:
 def decode_output(raw: Mapping[str, Any]) -> Output:
     if raw["kind"] == "generate":
         return Generation(text=raw["text"], extras=raw.get("extras", {}))
-    return Loglikelihood(logprobs=tuple(raw["logprobs"]), token_counts=tuple(raw["token_counts"]), extras=raw.get("extras", {}))
+    return Loglikelihood(logprobs=tuple(raw["logprobs"]), token_counts=tuple(raw["token_counts"]),
+                         extras=raw.get("extras", {}))
 
 
 class ResponseCache:

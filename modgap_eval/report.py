@@ -27,15 +27,21 @@ def summary_table(results: RunResults) -> str:
     header = f"{'task':<{NAME}} {'n':>5} {'text':>7} {'speech':>7} {'gap':>7} {'95% CI':>17} {'McNemar p':>9}"
     lines = [f"model: {results.model.name} {results.model.args or ''}".rstrip(), header, "-" * len(header)]
     for name, task in results.tasks.items():
-        lines.append(f"{name:<{NAME}} {task.gap.n_paired:>5} {_fmt(task.text.score)} {_fmt(task.speech.score)} "
-                     f"{_fmt(task.gap.gap)} {_stats(task.gap)}")
+        lines.append(
+            f"{name:<{NAME}} {task.gap.n_paired:>5} {_fmt(task.text.score)} {_fmt(task.speech.score)} "
+            f"{_fmt(task.gap.gap)} {_stats(task.gap)}"
+        )
         lines += [f"{'':<{NAME}} {note}" for note in _task_notes(task)]
     for name, group in results.groups.items():
         label = f"[group] {name}"
-        lines.append(f"{label + ' (macro)':<{NAME}} {group.n_paired:>5} {_fmt(group.text)} {_fmt(group.speech)} "
-                     f"{_fmt(group.gap)} {'mean of tasks':>17}")
-        lines.append(f"{label + ' (micro)':<{NAME}} {group.n_paired:>5} {_fmt(group.text_micro)} {_fmt(group.speech_micro)} "
-                     f"{_fmt(group.gap_micro)} {_stats(group.micro_stats)}")
+        lines.append(
+            f"{label + ' (macro)':<{NAME}} {group.n_paired:>5} {_fmt(group.text)} {_fmt(group.speech)} "
+            f"{_fmt(group.gap)} {'mean of tasks':>17}"
+        )
+        lines.append(
+            f"{label + ' (micro)':<{NAME}} {group.n_paired:>5} {_fmt(group.text_micro)} {_fmt(group.speech_micro)} "
+            f"{_fmt(group.gap_micro)} {_stats(group.micro_stats)}"
+        )
     for name, reason in results.not_run.items():
         lines.append(f"{name:<{NAME}} not run: {reason}")
     return "\n".join(lines)
@@ -48,14 +54,23 @@ def _task_notes(task: TaskResult) -> list[str]:
     if task.text.unextractable or task.speech.unextractable:
         notes.append(f"unextractable answers: text {task.text.unextractable}, speech {task.speech.unextractable}")
     if "transcript_wer" in task.speech.extras:
-        notes.append(f"transcript WER {100 * task.speech.extras['transcript_wer']:.2f}% (speech side's ASR, vs the written form)")
+        notes.append(
+            f"transcript WER {100 * task.speech.extras['transcript_wer']:.2f}% (speech side's ASR, vs the written form)"
+        )
     for reading_name, reading in task.readings.items():
         primary = " (primary)" if reading_name == task.primary_reading else ""
-        stats = (f", 95% CI [{reading.stats.ci_low:.2f},{reading.stats.ci_high:.2f}], McNemar p {reading.stats.mcnemar_p:.3g}"
-                 if reading.stats is not None else ", no paired statistics")
-        notes.append(f"{reading_name}{primary}: text {reading.text:.2f}, speech {reading.speech:.2f}, gap {reading.gap:+.2f}{stats}")
+        stats = ", no paired statistics"
+        if reading.stats is not None:
+            ci, p = f"[{reading.stats.ci_low:.2f},{reading.stats.ci_high:.2f}]", f"{reading.stats.mcnemar_p:.3g}"
+            stats = f", 95% CI {ci}, McNemar p {p}"
+        values = f"text {reading.text:.2f}, speech {reading.speech:.2f}, gap {reading.gap:+.2f}"
+        notes.append(f"{reading_name}{primary}: {values}{stats}")
     rep = task.representations
     if rep is not None:
-        notes.append("; ".join(f"{label} matched {b.matched:.3f}, mismatched {b.mismatched:.3f}, excess {b.excess:+.3f}"
-                               for label, b in (("Sim_cos", rep.sim_cos), ("APS_cos", rep.aps_cos))))
+        notes.append(
+            "; ".join(
+                f"{label} matched {b.matched:.3f}, mismatched {b.mismatched:.3f}, excess {b.excess:+.3f}"
+                for label, b in (("Sim_cos", rep.sim_cos), ("APS_cos", rep.aps_cos))
+            )
+        )
     return notes

@@ -19,7 +19,8 @@ from modgap_eval.types import Audio, Generation, Loglikelihood, Sample
 
 def _output(record: ModalityRecord) -> Output:
     if record.logprobs is not None:
-        return Loglikelihood(logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()), extras=record.extras)
+        return Loglikelihood(logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()),
+                             extras=record.extras)
     return Generation(text=record.response or "", extras=record.extras)
 
 
@@ -57,5 +58,6 @@ def rescore_run(run_dir: Path) -> RunResults:
         tasks[name] = task.model_copy(update={"text": scores.text, "speech": scores.speech, "gap": scores.gap,
                                               "primary_reading": scores.primary_reading,
                                               "readings": dict(scores.readings)})
-    groups = {name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters) for name, group in results.groups.items()}
+    groups = {name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters)
+              for name, group in results.groups.items()}
     return results.model_copy(update={"tasks": tasks, "groups": groups})

@@ -71,8 +71,13 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
     dist, started, clock = detect(), datetime.now(timezone.utc), time.perf_counter()
     model_cls = type(model) if model is not None else MODELS.get(config.model)
     plan = make_plan(config, model_cls, tasks)
-    runtime = RuntimeOptions(device=device_for(config.device, dist), dtype=config.dtype,
-                             batch_size=adapter_batch_size(config.batch_size), seed=config.seed, keep_states=plan.represent)
+    runtime = RuntimeOptions(
+        device=device_for(config.device, dist),
+        dtype=config.dtype,
+        batch_size=adapter_batch_size(config.batch_size),
+        seed=config.seed,
+        keep_states=plan.represent,
+    )
     model = model if model is not None else model_cls.from_args(config.model_args, runtime)
     info = model.info()
     ctx = _context(config, model, info, started, dist, plan.represent)
@@ -84,8 +89,10 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
         timings[f"task:{data.task.name}"] = time.perf_counter() - tick
         if outcome is not None:  # rank 0: write after every task, so a crash keeps what is finished
             outcomes.append(outcome)
-            write_results(_results(config, plan, info, runtime, outcomes, started, clock, timings, constants, final=False),
-                          ctx.run_dir)
+            write_results(
+                _results(config, plan, info, runtime, outcomes, started, clock, timings, constants, final=False),
+                ctx.run_dir,
+            )
     model.close()
     finish(dist)
     if not dist.is_main:
@@ -110,8 +117,12 @@ def make_plan(config: RunConfig, model_cls: type[Model], extra_tasks: Sequence[L
     if not model_cls.accepts_speech:
         raise CapabilityError(
             f"model {config.model!r} reads text only, and every task is evaluated in both modalities; for the "
-            f"base-model text condition run --model cascade --model_args lm=<the same LM> (its text pass is that LM alone)")
-    explicit = set(index.select([n for n in config.tasks if n != "all"])) if any(n != "all" for n in config.tasks) else set()
+            f"base-model text condition run --model cascade --model_args lm=<the same LM> "
+            f"(its text pass is that LM alone)"
+        )
+    explicit = (
+        set(index.select([n for n in config.tasks if n != "all"])) if any(n != "all" for n in config.tasks) else set()
+    )
     not_run: dict[str, str] = {}
     for task in selected:
         reason = unavailable_reason(task, config.data_dir)
@@ -134,57 +145,109 @@ def run_task(ctx: RunContext, data: TaskData) -> TaskOutcome | None:
     kept = [s for s in data.samples if s.id not in executed.errors]
     if not any(s.id in executed.text and s.id in executed.speech for s in kept):
         first = next(iter(executed.errors.items()), ("-", "no output"))
-        return TaskOutcome(data.task.name, not_run=f"all {len(data.samples)} sample(s) skipped on error "
-                                                   f"(first: {first[0]}: {first[1]})")
+        return TaskOutcome(
+            data.task.name,
+            not_run=f"all {len(data.samples)} sample(s) skipped on error (first: {first[0]}: {first[1]})",
+        )
     scorer = data.task.make_scorer()
     scores = score_task(scorer, kept, executed.text, executed.speech, ctx.config.seed, ctx.config.bootstrap_iters)
     represented = represent(ctx, data, [x.sample for x in scores.samples])
     interventions = intervene(ctx, data, scorer, scores)
     if ctx.config.log_samples:
         write_sample_log(ctx.run_dir / f"samples_{data.task.name}.jsonl", data.task, scores, represented.per_sample)
-    return TaskOutcome(data.task.name, assemble(data, executed.errors, scores, represented, interventions), scores.samples)
+    return TaskOutcome(
+        data.task.name, assemble(data, executed.errors, scores, represented, interventions), scores.samples
+    )
 
 
-def _context(config: RunConfig, model: Model, info: ModelInfo, started: datetime, dist: DistInfo, represent: bool) -> RunContext:
+def _context(
+    config: RunConfig, model: Model, info: ModelInfo, started: datetime, dist: DistInfo, represent: bool
+) -> RunContext:
     folder = config.output_path / ".cache" if config.use_cache else None
     stem = request_key(model.cache_key(), [])[:16]
     suffix = f".rank{dist.rank}" if dist.enabled else ""
     return RunContext(
-        config=config, model=model, responses=ResponseCache(folder, stem=stem, suffix=suffix),
+        config=config,
+        model=model,
+        responses=ResponseCache(folder, stem=stem, suffix=suffix),
         representations=ResponseCache(folder / "representations" if folder else None, stem=stem, suffix=suffix),
-        run_dir=_run_dir(config, info.name, started), dist=dist, represent=represent,
+        run_dir=_run_dir(config, info.name, started),
+        dist=dist,
+        represent=represent,
     )
 
 
-def _results(config: RunConfig, plan: Plan, info: ModelInfo, runtime: RuntimeOptions, outcomes: Sequence[TaskOutcome],
-             started: datetime, clock: float, timings: Mapping[str, float], constants: Mapping[str, Any],
-             final: bool = True) -> RunResults:
+def _results(
+    config: RunConfig,
+    plan: Plan,
+    info: ModelInfo,
+    runtime: RuntimeOptions,
+    outcomes: Sequence[TaskOutcome],
+    started: datetime,
+    clock: float,
+    timings: Mapping[str, float],
+    constants: Mapping[str, Any],
+    final: bool = True,
+) -> RunResults:
     """The run's results so far; groups' pooled statistics (a bootstrap each) only in the final ones."""
     tasks = {o.name: o.result for o in outcomes if o.result is not None}
     pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
     not_run = {**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}}
-    groups = {name: aggregate_group(name, plan.index.group_members(name), tasks, pooled, config.seed, config.bootstrap_iters)
-              for name in plan.index.groups if all(m in tasks for m in plan.index.group_members(name))}
+    groups = {
+        name: aggregate_group(name, plan.index.group_members(name), tasks, pooled, config.seed, config.bootstrap_iters)
+        for name in plan.index.groups
+        if all(m in tasks for m in plan.index.group_members(name))
+    }
     return RunResults(
-        model=ModelRecord(name=info.name, args=dict(info.args), source=info.source, revision=info.revision,
-                          parameters=info.parameters, details=dict(info.details)),
-        tasks=tasks, groups=groups, not_run=not_run,
+        model=ModelRecord(
+            name=info.name,
+            args=dict(info.args),
+            source=info.source,
+            revision=info.revision,
+            parameters=info.parameters,
+            details=dict(info.details),
+        ),
+        tasks=tasks,
+        groups=groups,
+        not_run=not_run,
         envelope=Envelope(
-            **constants, command=config.command, seed=config.seed, batch_size=runtime.batch_size,
-            device=str(getattr(info, "device", runtime.device)), dtype=config.dtype, limit=config.limit,
-            bootstrap_iters=config.bootstrap_iters, representations=plan.represent, started_at=started.isoformat(),
-            finished_at=datetime.now(timezone.utc).isoformat(), duration_s=time.perf_counter() - clock,
+            **constants,
+            **_settings(config, runtime, info),
+            representations=plan.represent,
+            started_at=started.isoformat(),
+            finished_at=datetime.now(timezone.utc).isoformat(),
+            duration_s=time.perf_counter() - clock,
             timings_s=dict(timings),
         ),
     )
+
+
+def _settings(config: RunConfig, runtime: RuntimeOptions, info: ModelInfo) -> dict[str, Any]:
+    """The envelope's record of the run's settings; the device is the one the model reports using."""
+    return {
+        "command": config.command,
+        "seed": config.seed,
+        "batch_size": runtime.batch_size,
+        "device": str(getattr(info, "device", runtime.device)),  # ModelInfo.device: what ran, not what was asked
+        "dtype": config.dtype,
+        "limit": config.limit,
+        "bootstrap_iters": config.bootstrap_iters,
+    }
 
 
 def _envelope_constants() -> dict[str, Any]:
     """The parts of the envelope that do not change during a run (read once: git and package look-ups)."""
     decoder, resampler = decoder_versions()
     python, platform = platform_description()
-    return {"package_version": __version__, "git_revision": git_revision(), "python": python, "platform": platform,
-            "packages": package_versions(), "audio_decoder": decoder, "resampler": resampler}
+    return {
+        "package_version": __version__,
+        "git_revision": git_revision(),
+        "python": python,
+        "platform": platform,
+        "packages": package_versions(),
+        "audio_decoder": decoder,
+        "resampler": resampler,
+    }
 
 
 def _representations_wanted(config: RunConfig, model_cls: type[Model]) -> bool:

@@ -16,18 +16,37 @@ from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.types import Generation, Modality
 
 
-def assemble(data: TaskData, errors: Mapping[str, str], scores: TaskScores, represented: Represented,
-             interventions: Sequence[Any]) -> TaskResult:
+def assemble(
+    data: TaskData,
+    errors: Mapping[str, str],
+    scores: TaskScores,
+    represented: Represented,
+    interventions: Sequence[Any],
+) -> TaskResult:
     spec = data.task.spec
     return TaskResult(
-        task=data.task.name, version=spec.version, content_hash=data.content_hash, output_type=spec.output_type.value,
+        task=data.task.name,
+        version=spec.version,
+        content_hash=data.content_hash,
+        output_type=spec.output_type.value,
         scorer={"name": spec.scorer.name, "args": dict(spec.scorer.args)},
-        prompt={"template": spec.prompt.template, "system": spec.prompt.system, "continuations": spec.continuations,
-                "generation": spec.generation.model_dump()},
-        speech_source=speech_source(data.task), metadata=dict(spec.metadata), n_samples=len(data.samples),
+        prompt={
+            "template": spec.prompt.template,
+            "system": spec.prompt.system,
+            "continuations": spec.continuations,
+            "generation": spec.generation.model_dump(),
+        },
+        speech_source=speech_source(data.task),
+        metadata=dict(spec.metadata),
+        n_samples=len(data.samples),
         errors=[SampleErrorRecord(sample_id=k, message=v) for k, v in errors.items()],
-        text=scores.text, speech=scores.speech, gap=scores.gap, primary_reading=scores.primary_reading,
-        readings=dict(scores.readings), representations=represented.summary, interventions=list(interventions),
+        text=scores.text,
+        speech=scores.speech,
+        gap=scores.gap,
+        primary_reading=scores.primary_reading,
+        readings=dict(scores.readings),
+        representations=represented.summary,
+        interventions=list(interventions),
     )
 
 
@@ -40,25 +59,40 @@ def speech_source(task: LoadedTask) -> dict[str, object]:
     return {"tts": TTS_ENGINES.get(speech.tts.engine)(speech.tts).describe()}
 
 
-def write_sample_log(path: Path, task: LoadedTask, scores: TaskScores, per_sample: Mapping[str, Mapping[str, float]]) -> None:
+def write_sample_log(
+    path: Path, task: LoadedTask, scores: TaskScores, per_sample: Mapping[str, Mapping[str, float]]
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for x in scores.samples:
             representation = per_sample.get(x.sample.id)
             record = SampleRecord(
-                id=x.sample.id, text=x.sample.text, references=list(x.sample.references), choices=list(x.sample.choices),
-                answer_index=x.sample.answer_index, metadata=dict(x.sample.metadata),
+                id=x.sample.id,
+                text=x.sample.text,
+                references=list(x.sample.references),
+                choices=list(x.sample.choices),
+                answer_index=x.sample.answer_index,
+                metadata=dict(x.sample.metadata),
                 text_result=modality_record(describe_prompt(task, x.sample, Modality.TEXT), x.text_output, x.text),
-                speech_result=modality_record(describe_prompt(task, x.sample, Modality.SPEECH), x.speech_output, x.speech),
-                flipped=x.flipped, representation=dict(representation) if representation is not None else None,
+                speech_result=modality_record(
+                    describe_prompt(task, x.sample, Modality.SPEECH), x.speech_output, x.speech
+                ),
+                flipped=x.flipped,
+                representation=dict(representation) if representation is not None else None,
             )
             handle.write(record.model_dump_json() + "\n")
 
 
 def modality_record(prompt: str, output: Output, score: SampleScore) -> ModalityRecord:
-    common = dict(prompt=prompt, extras=json.loads(json.dumps(dict(output.extras), default=str)), score=score.value,
-                  extracted=score.extracted, unextractable=score.unextractable, score_extras=dict(score.extras),
-                  readings=dict(score.readings))
+    common = dict(
+        prompt=prompt,
+        extras=json.loads(json.dumps(dict(output.extras), default=str)),
+        score=score.value,
+        extracted=score.extracted,
+        unextractable=score.unextractable,
+        score_extras=dict(score.extras),
+        readings=dict(score.readings),
+    )
     if isinstance(output, Generation):
         return ModalityRecord(response=output.text, **common)
     return ModalityRecord(logprobs=list(output.logprobs), token_counts=list(output.token_counts), **common)

@@ -9,7 +9,7 @@ out of both modalities. Under data parallelism each rank runs its shard; rank 0 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from modgap_eval.batching import requests_per_call
 from modgap_eval.cache import Output, request_key
@@ -38,39 +38,54 @@ def execute_task(ctx: RunContext, data: TaskData) -> Executed | None:
     text, errors = execute(ctx, data.task, mine, Modality.TEXT, skip=set())
     speech, speech_errors = execute(ctx, data.task, mine, Modality.SPEECH, skip=set(errors))
     errors = {**errors, **speech_errors}
-    parts = [{k: v for k, v in outputs.items() if k not in errors} for outputs in (text, speech)] + [errors]
-    if ctx.dist.enabled:
-        parts = [gather_merged(part, ctx.dist) for part in parts]
-        if not ctx.dist.is_main:
-            return None
-    return Executed(text=parts[0], speech=parts[1], errors=parts[2])
+    text = {k: v for k, v in text.items() if k not in errors}
+    speech = {k: v for k, v in speech.items() if k not in errors}
+    if not ctx.dist.enabled:
+        return Executed(text=text, speech=speech, errors=errors)
+    gathered = (gather_merged(text, ctx.dist), gather_merged(speech, ctx.dist), gather_merged(errors, ctx.dist))
+    if gathered[0] is None or gathered[1] is None or gathered[2] is None:
+        return None  # not rank 0
+    return Executed(text=gathered[0], speech=gathered[1], errors=gathered[2])
 
 
-def execute(ctx: RunContext, task: LoadedTask, samples: Sequence[Sample], modality: Modality,
-            skip: set[str]) -> tuple[dict[str, Output], dict[str, str]]:
+def execute(
+    ctx: RunContext, task: LoadedTask, samples: Sequence[Sample], modality: Modality, skip: set[str]
+) -> tuple[dict[str, Output], dict[str, str]]:
     """One modality's outputs by sample id (cached or run), and the samples skipped on error."""
     from tqdm.auto import tqdm
 
     model_key = ctx.model.cache_key()
-    pending = [PendingRequest(s, modality, request_key(model_key, request_parts(task, s, modality)), content_length(s, modality))
-               for s in samples if s.id not in skip]
+    pending = [
+        PendingRequest(
+            s, modality, request_key(model_key, request_parts(task, s, modality)), content_length(s, modality)
+        )
+        for s in samples
+        if s.id not in skip
+    ]
     outputs = {r.sample.id: hit for r in pending if (hit := ctx.responses.get(r.key)) is not None}
     todo = sorted((r for r in pending if r.sample.id not in outputs), key=lambda r: -r.length)  # longest first
     errors: dict[str, str] = {}
     size = requests_per_call(ctx.config.batch_size)
-    with tqdm(total=len(pending), initial=len(pending) - len(todo), desc=f"{task.name} [{modality.value}]",
-              unit="req", disable=not ctx.config.progress) as bar:
+    with tqdm(
+        total=len(pending),
+        initial=len(pending) - len(todo),
+        desc=f"{task.name} [{modality.value}]",
+        unit="req",
+        disable=not ctx.config.progress,
+    ) as bar:
         for start in range(0, len(todo), size):
-            call = todo[start:start + size]
+            call = todo[start : start + size]
             outputs.update(_run_call(ctx, task, call, modality, errors))
             bar.update(len(call))
     return outputs, errors
 
 
-def _run_call(ctx: RunContext, task: LoadedTask, call: Sequence[PendingRequest], modality: Modality,
-              errors: dict[str, str]) -> dict[str, Output]:
+def _run_call(
+    ctx: RunContext, task: LoadedTask, call: Sequence[PendingRequest], modality: Modality, errors: dict[str, str]
+) -> dict[str, Output]:
     """One adapter call; its outputs are cached before returning. Prompt failures go to ``errors``."""
-    batch, requests = [], []
+    batch: list[PendingRequest] = []
+    requests: list[Any] = []
     for pending in call:
         try:
             prompt = make_prompt(task, pending.sample, modality, ctx.model.sample_rate)
@@ -81,8 +96,8 @@ def _run_call(ctx: RunContext, task: LoadedTask, call: Sequence[PendingRequest],
             continue
         batch.append(pending)
         requests.append(make_request(task, pending.sample, prompt))
-    method = ctx.model.loglikelihood if task.spec.output_type is OutputType.LOGLIKELIHOOD else ctx.model.generate
-    results = method(requests) if requests else []
+    method: Any = ctx.model.loglikelihood if task.spec.output_type is OutputType.LOGLIKELIHOOD else ctx.model.generate
+    results: list[Output] = method(requests) if requests else []
     if len(results) != len(requests):
         raise ConfigError(f"model {ctx.model.info().name} returned {len(results)} outputs for {len(requests)} requests")
     ctx.responses.put_many([(r.key, out) for r, out in zip(batch, results)])

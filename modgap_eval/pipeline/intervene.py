@@ -21,11 +21,22 @@ def intervene(ctx: RunContext, data: TaskData, scorer: Scorer, scores: TaskScore
     from modgap_eval.analysis.interventions import InterventionOptions, run_interventions
 
     config, task = ctx.config, data.task
-    options = InterventionOptions(mode=InterventionMode(config.intervention), critical=config.critical,
-                                  layers=config.intervention_layers, batch_size=requests_per_call(config.batch_size))
-    return [run_interventions(
-        ctx.model, samples, partial(make_prompt_pair, task, sample_rate=ctx.model.sample_rate),
-        lambda sample, prompt, intervention: make_request(task, sample, prompt, intervention),
-        scorer.score, options, aggregate=scorer.aggregate,
-        speech_without={x.sample.id: x.speech for x in scores.samples}, progress=config.progress,
-    )]
+    options = InterventionOptions(
+        mode=InterventionMode(config.intervention),
+        critical=config.critical,
+        layers=config.intervention_layers,
+        batch_size=requests_per_call(config.batch_size),
+    )
+    return [
+        run_interventions(
+            ctx.model,
+            samples,
+            partial(make_prompt_pair, task, sample_rate=ctx.model.sample_rate),
+            lambda sample, prompt, intervention: make_request(task, sample, prompt, intervention),
+            scorer.score,
+            options,
+            aggregate=scorer.aggregate,
+            speech_without={x.sample.id: x.speech for x in scores.samples},
+            progress=config.progress,
+        )
+    ]

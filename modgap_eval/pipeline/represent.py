@@ -39,8 +39,11 @@ def represent(ctx: RunContext, data: TaskData, samples: Sequence[Sample]) -> Rep
     from modgap_eval.analysis.examples import write_examples
     from modgap_eval.analysis.stage import RepresentationOptions
 
-    options = RepresentationOptions(centering=ctx.config.centering, derangement_seed=ctx.config.seed,
-                                    batch_size=requests_per_call(ctx.config.batch_size))
+    options = RepresentationOptions(
+        centering=ctx.config.centering,
+        derangement_seed=ctx.config.seed,
+        batch_size=requests_per_call(ctx.config.batch_size),
+    )
     key = _key(ctx, data, samples, options)
     represented = _from_record(ctx.representations.get_record(key))
     if represented is None:
@@ -60,15 +63,28 @@ def _analyse(ctx: RunContext, data: TaskData, samples: Sequence[Sample], options
 
 def _key(ctx: RunContext, data: TaskData, samples: Sequence[Sample], options) -> str:
     # batch_size is left out: it changes which states are fetched together, not what is computed
-    settings = json.dumps({"centering": options.centering, "seed": options.derangement_seed,
-                           "examples": options.examples, "example_layers": options.example_layers}, sort_keys=True)
-    return request_key(ctx.model.cache_key(), ["representations", RECORD_VERSION, data.content_hash, settings,
-                                               *[s.id for s in samples]])
+    settings = json.dumps(
+        {
+            "centering": options.centering,
+            "seed": options.derangement_seed,
+            "examples": options.examples,
+            "example_layers": options.example_layers,
+        },
+        sort_keys=True,
+    )
+    return request_key(
+        ctx.model.cache_key(),
+        ["representations", RECORD_VERSION, data.content_hash, settings, *[s.id for s in samples]],
+    )
 
 
 def _to_record(represented: Represented) -> dict[str, Any]:
-    return {"summary": represented.summary.model_dump(), "per_sample": {k: dict(v) for k, v in represented.per_sample.items()},
-            "examples": [e.model_dump() for e in represented.examples]}
+    assert represented.summary is not None
+    return {
+        "summary": represented.summary.model_dump(),
+        "per_sample": {k: dict(v) for k, v in represented.per_sample.items()},
+        "examples": [e.model_dump() for e in represented.examples],
+    }
 
 
 def _from_record(record: Mapping[str, Any] | None) -> Represented | None:
@@ -79,8 +95,10 @@ def _from_record(record: Mapping[str, Any] | None) -> Represented | None:
     from modgap_eval.analysis.schema import RepresentationSummary, TokenSimilarityExample
 
     try:
-        return Represented(RepresentationSummary.model_validate(record["summary"]),
-                           {k: dict(v) for k, v in record["per_sample"].items()},
-                           tuple(TokenSimilarityExample.model_validate(e) for e in record["examples"]))
+        return Represented(
+            RepresentationSummary.model_validate(record["summary"]),
+            {k: dict(v) for k, v in record["per_sample"].items()},
+            tuple(TokenSimilarityExample.model_validate(e) for e in record["examples"]),
+        )
     except (ValidationError, KeyError, TypeError, AttributeError):
         return None  # an unreadable record is recomputed, never fatal

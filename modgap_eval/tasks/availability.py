@@ -39,7 +39,7 @@ def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
 def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
     source = task.spec.source
     if source.kind is SourceKind.HF:
-        return _hub_problem(source.path, source.name, source.split, data_dir)
+        return _hub_problem(source.path, source.name, source.split or "", data_dir)
     if source.kind is SourceKind.BIGBENCH:
         return _bigbench_problem(source.path)
     if source.kind is SourceKind.GENERATED:
@@ -65,7 +65,9 @@ def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None)
         return f"hub dataset {path!r} needs the 'datasets' extra, or an offline mirror {mirror}"
     if (Path(constants.HF_HUB_CACHE) / f"datasets--{path.replace('/', '--')}").is_dir():
         return None
-    return f"hub dataset {path!r} is not in the local hub cache and the hub is offline; mirror it as {mirror} (--data_dir)"
+    return (
+        f"hub dataset {path!r} is not in the local hub cache and the hub is offline; mirror it as {mirror} (--data_dir)"
+    )
 
 
 def _bigbench_problem(name: str) -> str | None:
