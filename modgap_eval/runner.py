@@ -6,6 +6,7 @@ tasks already finished (and the response cache keeps the requests of the one in 
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -81,6 +82,10 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
     model = model if model is not None else model_cls.from_args(config.model_args, runtime)
     info = model.info()
     ctx = _context(config, model, info, started, dist, plan.represent)
+    unreadable = ctx.responses.skipped + ctx.representations.skipped
+    if unreadable:  # counted, never fatal: those requests simply run again
+        print(f"modgap-eval: skipped {unreadable} unreadable line(s) of the response cache (torn by a crash or "
+              f"foreign bytes); their requests run again", file=sys.stderr)
     outcomes: list[TaskOutcome] = []
     timings, constants = dict(plan.timings), _envelope_constants()
     for data in plan.data:

@@ -343,3 +343,14 @@ def test_rescore_of_a_cascade_run_keeps_the_transcript_wer(task_dir, tmp_path):
     expected = sum(transcript_wer("what is two", f"What is {a} {op} {b}?") for a, op, b, *_ in ARITH) / len(ARITH)
     assert task.speech.extras["transcript_wer"] == pytest.approx(expected)
     assert rescore_run(outcome.run_dir).tasks["arith_open"].speech.extras == task.speech.extras
+
+
+def test_a_damaged_cache_line_is_skipped_counted_and_rerun(task_dir, tmp_path, capsys):
+    first = run(task_dir, tmp_path / "out", tasks=["arith"], representations="off")
+    cache_file = next((tmp_path / "out" / ".cache").glob("*.jsonl"))
+    lines = cache_file.read_bytes().splitlines(keepends=True)
+    cache_file.write_bytes(b"".join(lines[:3]) + b"\xff\xfe\x00 not json\n" + lines[3][:40] + b"\xc3\n" + b"".join(lines[5:]))
+    again = run(task_dir, tmp_path / "out", tasks=["arith"], representations="off")
+    assert "skipped 2 unreadable line(s) of the response cache" in capsys.readouterr().err
+    assert again.results.tasks["arith"] == first.results.tasks["arith"]
+    assert len(cache_file.read_bytes().splitlines()) == len(lines) + 2  # the two lost requests ran again
