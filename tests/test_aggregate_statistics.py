@@ -29,7 +29,11 @@ class PooledHits(Scorer):
         return SampleScore(value=hits / n, extras={"hits": float(hits), "n": float(n)})
 
     def aggregate(self, scores):
-        return 100.0 * sum(s.extras["hits"] for s in scores) / sum(s.extras["n"] for s in scores) if scores else float("nan")
+        return (
+            100.0 * sum(s.extras["hits"] for s in scores) / sum(s.extras["n"] for s in scores)
+            if scores
+            else float("nan")
+        )
 
     def aggregate_extras(self, scores):
         return {}
@@ -74,8 +78,9 @@ def test_a_pooled_statistic_gets_the_bootstrap_of_itself_not_a_shifted_mean_ci()
     assert scores.gap.ci_low == pytest.approx(np.quantile(gaps, 0.025))
     assert scores.gap.ci_high == pytest.approx(np.quantile(gaps, 0.975))
     assert scores.text.stderr == pytest.approx(np.std(text_stats, ddof=1))
-    shifted = paired_bootstrap([x.text.value for x in scores.samples], [x.speech.value for x in scores.samples],
-                               iters=400, seed=7)
+    shifted = paired_bootstrap(
+        [x.text.value for x in scores.samples], [x.speech.value for x in scores.samples], iters=400, seed=7
+    )
     assert abs(scores.gap.ci_low - (shifted.ci_low + scores.gap.gap - shifted.gap)) > 0.5  # the old CI was elsewhere
     assert scores.gap.ci_low <= scores.gap.gap <= scores.gap.ci_high
 
@@ -95,17 +100,40 @@ def test_an_overridden_mean_gives_the_default_numbers():
 
 
 def _task_result(name: str, scores) -> TaskResult:
-    return TaskResult(task=name, version=1, content_hash="-", output_type="generate", scorer={}, prompt={},
-                      speech_source={}, n_samples=len(scores.samples), text=scores.text, speech=scores.speech, gap=scores.gap)
+    return TaskResult(
+        task=name,
+        version=1,
+        content_hash="-",
+        output_type="generate",
+        scorer={},
+        prompt={},
+        speech_source={},
+        n_samples=len(scores.samples),
+        text=scores.text,
+        speech=scores.speech,
+        gap=scores.gap,
+    )
 
 
 def test_group_micro_statistics_are_over_the_pooled_samples():
     scorer = MeanAgain()
     a_samples, b_samples = _samples(5), _samples(12)
-    a = score_task(scorer, a_samples, {s.id: Generation("yes") for s in a_samples},
-                   {s.id: Generation("yes" if i < 2 else "no") for i, s in enumerate(a_samples)}, seed=1, bootstrap_iters=200)
-    b = score_task(scorer, b_samples, {s.id: Generation("yes" if i % 2 else "no") for i, s in enumerate(b_samples)},
-                   {s.id: Generation("yes" if i % 3 == 0 else "no") for i, s in enumerate(b_samples)}, seed=1, bootstrap_iters=200)
+    a = score_task(
+        scorer,
+        a_samples,
+        {s.id: Generation("yes") for s in a_samples},
+        {s.id: Generation("yes" if i < 2 else "no") for i, s in enumerate(a_samples)},
+        seed=1,
+        bootstrap_iters=200,
+    )
+    b = score_task(
+        scorer,
+        b_samples,
+        {s.id: Generation("yes" if i % 2 else "no") for i, s in enumerate(b_samples)},
+        {s.id: Generation("yes" if i % 3 == 0 else "no") for i, s in enumerate(b_samples)},
+        seed=1,
+        bootstrap_iters=200,
+    )
     tasks = {"a": _task_result("a", a), "b": _task_result("b", b)}
     group = aggregate_group("g", ["a", "b"], tasks, {"a": a.samples, "b": b.samples}, seed=11, bootstrap_iters=500)
     text = [1.0] * 5 + [float(i % 2) for i in range(12)]

@@ -16,11 +16,14 @@ def test_evaluate_by_name_by_path_and_by_object_agree(task_dir, tmp_path):
     from modgap_eval.tasks.loader import parse_yaml_file
 
     options = dict(bootstrap_iters=100, progress=False, representations="off")
-    by_name = modgap_eval.evaluate(model="dummy", tasks=["arith"], include_path=[task_dir], output_path=tmp_path / "a", **options)
+    by_name = modgap_eval.evaluate(
+        model="dummy", tasks=["arith"], include_path=[task_dir], output_path=tmp_path / "a", **options
+    )
     by_path = modgap_eval.evaluate(model="dummy", tasks=task_dir / "arith.yaml", output_path=tmp_path / "b", **options)
     task = parse_yaml_file(task_dir / "arith.yaml")
-    by_object = modgap_eval.evaluate(model=DummyModel.from_args({}, RuntimeOptions()), tasks=[task],
-                                     output_path=tmp_path / "c", **options)
+    by_object = modgap_eval.evaluate(
+        model=DummyModel.from_args({}, RuntimeOptions()), tasks=[task], output_path=tmp_path / "c", **options
+    )
     assert isinstance(by_name, modgap_eval.RunResults)
     assert list(by_name.tasks) == list(by_path.tasks) == list(by_object.tasks) == ["arith"]
     assert by_name.tasks["arith"] == by_path.tasks["arith"] == by_object.tasks["arith"]
@@ -29,8 +32,14 @@ def test_evaluate_by_name_by_path_and_by_object_agree(task_dir, tmp_path):
 
 
 def test_a_folder_of_tasks_runs_its_tasks_and_groups(task_dir, tmp_path):
-    results = modgap_eval.evaluate(model="dummy", tasks=str(task_dir), output_path=tmp_path / "o", bootstrap_iters=20,
-                                   progress=False, representations="off")
+    results = modgap_eval.evaluate(
+        model="dummy",
+        tasks=str(task_dir),
+        output_path=tmp_path / "o",
+        bootstrap_iters=20,
+        progress=False,
+        representations="off",
+    )
     assert sorted(results.tasks) == ["arith", "arith_open"] and list(results.groups) == ["arith_all"]
 
 
@@ -44,8 +53,10 @@ def test_bad_options_are_one_line_errors(tmp_path):
 
 
 def test_import_is_light_and_exports_the_base_types():
-    code = ("import sys, modgap_eval as m; m.Model, m.Scorer, m.SampleScore, m.evaluate; "
-            "print(sorted(x for x in ('torch', 'transformers', 'numpy', 'scipy') if x in sys.modules))")
+    code = (
+        "import sys, modgap_eval as m; m.Model, m.Scorer, m.SampleScore, m.evaluate; "
+        "print(sorted(x for x in ('torch', 'transformers', 'numpy', 'scipy') if x in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     from modgap_eval.models.base import Model

@@ -31,7 +31,10 @@ def hub_task(tmp_path, monkeypatch):
 def test_hub_data_offline_needs_the_cache_or_a_mirror(hub_task, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     reason = unavailable_reason(hub_task, None)
-    assert "'someone/spoken-qa' is not in the local hub cache" in reason and "<data_dir>/someone/spoken-qa/sd-qa/test.parquet" in reason
+    assert (
+        "'someone/spoken-qa' is not in the local hub cache" in reason
+        and "<data_dir>/someone/spoken-qa/sd-qa/test.parquet" in reason
+    )
     mirror = tmp_path / "mirror" / "someone" / "spoken-qa" / "sd-qa" / "test.parquet"
     mirror.parent.mkdir(parents=True)
     mirror.write_bytes(b"PAR1")
@@ -52,23 +55,32 @@ def test_an_unusable_tts_engine_is_named(tmp_path, monkeypatch):
 
     path = tmp_path / "spoken.yaml"
     (tmp_path / "d.jsonl").write_text('{"id": 1, "q": "hi", "a": "hi"}\n', encoding="utf-8")
-    path.write_text("task: spoken\nversion: 1\nsource: {kind: jsonl, path: d.jsonl}\nfields: {id: id, text: q, references: a}\n"
-                    "speech: {tts: {engine: flite}}\noutput_type: generate\nscorer: {name: exact_match}\n", encoding="utf-8")
+    path.write_text(
+        "task: spoken\nversion: 1\nsource: {kind: jsonl, path: d.jsonl}\nfields: {id: id, text: q, references: a}\n"
+        "speech: {tts: {engine: flite}}\noutput_type: generate\nscorer: {name: exact_match}\n",
+        encoding="utf-8",
+    )
     task = parse_yaml_file(path)
 
     def missing(self):
         raise DependencyError("flite is not installed (apt-get install flite)")
 
     monkeypatch.setattr(FliteEngine, "version", missing)
-    assert unavailable_reason(task, None) == "TTS engine 'flite' is not usable: flite is not installed (apt-get install flite)"
+    assert (
+        unavailable_reason(task, None)
+        == "TTS engine 'flite' is not usable: flite is not installed (apt-get install flite)"
+    )
 
 
 def test_big_bench_needs_the_cache_only_when_modgap_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("MODGAP_CACHE", str(tmp_path / "cache"))
     path = tmp_path / "bb.yaml"
-    path.write_text("task: bb\nversion: 1\nsource: {kind: bigbench, path: physics}\n"
-                    "fields: {id: id, text: question, choices: choices, answer: answer}\nspeech: {tts: {engine: flite}}\n"
-                    "output_type: loglikelihood\nscorer: {name: mc_loglikelihood}\n", encoding="utf-8")
+    path.write_text(
+        "task: bb\nversion: 1\nsource: {kind: bigbench, path: physics}\n"
+        "fields: {id: id, text: question, choices: choices, answer: answer}\nspeech: {tts: {engine: flite}}\n"
+        "output_type: loglikelihood\nscorer: {name: mc_loglikelihood}\n",
+        encoding="utf-8",
+    )
     task = parse_yaml_file(path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("MODGAP_OFFLINE", raising=False)

@@ -16,7 +16,9 @@ def test_undecodable_and_torn_lines_are_skipped_and_counted(tmp_path):
     folder = tmp_path / "c"
     folder.mkdir()
     good = _line("a", "Zürich")
-    torn = json.dumps({"key": "b", "output": {"kind": "generate", "text": "Zürich", "extras": {}}}, ensure_ascii=False).encode()
+    torn = json.dumps(
+        {"key": "b", "output": {"kind": "generate", "text": "Zürich", "extras": {}}}, ensure_ascii=False
+    ).encode()
     cut = torn[: torn.index("ü".encode()) + 1]  # torn inside the two bytes of ü
     (folder / "m.jsonl").write_bytes(good + b"\xff\xfe garbage \x80\n" + cut + b"\n" + b"[1, 2]\n" + _line("c", "ok"))
     cache = ResponseCache(folder, stem="m")
