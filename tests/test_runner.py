@@ -354,3 +354,20 @@ def test_a_damaged_cache_line_is_skipped_counted_and_rerun(task_dir, tmp_path, c
     assert "skipped 2 unreadable line(s) of the response cache" in capsys.readouterr().err
     assert again.results.tasks["arith"] == first.results.tasks["arith"]
     assert len(cache_file.read_bytes().splitlines()) == len(lines) + 2  # the two lost requests ran again
+
+
+def test_hf_representations_of_a_resumed_run_equal_an_uninterrupted_run(tmp_path):
+    """Tiny Qwen2-Audio: responses cached, figures lost (a kill mid-representations): identical figures."""
+    import shutil
+
+    from tests.models.tiny import build_tiny_qwen2_audio
+
+    make_task_dir(tmp_path / "t", task="arith")
+    model_dir = build_tiny_qwen2_audio(tmp_path / "m")
+    options = dict(model="qwen2-audio", model_args={"pretrained": str(model_dir)}, tasks=["arith"], batch_size=4,
+                   representations="on", bootstrap_iters=50)
+    fresh = run(tmp_path / "t", tmp_path / "fresh", use_cache=False, **options)
+    run(tmp_path / "t", tmp_path / "c", **options)
+    shutil.rmtree(tmp_path / "c" / ".cache" / "representations")
+    resumed = run(tmp_path / "t", tmp_path / "c", **options)
+    assert resumed.results.tasks["arith"] == fresh.results.tasks["arith"]
