@@ -1,7 +1,9 @@
 """modgap-eval: benchmark the speech-vs-text modality gap of Large Speech Language Models.
 
-The public vocabulary is small: ``evaluate`` runs models on paired tasks, ``Sample``/``Audio``
-describe items, ``register_model``/``register_scorer`` extend it. Importing this package loads no
+The public vocabulary is small: ``evaluate(model=..., tasks=...)`` runs a model on paired tasks and
+returns the results (``api.py``), ``Sample``/``Audio`` describe items, ``Model``, ``Scorer`` and
+``SampleScore`` are the base types of adapters and scorers, ``register_model``/``register_scorer``
+extend the registries. Importing this package loads no
 torch or transformers; they load when a model is used.
 """
 
@@ -15,6 +17,10 @@ __all__ = [
     "__version__",
     "evaluate",
     "RunConfig",
+    "RunResults",
+    "Model",
+    "Scorer",
+    "SampleScore",
     "Sample",
     "Audio",
     "Modality",
@@ -24,8 +30,12 @@ __all__ = [
 ]
 
 _LAZY = {
-    "evaluate": "modgap_eval.runner:evaluate",
+    "evaluate": "modgap_eval.api:evaluate",
     "RunConfig": "modgap_eval.config:RunConfig",
+    "RunResults": "modgap_eval.results:RunResults",
+    "Model": "modgap_eval.models.base:Model",
+    "Scorer": "modgap_eval.scoring.base:Scorer",
+    "SampleScore": "modgap_eval.scoring.base:SampleScore",
     "Sample": "modgap_eval.types:Sample",
     "Audio": "modgap_eval.types:Audio",
     "Modality": "modgap_eval.types:Modality",
@@ -45,9 +55,12 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from modgap_eval.api import evaluate
     from modgap_eval.config import RunConfig
     from modgap_eval.errors import ModgapError
     from modgap_eval.models import register_model
-    from modgap_eval.runner import evaluate
+    from modgap_eval.models.base import Model
+    from modgap_eval.results import RunResults
     from modgap_eval.scoring import register_scorer
+    from modgap_eval.scoring.base import SampleScore, Scorer
     from modgap_eval.types import Audio, Modality, Sample

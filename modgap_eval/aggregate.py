@@ -1,17 +1,23 @@
 """Score paired outputs and aggregate them into task and group results (METHOD.md §1).
 
 Shared by the runner and ``rescore``: both call ``score_task`` on the same inputs and get the same
-numbers. Only samples with an output in both modalities are scored (``n_paired``).
+numbers, output extras included (a cascade's transcript WER is computed here, from the outputs).
+Only samples with an output in both modalities are scored (``n_paired``). A scorer whose task score
+is its own statistic (``aggregate`` overridden, e.g. IFEval's pooled accuracies) gets its CI from a
+bootstrap of that statistic; the others from the bootstrap of the sample mean.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Mapping, Sequence
+
+import numpy as np
 
 from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalityScore, ReadingResult, TaskResult
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
+from modgap_eval.transcripts import mean_transcript_wer, with_transcript_wer
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
 Output = Generation | Loglikelihood
@@ -26,7 +32,7 @@ class ScoredSample:
     speech: SampleScore
 
     @property
-    def flipped(self) -> str | None:
+    def flipped(self) -> Literal["text_only", "speech_only"] | None:
         if self.text.correct and not self.speech.correct:
             return "text_only"
         if self.speech.correct and not self.text.correct:
@@ -61,7 +67,8 @@ def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> Ga
 
 
 def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int) -> ReadingResult:
-    missing = [x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings]
+    missing = [x.sample.id for x in scored
+               if reading.name not in x.text.readings or reading.name not in x.speech.readings]
     if missing:
         raise ValueError(f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it")
     text_values = [x.text.readings[reading.name] for x in scored]
@@ -83,6 +90,7 @@ def score_task(
     bootstrap_iters: int,
 ) -> TaskScores:
     """Score every sample present in both output maps; bootstrap the paired gap of each reading."""
+    speech_outputs = with_transcript_wer(samples, speech_outputs)
     scored = [
         ScoredSample(s, text_outputs[s.id], speech_outputs[s.id],
                      scorer.score(s, text_outputs[s.id]), scorer.score(s, speech_outputs[s.id]))
@@ -90,24 +98,63 @@ def score_task(
     ]
     stats = paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored],
                              iters=bootstrap_iters, seed=seed)
+    if type(scorer).aggregate is not Scorer.aggregate and scored:
+        stats = _statistic_bootstrap(scorer, scored, stats, seed)
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
     speech = _modality(scorer, [x.speech for x in scored], stats.speech_stderr)
+    wer = mean_transcript_wer([x.speech_output for x in scored])
+    if wer is not None:  # the cascade's recognition error over the paired samples (a fraction, not percent)
+        speech = speech.model_copy(update={"extras": {**speech.extras, "transcript_wer": wer}})
     readings = {r.name: _reading(r, scored, seed, bootstrap_iters) for r in scorer.readings()}
     return TaskScores(scored, text, speech, _gap_stats(stats, text.score, speech.score),
                       primary_reading=scorer.primary_reading, readings=readings)
 
 
-def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskResult]) -> GroupResult:
-    """Plain mean of the member tasks' scores (VoiceBench Overall) and the micro mean over samples."""
+def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: PairedStats, seed: int) -> PairedStats:
+    """Standard errors and percentile CI of the scorer's own task statistic over paired resamples.
+
+    Same resampling scheme as ``paired_bootstrap`` (resample i draws the same sample indices for both
+    modalities); its contingency table and McNemar p are kept.
+    """
+    rng = np.random.default_rng(seed)
+    n, iters = len(scored), stats.iters
+    text_stats, speech_stats = np.empty(iters), np.empty(iters)
+    for i in range(iters):
+        idx = rng.integers(0, n, size=n)
+        text_stats[i] = scorer.aggregate([scored[j].text for j in idx])
+        speech_stats[i] = scorer.aggregate([scored[j].speech for j in idx])
+    gaps = text_stats - speech_stats
+    alpha = (1.0 - stats.ci_level) / 2.0
+    text_value, speech_value = scorer.aggregate([x.text for x in scored]), scorer.aggregate([x.speech for x in scored])
+    return replace(stats, text_mean=text_value, speech_mean=speech_value, gap=text_value - speech_value,
+                   text_stderr=float(text_stats.std(ddof=1)) if iters > 1 else 0.0,
+                   speech_stderr=float(speech_stats.std(ddof=1)) if iters > 1 else 0.0,
+                   ci_low=float(np.quantile(gaps, alpha)), ci_high=float(np.quantile(gaps, 1.0 - alpha)))
+
+
+def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskResult],
+                    pooled: Mapping[str, Sequence[ScoredSample]] | None = None, seed: int = 0,
+                    bootstrap_iters: int = 0) -> GroupResult:
+    """Plain mean of the member tasks' scores (macro, VoiceBench Overall) and the mean over samples (micro).
+
+    With the members' scored samples (``pooled``), the micro gap gets a paired CI and McNemar test over
+    the pooled samples (``micro_stats``).
+    """
     results = [tasks[m] for m in members]
     n_total = sum(r.gap.n_paired for r in results)
     text = sum(r.text.score for r in results) / len(results)
     speech = sum(r.speech.score for r in results) / len(results)
     text_micro = sum(r.text.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
     speech_micro = sum(r.speech.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
+    micro_stats = None
+    if pooled is not None and bootstrap_iters > 0 and n_total:
+        scored = [x for m in members for x in pooled[m]]
+        stats = paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored],
+                                 iters=bootstrap_iters, seed=seed)
+        micro_stats = _gap_stats(stats, text_micro, speech_micro)
     return GroupResult(group=name, tasks=list(members), text=text, speech=speech, gap=text - speech,
                        text_micro=text_micro, speech_micro=speech_micro, gap_micro=text_micro - speech_micro,
-                       n_paired=n_total, readings=_group_readings(members, results))
+                       n_paired=n_total, micro_stats=micro_stats, readings=_group_readings(members, results))
 
 
 def _group_readings(members: Sequence[str], results: Sequence[TaskResult]) -> dict[str, GroupReading]:

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_parser = run_command.build_parser(sorted(names))
         args = run_parser.parse_args(argv)
-        return int(run_command.run(args) or 0)
+        return int(run_command.run(args, argv) or 0)
     except ModgapError as exc:
         print(f"modgap-eval: error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,8 @@
-"""Recompute a run's metrics from its sample logs with the scorers recorded in its results."""
+"""Recompute a run's metrics from its sample logs with the scorers recorded in its results.
+
+The same ``aggregate.score_task`` as the run (output extras such as the transcript WER included), so
+a rescore of an unchanged run reproduces its numbers. Tasks the run lists as not run stay so.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from modgap_eval.types import Audio, Generation, Loglikelihood, Sample
 
 def _output(record: ModalityRecord) -> Output:
     if record.logprobs is not None:
-        return Loglikelihood(logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()), extras=record.extras)
+        return Loglikelihood(logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()),
+                             extras=record.extras)
     return Generation(text=record.response or "", extras=record.extras)
 
 
@@ -35,7 +40,8 @@ def read_sample_log(path: Path) -> list[SampleRecord]:
 
 def rescore_run(run_dir: Path) -> RunResults:
     results = read_results(run_dir)
-    tasks = {}
+    tasks, pooled = {}, {}
+    seed, iters = results.envelope.seed, results.envelope.bootstrap_iters
     for name, task in results.tasks.items():
         records = read_sample_log(run_dir / f"samples_{name}.jsonl")
         try:
@@ -47,9 +53,11 @@ def rescore_run(run_dir: Path) -> RunResults:
                           metadata=r.metadata) for r in records]
         scores = score_task(scorer, samples, {r.id: _output(r.text_result) for r in records},
                             {r.id: _output(r.speech_result) for r in records},
-                            results.envelope.seed, results.envelope.bootstrap_iters)
+                            seed, iters)
+        pooled[name] = scores.samples
         tasks[name] = task.model_copy(update={"text": scores.text, "speech": scores.speech, "gap": scores.gap,
                                               "primary_reading": scores.primary_reading,
                                               "readings": dict(scores.readings)})
-    groups = {name: aggregate_group(name, group.tasks, tasks) for name, group in results.groups.items()}
+    groups = {name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters)
+              for name, group in results.groups.items()}
     return results.model_copy(update={"tasks": tasks, "groups": groups})

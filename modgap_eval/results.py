@@ -123,6 +123,8 @@ class GroupResult(Strict):
     speech_micro: float
     gap_micro: float
     n_paired: int
+    micro_stats: GapStats | None = None
+    """Paired CI and McNemar over the pooled samples of the member tasks (the micro gap's statistics)."""
     readings: dict[str, "GroupReading"] = Field(default_factory=dict)
     """Macro means under each reading a member declares (a member without it counts with its primary score)."""
 
@@ -159,6 +161,7 @@ class Envelope(Strict):
     seed: int
     batch_size: int | None
     device: str
+    """The device the model actually ran on (``ModelInfo.device``)."""
     dtype: str
     limit: int | None
     bootstrap_iters: int
@@ -181,6 +184,8 @@ class RunResults(Strict):
     """Tasks generated but not scored (e.g. no judge); their groups are in ``pending_groups``."""
     pending_groups: dict[str, list[str]] = Field(default_factory=dict)
     """Groups left out because a member is not scored yet: name -> member tasks (rescore fills them)."""
+    not_run: dict[str, str] = Field(default_factory=dict)
+    """Selected tasks with no result, and why: data not available, or every sample skipped on error."""
 
 
 class ModalityRecord(Strict):

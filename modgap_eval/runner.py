@@ -1,56 +1,40 @@
-"""The evaluation pipeline, top to bottom (DESIGN.md): config → tasks → requests → execute → score
-→ aggregate → representations → write.
+"""The evaluation pipeline, top to bottom (DESIGN.md): plan → per task (execute → score → represent →
+intervene → assemble) → write. The stages live in ``modgap_eval.pipeline``; this module plans the run,
+builds the model and writes ``results.json`` after every task, so a crash late in a run keeps the
+tasks already finished (and the response cache keeps the requests of the one in flight).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
+import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from modgap_eval import __version__
-from modgap_eval.aggregate import Output, TaskScores, aggregate_group, score_task
+from modgap_eval.aggregate import ScoredSample, aggregate_group, score_task
 from modgap_eval.audio import decoder_versions
+from modgap_eval.batching import adapter_batch_size
 from modgap_eval.cache import ResponseCache, request_key
 from modgap_eval.config import RunConfig
-from modgap_eval.distributed import DistInfo, detect, device_for, finish, gather_merged, shard
+from modgap_eval.distributed import DistInfo, detect, device_for, finish
 from modgap_eval.envelope import git_revision, package_versions, platform_description
-from modgap_eval.errors import CapabilityError, ConfigError, DataError, require
+from modgap_eval.errors import CapabilityError, DataError, require
 from modgap_eval.models import MODELS
-from modgap_eval.models.base import Capability, Model, RuntimeOptions, check_capabilities
-from modgap_eval.requests import (
-    PendingRequest,
-    content_length,
-    describe_prompt,
-    make_prompt,
-    make_prompt_pair,
-    make_request,
-    request_parts,
-)
-from modgap_eval.results import (
-    Envelope,
-    ModalityRecord,
-    ModelRecord,
-    NotScoredTask,
-    RunResults,
-    SampleErrorRecord,
-    SampleRecord,
-    TaskResult,
-    write_results,
-)
-from modgap_eval.tasks.loader import LoadedTask, content_hash, discover, load_samples
-from modgap_eval.tasks.schema import OutputType
-from modgap_eval.scoring.base import SampleScore
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, check_capabilities
+from modgap_eval.pipeline.assemble import assemble, task_fields, write_sample_log
+from modgap_eval.pipeline.context import RunContext, TaskData
+from modgap_eval.pipeline.execute import execute_task
+from modgap_eval.pipeline.intervene import intervene
+from modgap_eval.pipeline.represent import represent
+from modgap_eval.results import Envelope, ModelRecord, NotScoredTask, RunResults, TaskResult, write_results
 from modgap_eval.scoring.pending import unavailable_judge, write_unscored_log
-from modgap_eval.types import Generation, InterventionMode, Modality, Sample
-
-DEFAULT_AUTO_CHUNK = 64
-"""Requests handed to the adapter at once under --batch_size auto (it splits further if needed)."""
+from modgap_eval.tasks.availability import unavailable_reason
+from modgap_eval.tasks.loader import LoadedTask, TaskIndex, content_hash, discover, load_samples
+from modgap_eval.tasks.schema import OutputType
 
 
 @dataclass(frozen=True)
@@ -60,90 +44,238 @@ class RunOutcome:
 
 
 @dataclass(frozen=True)
-class TaskData:
-    task: LoadedTask
-    samples: list[Sample]
-    content_hash: str
+class Plan:
+    """What a run will do, settled before any model work."""
+
+    index: TaskIndex
+    data: Sequence[TaskData]
+    not_run: Mapping[str, str]
+    represent: bool
+    timings: Mapping[str, float] = field(default_factory=dict)
 
 
-def evaluate(config: RunConfig) -> RunOutcome | None:
+@dataclass(frozen=True)
+class TaskOutcome:
+    """One task's result, or why it has none; ``scored`` feeds the groups' pooled statistics."""
+
+    name: str
+    result: TaskResult | None = None
+    scored: Sequence[ScoredSample] = ()
+    not_run: str | None = None
+    not_scored: NotScoredTask | None = None
+    """Generated and saved but not scored yet (no judge): ``rescore --judge_base_url`` scores it."""
+
+
+def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[LoadedTask] = ()) -> RunOutcome | None:
     """Run ``config`` end to end; returns the results and the directory they were written to.
 
-    Under a data-parallel launcher (torchrun, accelerate launch) each rank runs its shard of every
-    task's samples; rank 0 gathers, scores, writes and returns; the other ranks return None.
+    ``model`` replaces ``config.model`` by an adapter already built; ``tasks`` adds task objects to
+    the ones found on disk. Under a data-parallel launcher (torchrun, accelerate launch) each rank runs
+    its shard of every task's samples; rank 0 gathers, scores, writes and returns; the others None.
     """
-    dist = detect()
-    started = datetime.now(timezone.utc)
-    clock = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    model_cls = MODELS.get(config.model)
-    index = discover(config.include_path)
-    task_names = index.select(config.tasks)
-    tasks = [index.tasks[name] for name in task_names]
-    represent = _representations_wanted(config, model_cls)
-    check_capabilities(model_cls, _needed_capabilities(config, tasks, represent))
-    if not model_cls.accepts_speech:
-        raise CapabilityError(
-            f"model {config.model!r} reads text only, and every task is evaluated in both modalities; for the "
-            f"base-model text condition run --model cascade --model_args lm=<the same LM> (its text pass is that LM alone)")
-
-    data = []
-    for task in tasks:  # data after the capability check, before the (expensive) model
-        samples = load_samples(task, config.data_dir, config.limit, progress=config.progress)
-        data.append(TaskData(task, samples, content_hash(task, samples)))
-    timings["load_tasks"] = time.perf_counter() - clock
-
-    runtime = RuntimeOptions(device=device_for(config.device, dist), dtype=config.dtype,
-                             batch_size=None if config.batch_size == "auto" else config.batch_size, seed=config.seed,
-                             keep_states=represent)
-    model = model_cls.from_args(config.model_args, runtime)
+    dist, started, clock = detect(), datetime.now(timezone.utc), time.perf_counter()
+    model_cls = type(model) if model is not None else MODELS.get(config.model)
+    plan = make_plan(config, model_cls, tasks)
+    runtime = RuntimeOptions(
+        device=device_for(config.device, dist),
+        dtype=config.dtype,
+        batch_size=adapter_batch_size(config.batch_size),
+        seed=config.seed,
+        # States always come from the representation stage's own pass, never kept from the scoring pass:
+        # a resumed run (responses cached) then computes exactly the uninterrupted run's figures, and no
+        # figure depends on a memo's capacity. Kept states differed by up to 4e-4 relative (an excess near
+        # cancellation) on a tiny Qwen2-Audio; the cost is one prefill per prompt on a real model.
+        keep_states=False,
+    )
+    model = model if model is not None else model_cls.from_args(config.model_args, runtime)
     info = model.info()
-    run_dir = _run_dir(config, info.name, started)
-    cache = ResponseCache(config.output_path / ".cache" if config.use_cache else None,
-                          stem=request_key(model.cache_key(), [])[:16], suffix=f".rank{dist.rank}" if dist.enabled else "")
-
-    task_results: dict[str, TaskResult] = {}
-    not_scored: dict[str, NotScoredTask] = {}
-    for item in data:
+    ctx = _context(config, model, info, started, dist, plan.represent)
+    unreadable = ctx.responses.skipped + ctx.representations.skipped
+    if unreadable:  # counted, never fatal: those requests simply run again
+        print(f"modgap-eval: skipped {unreadable} unreadable line(s) of the response cache (torn by a crash or "
+              f"foreign bytes); their requests run again", file=sys.stderr)
+    outcomes: list[TaskOutcome] = []
+    timings, constants = dict(plan.timings), _envelope_constants()
+    for data in plan.data:
         tick = time.perf_counter()
-        result = _run_task(config, model, item, cache, represent, run_dir, dist)
-        if isinstance(result, NotScoredTask):
-            not_scored[item.task.name] = result
-        elif result is not None:
-            task_results[item.task.name] = result
-        timings[f"task:{item.task.name}"] = time.perf_counter() - tick
+        outcome = run_task(ctx, data)
+        timings[f"task:{data.task.name}"] = time.perf_counter() - tick
+        if outcome is not None:  # rank 0: write after every task, so a crash keeps what is finished
+            outcomes.append(outcome)
+            write_results(
+                _results(config, plan, info, runtime, outcomes, started, clock, timings, constants, final=False),
+                ctx.run_dir,
+            )
     model.close()
     finish(dist)
     if not dist.is_main:
         return None
+    results = _results(config, plan, info, runtime, outcomes, started, clock, timings, constants)
+    write_results(results, ctx.run_dir)
+    return RunOutcome(results, ctx.run_dir)
 
-    groups = {name: aggregate_group(name, index.group_members(name), task_results)
-              for name, group in index.groups.items()
-              if all(member in task_results for member in index.group_members(name))}
-    pending_groups = {name: list(index.group_members(name)) for name in index.groups
-                      if name not in groups and any(member in not_scored for member in index.group_members(name))
-                      and all(member in task_results or member in not_scored for member in index.group_members(name))}
-    decoder, resampler = decoder_versions()
-    finished = datetime.now(timezone.utc)
-    results = RunResults(
-        model=ModelRecord(name=info.name, args=dict(info.args), source=info.source, revision=info.revision,
-                          parameters=info.parameters, details=dict(info.details)),
-        tasks=task_results,
+
+def make_plan(config: RunConfig, model_cls: type[Model], extra_tasks: Sequence[LoadedTask] = ()) -> Plan:
+    """Select the tasks, check capabilities and data availability, then load samples: all before any model work.
+
+    A task that ``all`` selected but whose data cannot be had is listed as not run; one named explicitly
+    (or through a named group) is an error.
+    """
+    clock = time.perf_counter()
+    found = discover(config.include_path)
+    index = TaskIndex(tasks={**found.tasks, **{t.name: t for t in extra_tasks}}, groups=found.groups)
+    selected = [index.tasks[name] for name in index.select(config.tasks)]
+    represent = _representations_wanted(config, model_cls)
+    check_capabilities(model_cls, _needed_capabilities(config, selected, represent))
+    if not model_cls.accepts_speech:
+        raise CapabilityError(
+            f"model {config.model!r} reads text only, and every task is evaluated in both modalities; for the "
+            f"base-model text condition run --model cascade --model_args lm=<the same LM> "
+            f"(its text pass is that LM alone)"
+        )
+    explicit = (
+        set(index.select([n for n in config.tasks if n != "all"])) if any(n != "all" for n in config.tasks) else set()
+    )
+    not_run: dict[str, str] = {}
+    for task in selected:
+        reason = unavailable_reason(task, config.data_dir)
+        if reason is not None and task.name in explicit:
+            raise DataError(f"task {task.name}: {reason}")
+        if reason is not None:
+            not_run[task.name] = reason
+    data = []
+    for task in (t for t in selected if t.name not in not_run):  # data after the checks, before the (expensive) model
+        samples = load_samples(task, config.data_dir, config.limit, progress=config.progress)
+        data.append(TaskData(task, samples, content_hash(task, samples)))
+    return Plan(index, data, not_run, represent, {"load_tasks": time.perf_counter() - clock})
+
+
+def run_task(ctx: RunContext, data: TaskData) -> TaskOutcome | None:
+    """Execute → score → represent → intervene → assemble one task (rank 0; None on the other ranks)."""
+    executed = execute_task(ctx, data)
+    if executed is None:
+        return None
+    kept = [s for s in data.samples if s.id not in executed.errors]
+    if not any(s.id in executed.text and s.id in executed.speech for s in kept):
+        first = next(iter(executed.errors.items()), ("-", "no output"))
+        return TaskOutcome(
+            data.task.name,
+            not_run=f"all {len(data.samples)} sample(s) skipped on error (first: {first[0]}: {first[1]})",
+        )
+    scorer = data.task.make_scorer()
+    reason = unavailable_judge(scorer)
+    if reason is not None:  # judge later: keep the responses, report the task as not scored, go on
+        n_responses = write_unscored_log(ctx.run_dir / f"samples_{data.task.name}.jsonl", data.task, kept,
+                                         executed.text, executed.speech)
+        return TaskOutcome(data.task.name, not_scored=NotScoredTask(
+            **task_fields(data, executed.errors, scorer), reason=reason, n_responses=n_responses))
+    scores = score_task(scorer, kept, executed.text, executed.speech, ctx.config.seed, ctx.config.bootstrap_iters)
+    represented = represent(ctx, data, [x.sample for x in scores.samples])
+    interventions = intervene(ctx, data, scorer, scores)
+    if ctx.config.log_samples:
+        write_sample_log(ctx.run_dir / f"samples_{data.task.name}.jsonl", data.task, scores, represented.per_sample)
+    return TaskOutcome(
+        data.task.name, assemble(data, executed.errors, scorer, scores, represented, interventions), scores.samples
+    )
+
+
+def _context(
+    config: RunConfig, model: Model, info: ModelInfo, started: datetime, dist: DistInfo, represent: bool
+) -> RunContext:
+    folder = config.output_path / ".cache" if config.use_cache else None
+    stem = request_key(model.cache_key(), [])[:16]
+    suffix = f".rank{dist.rank}" if dist.enabled else ""
+    return RunContext(
+        config=config,
+        model=model,
+        responses=ResponseCache(folder, stem=stem, suffix=suffix),
+        representations=ResponseCache(folder / "representations" if folder else None, stem=stem, suffix=suffix),
+        run_dir=_run_dir(config, info.name, started),
+        dist=dist,
+        represent=represent,
+    )
+
+
+def _results(
+    config: RunConfig,
+    plan: Plan,
+    info: ModelInfo,
+    runtime: RuntimeOptions,
+    outcomes: Sequence[TaskOutcome],
+    started: datetime,
+    clock: float,
+    timings: Mapping[str, float],
+    constants: Mapping[str, Any],
+    final: bool = True,
+) -> RunResults:
+    """The run's results so far; groups' pooled statistics (a bootstrap each) only in the final ones."""
+    tasks = {o.name: o.result for o in outcomes if o.result is not None}
+    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
+    not_run = {**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}}
+    not_scored = {o.name: o.not_scored for o in outcomes if o.not_scored is not None}
+    members = {name: plan.index.group_members(name) for name in plan.index.groups}
+    groups = {
+        name: aggregate_group(name, members[name], tasks, pooled, config.seed, config.bootstrap_iters)
+        for name in plan.index.groups
+        if all(m in tasks for m in members[name])
+    }
+    pending_groups = {  # groups that only wait for not-scored tasks: rescore with a judge fills them
+        name: list(members[name]) for name in plan.index.groups
+        if name not in groups and any(m in not_scored for m in members[name])
+        and all(m in tasks or m in not_scored for m in members[name])
+    }
+    return RunResults(
+        model=ModelRecord(
+            name=info.name,
+            args=dict(info.args),
+            source=info.source,
+            revision=info.revision,
+            parameters=info.parameters,
+            details=dict(info.details),
+        ),
+        tasks=tasks,
         groups=groups,
+        not_run=not_run,
         not_scored=not_scored,
         pending_groups=pending_groups,
         envelope=Envelope(
-            package_version=__version__, git_revision=git_revision(), python=platform_description()[0],
-            platform=platform_description()[1], packages=package_versions(), command=config.command,
-            seed=config.seed, batch_size=runtime.batch_size, device=config.device, dtype=config.dtype,
-            limit=config.limit, bootstrap_iters=config.bootstrap_iters, audio_decoder=decoder, resampler=resampler,
-            representations=represent, started_at=started.isoformat(), finished_at=finished.isoformat(),
-            duration_s=time.perf_counter() - clock, timings_s=timings,
+            **constants,
+            **_settings(config, runtime, info),
+            representations=plan.represent,
+            started_at=started.isoformat(),
+            finished_at=datetime.now(timezone.utc).isoformat(),
+            duration_s=time.perf_counter() - clock,
+            timings_s=dict(timings),
         ),
     )
-    write_results(results, run_dir)
-    return RunOutcome(results, run_dir)
+
+
+def _settings(config: RunConfig, runtime: RuntimeOptions, info: ModelInfo) -> dict[str, Any]:
+    """The envelope's record of the run's settings; the device is the one the model reports using."""
+    return {
+        "command": config.command,
+        "seed": config.seed,
+        "batch_size": runtime.batch_size,
+        "device": str(getattr(info, "device", runtime.device)),  # ModelInfo.device: what ran, not what was asked
+        "dtype": config.dtype,
+        "limit": config.limit,
+        "bootstrap_iters": config.bootstrap_iters,
+    }
+
+
+def _envelope_constants() -> dict[str, Any]:
+    """The parts of the envelope that do not change during a run (read once: git and package look-ups)."""
+    decoder, resampler = decoder_versions()
+    python, platform = platform_description()
+    return {
+        "package_version": __version__,
+        "git_revision": git_revision(),
+        "python": python,
+        "platform": platform,
+        "packages": package_versions(),
+        "audio_decoder": decoder,
+        "resampler": resampler,
+    }
 
 
 def _representations_wanted(config: RunConfig, model_cls: type[Model]) -> bool:
@@ -172,187 +304,3 @@ def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represe
 def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
     return config.output_path / slug / started.strftime("%Y%m%dT%H%M%S_%fZ")
-
-
-def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCache, represent: bool, run_dir: Path,
-              dist: DistInfo) -> TaskResult | NotScoredTask | None:
-    task, samples = item.task, item.samples
-    errors: dict[str, str] = {}
-    outputs: dict[Modality, dict[str, Output]] = {}
-    mine = shard(samples, dist)  # whole samples per rank: both modalities of a sample stay together
-    for modality in (Modality.TEXT, Modality.SPEECH):
-        outputs[modality] = execute(config, model, task, mine, modality, cache, errors)
-    outputs[Modality.SPEECH] = _with_transcript_wer(mine, outputs[Modality.SPEECH])
-    if dist.enabled:
-        gathered = [gather_merged(part, dist) for part in (outputs[Modality.TEXT], outputs[Modality.SPEECH], errors)]
-        if not dist.is_main:
-            return None  # representations run on rank 0 over all samples (the derangement spans the task)
-        outputs = {Modality.TEXT: gathered[0], Modality.SPEECH: gathered[1]}
-        errors = gathered[2]
-    scorer = task.make_scorer()
-    kept = [s for s in samples if s.id not in errors]
-    reason = unavailable_judge(scorer)
-    if reason is not None:  # judge later: keep the responses, report the task as not scored, go on
-        n_responses = write_unscored_log(run_dir / f"samples_{task.name}.jsonl", task, kept,
-                                         outputs[Modality.TEXT], outputs[Modality.SPEECH])
-        return NotScoredTask(**_task_fields(task, item, samples, errors), reason=reason, n_responses=n_responses)
-    scores = score_task(scorer, kept, outputs[Modality.TEXT], outputs[Modality.SPEECH], config.seed, config.bootstrap_iters)
-    wers = [x.speech_output.extras["wer"] for x in scores.samples if "wer" in x.speech_output.extras]
-    if wers:  # the cascade's recognition error, averaged over the paired samples (a fraction, not percent)
-        scores = replace(scores, speech=scores.speech.model_copy(
-            update={"extras": {**scores.speech.extras, "transcript_wer": sum(wers) / len(wers)}}))
-
-    representation = None
-    per_sample: dict[str, dict[str, float]] = {}
-    kept_samples = [x.sample for x in scores.samples]
-    pair_for = partial(make_prompt_pair, task, sample_rate=model.sample_rate)
-    hidden_batch = config.batch_size if isinstance(config.batch_size, int) else 8
-    if represent and len(kept_samples) >= 2:  # the mismatched baseline needs another sample
-        from modgap_eval.analysis.examples import write_examples
-        from modgap_eval.analysis.stage import RepresentationOptions, analyse_task
-
-        analysed = analyse_task(model, kept_samples, pair_for,
-                                RepresentationOptions(centering=config.centering, derangement_seed=config.seed,
-                                                      batch_size=hidden_batch),
-                                progress=config.progress)
-        representation = analysed.summary
-        per_sample = {k: dict(v) for k, v in analysed.per_sample.items()}
-        write_examples(run_dir, task.name, analysed.examples)
-
-    interventions = []
-    if config.intervention and kept_samples:
-        from modgap_eval.analysis.interventions import InterventionOptions, run_interventions
-
-        interventions.append(run_interventions(
-            model, kept_samples, pair_for,
-            lambda sample, prompt, intervention: make_request(task, sample, prompt, intervention),
-            scorer.score,
-            InterventionOptions(mode=InterventionMode(config.intervention), critical=config.critical,
-                                layers=config.intervention_layers, batch_size=hidden_batch),
-            aggregate=scorer.aggregate, speech_without={x.sample.id: x.speech for x in scores.samples},
-            progress=config.progress,
-        ))
-
-    if config.log_samples:
-        _write_sample_log(run_dir / f"samples_{task.name}.jsonl", task, scores, per_sample)
-    fields = _task_fields(task, item, samples, errors)
-    if getattr(scorer, "needs_judge", False):  # the judge profile, model and endpoint used (never the key)
-        fields["scorer"]["judge"] = scorer.describe()
-    return TaskResult(
-        **fields,
-        text=scores.text, speech=scores.speech, gap=scores.gap, primary_reading=scores.primary_reading,
-        readings=dict(scores.readings), representations=representation,
-        interventions=interventions,
-    )
-
-
-def _task_fields(task: LoadedTask, item: TaskData, samples: Sequence[Sample], errors: dict[str, str]) -> dict:
-    """What a task's record holds besides its scores (shared by scored and not-scored tasks)."""
-    spec = task.spec
-    return dict(
-        task=task.name, version=spec.version, content_hash=item.content_hash, output_type=spec.output_type.value,
-        scorer={"name": spec.scorer.name, "args": dict(spec.scorer.args)},
-        prompt={"template": spec.prompt.template, "system": spec.prompt.system, "continuations": spec.continuations,
-                "generation": spec.generation.model_dump()},
-        speech_source=_speech_source(task),
-        metadata=dict(spec.metadata), n_samples=len(samples),
-        errors=[SampleErrorRecord(sample_id=k, message=v) for k, v in errors.items()],
-    )
-
-
-def _with_transcript_wer(samples: Sequence[Sample], outputs: dict[str, Output]) -> dict[str, Output]:
-    """Add ``wer`` (transcript vs the written form, jiwer) to outputs that carry a ``transcript`` (cascades)."""
-    todo = [k for k, out in outputs.items() if isinstance(out.extras.get("transcript"), str) and "wer" not in out.extras]
-    if not todo:
-        return outputs
-    from modgap_eval.models.cascade import transcript_wer  # only cascade runs get here: keeps torch out of others
-
-    texts = {s.id: s.text for s in samples}
-    enriched = dict(outputs)
-    for sample_id in todo:
-        output = outputs[sample_id]
-        enriched[sample_id] = replace(output, extras={**output.extras, "wer": transcript_wer(output.extras["transcript"], texts[sample_id])})
-    return enriched
-
-
-def _speech_source(task: LoadedTask) -> dict[str, object]:
-    speech = task.spec.speech
-    if speech.tts is None:
-        return {"column": speech.column}
-    from modgap_eval.tasks.tts import TTS_ENGINES
-
-    engine = TTS_ENGINES.get(speech.tts.engine)(speech.tts)
-    return {"tts": engine.describe()}
-
-
-def execute(config: RunConfig, model: Model, task: LoadedTask, samples: Sequence[Sample], modality: Modality,
-            cache: ResponseCache, errors: dict[str, str]) -> dict[str, Output]:
-    """Run one modality's requests in length-sorted batches; persist each batch as it completes.
-
-    A sample whose clip cannot be decoded raises DataError, or with ``on_error=skip`` is recorded in
-    ``errors`` and left out of both modalities.
-    """
-    from tqdm.auto import tqdm
-
-    from modgap_eval.models.replay import ReplayModel, replay_outputs  # light: json and hashlib only
-
-    if isinstance(model, ReplayModel):  # recorded responses (--model replay): no prompts, no audio decoding
-        return dict(replay_outputs(model, task, samples, modality, config.on_error, errors))
-    model_key = model.cache_key()
-    pending = [PendingRequest(s, modality, request_key(model_key, request_parts(task, s, modality)), content_length(s, modality))
-               for s in samples if s.id not in errors]
-    outputs: dict[str, Output] = {}
-    todo = []
-    for request in pending:
-        hit = cache.get(request.key)
-        if hit is not None:
-            outputs[request.sample.id] = hit
-        else:
-            todo.append(request)
-    todo.sort(key=lambda r: -r.length)  # longest first: out-of-memory shows at once, padding is minimal
-    chunk = config.batch_size if isinstance(config.batch_size, int) else DEFAULT_AUTO_CHUNK
-    method = model.loglikelihood if task.spec.output_type is OutputType.LOGLIKELIHOOD else model.generate
-    with tqdm(total=len(pending), initial=len(pending) - len(todo), desc=f"{task.name} [{modality.value}]",
-              unit="req", disable=not config.progress) as bar:
-        for start in range(0, len(todo), chunk):
-            batch, requests = [], []
-            for pending_request in todo[start:start + chunk]:
-                try:
-                    prompt = make_prompt(task, pending_request.sample, modality, model.sample_rate)
-                except DataError as exc:
-                    if config.on_error == "raise":
-                        raise
-                    errors[pending_request.sample.id] = str(exc)
-                    continue
-                batch.append(pending_request)
-                requests.append(make_request(task, pending_request.sample, prompt))
-            results = method(requests) if requests else []
-            if len(results) != len(requests):
-                raise ConfigError(f"model {model.info().name} returned {len(results)} outputs for {len(requests)} requests")
-            cache.put_many([(r.key, out) for r, out in zip(batch, results)])
-            outputs.update({r.sample.id: out for r, out in zip(batch, results)})
-            bar.update(len(todo[start:start + chunk]))
-    return {k: v for k, v in outputs.items() if k not in errors}
-
-
-def _write_sample_log(path: Path, task: LoadedTask, scores: TaskScores, per_sample: dict[str, dict[str, float]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for x in scores.samples:
-            record = SampleRecord(
-                id=x.sample.id, text=x.sample.text, references=list(x.sample.references), choices=list(x.sample.choices),
-                answer_index=x.sample.answer_index, metadata=dict(x.sample.metadata),
-                text_result=modality_record(describe_prompt(task, x.sample, Modality.TEXT), x.text_output, x.text),
-                speech_result=modality_record(describe_prompt(task, x.sample, Modality.SPEECH), x.speech_output, x.speech),
-                flipped=x.flipped, representation=per_sample.get(x.sample.id),
-            )
-            handle.write(record.model_dump_json() + "\n")
-
-
-def modality_record(prompt: str, output: Output, score: SampleScore) -> ModalityRecord:
-    common = dict(prompt=prompt, extras=json.loads(json.dumps(dict(output.extras), default=str)), score=score.value,
-                  extracted=score.extracted, unextractable=score.unextractable, score_extras=dict(score.extras),
-                  readings=dict(score.readings))
-    if isinstance(output, Generation):
-        return ModalityRecord(response=output.text, **common)
-    return ModalityRecord(logprobs=list(output.logprobs), token_counts=list(output.token_counts), **common)

@@ -12,10 +12,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from modgap_eval.types import CORRECT_THRESHOLD
+
 DEFAULT_BOOTSTRAP_ITERS = 1000
 DEFAULT_CI_LEVEL = 0.95
-CORRECT_THRESHOLD = 0.5
-"""A per-sample score at or above this counts as correct in the 2×2 table and McNemar (METHOD.md §1)."""
 _CHUNK = 100  # bootstrap iterations drawn at once: bounds memory at _CHUNK × n indices
 
 

@@ -15,6 +15,9 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+CORRECT_THRESHOLD = 0.5
+"""A per-sample score at or above this counts as right in the 2×2 table and McNemar (declared once)."""
+
 if TYPE_CHECKING:  # numpy/torch only for annotations: importing this module stays cheap
     import numpy as np
     import torch

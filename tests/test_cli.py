@@ -33,3 +33,14 @@ def test_ls_and_validate(task_dir, capsys):
     (task_dir / "broken.yaml").write_text("task: x\nversion: 1\n")
     assert main(["validate", str(task_dir)]) == 2
     assert "broken.yaml" in capsys.readouterr().err
+
+
+def test_the_recorded_command_is_the_argv_main_was_given(task_dir, tmp_path, monkeypatch):
+    from modgap_eval.results import read_results
+
+    monkeypatch.setattr("sys.argv", ["pytest", "--something-else"])
+    argv = ["--model", "dummy", "--tasks", "arith", "--include_path", str(task_dir), "--output_path", str(tmp_path / "o"),
+            "--no_progress", "--bootstrap_iters", "20", "--representations", "off"]
+    assert main(argv) == 0
+    (results,) = (tmp_path / "o").glob("dummy/*/results.json")
+    assert read_results(results).envelope.command == ["modgap-eval", *argv]

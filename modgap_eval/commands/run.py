@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 
 def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
@@ -42,7 +43,8 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
+    """Run the evaluation; ``argv`` (what ``main()`` was given) is recorded as the command."""
     from pydantic import ValidationError
 
     from modgap_eval.config import RunConfig
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             output_path=args.output_path, log_samples=args.log_samples, use_cache=not args.no_cache,
             on_error=args.on_error, representations=args.representations, centering=args.centering,
             intervention=args.intervention, critical=args.critical, intervention_layers=args.intervention_layers,
-            progress=not args.no_progress, command=["modgap-eval", *sys.argv[1:]],
+            progress=not args.no_progress, command=["modgap-eval", *(sys.argv[1:] if argv is None else argv)],
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
 from modgap_eval.models.hf_common import (
     DTYPES,
@@ -29,7 +30,6 @@ from modgap_eval.models.hf_common import (
 )
 from modgap_eval.models.text_lm import TextLM
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.wer import normalize_words, word_error_rate  # noqa: F401 (normalize_words: re-exported)
 from modgap_eval.types import (
     Generation,
     GenerateRequest,
@@ -44,11 +44,6 @@ from modgap_eval.types import (
 
 DEFAULT_ASR = "openai/whisper-tiny.en"
 DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-def transcript_wer(transcript: str, written: str) -> float:
-    """Word error rate of ``transcript`` against the written form (``modgap_eval.wer``)."""
-    return word_error_rate([written], [transcript])
 
 
 class Transcriber:

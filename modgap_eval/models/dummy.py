@@ -137,6 +137,7 @@ class DummyModel(Model):
         import numpy as np
         import torch
 
+        self._wait(len(requests))  # delay= slows the representation stage too (kill -9 tests land in it)
         scale = np.arange(1, self.layers + 2, dtype=np.float64)[:, None, None]
         out = []
         for request in requests:

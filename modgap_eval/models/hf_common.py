@@ -32,8 +32,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DTYPES = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-AUTO_BATCH_START = 32
-"""``--batch_size auto`` starts here and halves on out-of-memory (kept halved for later batches)."""
+from modgap_eval.batching import AUTO_BATCH_START  # noqa: E402 (one meaning of --batch_size auto: batching.py)
 HIDDEN_STATE_CONVENTION = "residual stream before the final norm; layer 0 = input to block 1 (forward hooks)"
 
 

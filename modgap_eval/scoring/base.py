@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from modgap_eval.stats import CORRECT_THRESHOLD
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import CORRECT_THRESHOLD, Generation, Loglikelihood, Sample
 
 
 @dataclass(frozen=True)

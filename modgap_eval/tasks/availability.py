@@ -1,0 +1,109 @@
+"""Can a task's data, speech and scorer be had? Checked for every selected task before any synthesis
+or model work (issue 15 #8), cheaply: files are looked for, nothing is downloaded or synthesised.
+
+``unavailable_reason`` returns None when the task can run, else one line saying what is missing and
+how to provide it. The runner lists such tasks as not run under ``--tasks all`` and refuses a task
+named explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from modgap_eval.errors import ConfigError, DataError, DependencyError, RegistryError
+from modgap_eval.tasks.loader import LoadedTask
+from modgap_eval.tasks.schema import SourceKind
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _truthy(variable: str) -> bool:
+    return os.environ.get(variable, "").lower() in _TRUE
+
+
+def offline() -> bool:
+    """True when the user said the hub cannot be reached (the hub's variables, or MODGAP_OFFLINE)."""
+    return any(_truthy(v) for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
+
+
+def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
+    """None when ``task`` can run here; otherwise why not (data, TTS engine or judge)."""
+    for check in (_data_problem, _speech_problem, _scorer_problem):
+        problem = check(task, data_dir)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    source = task.spec.source
+    if source.kind is SourceKind.HF:
+        from modgap_eval.tasks.sources import hf_location
+
+        try:  # the same resolution as loading: a local folder, or a mirror in any accepted layout
+            target, mirrored = hf_location(source, task.path.parent, data_dir, str(task.path))
+        except (ConfigError, DataError) as exc:
+            return str(exc)
+        if mirrored or os.path.isabs(target):
+            return None
+        return _hub_problem(source.path, source.name, source.split or "", data_dir)
+    if source.kind is SourceKind.BIGBENCH:
+        return _bigbench_problem(source.path)
+    if source.kind is SourceKind.GENERATED:
+        return None
+    from modgap_eval.tasks.sources import resolve_local
+
+    try:
+        resolve_local(source.path, task.path.parent, data_dir, f"{task.path}: field 'source.path'")
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None) -> str | None:
+    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet (or the hub's own shard files)"
+    if not offline():
+        return None  # the hub is asked at load time, still before any model work
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return f"hub dataset {path!r} needs the 'datasets' extra, or an offline mirror {mirror}"
+    if (Path(constants.HF_HUB_CACHE) / f"datasets--{path.replace('/', '--')}").is_dir():
+        return None
+    return (
+        f"hub dataset {path!r} is not in the local hub cache and the hub is offline; mirror it as {mirror} (--data_dir)"
+    )
+
+
+def _bigbench_problem(name: str) -> str | None:
+    from modgap_eval.tasks.bigbench import SDIST_NAME, _task_file
+    from modgap_eval.paths import cache_dir
+
+    # the sdist comes from PyPI, not the hub: only MODGAP_OFFLINE says PyPI cannot be reached
+    if _task_file(name).is_file() or (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
+        return None
+    return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
+
+
+def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    tts = task.spec.speech.tts
+    if tts is None:
+        return None
+    from modgap_eval.tasks.tts import TTS_ENGINES
+
+    try:
+        TTS_ENGINES.get(tts.engine)(tts).version()  # finds the engine's program or package and its voice
+    except (DependencyError, ConfigError, DataError, RegistryError, OSError) as exc:
+        return f"TTS engine {tts.engine!r} is not usable: {exc}"
+    return None
+
+
+def _scorer_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+    """A scorer that needs something outside the task (an LLM judge's endpoint) says so here.
+
+    Scorers may define ``unavailable_reason() -> str | None`` (e.g. a judge without a configured
+    endpoint: "not scored (no judge)"); the others are always available.
+    """
+    check = getattr(task.make_scorer(), "unavailable_reason", None)
+    return check() if callable(check) else None
