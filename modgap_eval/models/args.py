@@ -35,7 +35,8 @@ class HFArgs(ModelArgs):
     device: str | None = None
     device_map: str | None = None
     """accelerate's placement: ``auto``/``balanced``/``sequential``, or a ``.json`` file mapping module
-    names to devices; the model then spans those devices (inputs go to ``device``)."""
+    names to devices (``"cuda:1"``, ``1``, ``"cpu"``, ``"disk"``); the model then spans those devices
+    (inputs go to ``device``)."""
 
 
 def validate_args(schema: type[A], raw: Mapping[str, str], model: str) -> A:

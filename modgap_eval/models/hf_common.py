@@ -82,7 +82,8 @@ def read_device_map(value: str | None, model: str) -> str | tuple[tuple[str, str
         raise ConfigError(f"{where}: expected a non-empty object {{module: device}}")
     devices = {k: f"cuda:{v}" if isinstance(v, int) else str(v) for k, v in mapping.items()}
     for module, device in devices.items():
-        check_device(device, f"{path} ({module})")
+        if device != "disk":  # accelerate's offload: weights read from a scratch folder when their module runs
+            check_device(device, f"{path} ({module})")
     return tuple(devices.items())
 
 
@@ -126,6 +127,10 @@ def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs:
         model = model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs)
         return model.to(options.device).eval()
     placement = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+    if isinstance(placement, dict) and "disk" in placement.values():
+        import tempfile
+
+        kwargs["offload_folder"] = tempfile.mkdtemp(prefix="modgap-offload-")
     return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, device_map=placement, **kwargs).eval()
 
 
