@@ -86,11 +86,14 @@ class Transcriber:
 
     @torch.inference_mode()
     def _batch(self, waveforms: Sequence[Waveform]) -> list[str]:
-        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt")
+        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt",
+                                return_attention_mask=True)
         features = inputs["input_features"].to(self.options.device, next(self.model.parameters()).dtype)
         config = copy.deepcopy(self.model.generation_config)
-        config.update(max_new_tokens=self.max_new_tokens, max_length=None, do_sample=False, num_beams=1)
-        out = self.model.generate(input_features=features, generation_config=config)
+        config.update(max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
+        # The mask tells generate which rows are real (Whisper's pad id is its end-of-text id, so it cannot infer it).
+        out = self.model.generate(input_features=features, attention_mask=inputs["attention_mask"].to(self.options.device),
+                                  generation_config=config)
         return [t.strip() for t in self.processor.batch_decode(out, skip_special_tokens=True)]
 
 

@@ -123,15 +123,23 @@ def folder_revision(folder: Path) -> str:
 
 def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
     """``model_cls.from_pretrained`` with dtype and placement (one device, or a device map) applied, in eval mode."""
+    model = place(model_cls, located, options, **kwargs).eval()
+    if getattr(model, "generation_config", None) is not None:
+        # Every generate call sets max_new_tokens: a checkpoint's max_length would only clash with it
+        # (transformers then warns on each call that both are set).
+        model.generation_config.max_length = None
+    return model
+
+
+def place(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
     if options.device_map is None:
-        model = model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs)
-        return model.to(options.device).eval()
+        return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs).to(options.device)
     placement = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
     if isinstance(placement, dict) and "disk" in placement.values():
         import tempfile
 
         kwargs["offload_folder"] = tempfile.mkdtemp(prefix="modgap-offload-")
-    return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, device_map=placement, **kwargs).eval()
+    return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, device_map=placement, **kwargs)
 
 
 def placed_on(model: Any, options: LoadOptions) -> str:

@@ -188,7 +188,7 @@ class HFModel(Model):
 
     def generation_config(self, max_new_tokens: int) -> Any:
         config = copy.deepcopy(self.model.generation_config)
-        config.update(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None, max_length=None,
+        config.update(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None,
                       max_new_tokens=max_new_tokens, pad_token_id=self.pad_id, eos_token_id=self.eos_ids())
         return config
 
