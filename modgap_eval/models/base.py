@@ -13,12 +13,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from modgap_eval.errors import CapabilityError, ConfigError
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
+    Generation, GenerateRequest, HiddenStates,
+    HiddenStatesRequest, Loglikelihood, LoglikelihoodRequest,
 )
 
 

@@ -26,15 +26,8 @@ from modgap_eval.models.hf_family import load_family
 from modgap_eval.models.memo import BoundedMemo, audio_key
 from modgap_eval.models.text_lm import TextLM
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-    Waveform,
+    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
+    Loglikelihood, LoglikelihoodRequest, Modality, Prompt, Waveform,
 )
 
 DEFAULT_ASR = "openai/whisper-tiny.en"

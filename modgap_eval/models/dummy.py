@@ -29,14 +29,8 @@ from pydantic import Field
 from modgap_eval.models.args import ModelArgs, check_device, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
+    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
+    Loglikelihood, LoglikelihoodRequest, Modality, Prompt,
 )
 
 _ARITH = re.compile(r"(-?\d+)\s+(plus|minus|times)\s+(-?\d+)", re.IGNORECASE)
