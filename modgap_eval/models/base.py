@@ -49,10 +49,10 @@ class ModelInfo:
     """Where the weights came from (hub id, local folder, offline package)."""
     revision: str = ""
     parameters: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
     device: str = ""
     """The device(s) the model actually ran on (``cpu``, ``cuda:0``, ``cuda:0,cuda:1`` when spread);
     empty for an adapter that does not say."""
-    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Model:
