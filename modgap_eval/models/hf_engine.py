@@ -84,6 +84,8 @@ class HFModel(Model):
             "hidden_states": HIDDEN_STATE_CONVENTION, "decoder_layers": self.taps.num_layers,
             **self.part.details(),
             "padding": "left; position ids from the attention mask",
+            "loglikelihood": ("one full row per continuation (the model derives its own positions)" if self.family.own_positions
+                              else "one prefill per prompt, continuations on its KV cache"),
             "decoding": "greedy (do_sample=False, 1 beam); the checkpoint's other generation settings kept",
             "batch_size": self.batcher.fixed if self.batcher.fixed is not None else "auto",
         }
