@@ -256,7 +256,7 @@ def _settings(config: RunConfig, runtime: RuntimeOptions, info: ModelInfo) -> di
         "command": config.command,
         "seed": config.seed,
         "batch_size": runtime.batch_size,
-        "device": str(getattr(info, "device", runtime.device)),  # ModelInfo.device: what ran, not what was asked
+        "device": info.device or runtime.device,  # ModelInfo.device: what ran, not what was asked
         "dtype": config.dtype,
         "limit": config.limit,
         "bootstrap_iters": config.bootstrap_iters,

@@ -25,7 +25,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from modgap_eval.models import MODELS
     from modgap_eval.models.base import RuntimeOptions
-    from modgap_eval.models.hf_adapter import _Scored
+    from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
     from modgap_eval.requests import make_prompt_pair, make_request
     from modgap_eval.tasks.loader import discover, load_samples
     from modgap_eval.types import Modality
@@ -41,12 +41,12 @@ def main() -> None:
     model = MODELS.get("reference").from_args({"checkpoint": args.checkpoint}, RuntimeOptions(batch_size=args.batch_size))
     model.loglikelihood(requests[:2])  # warm-up (and the speech vectors of the first clip)
     model.loglikelihood(requests)  # every clip's LM input vectors cached: both paths then time the LM only
-    items = [_Scored(r.prompt, r.intervention, tuple(model.tokenize_continuation(c) for c in r.continuations))
+    items = [Scored(r.prompt, r.intervention, tuple(model.tokenize_continuation(c) for c in r.continuations))
              for r in requests]
     timings, scores = {}, {}
-    for label, path in (("one row per option", model._loglikelihood_rows), ("one prefill per prompt", model._loglikelihood_batch)):
+    for label, path in (("one row per option", full_rows), ("one prefill per prompt", shared_prefill)):
         start = time.perf_counter()
-        scores[label] = model.by_modality(items, path)
+        scores[label] = model.by_modality(items, lambda batch: path(model, batch))
         timings[label] = time.perf_counter() - start
     rows, cached = scores.values()
     diff = max(abs(a - b) for r, c in zip(rows, cached) for a, b in zip(r.logprobs, c.logprobs))

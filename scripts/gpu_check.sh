@@ -2,6 +2,7 @@
 # The checks that need a GPU (tests/test_cuda.py: CUDA vs CPU on tiny models, real OOM for
 # --batch_size auto, the reference trainer on CUDA) and the model-family tests on that machine's
 # torch/torchvision/torchaudio. CI has no GPU; run this where one is, from the repository root.
+# tests/models/test_device_map.py includes a model split between cuda:0 and the CPU by device_map.
 # Optional: WHEELS=<folder of wheels> installs them first into /tmp/site (a machine without PyPI);
 # arguments go to the model-family pytest run (e.g. -k "not voxtral"); needs pytest-xdist.
 set -euo pipefail

@@ -18,7 +18,15 @@ def test_user_errors_are_one_line_exit_2(task_dir, tmp_path, capsys):
     assert err.count("\n") == 1 and "did you mean 'dummy'" in err
     assert main(["--model", "dummy", "--model_args", "layerz=3", "--tasks", "arith", "--include_path", str(task_dir),
                  "--output_path", str(tmp_path)]) == 2
-    assert "unknown key(s) ['layerz']" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown key 'layerz'; did you mean 'layers'" in err
+    assert main(["--model", "dummy", "--model_args", "layers=2,layers=3", "--tasks", "arith", "--include_path",
+                 str(task_dir), "--output_path", str(tmp_path)]) == 2
+    assert "'layers' is given twice" in capsys.readouterr().err
+    assert main(["--model", "dummy", "--device", "tpu9", "--tasks", "arith", "--include_path", str(task_dir),
+                 "--output_path", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--device 'tpu9'" in err
     assert main(["--model", "dummy", "--batch_size", "zero"]) == 2
     assert "batch_size" in capsys.readouterr().err
 

@@ -13,12 +13,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from modgap_eval.errors import CapabilityError, ConfigError
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
+    Generation, GenerateRequest, HiddenStates,
+    HiddenStatesRequest, Loglikelihood, LoglikelihoodRequest,
 )
 
 
@@ -54,6 +50,9 @@ class ModelInfo:
     revision: str = ""
     parameters: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    device: str = ""
+    """The device(s) the model actually ran on (``cpu``, ``cuda:0``, ``cuda:0,cuda:1`` when spread);
+    empty for an adapter that does not say."""
 
 
 class Model:
@@ -67,7 +66,8 @@ class Model:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Model":
-        """Build from ``--model_args k=v,...`` strings. Unknown keys must raise ConfigError."""
+        """Build from ``--model_args k=v,...`` strings, validated by the model's ``args.ModelArgs`` schema
+        (unknown keys, wrong types and ranges raise ConfigError), after ``args.check_device``."""
         raise NotImplementedError
 
     def info(self) -> ModelInfo:
@@ -105,35 +105,7 @@ def parse_model_args(text: str) -> dict[str, str]:
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--model_args: {part!r} is not key=value")
+        if key.strip() in args:
+            raise ConfigError(f"--model_args: {key.strip()!r} is given twice")
         args[key.strip()] = value.strip()
     return args
-
-
-def take_args(args: Mapping[str, str], allowed: Mapping[str, Any], model: str) -> dict[str, Any]:
-    """Validate model_args against ``allowed`` (name -> default; its type converts the string).
-
-    Unknown keys raise ConfigError naming the model and the accepted keys.
-    """
-    unknown = sorted(set(args) - set(allowed))
-    if unknown:
-        raise ConfigError(f"--model_args for {model!r}: unknown key(s) {unknown}; accepted: {sorted(allowed)}")
-    out: dict[str, Any] = {}
-    for key, default in allowed.items():
-        if key not in args:
-            out[key] = default
-            continue
-        raw = args[key]
-        try:
-            if isinstance(default, bool):
-                if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError(raw)
-                out[key] = raw.lower() in ("true", "1", "yes")
-            elif isinstance(default, int):
-                out[key] = int(raw)
-            elif isinstance(default, float):
-                out[key] = float(raw)
-            else:
-                out[key] = raw
-        except ValueError as exc:
-            raise ConfigError(f"--model_args for {model!r}: {key}={raw!r} is not a {type(default).__name__}") from exc
-    return out

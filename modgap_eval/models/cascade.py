@@ -15,35 +15,34 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from pydantic import Field
+
+from modgap_eval.errors import DataError
+from modgap_eval.models.args import Dtype, HFArgs, ModelArgs, validate_args
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
+from modgap_eval.models.hf_common import Batcher, LoadOptions, Located, count_parameters, load_model, load_options, locate, run_sorted
+from modgap_eval.models.hf_family import load_family
+from modgap_eval.models.memo import BoundedMemo, audio_key
 from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
-from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
-from modgap_eval.models.hf_common import (
-    DTYPES,
-    Batcher,
-    LoadOptions,
-    Located,
-    audio_key,
-    count_parameters,
-    load_model,
-    locate,
-    run_sorted,
-)
 from modgap_eval.models.text_lm import TextLM
-from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-    Waveform,
+    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
+    Loglikelihood, LoglikelihoodRequest, Modality, Prompt, Waveform,
 )
 
 DEFAULT_ASR = "openai/whisper-tiny.en"
 DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
+TRANSCRIPTS_MEMO_BYTES = 64 << 20
+
+
+class CascadeArgs(ModelArgs):
+    asr: str = DEFAULT_ASR
+    """A transformers speech-to-text checkpoint (hub id, offline name or folder)."""
+    lm: str = DEFAULT_LM
+    """A causal LM checkpoint, run as ``text-lm``."""
+    dtype: Dtype | None = None
+    device: str | None = None
+    asr_max_new_tokens: int = Field(128, ge=1)
 
 
 class Transcriber:
@@ -65,11 +64,14 @@ class Transcriber:
 
     @torch.inference_mode()
     def _batch(self, waveforms: Sequence[Waveform]) -> list[str]:
-        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt")
+        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt",
+                                return_attention_mask=True)
         features = inputs["input_features"].to(self.options.device, next(self.model.parameters()).dtype)
         config = copy.deepcopy(self.model.generation_config)
-        config.update(max_new_tokens=self.max_new_tokens, max_length=None, do_sample=False, num_beams=1)
-        out = self.model.generate(input_features=features, generation_config=config)
+        config.update(max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
+        # The mask tells generate which rows are real (Whisper's pad id is its end-of-text id, so it cannot infer it).
+        out = self.model.generate(input_features=features, attention_mask=inputs["attention_mask"].to(self.options.device),
+                                  generation_config=config)
         return [t.strip() for t in self.processor.batch_decode(out, skip_special_tokens=True)]
 
 
@@ -80,21 +82,19 @@ class Cascade(Model):
     def __init__(self, asr: Transcriber, lm: TextLM, args: Mapping[str, str]) -> None:
         self.asr, self.lm, self.args = asr, lm, dict(args)
         self.sample_rate = asr.sample_rate
-        self._transcripts: dict[str, str] = {}
-        """Transcript per clip (sha256 of its samples): the evaluation and the hidden-state pass share it."""
+        self.transcripts = BoundedMemo(TRANSCRIPTS_MEMO_BYTES)
+        """Transcript per clip (by its digest): the evaluation and the hidden-state pass share it."""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Cascade":
-        allowed = {"asr": DEFAULT_ASR, "lm": DEFAULT_LM, "dtype": runtime.dtype, "device": runtime.device,
-                   "asr_max_new_tokens": 128}
-        values = take_args(args, allowed, cls.name)
-        if values["dtype"] not in DTYPES:
-            raise ConfigError(f"--model_args for 'cascade': dtype={values['dtype']!r}; choose one of {sorted(DTYPES)}")
-        asr_options = LoadOptions(values["asr"], values["dtype"], values["device"])
-        lm_options = LoadOptions(values["lm"], values["dtype"], values["device"])
-        asr = Transcriber(asr_options, locate(values["asr"]), Batcher(runtime.batch_size), values["asr_max_new_tokens"])
-        lm = TextLM(lm_options, locate(values["lm"]), runtime)
-        return cls(asr, lm, {k: str(v) for k, v in values.items()})
+        values = validate_args(CascadeArgs, args, cls.name)
+        asr_options = load_options(HFArgs(pretrained=values.asr, dtype=values.dtype, device=values.device), runtime, cls.name)
+        asr = Transcriber(asr_options, locate(values.asr), Batcher(runtime.batch_size), values.asr_max_new_tokens)
+        lm_args = HFArgs(pretrained=values.lm, dtype=values.dtype, device=values.device)
+        lm = TextLM(load_family(TextLM.family, lm_args, runtime), runtime)
+        recorded = {"asr": values.asr, "lm": values.lm, "dtype": asr_options.dtype, "device": asr_options.device,
+                    "asr_max_new_tokens": str(values.asr_max_new_tokens)}
+        return cls(asr, lm, recorded)
 
     def info(self) -> ModelInfo:
         lm = self.lm.info()
@@ -104,6 +104,7 @@ class Cascade(Model):
             source=f"asr: {self.asr.located.source}; lm: {lm.source}",
             revision=f"asr: {self.asr.located.revision}; lm: {lm.revision}",
             parameters=count_parameters(self.asr.model) + (lm.parameters or 0),
+            device=lm.device,
             details={"asr_class": type(self.asr.model).__name__, "asr_decoding": "greedy, one 30 s window",
                      "hidden_states": lm.details.get("hidden_states"),  # the LM's convention (its own hooks)
                      "speech_hidden_states": "the LM's states over the transcript tokens", "lm": dict(lm.details)},
@@ -117,10 +118,12 @@ class Cascade(Model):
         """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
         spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
         keys = {i: audio_key(prompts[i].audio) for i in spoken}
-        todo = [i for i in spoken if keys[i] not in self._transcripts]
+        known = {i: self.transcripts.get(keys[i]) for i in spoken}
+        todo = [i for i in spoken if known[i] is None]
         for i, transcript in zip(todo, self.asr.transcribe([prompts[i].audio for i in todo])):
-            self._transcripts[keys[i]] = transcript
-        transcripts: list[str | None] = [self._transcripts[keys[i]] if i in keys else None for i in range(len(prompts))]
+            known[i] = transcript
+            self.transcripts.put(keys[i], transcript, len(transcript.encode("utf-8")) + 1)
+        transcripts: list[str | None] = [known.get(i) for i in range(len(prompts))]
         written = [
             p if t is None else Prompt(Modality.TEXT, p.prefix, p.suffix, p.system, text=t)
             for p, t in zip(prompts, transcripts)

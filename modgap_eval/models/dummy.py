@@ -24,16 +24,13 @@ import re
 import time
 from typing import Any, Mapping, Sequence
 
-from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, take_args
+from pydantic import Field
+
+from modgap_eval.models.args import ModelArgs, check_device, validate_args
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.types import (
-    Generation,
-    GenerateRequest,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
+    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
+    Loglikelihood, LoglikelihoodRequest, Modality, Prompt,
 )
 
 _ARITH = re.compile(r"(-?\d+)\s+(plus|minus|times)\s+(-?\d+)", re.IGNORECASE)
@@ -67,6 +64,12 @@ def speech_frames(seconds: float) -> int:
     return max(1, math.floor(seconds * 10))
 
 
+class DummyArgs(ModelArgs):
+    layers: int = Field(4, ge=1)
+    width: int = Field(16, ge=1)
+    delay: float = Field(0.0, ge=0)
+
+
 class DummyModel(Model):
     capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
     sample_rate = 16_000
@@ -80,15 +83,18 @@ class DummyModel(Model):
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "DummyModel":
-        opts = take_args(args, {"layers": 4, "width": 16, "delay": 0.0}, "dummy")
-        return cls(opts["layers"], opts["width"], opts["delay"], args)
+        # The dummy computes on the CPU whatever --device says, but a device torch lacks is still an error.
+        check_device(runtime.device)
+        opts = validate_args(DummyArgs, args, "dummy")
+        return cls(opts.layers, opts.width, opts.delay, args)
 
     def _wait(self, n: int) -> None:
         if self.delay > 0:
             time.sleep(self.delay * n)
 
     def info(self) -> ModelInfo:
-        return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1")
+        return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1",
+                         device="cpu")
 
     # ---- answers
 

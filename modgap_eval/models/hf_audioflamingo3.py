@@ -7,11 +7,11 @@ processor expands ``<sound>`` to one position per pooled frame (~25 per second).
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 
-class AudioFlamingo3Model(HFSpeechLM):
-    name = "audioflamingo3"
-    default_pretrained = "nvidia/audio-flamingo-3-hf"
-    model_class = "AudioFlamingo3ForConditionalGeneration"
-    reuse_audio_embeddings = True
+class AudioFlamingo3Model(HFModel):
+    family = HFFamily(name="audioflamingo3", default_pretrained="nvidia/audio-flamingo-3-hf",
+                      model_class="AudioFlamingo3ForConditionalGeneration", structured_content=True,
+                      reuse_audio_embeddings=True)

@@ -1,39 +1,37 @@
-"""Shared transformers machinery: options, loading, padding, layer taps, batching with OOM halving.
+"""Shared transformers machinery: options, loading, rows and padding, batching with OOM halving.
 
 Conventions every HF adapter follows (recorded in ``ModelInfo.details``):
 
 - ``dtype`` and ``device`` come from the run's ``RuntimeOptions`` (``--dtype``, ``--device``); a
   ``dtype=`` / ``device=`` in ``--model_args`` overrides them for that model. That is the one rule:
   model_args win, the CLI flags are the default.
-- Hidden states are read with forward hooks on the text decoder's blocks: layer 0 is the input to
-  block 1 (for audio positions, the projector output merged into the embeddings), layer ``l`` the
-  output of block ``l``, i.e. the residual stream before the final norm (METHOD.md §2). Float32.
-- Interventions rewrite chosen content positions at chosen layers in the first forward call only
-  (the prefill); the KV cache carries the edit into decoding.
+- ``device_map=`` (accelerate's big-model placement) spreads the weights over several devices
+  instead of moving them to ``device``; inputs are put on ``device`` and accelerate's hooks move
+  activations between the parts.
+- Hidden states and interventions: see ``hf_taps``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from contextlib import contextmanager
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
-import numpy as np
 import torch
 
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.models.base import RuntimeOptions, take_args
-from modgap_eval.types import Intervention, Prompt, Waveform
+from modgap_eval.models.args import HFArgs, check_device
+from modgap_eval.models.base import RuntimeOptions
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DTYPES = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 from modgap_eval.batching import AUTO_BATCH_START  # noqa: E402 (one meaning of --batch_size auto: batching.py)
-HIDDEN_STATE_CONVENTION = "residual stream before the final norm; layer 0 = input to block 1 (forward hooks)"
+PLACEMENTS = ("auto", "balanced", "balanced_low_0", "sequential")
+"""accelerate's named ``device_map`` strategies."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,8 @@ class LoadOptions:
     pretrained: str
     dtype: str
     device: str
+    device_map: str | tuple[tuple[str, str], ...] | None = None
+    """None: all on ``device``; else a named strategy or (module, device) pairs."""
 
     @property
     def torch_dtype(self) -> Any:
@@ -53,18 +53,37 @@ class LoadOptions:
         return DTYPES[self.dtype]
 
 
-def parse_options(
-    args: Mapping[str, str], runtime: RuntimeOptions, extra: Mapping[str, Any], model: str, default_pretrained: str = ""
-) -> tuple[LoadOptions, dict[str, Any]]:
-    """Split ``--model_args`` into the common ``LoadOptions`` and the adapter's own ``extra`` keys."""
-    allowed = {"pretrained": default_pretrained, "dtype": runtime.dtype, "device": runtime.device, **extra}
-    values = take_args(args, allowed, model)
-    if not values["pretrained"]:
+def load_options(args: HFArgs, runtime: RuntimeOptions, model: str, default_pretrained: str = "") -> LoadOptions:
+    """The validated ``--model_args`` over the run's defaults; devices checked against this torch."""
+    pretrained = args.pretrained or default_pretrained
+    if not pretrained:
         raise ConfigError(f"--model_args for {model!r}: pretrained=<hub id or local folder> is required")
-    if values["dtype"] not in DTYPES:
-        raise ConfigError(f"--model_args for {model!r}: dtype={values['dtype']!r}; choose one of {sorted(DTYPES)}")
-    options = LoadOptions(values.pop("pretrained"), values.pop("dtype"), values.pop("device"))
-    return options, values
+    dtype = args.dtype or runtime.dtype
+    if dtype not in DTYPES:
+        raise ConfigError(f"--dtype {dtype!r}: choose one of {sorted(DTYPES)}")
+    device = check_device(args.device, "--model_args device") if args.device else check_device(runtime.device)
+    return LoadOptions(pretrained, dtype, device, read_device_map(args.device_map, model))
+
+
+def read_device_map(value: str | None, model: str) -> str | tuple[tuple[str, str], ...] | None:
+    """A named strategy as is, or a ``.json`` file's {module: device} as checked pairs."""
+    if value is None or value in PLACEMENTS:
+        return value
+    where = f"--model_args for {model!r}: device_map={value!r}"
+    path = Path(value).expanduser()
+    if path.suffix != ".json" or not path.is_file():
+        raise ConfigError(f"{where} is neither one of {', '.join(PLACEMENTS)} nor a .json file")
+    try:
+        mapping = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not JSON ({exc})") from None
+    if not isinstance(mapping, dict) or not mapping:
+        raise ConfigError(f"{where}: expected a non-empty object {{module: device}}")
+    devices = {k: f"cuda:{v}" if isinstance(v, int) else str(v) for k, v in mapping.items()}
+    for module, device in devices.items():
+        if device != "disk":  # accelerate's offload: weights read from a scratch folder when their module runs
+            check_device(device, f"{path} ({module})")
+    return tuple(devices.items())
 
 
 @dataclass(frozen=True)
@@ -102,9 +121,32 @@ def folder_revision(folder: Path) -> str:
 
 
 def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
-    """``model_cls.from_pretrained`` with dtype and device applied, in eval mode."""
-    model = model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs)
-    return model.to(options.device).eval()
+    """``model_cls.from_pretrained`` with dtype and placement (one device, or a device map) applied, in eval mode."""
+    model = place(model_cls, located, options, **kwargs).eval()
+    if getattr(model, "generation_config", None) is not None:
+        # Every generate call sets max_new_tokens: a checkpoint's max_length would only clash with it
+        # (transformers then warns on each call that both are set).
+        model.generation_config.max_length = None
+    return model
+
+
+def place(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
+    if options.device_map is None:
+        return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs).to(options.device)
+    placement = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+    if isinstance(placement, dict) and "disk" in placement.values():
+        import tempfile
+
+        kwargs["offload_folder"] = tempfile.mkdtemp(prefix="modgap-offload-")
+    return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, device_map=placement, **kwargs)
+
+
+def placed_on(model: Any, options: LoadOptions) -> str:
+    """The device(s) the weights are on: ``cuda:0``, or ``cpu,cuda:0`` for a model spread by a device map."""
+    spread = getattr(model, "hf_device_map", None)
+    if options.device_map is None or not spread:
+        return options.device
+    return ",".join(sorted({f"cuda:{d}" if isinstance(d, int) else str(d) for d in spread.values()}))
 
 
 # --- rows and padding ------------------------------------------------------------------------
@@ -168,170 +210,6 @@ def single_span(ids: Sequence[int], token_id: int, what: str) -> range:
     return range(hits[0], hits[-1] + 1)
 
 
-# --- layer taps: capture and rewrite ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Rewrite ``positions`` (absolute, in padded coordinates) of batch row ``row`` at one layer."""
-
-    row: int
-    positions: torch.Tensor
-    partners: torch.Tensor
-    mode: Any
-
-
-def edits_for(intervention: Intervention, row: int, content: range) -> dict[int, list[Edit]]:
-    """Per-layer edits for one row, positions made absolute from the content span."""
-    if intervention.partners.shape[:2] != (len(intervention.layers), len(intervention.positions)):
-        raise DataError(
-            f"intervention partners have shape {tuple(intervention.partners.shape)}; expected "
-            f"[{len(intervention.layers)}, {len(intervention.positions)}, d]"
-        )
-    bad = [p for p in intervention.positions if not 0 <= p < len(content)]
-    if bad:
-        raise DataError(f"intervention positions {bad} fall outside the content span of length {len(content)}")
-    absolute = torch.tensor([content.start + p for p in intervention.positions], dtype=torch.long)
-    return {
-        layer: [Edit(row, absolute, intervention.partners[k], intervention.mode)]
-        for k, layer in enumerate(intervention.layers)
-    }
-
-
-class LayerTaps:
-    """Forward hooks on the decoder blocks that capture content-span states and/or apply edits.
-
-    Point 0 is a pre-hook on block 1's input; point ``l`` a hook on block ``l``'s output. Edits act
-    on the first forward call only (the prefill).
-    """
-
-    def __init__(self, blocks: Sequence[torch.nn.Module]) -> None:
-        self.blocks = list(blocks)
-        self.capture: list[range] | None = None
-        self.captured: list[list[torch.Tensor]] = []
-        self.keep_inputs: list[range] | None = None
-        self.inputs: list[torch.Tensor] = []
-        """Block 1's unedited input over ``keep_inputs`` per row, in the model's dtype (for reuse)."""
-        self.edits: dict[int, list[Edit]] = {}
-        self.calls = 0
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.blocks)
-
-    @contextmanager
-    def active(self, capture: list[range] | None = None, edits: Mapping[int, list[Edit]] | None = None,
-               keep_inputs: list[range] | None = None) -> Iterator["LayerTaps"]:
-        bad = [layer for layer in (edits or {}) if not 0 <= layer <= self.num_layers]
-        if bad:
-            raise DataError(f"intervention layers {bad} are outside 0..{self.num_layers}")
-        self.capture, self.edits, self.calls, self.keep_inputs = capture, dict(edits or {}), 0, keep_inputs
-        self.inputs = []
-        self.captured = [[] for _ in range(self.num_layers + 1)]
-        handles = [self.blocks[0].register_forward_pre_hook(self._pre_hook, with_kwargs=True)]
-        for layer, block in enumerate(self.blocks, start=1):
-            handles.append(block.register_forward_hook(self._make_post_hook(layer)))
-        try:
-            yield self
-        finally:
-            for handle in handles:
-                handle.remove()
-            self.edits = {}
-
-    def stacked(self, row: int) -> torch.Tensor:
-        """Captured states of batch row ``row`` as float32 ``[L + 1, T, d]``."""
-        return torch.stack([self.captured[layer][row] for layer in range(self.num_layers + 1)])
-
-    def _pre_hook(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple | None:
-        self.calls += 1
-        if self.keep_inputs is not None and self.calls == 1:
-            hidden = args[0] if args else kwargs["hidden_states"]
-            self.inputs = [hidden[i, span.start : span.stop].detach().cpu().clone() for i, span in enumerate(self.keep_inputs)]
-        if args:
-            new = self._visit(0, args[0])
-            return (new, *args[1:]), kwargs
-        new = self._visit(0, kwargs["hidden_states"])
-        return args, {**kwargs, "hidden_states": new}
-
-    def _make_post_hook(self, layer: int) -> Callable:
-        def hook(module: torch.nn.Module, args: tuple, output: Any) -> Any:
-            if isinstance(output, tuple):
-                return (self._visit(layer, output[0]), *output[1:])
-            return self._visit(layer, output)
-
-        return hook
-
-    def _visit(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
-        if self.edits.get(layer) and self.calls == 1:
-            hidden = self._apply(layer, hidden)
-        if self.capture is not None and self.calls == 1:
-            self.captured[layer] = [hidden[i, span.start : span.stop].float().cpu() for i, span in enumerate(self.capture)]
-        return hidden
-
-    def _apply(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
-        from modgap_eval.analysis.interventions import rewrite
-
-        hidden = hidden.clone()
-        for edit in self.edits[layer]:
-            positions = edit.positions.to(hidden.device)
-            if int(positions.max()) >= hidden.shape[1]:
-                raise DataError(f"intervention position {int(positions.max())} beyond sequence length {hidden.shape[1]}")
-            speech = hidden[edit.row, positions].float()
-            new = rewrite(speech, edit.partners.to(hidden.device).float(), edit.mode)
-            hidden[edit.row, positions] = new.to(hidden.dtype)
-        return hidden
-
-
-# --- memos of earlier passes ------------------------------------------------------------------
-
-
-class BoundedMemo:
-    """Values keyed by string; the least recently used are dropped beyond a byte budget (0 disables it)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-        self.size = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.max_bytes > 0
-
-    def get(self, key: str) -> Any | None:
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            return self.entries[key][0]
-        return None
-
-    def put(self, key: str, value: Any, nbytes: int) -> None:
-        if not self.enabled:
-            return
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            return
-        self.entries[key] = (value, nbytes)
-        self.size += nbytes
-        while self.size > self.max_bytes and self.entries:
-            _, (_, old) = self.entries.popitem(last=False)
-            self.size -= old
-
-
-def audio_key(audio: Waveform) -> str:
-    """A clip's identity: a digest of its samples, its rate and dtype."""
-    digest = hashlib.sha1(np.ascontiguousarray(audio.samples).tobytes())
-    return f"{digest.hexdigest()}:{audio.sample_rate}:{audio.samples.dtype}"
-
-
-def prompt_key(prompt: Prompt) -> str:
-    """A prompt's identity: every field that reaches the model (the clip by its digest)."""
-    content = prompt.text if prompt.audio is None else audio_key(prompt.audio)
-    return repr((prompt.modality.value, prompt.system, prompt.prefix, prompt.suffix, content))
-
-
-def tensor_bytes(tensor: torch.Tensor) -> int:
-    return tensor.numel() * tensor.element_size()
-
-
 # --- batching --------------------------------------------------------------------------------
 
 
@@ -374,6 +252,19 @@ def run_sorted(items: Sequence[T], key: Callable[[T], Any], batcher: Batcher, fn
     for rank, index in enumerate(order):
         out[index] = results[rank]
     return out
+
+
+def eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The end-of-sequence ids: the generation config's, else the tokenizer's."""
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [eos] if isinstance(eos, int) else list(eos or [])
+
+
+def pad_id(model: Any, tokenizer: Any) -> int:
+    """The id padding (and placeholder) positions get: the tokenizer's pad token, else the first EOS."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids(model, tokenizer)[0]
 
 
 def describe_dtype(model: Any) -> str:

@@ -10,7 +10,7 @@ mask, so the frames a batch pads a shorter clip with would change that clip's em
 moved by ~0.05 nat in the tiny test); written prompts batch as usual.
 
 The checkpoint carries a LoRA meant for audio inputs only (transformers switches it in its own
-``generate``); it is loaded with peft (``hf_lora``) and switched the same way for every pass: on
+``generate``); it is loaded with peft (``hf_lora``, ``speech_lora=""``: beside the weights) and switched the same way for every pass: on
 for speech batches, off for text batches.
 
 Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``):
@@ -21,12 +21,8 @@ torchaudio.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from modgap_eval.models.hf_common import load_model
-from modgap_eval.models.hf_lora import NO_AUTOLOAD, SpeechLora, has_adapter
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 GRANITE_SPEECH_SYSTEM = (
     "Knowledge Cutoff Date: April 2024.\nToday's Date: April 9, 2025.\n"
@@ -35,21 +31,7 @@ GRANITE_SPEECH_SYSTEM = (
 """The model card's system prompt."""
 
 
-class GraniteSpeechModel(HFSpeechLM):
-    name = "granite-speech"
-    default_pretrained = "ibm-granite/granite-speech-3.3-2b"
-    model_class = "GraniteSpeechForConditionalGeneration"
-    default_system = GRANITE_SPEECH_SYSTEM
-    structured_content = False
-    clip_per_pass = True
-
-    def load_model(self) -> Any:
-        import transformers
-
-        folder = Path(self.located.path)
-        model = load_model(getattr(transformers, self.model_class), self.located, self.options, **NO_AUTOLOAD)
-        self.lora = SpeechLora(model, folder, f"model {self.name!r}") if has_adapter(folder) else None
-        return model
-
-    def chat_template_owner(self) -> Any:
-        return self.tokenizer
+class GraniteSpeechModel(HFModel):
+    family = HFFamily(name="granite-speech", default_pretrained="ibm-granite/granite-speech-3.3-2b",
+                      model_class="GraniteSpeechForConditionalGeneration", default_system=GRANITE_SPEECH_SYSTEM,
+                      chat_template="tokenizer", clip_per_pass=True, speech_lora="")

@@ -23,29 +23,11 @@ on for speech / off for text against weights merged by hand. The processor needs
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from modgap_eval.models.hf_lora import SpeechLora, has_adapter
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 
-class Phi4MultimodalModel(HFSpeechLM):
-    name = "phi4-multimodal"
-    default_pretrained = "microsoft/Phi-4-multimodal-instruct"
-    model_class = "Phi4MultimodalForCausalLM"
-    structured_content = False
-    clip_per_pass = True
-
-    @property
-    def audio_token_id(self) -> int:
-        return int(self.model.config.audio_config.audio_token_id)
-
-    def chat_template_owner(self) -> Any:
-        return self.processor if self.processor.chat_template else self.tokenizer
-
-    def load_model(self) -> Any:
-        model = super().load_model()
-        lora = Path(self.located.path) / "speech-lora"
-        self.lora = SpeechLora(model, lora, f"model {self.name!r}") if has_adapter(lora) else None
-        return model
+class Phi4MultimodalModel(HFModel):
+    family = HFFamily(name="phi4-multimodal", default_pretrained="microsoft/Phi-4-multimodal-instruct",
+                      model_class="Phi4MultimodalForCausalLM", chat_template="processor-or-tokenizer",
+                      audio_token="audio_config.audio_token_id", clip_per_pass=True, speech_lora="speech-lora")

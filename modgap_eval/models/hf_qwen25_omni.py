@@ -3,7 +3,7 @@
 The Thinker loads on its own from the full Omni checkpoint; the Talker (speech output) is not
 used. Its model card requires the system prompt below for the audio path, so it is the default
 when the task sets none. Positions are Omni's 3-D M-RoPE ids, which the model derives itself
-from the attention mask and audio lengths: no explicit position ids are passed.
+from the attention mask and audio lengths: no explicit position ids are passed (``own_positions``).
 
 Tested on a tiny random full Omni checkpoint (``thinker.*`` weights, no Talker) with the real
 ``Qwen2_5OmniProcessor`` (``tests/models/test_hf_families.py``): batched = one-at-a-time = the
@@ -13,7 +13,8 @@ interventions. The processor needs torchvision (its image and video processors).
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 QWEN25_OMNI_SYSTEM = (
     "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving "
@@ -21,9 +22,7 @@ QWEN25_OMNI_SYSTEM = (
 )
 
 
-class Qwen25OmniModel(HFSpeechLM):
-    name = "qwen2.5-omni"
-    default_pretrained = "Qwen/Qwen2.5-Omni-7B"
-    model_class = "Qwen2_5OmniThinkerForConditionalGeneration"
-    default_system = QWEN25_OMNI_SYSTEM
-    explicit_position_ids = False
+class Qwen25OmniModel(HFModel):
+    family = HFFamily(name="qwen2.5-omni", default_pretrained="Qwen/Qwen2.5-Omni-7B",
+                      model_class="Qwen2_5OmniThinkerForConditionalGeneration", structured_content=True,
+                      default_system=QWEN25_OMNI_SYSTEM, own_positions=True)

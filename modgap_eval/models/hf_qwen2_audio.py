@@ -8,11 +8,11 @@ to 30 s and clips beyond 30 s are cut). With no system turn the template writes 
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 
-class Qwen2AudioModel(HFSpeechLM):
-    name = "qwen2-audio"
-    default_pretrained = "Qwen/Qwen2-Audio-7B-Instruct"
-    model_class = "Qwen2AudioForConditionalGeneration"
-    reuse_audio_embeddings = True
+class Qwen2AudioModel(HFModel):
+    family = HFFamily(name="qwen2-audio", default_pretrained="Qwen/Qwen2-Audio-7B-Instruct",
+                      model_class="Qwen2AudioForConditionalGeneration", structured_content=True,
+                      reuse_audio_embeddings=True)

@@ -30,9 +30,12 @@ import soundfile
 import torch
 
 from modgap_eval.errors import ConfigError, require
-from modgap_eval.models.base import ModelInfo
-from modgap_eval.models.hf_common import Row, content_token_span, single_span
-from modgap_eval.models.hf_speech import HFSpeechLM
+from modgap_eval.models.args import HFArgs
+from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.hf_common import Row, single_span
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
+from modgap_eval.models.hf_prompts import offsets_row, processor_encoded
 from modgap_eval.types import Prompt, Waveform
 
 
@@ -43,37 +46,27 @@ def wav_base64(audio: Waveform) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-class VoxtralModel(HFSpeechLM):
-    name = "voxtral"
-    default_pretrained = "mistralai/Voxtral-Mini-3B-2507"
-    model_class = "VoxtralForConditionalGeneration"
-    reuse_audio_embeddings = True
+class VoxtralPart:
+    """Voxtral's prompts: whole chats encoded by mistral-common, never rendered text."""
 
-    def load_tokenizer(self) -> Any:
-        require("mistral_common", "models")  # Voxtral's tokenizer
-        tokenizer = super().load_tokenizer()
+    def __init__(self, family: HFFamily, model: Any, tokenizer: Any, processor: Any) -> None:
         if not hasattr(tokenizer, "tokenizer") or not hasattr(tokenizer.tokenizer, "instruct_tokenizer"):
-            raise ConfigError(
-                f"model {self.name!r} at {self.located.path}: Voxtral needs mistral-common's tokenizer "
-                "(pip install mistral-common) and the checkpoint's tekken.json"
-            )
+            raise ConfigError(f"model {family.name!r}: Voxtral needs mistral-common's tokenizer "
+                              "(pip install mistral-common) and the checkpoint's tekken.json")
+        self.family, self.model, self.tokenizer, self.processor = family, model, tokenizer, processor
         self.tekken = tokenizer.tokenizer.instruct_tokenizer.tokenizer
-        return tokenizer
-
-    # --- messages --------------------------------------------------------------------------
+        self.audio_token_id = int(model.config.audio_token_id)
+        self.has_chat_template = bool(getattr(processor, "chat_template", None))
 
     def system_message(self, prompt: Prompt) -> list[dict[str, Any]]:
-        system = self.system_for(prompt)
+        system = prompt.system if prompt.system is not None else self.family.default_system
         return [{"role": "system", "content": system}] if system else []
-
-    def text_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:
-        return self.system_message(prompt) + [{"role": "user", "content": prompt.prefix + prompt.text + prompt.suffix}]
 
     def speech_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:
         if self.system_message(prompt):
             raise ConfigError(
-                f"model {self.name!r} takes no system prompt with audio (mistral-common: 'System messages are "
-                "not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
+                f"model {self.family.name!r} takes no system prompt with audio (mistral-common: 'System messages "
+                "are not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
             )
         parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
         parts.append({"type": "audio", "base64": wav_base64(prompt.audio)})
@@ -83,55 +76,58 @@ class VoxtralModel(HFSpeechLM):
     def chat_ids(self, conversation: list[dict[str, Any]]) -> list[int]:
         return list(self.tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=False))
 
-    # --- text ------------------------------------------------------------------------------
-
     def text_row(self, prompt: Prompt, continuation: tuple[int, ...] = ()) -> Row:
-        ids = self.chat_ids(self.text_conversation(prompt))
+        message = prompt.prefix + prompt.text + prompt.suffix
+        ids = self.chat_ids(self.system_message(prompt) + [{"role": "user", "content": message}])
         begin, end = self.tekken.get_special_token("[INST]"), self.tekken.get_special_token("[/INST]")
         if ids.count(end) != 1 or ids[-1] != end or begin not in ids:
-            raise ConfigError(f"model {self.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids")
+            raise ConfigError(f"model {self.family.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids")
         start = len(ids) - ids[::-1].index(begin)  # just after the last [INST]
         pieces = [self.tekken.id_to_byte_piece(t) for t in ids[start:-1]]
-        message = (prompt.prefix + prompt.text + prompt.suffix).encode("utf-8")
-        if b"".join(pieces) != message:
-            raise ConfigError(f"model {self.name!r}: the user turn's tokens do not spell the prompt")
-        offsets, at = [], 0
+        if b"".join(pieces) != message.encode("utf-8"):
+            raise ConfigError(f"model {self.family.name!r}: the user turn's tokens do not spell the prompt")
+        # Byte offsets within the user message; the tokens before it end at 0 (before any content),
+        # the closing [/INST] is empty (never content).
+        offsets, at = [(-1, 0)] * start, 0
         for piece in pieces:
             offsets.append((at, at + len(piece)))
             at += len(piece)
         lo = len(prompt.prefix.encode("utf-8"))
-        hi = lo + len(prompt.text.encode("utf-8"))
-        if prompt.text:
-            local = content_token_span(offsets, lo, hi)
-        else:  # an empty transcript: an empty span where the content would be
-            at = sum(1 for _, b in offsets if b <= lo)
-            local = range(at, at)
-        span = range(start + local.start, start + local.stop)
-        labels = tuple(self.tokenizer.convert_ids_to_tokens([ids[i] for i in span]))
-        return Row(tuple(ids) + continuation, span, target=len(continuation), labels=labels)
+        return offsets_row(ids, offsets + [(0, 0)], lo, lo + len(prompt.text.encode("utf-8")), continuation, self.tokenizer)
 
-    # --- speech ----------------------------------------------------------------------------
-
-    def speech_batch(self, prompts: Sequence[Prompt]) -> Any:
+    def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
         # mistral-common encodes the whole chat and expands the audio itself (the processor refuses raw audio).
-        return self.processor.apply_chat_template([self.speech_conversation(p) for p in prompts],
-                                                  tokenize=True, return_dict=True)
+        out = self.processor.apply_chat_template([self.speech_conversation(p) for p in prompts],
+                                                 tokenize=True, return_dict=True)
+        skip = getattr(self.processor, "unused_input_names", ())
+        return processor_encoded(out, skip, self.model, continuations, self.audio_token_id, f"model {self.family.name!r}")
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         """Rows up to the content end from the tokenizer alone (it expands the audio; no features needed)."""
         rows = []
         for prompt, embeds in zip(prompts, cached):
             ids = self.chat_ids(self.speech_conversation(prompt))
-            span = single_span(ids, self.audio_token_id, f"model {self.name!r}")
+            span = single_span(ids, self.audio_token_id, f"model {self.family.name!r}")
             if len(span) != len(embeds):
                 return None
             rows.append(Row(tuple(ids[: span.stop]), span))
         return rows
 
-    def info(self) -> ModelInfo:
-        base = super().info()
-        details = {**base.details, "system_prompt_default": "(none)", "chat_format": "mistral-common tekken.json (no Jinja template)",
-                   "text_user_turn": "one text chunk: prefix + content + suffix",
-                   "text_content_span": "tokens whose bytes overlap the content's UTF-8 bytes",
-                   "system_prompt_with_audio": "refused (mistral-common V7)"}
-        return ModelInfo(base.name, base.args, base.source, base.revision, base.parameters, details)
+    def details(self) -> dict[str, Any]:
+        return {"system_prompt_default": "(none)", "chat_template": self.has_chat_template,
+                "audio_token_id": self.audio_token_id, "speech_content_span": "input_ids == audio_token_id",
+                "chat_format": "mistral-common tekken.json (no Jinja template)",
+                "text_user_turn": "one text chunk: prefix + content + suffix",
+                "text_content_span": "tokens whose bytes overlap the content's UTF-8 bytes",
+                "system_prompt_with_audio": "refused (mistral-common V7)"}
+
+
+def load_voxtral(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:
+    require("mistral_common", "models")  # Voxtral's tokenizer, before the processor tries to load it
+    return load_family(family, args, runtime)
+
+
+class VoxtralModel(HFModel):
+    family = HFFamily(name="voxtral", default_pretrained="mistralai/Voxtral-Mini-3B-2507",
+                      model_class="VoxtralForConditionalGeneration", structured_content=True,
+                      reuse_audio_embeddings=True, part=VoxtralPart, load=load_voxtral)

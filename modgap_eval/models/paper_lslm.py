@@ -18,259 +18,69 @@ Encoder window *(ours)*: ``clip`` runs the encoder on the clip padded to whole s
 30 s) and keeps the frames that cover the clip; ``30s`` pads to 30 s as Whisper does. Each clip is
 encoded on its own window, so a clip's states never depend on its batch.
 
-Hidden states, prompts, batching and interventions follow ``hf_adapter.HFChatLM``: the written
-prompt path *is* the LM alone; in the spoken prompt the content span is the speech positions, and
-layer 0 there is the adapter's output (the input to block 1).
+Hidden states, prompts, batching and interventions are the HF engine's (``hf_engine``); this
+family's part (``LSLMPart``) builds the rows. The written prompt path *is* the LM alone (the generic
+template part); in the spoken prompt the content span is the speech positions, whose input vectors
+are written over placeholder ids (``Encoded.embeds``), and layer 0 there is the adapter's output
+(the input to block 1). The architecture's pieces are in ``lslm_arch``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
 
-from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.models.base import Capability, ModelInfo, RuntimeOptions
-from modgap_eval.models.hf_adapter import SENTINEL, Encoded, HFChatLM
-from modgap_eval.models.hf_common import BoundedMemo, LoadOptions, Row, audio_key, locate, parse_options, tensor_bytes
-from modgap_eval.types import Generation, GenerateRequest, Modality, Prompt
+from modgap_eval.errors import ConfigError
+from modgap_eval.models.args import HFArgs
+from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.hf_common import LoadOptions, Located, Row, load_model, load_options, locate, pad_id
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded
+from modgap_eval.models.hf_prompts import TemplatePart
+from modgap_eval.models.lslm_arch import (  # noqa: F401 (re-exported: the reference trainer's names)
+    CONFIG_FILE, SAMPLE_RATE, WEIGHTS_FILE, PaperLSLMConfig, SpeechAdapter, WhisperFrontEnd, checkpoint_revision,
+    load_checkpoint, resolve_reference, save_checkpoint,
+)
+from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
+from modgap_eval.types import Prompt
 
-CONFIG_FILE = "lslm_config.json"
-WEIGHTS_FILE = "adapter.safetensors"
-SAMPLE_RATE = 16_000
-VECTORS_CACHE_BYTES = 256 << 20
-MEL_HOP = 160
-"""Whisper's mel hop (samples); the encoder halves the mel rate (stride-2 conv)."""
-
-
-class PaperLSLMConfig(BaseModel):
-    """The settings of one checkpoint folder (``lslm_config.json``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    format: Literal["modgap-paper-lslm"] = "modgap-paper-lslm"
-    encoder: str
-    """Whisper checkpoint: a hub id, an offline-packaged name or a folder (relative to the checkpoint)."""
-    lm: str
-    """Causal LM checkpoint, same forms as ``encoder``."""
-    encoder_dim: int
-    lm_dim: int
-    stack: int = 5
-    adapter_hidden: int = 512
-    lm_input: Literal["adapter", "ctc-embeddings"] = "adapter"
-    ctc_vocab_size: int = 0
-    """Number of LM token ids the CTC head scores (``ctc-embeddings`` only); the ids are in the weights file."""
-    encoder_window: Literal["clip", "30s"] = "clip"
-    notes: dict[str, Any] = {}
-    """Free-form facts recorded by whoever made the checkpoint (training step, data, ...)."""
-
-
-class SpeechAdapter(torch.nn.Module):
-    """×``stack`` frame stacking, Linear → ReLU → Linear into the LM's width; optional CTC head."""
-
-    def __init__(self, config: PaperLSLMConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.stack = config.stack
-        self.proj_in = torch.nn.Linear(config.stack * config.encoder_dim, config.adapter_hidden)
-        self.proj_out = torch.nn.Linear(config.adapter_hidden, config.lm_dim)
-        if config.lm_input == "ctc-embeddings":
-            if config.ctc_vocab_size < 1:
-                raise ConfigError("lslm config: lm_input 'ctc-embeddings' needs ctc_vocab_size >= 1")
-            self.blank = torch.nn.Parameter(torch.zeros(config.lm_dim))
-            self.blank_bias = torch.nn.Parameter(torch.zeros(()))
-            self.register_buffer("vocab_ids", torch.zeros(config.ctc_vocab_size, dtype=torch.long))
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """Encoder frames ``[..., T, d_enc]`` (T a multiple of ``stack``) → ``[..., T / stack, d_lm]``."""
-        *lead, length, dim = frames.shape
-        if length % self.stack:
-            raise DataError(f"speech adapter: {length} encoder frames is not a multiple of the stack {self.stack}")
-        stacked = frames.reshape(*lead, length // self.stack, self.stack * dim)
-        return self.proj_out(torch.relu(self.proj_in(stacked)))
-
-    def ctc_logits(self, outputs: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
-        """``[..., T, 1 + V]`` logits: index 0 the blank, index 1 + v the LM token ``vocab_ids[v]``."""
-        rows = embeddings[self.vocab_ids]
-        tokens = outputs @ rows.T
-        blank = (outputs @ self.blank + self.blank_bias).unsqueeze(-1)
-        return torch.cat([blank, tokens], dim=-1)
-
-    def lm_inputs(self, outputs: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
-        """One clip's LM input vectors ``[T_s, d_lm]`` from its adapter outputs ``[T, d_lm]``."""
-        if self.config.lm_input == "adapter":
-            return outputs
-        logits = self.ctc_logits(outputs, embeddings)
-        best = logits.argmax(-1)
-        mixes = torch.softmax(logits[:, 1:], dim=-1) @ embeddings[self.vocab_ids]
-        vectors, start = [], 0
-        for t in range(1, len(best) + 1):
-            if t == len(best) or best[t] != best[start]:
-                if best[start] != 0:  # blanks are dropped; a run of one token is merged into one vector
-                    vectors.append(mixes[start:t].mean(0))
-                start = t
-        if not vectors:  # all blank: keep the least-blank frame so the speech slot is never empty
-            vectors.append(mixes[int(logits[:, 0].argmin())])
-        return torch.stack(vectors)
-
-
-class WhisperFrontEnd:
-    """Log-mel features and the frozen Whisper encoder, one clip per window (see module docstring)."""
-
-    def __init__(self, folder: str, window: str, stack: int, device: str = "cpu") -> None:
-        from transformers import WhisperFeatureExtractor, WhisperModel
-
-        self.extractor = WhisperFeatureExtractor.from_pretrained(folder)
-        self.encoder = WhisperModel.from_pretrained(folder, dtype=torch.float32).get_encoder().to(device).eval()
-        self.window = window
-        self.stack = stack
-        self.device = device
-        self.dim = int(self.encoder.config.d_model)
-        self.max_frames = int(self.encoder.config.max_source_positions)
-
-    def frames_for(self, num_samples: int) -> tuple[int, int]:
-        """(encoder frames in the window, encoder frames kept for the clip), both multiples of ``stack``."""
-        samples_per_frame = 2 * MEL_HOP
-        unit = self.stack * samples_per_frame
-        kept = max(1, math.ceil(num_samples / unit)) * self.stack
-        if self.window == "30s":
-            window = self.max_frames
-        else:
-            per_second = SAMPLE_RATE // samples_per_frame
-            window = min(self.max_frames, math.ceil(kept / per_second) * per_second)
-        if kept > window:
-            raise DataError(f"speech clip of {num_samples / SAMPLE_RATE:.1f} s exceeds the encoder's "
-                            f"{self.max_frames * samples_per_frame / SAMPLE_RATE:.0f} s")
-        return window, kept
-
-    @torch.no_grad()
-    def encode(self, waveform: np.ndarray) -> torch.Tensor:
-        """Final-layer encoder states ``[T, d_enc]`` covering one 16 kHz clip (float32)."""
-        if waveform.ndim != 1 or len(waveform) == 0:
-            raise DataError("speech clip must be a non-empty mono waveform")
-        window, kept = self.frames_for(len(waveform))
-        # Padding to the window, not to 30 s, gives the same mel frames (the log-mel floor is set by the
-        # clip's own maximum; padded silence sits at the floor) for a fraction of the STFT work.
-        mel = self.extractor(waveform, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding="max_length",
-                             max_length=2 * window * MEL_HOP).input_features
-        mel = mel[..., : 2 * window].to(self.device)
-        enc = self.encoder
-        hidden = torch.nn.functional.gelu(enc.conv1(mel))
-        hidden = torch.nn.functional.gelu(enc.conv2(hidden)).permute(0, 2, 1)
-        hidden = hidden + enc.embed_positions.weight[: hidden.shape[1]]
-        for layer in enc.layers:
-            hidden = layer(hidden, None)
-            hidden = hidden[0] if isinstance(hidden, tuple) else hidden
-        return enc.layer_norm(hidden)[0, :kept].float()
-
-
-def resolve_reference(reference: str, folder: Path) -> str:
-    """A checkpoint's encoder/LM reference: a folder relative to the checkpoint, else a name as given."""
-    candidate = folder / reference
-    return str(candidate) if reference and candidate.is_dir() else reference
-
-
-def load_checkpoint(folder: Path) -> tuple[PaperLSLMConfig, dict[str, torch.Tensor]]:
-    from safetensors.torch import load_file
-
-    config_path = folder / CONFIG_FILE
-    if not config_path.is_file():
-        raise DataError(f"{folder}: not a paper-lslm checkpoint (no {CONFIG_FILE})")
-    try:
-        config = PaperLSLMConfig.model_validate_json(config_path.read_text())
-    except ValueError as exc:
-        raise ConfigError(f"{config_path}: {exc}") from exc
-    weights = folder / WEIGHTS_FILE
-    if not weights.is_file():
-        raise DataError(f"{folder}: missing {WEIGHTS_FILE}")
-    return config, load_file(str(weights))
-
-
-def save_checkpoint(folder: Path, config: PaperLSLMConfig, adapter: SpeechAdapter, dtype: torch.dtype = torch.float32) -> Path:
-    """Write ``lslm_config.json`` and ``adapter.safetensors`` (floats stored in ``dtype``)."""
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).contiguous().cpu()
-             for k, v in adapter.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS_FILE))
-    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n")
-    return folder
-
-
-def checkpoint_revision(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        digest.update((folder / name).read_bytes())
-    return "sha256:" + digest.hexdigest()[:16]
+VECTORS_MEMO_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
-class _Checkpoint:
+class Checkpoint:
     folder: Path
     config: PaperLSLMConfig
     weights: Mapping[str, torch.Tensor]
 
 
-class PaperLSLM(HFChatLM):
-    """``--model paper-lslm --model_args pretrained=<checkpoint folder>``: the paper's architecture."""
+def open_checkpoint(pretrained: str) -> Checkpoint:
+    folder = Path(pretrained).expanduser()
+    config, weights = load_checkpoint(folder)
+    return Checkpoint(folder, config, weights)
 
-    name: ClassVar[str] = "paper-lslm"
-    capabilities = frozenset(
-        {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION}
-    )
-    sample_rate = SAMPLE_RATE
 
-    def __init__(self, options: LoadOptions, checkpoint: _Checkpoint, runtime: RuntimeOptions) -> None:
-        self.checkpoint = checkpoint
+class LSLMPart:
+    """Written prompts through the LM's template; spoken ones as the adapter's vectors in the content slot."""
+
+    def __init__(self, chat: TemplatePart, checkpoint: Checkpoint, encoder: Located, device: str) -> None:
+        self.chat, self.checkpoint, self.tokenizer, self.model = chat, checkpoint, chat.tokenizer, chat.model
         config = checkpoint.config
-        super().__init__(options, locate(resolve_reference(config.lm, checkpoint.folder)), runtime)
-        self.encoder_located = locate(resolve_reference(config.encoder, checkpoint.folder))
-        self.front_end = WhisperFrontEnd(self.encoder_located.path, config.encoder_window, config.stack, options.device)
+        self.front_end = WhisperFrontEnd(encoder.path, config.encoder_window, config.stack, device)
         if (self.front_end.dim, self.model.config.hidden_size) != (config.encoder_dim, config.lm_dim):
             raise ConfigError(f"{checkpoint.folder / CONFIG_FILE}: encoder/LM widths {self.front_end.dim}/"
                               f"{self.model.config.hidden_size} differ from the config's {config.encoder_dim}/{config.lm_dim}")
         self.adapter = SpeechAdapter(config)
         self.adapter.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint.weights.items()})
-        self.adapter.to(options.device).eval()
+        self.adapter.to(device).eval()
         # Scoring and then hidden states read each clip twice: its LM input vectors are computed once.
-        self.vectors_cache = BoundedMemo(VECTORS_CACHE_BYTES)
-
-    @classmethod
-    def open_checkpoint(cls, pretrained: str) -> _Checkpoint:
-        folder = Path(pretrained).expanduser()
-        config, weights = load_checkpoint(folder)
-        return _Checkpoint(folder, config, weights)
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "PaperLSLM":
-        options, _ = parse_options(args, runtime, {}, cls.name, cls.default_pretrained)
-        return cls(options, cls.open_checkpoint(options.pretrained), runtime)
-
-    def info(self) -> ModelInfo:
-        base = super().info()
-        config = self.checkpoint.config
-        details = {
-            **base.details,
-            "architecture": f"whisper encoder -> x{config.stack} stacking + MLP({config.adapter_hidden}) -> causal LM",
-            "lm_input": config.lm_input,
-            "encoder_window": config.encoder_window,
-            "encoder": {"source": self.encoder_located.source, "revision": self.encoder_located.revision},
-            "lm": {"source": self.located.source, "revision": self.located.revision},
-            "speech_content_span": "one position per LM input vector computed from the audio",
-            "checkpoint_notes": config.notes,
-        }
-        return ModelInfo(self.name, base.args, source=str(self.checkpoint.folder),
-                         revision=checkpoint_revision(self.checkpoint.folder), parameters=base.parameters,
-                         details=details)
-
-    # --- speech prompts --------------------------------------------------------------------------
+        self.vectors_memo = BoundedMemo(VECTORS_MEMO_BYTES)
+        self.has_chat_template = chat.has_chat_template
+        self.text_row, self.render = chat.text_row, chat.render
 
     @torch.inference_mode()
     def speech_vectors(self, waveform: np.ndarray) -> torch.Tensor:
@@ -279,47 +89,54 @@ class PaperLSLM(HFChatLM):
         outputs = self.adapter(self.front_end.encode(waveform))
         return self.adapter.lm_inputs(outputs, embeddings.float()).to(embeddings.dtype)
 
-    def encode_speech(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
+    def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
         rows, speech = [], []
-        placeholder = self.pad_id
+        placeholder = pad_id(self.model, self.tokenizer)  # overwritten by the vectors; the engine's pad id, as before
         for prompt, continuation in zip(prompts, continuations):
-            if prompt.audio.sample_rate != self.sample_rate:
-                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {prompt.audio.sample_rate} Hz")
-            rendered = self.render(prompt, SENTINEL)
-            if rendered.count(SENTINEL) != 1:
-                raise ConfigError(f"model {self.name!r}: the chat template did not keep the content slot intact")
             before, after = (tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
-                             for part in rendered.split(SENTINEL))
+                             for part in self.chat.split_at_slot(prompt))
             clip = audio_key(prompt.audio)
-            vectors = self.vectors_cache.get(clip)
+            vectors = self.vectors_memo.get(clip)
             if vectors is None:
                 vectors = self.speech_vectors(np.asarray(prompt.audio.samples, dtype=np.float32))
-                self.vectors_cache.put(clip, vectors, tensor_bytes(vectors))
+                self.vectors_memo.put(clip, vectors, tensor_bytes(vectors))
             ids = before + (placeholder,) * len(vectors) + after + continuation
             rows.append(Row(ids, range(len(before), len(before) + len(vectors)), target=len(continuation)))
             speech.append(vectors)
-        return Encoded(rows, {"speech": speech})
+        return Encoded(rows, {}, embeds=speech)
 
-    def forward_inputs(self, padded: Any, features: Mapping[str, Any]) -> dict[str, Any]:
-        if "speech" not in features:
-            return super().forward_inputs(padded, features)
-        embeds = self.model.get_input_embeddings()(padded.input_ids).clone()
-        for i, vectors in enumerate(features["speech"]):
-            span = padded.content(i)
-            embeds[i, span.start : span.stop] = vectors.to(embeds.device, embeds.dtype)
-        return {"inputs_embeds": embeds, "attention_mask": padded.attention_mask, "position_ids": padded.position_ids}
+    def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
+        return None  # the vectors memo already spares the encoder
 
-    @torch.inference_mode()
-    def _generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
-        if requests[0].prompt.modality is Modality.TEXT:
-            return super()._generate_batch(requests)
-        encoded = self.encode([r.prompt for r in requests])
-        padded = self.pad(encoded.rows)
-        inputs = self.forward_inputs(padded, encoded.features)
-        longest = max(r.max_new_tokens for r in requests)
-        with self.taps.active(edits=self.gather_edits(requests, padded)):
-            # input_ids stand beside the embeddings so the output carries the prompt, as for text.
-            out = self.model.generate(input_ids=padded.input_ids, inputs_embeds=inputs["inputs_embeds"],
-                                      attention_mask=padded.attention_mask,
-                                      generation_config=self.generation_config(longest))
-        return self.decode_new_tokens(requests, out[:, padded.input_ids.shape[1] :].tolist())
+    def details(self) -> dict[str, Any]:
+        return {**self.chat.details(), "speech_content_span": "one position per LM input vector computed from the audio"}
+
+
+def lslm_loaded(family: HFFamily, options: LoadOptions, checkpoint: Checkpoint) -> Loaded:
+    """The LM, its tokenizer and the LSLM part for ``checkpoint``; recorded by the checkpoint's folder and hash."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    config, folder = checkpoint.config, checkpoint.folder
+    lm = locate(resolve_reference(config.lm, folder))
+    model = load_model(AutoModelForCausalLM, lm, options)
+    tokenizer = AutoTokenizer.from_pretrained(lm.path)
+    encoder = locate(resolve_reference(config.encoder, folder))
+    part = LSLMPart(TemplatePart(family, model, tokenizer, None), checkpoint, encoder, options.device)
+    details = {
+        "architecture": f"whisper encoder -> x{config.stack} stacking + MLP({config.adapter_hidden}) -> causal LM",
+        "lm_input": config.lm_input, "encoder_window": config.encoder_window,
+        "encoder": {"source": encoder.source, "revision": encoder.revision},
+        "lm": {"source": lm.source, "revision": lm.revision}, "checkpoint_notes": config.notes,
+    }
+    return Loaded(model, tokenizer, part, options, str(folder), checkpoint_revision(folder), SAMPLE_RATE, details=details)
+
+
+def load_paper_lslm(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:
+    options = load_options(args, runtime, family.name)
+    return lslm_loaded(family, options, open_checkpoint(options.pretrained))
+
+
+class PaperLSLM(HFModel):
+    """``--model paper-lslm --model_args pretrained=<checkpoint folder>``: the paper's architecture."""
+
+    family = HFFamily(name="paper-lslm", chat_template="tokenizer-or-plain", load=load_paper_lslm)

@@ -9,9 +9,9 @@ plain user turn (``system\\n\\n`` + prefix + content + suffix).
 
 from __future__ import annotations
 
-from modgap_eval.models.hf_adapter import HFChatLM
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily
 
 
-class TextLM(HFChatLM):
-    name = "text-lm"
-    accepts_speech = False
+class TextLM(HFModel):
+    family = HFFamily(name="text-lm", speech=False, chat_template="tokenizer-or-plain")

@@ -60,12 +60,12 @@ def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
-    from modgap_eval.reference.train import adapter_vocab, greedy_decode
+    from modgap_eval.reference.train import greedy_decode
 
     with torch.inference_mode():
-        out = model.adapter(model.front_end.encode(waveform))
-        logits = model.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
-    return model.tokenizer.decode(greedy_decode(logits, adapter_vocab(model.adapter)))
+        out = model.part.adapter(model.part.front_end.encode(waveform))
+        logits = model.part.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
+    return model.tokenizer.decode(greedy_decode(logits, model.part.adapter.vocab_ids))
 
 
 def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True,
@@ -95,7 +95,7 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
                     result.text_correct += correct
                 else:
                     result.speech_correct += correct
-                    if model.checkpoint.config.lm_input == "ctc-embeddings":
+                    if model.part.checkpoint.config.lm_input == "ctc-embeddings":
                         result.transcripts.append((sample.text, ctc_transcript(model, pair.speech.audio.samples)))
             bar.update(len(block))
     bar.close()

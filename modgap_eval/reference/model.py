@@ -1,20 +1,29 @@
 """``--model reference``: the shipped reference LSLM checkpoints, by name (``checkpoint=final`` or ``step-N``).
 
-A thin layer over ``paper-lslm``: it finds the checkpoint folder among those shipped in
-``modgap_eval/reference/checkpoints``; the encoder and LM come from their offline sources.
+A thin layer over ``paper-lslm``: the same family part, loaded from the checkpoint folder found
+among those shipped in ``modgap_eval/reference/checkpoints``; the encoder and LM come from their
+offline sources. Recorded by name and package path, not this machine's absolute folder, so results
+stay comparable.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from typing import ClassVar
+from dataclasses import replace
 
 from modgap_eval.errors import ConfigError
-from modgap_eval.models.base import ModelInfo, RuntimeOptions
-from modgap_eval.models.hf_common import parse_options
-from modgap_eval.models.paper_lslm import CONFIG_FILE, PaperLSLM
+from modgap_eval.models.args import Dtype, ModelArgs, check_device
+from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.hf_common import LoadOptions
+from modgap_eval.models.hf_engine import HFModel
+from modgap_eval.models.hf_family import HFFamily, Loaded
+from modgap_eval.models.paper_lslm import CONFIG_FILE, lslm_loaded, open_checkpoint
 from modgap_eval.reference.recipe import SHIPPED_DIR
+
+
+class ReferenceArgs(ModelArgs):
+    checkpoint: str = "final"
+    dtype: Dtype | None = None
+    device: str | None = None
 
 
 def shipped_checkpoints() -> list[str]:
@@ -23,31 +32,18 @@ def shipped_checkpoints() -> list[str]:
     return sorted(names, key=lambda n: (n == "final", int(n.split("-")[1]) if n.startswith("step-") else 0))
 
 
-class ReferenceLSLM(PaperLSLM):
-    name: ClassVar[str] = "reference"
-    checkpoint_name: str
-    """The shipped checkpoint's name (``final``, ``step-N``), set by ``from_args``."""
+def load_reference(family: HFFamily, args: ReferenceArgs, runtime: RuntimeOptions) -> Loaded:
+    available = shipped_checkpoints()
+    if args.checkpoint not in available:
+        raise ConfigError(f"--model_args for 'reference': checkpoint={args.checkpoint!r} is not shipped; "
+                          f"choose one of {available}")
+    folder = SHIPPED_DIR / args.checkpoint
+    device = check_device(args.device, "--model_args device") if args.device else check_device(runtime.device)
+    options = LoadOptions(str(folder), args.dtype or runtime.dtype, device)
+    loaded = lslm_loaded(family, options, open_checkpoint(str(folder)))
+    return replace(loaded, args={"checkpoint": args.checkpoint, "dtype": options.dtype, "device": options.device},
+                   source=f"modgap_eval/reference/checkpoints/{args.checkpoint} (shipped)")
 
-    @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> ReferenceLSLM:
-        args = dict(args)
-        checkpoint = args.pop("checkpoint", "final")
-        available = shipped_checkpoints()
-        if checkpoint not in available:
-            raise ConfigError(f"--model_args for 'reference': checkpoint={checkpoint!r} is not shipped; "
-                              f"choose one of {available}")
-        folder = SHIPPED_DIR / checkpoint
-        options, _ = parse_options(args, runtime, {}, cls.name, str(folder))
-        if options.pretrained != str(folder):
-            raise ConfigError("--model_args for 'reference': use checkpoint=<name>, not pretrained= "
-                              "(for another folder use --model paper-lslm)")
-        model = cls(options, cls.open_checkpoint(str(folder)), runtime)
-        model.checkpoint_name = checkpoint
-        return model
 
-    def info(self) -> ModelInfo:
-        base = super().info()
-        # Recorded by name and package path, not this machine's absolute folder: results stay comparable.
-        args = {"checkpoint": self.checkpoint_name, "dtype": base.args["dtype"], "device": base.args["device"]}
-        source = f"modgap_eval/reference/checkpoints/{self.checkpoint_name} (shipped)"
-        return dataclasses.replace(base, args=args, source=source)
+class ReferenceLSLM(HFModel):
+    family = HFFamily(name="reference", chat_template="tokenizer-or-plain", args=ReferenceArgs, load=load_reference)

@@ -228,8 +228,8 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
     front_end = None
     for i, folder in enumerate(checkpoints):
         model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=8))
-        front_end = front_end or CachedFrontEnd(model.front_end)
-        model.front_end = front_end
+        front_end = front_end or CachedFrontEnd(model.part.front_end)
+        model.part.front_end = front_end
         modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]
         summary = summarise(evaluate(model, items, modalities, progress))
         if i == 0:
@@ -239,8 +239,8 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
         speech = {k: v for k, v in summary.items() if not k.startswith("text")}
         speech["gap_micro"] = report["text"]["text_acc_micro"] - summary["speech_acc_micro"]
         speech["gap_macro"] = report["text"]["text_acc_macro"] - summary["speech_acc_macro"]
-        speech["step"] = model.checkpoint.config.notes.get("step")
-        speech["heldout_wer"] = model.checkpoint.config.notes.get("heldout_wer")
+        speech["step"] = model.part.checkpoint.config.notes.get("step")
+        speech["heldout_wer"] = model.part.checkpoint.config.notes.get("heldout_wer")
         report["checkpoints"][folder.name] = speech
         model.close()
         if progress:

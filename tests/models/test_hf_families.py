@@ -318,5 +318,5 @@ def test_registered_speech_families_resolve(name):
     from modgap_eval.models.base import Capability
 
     cls = MODELS.get(name)
-    assert hasattr(transformers, cls.model_class) and cls.default_pretrained
+    assert hasattr(transformers, cls.family.model_class) and cls.family.default_pretrained
     assert {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION} <= cls.capabilities

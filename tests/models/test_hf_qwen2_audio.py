@@ -211,9 +211,9 @@ def test_cached_audio_embeddings_give_the_same_hidden_states(folder):
     fresh = MODELS.get("qwen2-audio").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=4))
     clips = [speech(1.2, 6), speech(0.7, 7), speech(2.0, 8)]
     cold = fresh.hidden_states([HiddenStatesRequest(p) for p in clips[:1]])  # fills the cache for clip 0 only
-    assert len(fresh.audio_cache.entries) == 1
+    assert len(fresh.audio_memo.entries) == 1
     fresh.generate([GenerateRequest(p, 2) for p in clips])  # the prefill fills it for all three
-    assert len(fresh.audio_cache.entries) == 3
+    assert len(fresh.audio_memo.entries) == 3
     calls = []
     fresh.speech_batch = lambda *a, **k: calls.append(1)  # the cached path must not need the processor
     warm = fresh.hidden_states([HiddenStatesRequest(p) for p in clips])

@@ -55,7 +55,7 @@ def test_tiny_tekken_loads_through_auto_processor(folder):
 
 
 def test_text_span_from_token_bytes(model):
-    tekken = model.tekken
+    tekken = model.part.tekken
     for content in ["What is the capital of France?", "Café à Zürich — 3 €?", "yes"]:
         row = model.encode([text(content)]).rows[0]
         ids = list(row.ids)
@@ -71,12 +71,12 @@ def test_text_span_from_token_bytes(model):
 def test_empty_text_gives_an_empty_span_after_the_prefix(model):
     row = model.encode([text("")]).rows[0]
     assert len(row.content) == 0
-    assert model.tekken.decode(list(row.ids[2 : row.content.start])) == PREFIX
-    assert model.tekken.decode(list(row.ids[row.content.start : -1])) == SUFFIX
+    assert model.part.tekken.decode(list(row.ids[2 : row.content.start])) == PREFIX
+    assert model.part.tekken.decode(list(row.ids[row.content.start : -1])) == SUFFIX
 
 
 def test_system_prompt_text_only(model):
-    tekken = model.tekken
+    tekken = model.part.tekken
     row = model.encode([text("How many legs", system="Be brief.")]).rows[0]
     ids = list(row.ids)
     begin, end = tekken.get_special_token("[SYSTEM_PROMPT]"), tekken.get_special_token("[/SYSTEM_PROMPT]")
@@ -91,9 +91,9 @@ def test_long_clip_and_cached_audio_embeddings(folder):
     prompts = [speech(31.0, 1), speech(0.5, 2)]
     rows = fresh.encode(prompts).rows
     assert [len(r.content) for r in rows] == [750, 375]  # 12.5 per second, padded to 30 s windows
-    assert not fresh.audio_cache.entries
+    assert not fresh.audio_memo.entries
     first = fresh.hidden_states([HiddenStatesRequest(p) for p in prompts])
-    assert len(fresh.audio_cache.entries) == 2
+    assert len(fresh.audio_memo.entries) == 2
     again = fresh.hidden_states([HiddenStatesRequest(p) for p in prompts])  # from the cached embeddings
     for a, b in zip(first, again):
         assert a.states.shape == b.states.shape and torch.allclose(a.states, b.states, atol=1e-4)

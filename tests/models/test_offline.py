@@ -15,7 +15,7 @@ import pytest
 from tests.extras import extra
 
 from modgap_eval.errors import DataError
-from modgap_eval.models import offline
+from modgap_eval.models import offline, offline_convert
 
 
 def test_local_folder_passes_through(tmp_path):
@@ -106,10 +106,10 @@ def test_ctranslate2_whisper_weights_map_back_exactly(tmp_path):
     original = WhisperForConditionalGeneration(config).half().float()  # fp16-exact, as CT2 stores it
     _write_ct2(tmp_path / "model.bin", _ct2_variables_of(original),
                {"decoder/projection/weight": "decoder/embeddings/weight"})
-    variables = offline.read_ctranslate2(tmp_path / "model.bin")
+    variables = offline_convert.read_ctranslate2(tmp_path / "model.bin")
     assert np.array_equal(variables["decoder/projection/weight"], variables["decoder/embeddings/weight"])
     rebuilt = WhisperForConditionalGeneration(config)
-    missing, unexpected = rebuilt.load_state_dict(offline._whisper_state_dict(variables, 2), strict=False)
+    missing, unexpected = rebuilt.load_state_dict(offline_convert._whisper_state_dict(variables, 2), strict=False)
     assert missing == ["proj_out.weight"] and unexpected == []
     rebuilt.tie_weights()
     features = torch.randn(1, 8, 40)

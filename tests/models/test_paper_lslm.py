@@ -77,10 +77,10 @@ def test_saved_checkpoint_round_trips(checkpoint, model):
     config = json.loads((folder / CONFIG_FILE).read_text())
     assert config["encoder"] == "../encoder" and config["stack"] == 5
     for name, value in adapter.state_dict().items():
-        assert torch.equal(model.adapter.state_dict()[name], value), name
+        assert torch.equal(model.part.adapter.state_dict()[name], value), name
     again = PaperLSLM.from_args({"pretrained": str(folder)}, RUNTIME)
     clip = tone(1.3)
-    assert torch.equal(model.speech_vectors(clip), again.speech_vectors(clip))
+    assert torch.equal(model.part.speech_vectors(clip), again.part.speech_vectors(clip))
 
 
 def test_text_path_equals_the_lm_alone(checkpoint, model):
@@ -106,9 +106,9 @@ def test_text_path_equals_the_lm_alone(checkpoint, model):
 
 def test_speech_span_is_the_adapter_output(model):
     clip = tone(2.0)
-    frames = model.front_end.encode(clip)
+    frames = model.part.front_end.encode(clip)
     assert frames.shape == (100, 32)  # 2 s at 50 encoder frames per second
-    vectors = model.speech_vectors(clip)
+    vectors = model.part.speech_vectors(clip)
     assert vectors.shape == (20, 64)  # x5 stacking: 10 positions per second
     states = model.hidden_states([HiddenStatesRequest(Prompt(Modality.SPEECH, "Listen: ", " Answer briefly.",
                                                                  audio=Waveform(clip, 16_000)))])[0]
@@ -118,8 +118,8 @@ def test_speech_span_is_the_adapter_output(model):
 
 def test_speech_loglikelihood_equals_a_pass_on_hand_built_embeddings(model):
     prompt = speech(1.5, seed=3)
-    vectors = model.speech_vectors(prompt.audio.samples)
-    rendered = model.render(prompt, "\ue000")
+    vectors = model.part.speech_vectors(prompt.audio.samples)
+    rendered = model.part.render(prompt, "\ue000")
     before, after = (model.tokenizer(part, add_special_tokens=False).input_ids for part in rendered.split("\ue000"))
     continuation = model.tokenizer(" yes", add_special_tokens=False).input_ids
     embed = model.model.get_input_embeddings()
@@ -158,9 +158,9 @@ def test_ctc_embedding_input_merges_runs_and_drops_blanks(tmp_path):
     folder, adapter = build_checkpoint(tmp_path, "ctc-embeddings", seed=1)
     lslm = PaperLSLM.from_args({"pretrained": str(folder)}, RUNTIME)
     clip = tone(2.0, seed=4)
-    outputs = lslm.adapter(lslm.front_end.encode(clip))
+    outputs = lslm.part.adapter(lslm.part.front_end.encode(clip))
     embeddings = lslm.model.get_input_embeddings().weight
-    logits = lslm.adapter.ctc_logits(outputs, embeddings)
+    logits = lslm.part.adapter.ctc_logits(outputs, embeddings)
     best = logits.argmax(-1).tolist()
     # by hand: runs of equal best class, blank runs dropped
     runs, start = [], 0
@@ -170,9 +170,9 @@ def test_ctc_embedding_input_merges_runs_and_drops_blanks(tmp_path):
                 runs.append((start, t))
             start = t
     assert runs, "the test adapter should emit some tokens"
-    mixes = torch.softmax(logits[:, 1:], -1) @ embeddings[lslm.adapter.vocab_ids]
+    mixes = torch.softmax(logits[:, 1:], -1) @ embeddings[lslm.part.adapter.vocab_ids]
     expected = torch.stack([mixes[a:b].mean(0) for a, b in runs])
-    assert torch.allclose(lslm.speech_vectors(clip), expected, atol=1e-5)
+    assert torch.allclose(lslm.part.speech_vectors(clip), expected, atol=1e-5)
 
 
 def test_front_end_windows(checkpoint):

@@ -79,7 +79,7 @@ def test_text_span_is_the_content_tokens_only(folder, model):
     for content, hs in zip(CONTENTS, states):
         assert model.tokenizer.convert_tokens_to_string(list(hs.tokens)).strip() == content
         assert hs.states.shape == (3, len(hs.tokens), 64)
-        row = model.text_row(prompt(content))
+        row = model.part.text_row(prompt(content))
         with torch.no_grad():
             ref = lm(torch.tensor([row.ids]), output_hidden_states=True).hidden_states
         span = list(row.content)
@@ -130,7 +130,7 @@ def test_tokenizer_without_chat_template_gets_the_plain_user_turn(folder, tmp_pa
     for leftover in plain.glob("chat_template.*"):
         leftover.unlink()
     model = MODELS.get("text-lm").from_args({"pretrained": str(plain)}, RuntimeOptions())
-    assert model.render(prompt("X", "Be brief."), "X") == "Be brief.\n\nQuestion: X\nAnswer:"
+    assert model.part.render(prompt("X", "Be brief."), "X") == "Be brief.\n\nQuestion: X\nAnswer:"
     hs = model.hidden_states([HiddenStatesRequest(prompt(CONTENTS[1]))])[0]
     assert model.tokenizer.convert_tokens_to_string(list(hs.tokens)).strip() == CONTENTS[1]
     assert model.info().details["chat_template"] is False
@@ -150,11 +150,11 @@ def test_one_prefill_per_prompt_scores_single_and_multi_token_options_as_by_hand
 
 def test_cache_path_equals_one_full_row_per_continuation(model):
     """The KV-cache path (prompts of different lengths, options of 1-6 tokens) against the plain rows path."""
-    from modgap_eval.models.hf_adapter import _Scored
+    from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
 
     options = ("A", " Paris", " A spider has eight legs", " no")
-    items = [_Scored(prompt(c), None, tuple(model.tokenize_continuation(o) for o in options)) for c in CONTENTS]
-    cached, rows = model._loglikelihood_batch(items), model._loglikelihood_rows(items)
+    items = [Scored(prompt(c), None, tuple(model.tokenize_continuation(o) for o in options)) for c in CONTENTS]
+    cached, rows = shared_prefill(model, items), full_rows(model, items)
     for a, b in zip(cached, rows):
         assert a.token_counts == b.token_counts
         assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
@@ -167,8 +167,8 @@ def test_keep_states_serves_hidden_states_from_the_scoring_prefill(folder, model
     keeper.loglikelihood([LoglikelihoodRequest(p, ("A", " Paris")) for p in prompts[:2]])
     assert len(keeper.states_memo.entries) == 2 and not model.states_memo.enabled  # off unless asked for
     calls = []
-    plain_batch = keeper._hidden_states_batch
-    keeper._hidden_states_batch = lambda batch: calls.append(len(batch)) or plain_batch(batch)
+    plain_batch = keeper.states_batch
+    keeper.states_batch = lambda batch: calls.append(len(batch)) or plain_batch(batch)
     kept = keeper.hidden_states([HiddenStatesRequest(p) for p in prompts])
     assert calls == [len(prompts) - 2]  # only the prompt that was never scored runs a pass
     fresh = model.hidden_states([HiddenStatesRequest(p) for p in prompts])

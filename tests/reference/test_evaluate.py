@@ -23,11 +23,11 @@ def test_cached_front_end_encodes_each_clip_once_with_equal_scores(tmp_path):
     request = LoglikelihoodRequest(prompt, ("eight", " the quick brown", "Paris"))
     plain = model.loglikelihood([request])[0].logprobs
     fresh = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=2))
-    fresh.front_end = CachedFrontEnd(fresh.front_end)
+    fresh.part.front_end = CachedFrontEnd(fresh.part.front_end)
     for _ in range(2):  # a second checkpoint (model object) would reuse the same frames
-        fresh.vectors_cache.entries.clear()
+        fresh.part.vectors_memo.entries.clear()
         assert fresh.loglikelihood([request])[0].logprobs == pytest.approx(plain, abs=1e-5)
-    assert len(fresh.front_end.memo) == 1
+    assert len(fresh.part.front_end.memo) == 1
 
 
 def test_above_chance_p_by_hand():

@@ -1,0 +1,261 @@
+"""The one transformers engine: batching, padding, generation, log-likelihoods, hidden states, memos.
+
+A registered model is ``class XModel(HFModel): family = HFFamily(...)``: the family's settings and
+its part (``hf_family``) are all that differ between models; nothing here is overridden.
+
+Batching. Requests run in same-modality, length-sorted batches (``Batcher``: fixed size, or 'auto'
+halving on out-of-memory). Every pass pads on the left; ``generate`` lets HF derive positions from
+the attention mask, the other passes give explicit position ids (unless the family derives its own),
+so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``. Hidden states are
+read by ``hf_taps`` hooks; with ``keep_states`` a scoring prefill keeps them for the hidden-state
+requests that follow (``states_memo``), and families with ``reuse_audio_embeddings`` keep a clip's
+audio embeddings so a later hidden-state pass skips the processor and the audio encoder.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import partial
+from typing import Any, ClassVar, Mapping, Sequence
+
+import torch
+
+from modgap_eval.errors import CapabilityError, DataError
+from modgap_eval.models.args import validate_args
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
+from modgap_eval.models.hf_common import (
+    Batcher, Padded, Row, count_parameters, describe_dtype, eos_ids, pad_id, pad_rows, placed_on, run_sorted,
+)
+from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
+from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
+from modgap_eval.models.hf_taps import HIDDEN_STATE_CONVENTION, LayerTaps, edits_for
+from modgap_eval.models.memo import BoundedMemo, audio_key, prompt_key, tensor_bytes
+from modgap_eval.types import (
+    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest, Loglikelihood, LoglikelihoodRequest, Modality, Prompt,
+)
+
+STATES_MEMO_BYTES = 1 << 30
+AUDIO_MEMO_BYTES = 1 << 30
+
+
+def prompt_size(prompt: Prompt) -> int:
+    """A sort key that groups similar lengths (characters, or audio samples / 1000)."""
+    body = len(prompt.text) if prompt.text is not None else len(prompt.audio.samples) // 1000
+    return body + len(prompt.prefix) + len(prompt.suffix)
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    cuts = [text.index(s) for s in stops if s and s in text]
+    return text[: min(cuts)] if cuts else text
+
+
+class HFModel(Model):
+    """A transformers model run as its ``family`` says (set by each registered subclass)."""
+
+    family: ClassVar[HFFamily]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.family.name
+        cls.accepts_speech = cls.family.speech
+        kinds = {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES}
+        cls.capabilities = frozenset(kinds | ({Capability.INTERVENTION} if cls.family.speech else set()))
+
+    def __init__(self, loaded: Loaded, runtime: RuntimeOptions) -> None:
+        self.loaded, self.options, self.part = loaded, loaded.options, loaded.part
+        self.model, self.tokenizer, self.sample_rate = loaded.model, loaded.tokenizer, loaded.sample_rate
+        self.batcher = Batcher(runtime.batch_size)
+        self.pad_id = pad_id(self.model, self.tokenizer)
+        self.taps = LayerTaps(self.model.get_decoder().layers)
+        # Content-span states of scoring prefills, for the hidden-state requests that follow (same prompts).
+        self.states_memo = BoundedMemo(STATES_MEMO_BYTES if runtime.keep_states else 0)
+        self.audio_memo = BoundedMemo(AUDIO_MEMO_BYTES if self.family.reuse_audio_embeddings else 0)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "HFModel":
+        values = validate_args(cls.family.args, args, cls.family.name)
+        return cls((cls.family.load or load_family)(cls.family, values, runtime), runtime)
+
+    def info(self) -> ModelInfo:
+        options, loaded = self.options, self.loaded
+        args = loaded.args or {"pretrained": options.pretrained, "dtype": options.dtype, "device": options.device}
+        details = {
+            "class": type(self.model).__name__, "loaded_dtype": describe_dtype(self.model),
+            "hidden_states": HIDDEN_STATE_CONVENTION, "decoder_layers": self.taps.num_layers,
+            **self.part.details(),
+            "padding": "left; position ids from the attention mask",
+            "loglikelihood": ("one full row per continuation (the model derives its own positions)" if self.family.own_positions
+                              else "one prefill per prompt, continuations on its KV cache"),
+            "decoding": "greedy (do_sample=False, 1 beam); the checkpoint's other generation settings kept",
+            "batch_size": self.batcher.fixed if self.batcher.fixed is not None else "auto",
+        }
+        if options.device_map is not None:
+            details["device_map"] = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+        return ModelInfo(self.name, args, loaded.source, loaded.revision, count_parameters(self.model),
+                         device=placed_on(self.model, options), details={**details, **loaded.details})
+
+    def close(self) -> None:
+        self.model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # --- prompts to rows ------------------------------------------------------------------------
+
+    def encode(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]] | None = None) -> Encoded:
+        """Rows for prompts of one modality (``continuations[i]`` appended to row i)."""
+        conts = list(continuations) if continuations is not None else [()] * len(prompts)
+        if prompts[0].modality is not Modality.SPEECH:
+            return Encoded([self.part.text_row(p, c) for p, c in zip(prompts, conts)], {})
+        for p in prompts:
+            if self.family.speech and p.audio.sample_rate != self.sample_rate:
+                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
+        return self.part.speech_batch(prompts, conts)
+
+    def tokenize_continuation(self, text: str) -> tuple[int, ...]:
+        ids = tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if not ids:
+            raise DataError(f"model {self.name!r}: continuation {text!r} has no tokens")
+        return ids
+
+    def eos_ids(self) -> list[int]:
+        return eos_ids(self.model, self.tokenizer)
+
+    def pad(self, rows: Sequence[Row]) -> Padded:
+        return pad_rows(rows, self.pad_id, "left", self.options.device)
+
+    def forward_inputs(self, padded: Padded, encoded: Encoded) -> dict[str, Any]:
+        inputs = {"input_ids": padded.input_ids, "attention_mask": padded.attention_mask, **encoded.features}
+        if encoded.embeds is not None:  # our own speech vectors over the content span, ids elsewhere
+            embeds = self.model.get_input_embeddings()(padded.input_ids).clone()
+            for i, vectors in enumerate(encoded.embeds):
+                span = padded.content(i)
+                embeds[i, span.start : span.stop] = vectors.to(embeds.device, embeds.dtype)
+            inputs["inputs_embeds"] = embeds
+            del inputs["input_ids"]
+        if not self.family.own_positions:
+            inputs["position_ids"] = padded.position_ids
+        return inputs
+
+    def gather_edits(self, requests: Sequence[Any], padded: Padded) -> dict[int, list]:
+        edits: dict[int, list] = {}
+        for i, request in enumerate(requests):
+            if request.intervention is None:
+                continue
+            if Capability.INTERVENTION not in self.capabilities:
+                raise CapabilityError(f"model {self.name!r} cannot apply interventions")
+            if request.prompt.modality is not Modality.SPEECH:
+                raise DataError("interventions rewrite speech positions; this request's prompt is text")
+            for layer, layer_edits in edits_for(request.intervention, i, padded.content(i)).items():
+                edits.setdefault(layer, []).extend(layer_edits)
+        return edits
+
+    def by_modality(self, requests: Sequence[Any], fn: Any) -> list[Any]:
+        """Run ``fn`` on same-modality, length-sorted batches (spoken ones one clip per pass if the
+        family says so); results in request order."""
+        def run(batch: Sequence[Any]) -> list[Any]:
+            if self.family.clip_per_pass and batch[0].prompt.modality is Modality.SPEECH:
+                return [out for item in batch for out in fn([item])]
+            return fn(batch)
+
+        out: list[Any] = [None] * len(requests)
+        for modality in Modality:
+            index = [i for i, r in enumerate(requests) if r.prompt.modality is modality]
+            if index:
+                results = run_sorted([requests[i] for i in index], lambda r: prompt_size(r.prompt), self.batcher, run)
+                for i, result in zip(index, results):
+                    out[i] = result
+        return out
+
+    # --- per-modality setup and the audio-embedding memo -----------------------------------------
+
+    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
+        """A checkpoint's speech LoRA: on for spoken batches, off for written ones."""
+        if self.loaded.lora is not None:
+            self.loaded.lora.switch(prompts[0].modality is Modality.SPEECH)
+
+    def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
+        """Content spans whose block-1 inputs (audio embeddings) the taps keep for reuse."""
+        if not self.audio_memo.enabled or prompts[0].modality is not Modality.SPEECH:
+            return None
+        return [padded.content(i) for i in range(len(prompts))]
+
+    def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
+        for prompt, embeds in zip(prompts, taps.inputs):
+            self.audio_memo.put(audio_key(prompt.audio), embeds, tensor_bytes(embeds))
+
+    # --- the three request kinds -----------------------------------------------------------------
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        return self.by_modality(requests, self.generate_batch)
+
+    def generation_config(self, max_new_tokens: int) -> Any:
+        config = copy.deepcopy(self.model.generation_config)
+        config.update(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None,
+                      max_new_tokens=max_new_tokens, pad_token_id=self.pad_id, eos_token_id=self.eos_ids())
+        return config
+
+    @torch.inference_mode()
+    def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        prompts = [r.prompt for r in requests]
+        self.prepare_for(prompts)
+        encoded = self.encode(prompts)
+        padded = self.pad(encoded.rows)
+        inputs = self.forward_inputs(padded, encoded)
+        inputs.pop("position_ids", None)  # generate derives positions from the (left-padded) attention mask
+        inputs["input_ids"] = padded.input_ids  # beside any embeddings: the output then carries the prompt
+        with self.taps.active(edits=self.gather_edits(requests, padded), keep_inputs=self.keep_for(prompts, padded)):
+            out = self.model.generate(**inputs, generation_config=self.generation_config(max(r.max_new_tokens for r in requests)))
+        self.remember(prompts, self.taps)
+        eos = set(self.eos_ids())
+        results = []
+        for request, ids in zip(requests, out[:, padded.input_ids.shape[1] :].tolist()):
+            ids = ids[: request.max_new_tokens]
+            stop = next((k for k, t in enumerate(ids) if t in eos), len(ids))  # cut at the first end of sequence
+            text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+            results.append(Generation(cut_at_stop(text, request.stop)))
+        return results
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        items = [Scored(r.prompt, r.intervention, tuple(self.tokenize_continuation(c) for c in r.continuations))
+                 for r in requests]
+        return self.by_modality(items, partial(full_rows if self.family.own_positions else shared_prefill, self))
+
+    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        """Content-span states; prompts already scored with ``keep_states`` on come from that prefill."""
+        out = [self.states_memo.get(prompt_key(r.prompt)) if self.states_memo.enabled else None for r in requests]
+        missing = [i for i, states in enumerate(out) if states is None]
+        if missing:
+            for i, states in zip(missing, self.by_modality([requests[i] for i in missing], self.states_batch)):
+                out[i] = states
+        return out
+
+    @torch.inference_mode()
+    def states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+        prompts = [r.prompt for r in requests]
+        if prompts[0].modality is Modality.SPEECH and self.audio_memo.enabled:
+            cached = [self.audio_memo.get(audio_key(p.audio)) for p in prompts]
+            rows = self.part.cached_rows(prompts, cached) if all(c is not None for c in cached) else None
+            if rows is not None:
+                return self.states_from_embeddings(rows, cached)
+        self.prepare_for(prompts)
+        encoded = self.encode(prompts)
+        # Causal attention: nothing after the content changes its states, so stop the pass there.
+        rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
+        padded = self.pad(rows)
+        with self.taps.active(capture=[padded.content(i) for i in range(len(rows))],
+                              keep_inputs=self.keep_for(prompts, padded)) as taps:
+            getattr(self.model, "model", self.model)(**self.forward_inputs(padded, encoded))  # no LM head needed
+        self.remember(prompts, taps)
+        return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
+
+    def states_from_embeddings(self, rows: list[Row], cached: Sequence[torch.Tensor]) -> list[HiddenStates]:
+        """The text decoder alone, the clips' kept audio embeddings written over their spans."""
+        padded = self.pad(rows)
+        embeds = self.model.get_input_embeddings()(padded.input_ids)
+        spans = [padded.content(i) for i in range(len(rows))]
+        for i, span in enumerate(spans):
+            embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
+        with self.taps.active(capture=spans) as taps:
+            self.model.get_decoder()(inputs_embeds=embeds, attention_mask=padded.attention_mask,
+                                     position_ids=padded.position_ids)
+        return [HiddenStates(taps.stacked(i)) for i in range(len(rows))]

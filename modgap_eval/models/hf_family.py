@@ -1,0 +1,141 @@
+"""What a model family gives the HF engine: its settings (``HFFamily``) and its prompt part.
+
+The engine (``hf_engine.HFModel``) does the shared work; a family is a frozen ``HFFamily`` whose
+fields are every choice a family makes, and a *part* (``FamilyPart``) built at load time that turns
+prompts into token rows. Most families use the generic part (``hf_prompts.TemplatePart``) and
+differ only in settings; a family with its own tokenizer (Voxtral) or its own speech path
+(paper-lslm) brings its own part and, if it loads differently, its own ``load`` function.
+``docs/ADDING_A_MODEL.md`` walks through adding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
+
+import torch
+
+from modgap_eval.models.args import HFArgs, ModelArgs
+from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options, locate
+from modgap_eval.types import Prompt
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Rows of one modality plus what else the forward pass takes."""
+
+    rows: list[Row]
+    features: Mapping[str, Any]
+    """The processor's non-token inputs (audio features), passed to forward as they are."""
+    embeds: Sequence[torch.Tensor] | None = None
+    """Vectors written over each row's content span (``inputs_embeds``), for a speech path of our own."""
+
+
+class FamilyPart(Protocol):
+    """The per-family methods the engine calls (see ``hf_prompts.TemplatePart`` for the generic one)."""
+
+    has_chat_template: bool
+
+    def text_row(self, prompt: Prompt, continuation: tuple[int, ...] = ()) -> Row:
+        """The written prompt's ids (``continuation`` appended) and its content span (the content's tokens)."""
+
+    def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
+        """Spoken prompts' rows (content span = the audio positions) and features; audio already resampled."""
+
+    def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
+        """Rows up to the content end with the audio span as long as ``cached[i]`` (kept audio embeddings),
+        without the processor; None when the family cannot tell (the engine then runs the processor)."""
+
+    def details(self) -> dict[str, Any]:
+        """What ``ModelInfo.details`` records about the prompts (template, spans)."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded model with everything the engine needs from the family."""
+
+    model: Any
+    tokenizer: Any
+    part: FamilyPart
+    options: LoadOptions
+    source: str
+    revision: str
+    sample_rate: int = 16_000
+    lora: Any = None
+    """The checkpoint's speech LoRA (``hf_lora.SpeechLora``): switched on for spoken batches only."""
+    args: Mapping[str, str] | None = None
+    """What results record as the model's args (default: pretrained, dtype, device)."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HFFamily:
+    """Every choice a transformers family makes; the engine reads nothing else about it."""
+
+    name: str
+    default_pretrained: str = ""
+    model_class: str = "AutoModelForCausalLM"
+    """``transformers`` attribute name of the model class."""
+    speech: bool = True
+    """Takes spoken prompts (through its processor) and interventions; False: a text-only LM."""
+    default_system: str | None = None
+    """System prompt used when ``Prompt.system`` is None; None leaves it to the chat template."""
+    structured_content: bool = False
+    """The template takes ``[{"type": "text", ...}, {"type": "audio"}]`` user content; False: one string
+    with the processor's audio token written in place."""
+    chat_template: Literal["processor", "tokenizer", "processor-or-tokenizer", "tokenizer-or-plain"] = "processor"
+    """Whose chat template renders prompts; ``tokenizer-or-plain`` falls back to the plain user turn
+    (``system\\n\\n`` + prefix + content + suffix), the others refuse a checkpoint without one."""
+    own_positions: bool = False
+    """The model derives its position ids itself (e.g. Omni's 3-D M-RoPE). Two consequences: no position
+    ids are passed to forward, and log-likelihoods run one full row per continuation instead of
+    continuing the prompt's shared prefill cache (the model's position state cannot follow a gathered
+    cache). Same numbers, more compute."""
+    audio_kwarg: str = "audio"
+    """The processor's keyword for the waveforms."""
+    audio_token: str = "audio_token_id"
+    """Where the model config keeps the audio placeholder id (dotted path)."""
+    reuse_audio_embeddings: bool = False
+    """The text decoder takes ``inputs_embeds`` with 1-D positions, so a clip's audio embeddings (block
+    1's input at its audio positions, kept from an earlier pass) can replace the processor and the
+    audio encoder in later ``hidden_states`` passes over the same clip."""
+    clip_per_pass: bool = False
+    """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
+    frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
+    speech_lora: str | None = None
+    """Folder of the checkpoint's speech LoRA relative to the weights (``""``: beside them), or None."""
+    args: type[ModelArgs] = HFArgs
+    part: Callable[["HFFamily", Any, Any, Any], FamilyPart] | None = None
+    """Builds the part from (family, model, tokenizer, processor); None: ``hf_prompts.TemplatePart``."""
+    load: Callable[["HFFamily", Any, RuntimeOptions], Loaded] | None = None
+    """Loads from validated args; None: ``load_family`` (weights, processor, LoRA, part)."""
+
+
+def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:
+    """The usual load: ``model_class`` weights, the processor (speech) or tokenizer, the LoRA, the part."""
+    import transformers
+
+    from modgap_eval.models.hf_lora import NO_AUTOLOAD, SpeechLora, has_adapter
+    from modgap_eval.models.hf_prompts import TemplatePart
+
+    options = load_options(args, runtime, family.name, family.default_pretrained)
+    located = locate(options.pretrained)
+    # A LoRA beside the weights would be picked up by from_pretrained itself (and refused): we load it.
+    extra = NO_AUTOLOAD if family.speech_lora == "" else {}
+    model = load_model(getattr(transformers, family.model_class), located, options, **extra)
+    lora_folder = Path(located.path) / family.speech_lora if family.speech_lora is not None else None
+    lora = SpeechLora(model, lora_folder, f"model {family.name!r}") if lora_folder and has_adapter(lora_folder) else None
+    processor, sample_rate = None, 16_000
+    if family.speech:
+        processor = transformers.AutoProcessor.from_pretrained(located.path)
+        # Granite and Phi-4 call their feature extractor ``audio_processor``.
+        extractor = getattr(processor, "feature_extractor", None) or getattr(processor, "audio_processor")
+        sample_rate = int(extractor.sampling_rate)
+        tokenizer = processor.tokenizer
+    else:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(located.path)
+    part = (family.part or TemplatePart)(family, model, tokenizer, processor)
+    details = {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
+    return Loaded(model, tokenizer, part, options, located.source, located.revision, sample_rate, lora, details=details)
