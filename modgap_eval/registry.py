@@ -15,12 +15,6 @@ from modgap_eval.errors import RegistryError, did_you_mean
 T = TypeVar("T")
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'x', 'y'?"`` for the close matches of ``name`` among ``known``, else ``""``."""
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-
-
 class Registry(Generic[T]):
     """Maps names to objects given directly or as lazy ``"module:Attr"`` references."""
 

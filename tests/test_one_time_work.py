@@ -22,7 +22,7 @@ def test_tts_synthesis_announces_itself_once(capsys):
     assert capsys.readouterr().err == ""  # cached: nothing to say
 
 
-def test_weight_conversion_announces_itself_once(capsys):
+def test_weight_conversion_announces_itself_once(capsys, monkeypatch):
     converted = []
 
     def convert(package_dir, out_dir):
@@ -30,7 +30,10 @@ def test_weight_conversion_announces_itself_once(capsys):
         (out_dir / "model.safetensors").write_bytes(b"stand-in weights")
 
     # A real installed distribution stands in for the weights package; the converter is the fake part.
-    package = offline.OfflinePackage("org/tiny-model", "pyyaml", "yaml", (), convert)
+    from modgap_eval.models import offline_convert
+
+    monkeypatch.setattr(offline_convert, "stand_in_convert", convert, raising=False)  # converters are named
+    package = offline.OfflinePackage("org/tiny-model", "pyyaml", "yaml", (), "stand_in_convert")
     first = offline.converted_checkpoint(package)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "converting org/tiny-model from pyyaml" in err and "(once" in err

@@ -14,7 +14,7 @@ from typing import Literal, Mapping, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modgap_eval.errors import ConfigError
-from modgap_eval.registry import did_you_mean
+from modgap_eval.errors import did_you_mean
 
 A = TypeVar("A", bound="ModelArgs")
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]

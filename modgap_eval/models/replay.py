@@ -28,11 +28,16 @@ from modgap_eval.models.base import (
     Model,
     ModelInfo,
     RuntimeOptions,
-    take_args,
 )
+from modgap_eval.models.args import ModelArgs, validate_args
 from modgap_eval.types import GenerateRequest, Generation, Modality, Sample
 
 _VOICEBENCH_MODALITY = {Modality.TEXT: "text", Modality.SPEECH: "audio"}
+
+
+class ReplayArgs(ModelArgs):
+    path: str = ""
+    """A JSONL file of responses, or a folder of VoiceBench's own output files."""
 
 
 class ReplayModel(Model):
@@ -47,10 +52,10 @@ class ReplayModel(Model):
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "ReplayModel":
-        options = take_args(args, {"path": ""}, "replay")
-        if not options["path"]:
+        options = validate_args(ReplayArgs, args, "replay")
+        if not options.path:
             raise ConfigError("--model replay needs --model_args path=FILE.jsonl (or a folder of VoiceBench outputs)")
-        path = Path(options["path"]).expanduser()
+        path = Path(options.path).expanduser()
         if not path.exists():
             raise ConfigError(f"--model_args path: {path} does not exist")
         return cls(path)
