@@ -102,6 +102,18 @@ class Prompt:
         if self.modality is Modality.SPEECH and (self.audio is None or self.text is not None):
             raise ValueError("a speech prompt holds audio and no text")
 
+    def written(self) -> str:
+        """The text in the content slot of a written prompt (ValueError on a spoken one)."""
+        if self.text is None:
+            raise ValueError(f"a {self.modality.value} prompt holds no text")
+        return self.text
+
+    def spoken(self) -> Waveform:
+        """The audio in the content slot of a spoken prompt (ValueError on a written one)."""
+        if self.audio is None:
+            raise ValueError(f"a {self.modality.value} prompt holds no audio")
+        return self.audio
+
 
 @dataclass(frozen=True)
 class PromptPair:

@@ -117,10 +117,10 @@ class Cascade(Model):
     def _as_text(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], list[str | None]]:
         """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
         spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
-        keys = {i: audio_key(prompts[i].audio) for i in spoken}
+        keys = {i: audio_key(prompts[i].spoken()) for i in spoken}
         known = {i: self.transcripts.get(keys[i]) for i in spoken}
         todo = [i for i in spoken if known[i] is None]
-        for i, transcript in zip(todo, self.asr.transcribe([prompts[i].audio for i in todo])):
+        for i, transcript in zip(todo, self.asr.transcribe([prompts[i].spoken() for i in todo])):
             known[i] = transcript
             self.transcripts.put(keys[i], transcript, len(transcript.encode("utf-8")) + 1)
         transcripts: list[str | None] = [known.get(i) for i in range(len(prompts))]

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import copy
 from functools import partial
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence, TypeVar
 
 import torch
 
 from modgap_eval.errors import CapabilityError, DataError
-from modgap_eval.models.args import validate_args
+from modgap_eval.models.args import HFArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
     Batcher, Padded, Row, count_parameters, describe_dtype, eos_ids, pad_id, pad_rows, placed_on, run_sorted,
@@ -37,10 +37,12 @@ from modgap_eval.types import (
 STATES_MEMO_BYTES = 1 << 30
 AUDIO_MEMO_BYTES = 1 << 30
 
+M = TypeVar("M", bound="HFModel")
+
 
 def prompt_size(prompt: Prompt) -> int:
     """A sort key that groups similar lengths (characters, or audio samples / 1000)."""
-    body = len(prompt.text) if prompt.text is not None else len(prompt.audio.samples) // 1000
+    body = len(prompt.text) if prompt.text is not None else len(prompt.spoken().samples) // 1000
     return body + len(prompt.prefix) + len(prompt.suffix)
 
 
@@ -53,6 +55,7 @@ class HFModel(Model):
     """A transformers model run as its ``family`` says (set by each registered subclass)."""
 
     family: ClassVar[HFFamily]
+    name: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -72,9 +75,13 @@ class HFModel(Model):
         self.audio_memo = BoundedMemo(AUDIO_MEMO_BYTES if self.family.reuse_audio_embeddings else 0)
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "HFModel":
+    def from_args(cls: type[M], args: Mapping[str, str], runtime: RuntimeOptions) -> M:
         values = validate_args(cls.family.args, args, cls.family.name)
-        return cls((cls.family.load or load_family)(cls.family, values, runtime), runtime)
+        if cls.family.load is not None:
+            return cls(cls.family.load(cls.family, values, runtime), runtime)
+        if not isinstance(values, HFArgs):  # a family with args of its own brings its own load
+            raise TypeError(f"model {cls.family.name!r}: {type(values).__name__} args need the family's own load")
+        return cls(load_family(cls.family, values, runtime), runtime)
 
     def info(self) -> ModelInfo:
         options, loaded = self.options, self.loaded
@@ -107,8 +114,9 @@ class HFModel(Model):
         if prompts[0].modality is not Modality.SPEECH:
             return Encoded([self.part.text_row(p, c) for p, c in zip(prompts, conts)], {})
         for p in prompts:
-            if self.family.speech and p.audio.sample_rate != self.sample_rate:
-                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {p.audio.sample_rate} Hz")
+            rate = p.spoken().sample_rate
+            if self.family.speech and rate != self.sample_rate:
+                raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {rate} Hz")
         return self.part.speech_batch(prompts, conts)
 
     def tokenize_continuation(self, text: str) -> tuple[int, ...]:
@@ -181,7 +189,7 @@ class HFModel(Model):
 
     def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
         for prompt, embeds in zip(prompts, taps.inputs):
-            self.audio_memo.put(audio_key(prompt.audio), embeds, tensor_bytes(embeds))
+            self.audio_memo.put(audio_key(prompt.spoken()), embeds, tensor_bytes(embeds))
 
     # --- the three request kinds -----------------------------------------------------------------
 
@@ -222,19 +230,25 @@ class HFModel(Model):
 
     def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
         """Content-span states; prompts already scored with ``keep_states`` on come from that prefill."""
-        out = [self.states_memo.get(prompt_key(r.prompt)) if self.states_memo.enabled else None for r in requests]
+        out: list[HiddenStates | None] = [
+            self.states_memo.get(prompt_key(r.prompt)) if self.states_memo.enabled else None for r in requests
+        ]
         missing = [i for i, states in enumerate(out) if states is None]
         if missing:
             for i, states in zip(missing, self.by_modality([requests[i] for i in missing], self.states_batch)):
                 out[i] = states
-        return out
+        done = [states for states in out if states is not None]
+        if len(done) != len(out):
+            raise RuntimeError(f"model {self.name!r}: {len(out) - len(done)} hidden-state requests got no states")
+        return done
 
     @torch.inference_mode()
     def states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
         prompts = [r.prompt for r in requests]
         if prompts[0].modality is Modality.SPEECH and self.audio_memo.enabled:
-            cached = [self.audio_memo.get(audio_key(p.audio)) for p in prompts]
-            rows = self.part.cached_rows(prompts, cached) if all(c is not None for c in cached) else None
+            kept = [self.audio_memo.get(audio_key(p.spoken())) for p in prompts]
+            cached = [c for c in kept if c is not None]
+            rows = self.part.cached_rows(prompts, cached) if len(cached) == len(kept) else None
             if rows is not None:
                 return self.states_from_embeddings(rows, cached)
         self.prepare_for(prompts)

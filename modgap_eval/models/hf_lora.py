@@ -38,7 +38,8 @@ class SpeechLora:
         config.inference_mode = True
         weights = {k.removeprefix("base_model.model."): v for k, v in load_peft_weights(str(folder)).items()}
         inject_adapter_in_model(config, model, adapter_name=ADAPTER_NAME)
-        result = set_peft_model_state_dict(model, weights, adapter_name=ADAPTER_NAME)
+        # peft annotates the return as the ``namedtuple`` factory; it is torch's (missing_keys, unexpected_keys).
+        result: Any = set_peft_model_state_dict(model, weights, adapter_name=ADAPTER_NAME)
         missing = [k for k in result.missing_keys if "lora_" in k]
         if result.unexpected_keys or missing or not weights:
             raise ConfigError(f"{what}: the LoRA in {folder} does not fit the model "

@@ -41,10 +41,10 @@ def offsets_row(ids: Sequence[int], offsets: Sequence[tuple[int, int]], start: i
 def processor_encoded(out: Mapping[str, Any], skip: Sequence[str], model: Any, continuations: Sequence[tuple[int, ...]],
                       audio_token_id: int, what: str) -> Encoded:
     """A processor's batch as rows (padding dropped, content = the audio run) and device-ready features."""
-    skip = {"input_ids", "attention_mask", *skip}
+    dropped = {"input_ids", "attention_mask", *skip}
     param = next(model.parameters())
     features = {k: (v.to(param.device, param.dtype) if v.is_floating_point() else v.to(param.device))
-                for k, v in out.items() if k not in skip and isinstance(v, torch.Tensor)}
+                for k, v in out.items() if k not in dropped and isinstance(v, torch.Tensor)}
     rows = []
     for i, cont in enumerate(continuations):
         ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
@@ -101,8 +101,9 @@ class TemplatePart:
 
     def text_row(self, prompt: Prompt, continuation: tuple[int, ...] = ()) -> Row:
         before, after = self.split_at_slot(prompt)
-        enc = self.tokenizer(before + prompt.text + after, add_special_tokens=False, return_offsets_mapping=True)
-        return offsets_row(enc["input_ids"], enc["offset_mapping"], len(before), len(before) + len(prompt.text),
+        text = prompt.written()
+        enc = self.tokenizer(before + text + after, add_special_tokens=False, return_offsets_mapping=True)
+        return offsets_row(enc["input_ids"], enc["offset_mapping"], len(before), len(before) + len(text),
                            continuation, self.tokenizer)
 
     def audio_item(self) -> dict[str, Any] | str:
@@ -110,15 +111,16 @@ class TemplatePart:
         return {"type": "audio"} if self.family.structured_content else self.processor.audio_token
 
     def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
-        if self.processor is None:
+        # The audio token id is read exactly when there is a processor (text-only LMs have neither).
+        if self.processor is None or self.audio_token_id is None:
             raise CapabilityError(
                 f"{self.what} is a text-only LM (the base-model text condition): it cannot take speech prompts; "
                 "evaluate it on the text modality, or use the 'cascade' model to put an ASR in front")
         out = self.processor(
             text=[self.render(p, self.audio_item()) for p in prompts],
-            **{self.family.audio_kwarg: [p.audio.samples for p in prompts]},
+            **{self.family.audio_kwarg: [p.spoken().samples for p in prompts]},
             text_kwargs={"padding": True, "add_special_tokens": False},
-            audio_kwargs={"sampling_rate": prompts[0].audio.sample_rate},
+            audio_kwargs={"sampling_rate": prompts[0].spoken().sample_rate},
             return_tensors="pt",
         )
         skip = getattr(self.processor, "unused_input_names", ())

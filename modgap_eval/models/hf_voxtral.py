@@ -69,7 +69,7 @@ class VoxtralPart:
                 "are not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
             )
         parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
-        parts.append({"type": "audio", "base64": wav_base64(prompt.audio)})
+        parts.append({"type": "audio", "base64": wav_base64(prompt.spoken())})
         parts += [{"type": "text", "text": prompt.suffix}] if prompt.suffix else []
         return [{"role": "user", "content": parts}]
 
@@ -77,7 +77,8 @@ class VoxtralPart:
         return list(self.tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=False))
 
     def text_row(self, prompt: Prompt, continuation: tuple[int, ...] = ()) -> Row:
-        message = prompt.prefix + prompt.text + prompt.suffix
+        text = prompt.written()
+        message = prompt.prefix + text + prompt.suffix
         ids = self.chat_ids(self.system_message(prompt) + [{"role": "user", "content": message}])
         begin, end = self.tekken.get_special_token("[INST]"), self.tekken.get_special_token("[/INST]")
         if ids.count(end) != 1 or ids[-1] != end or begin not in ids:
@@ -93,7 +94,7 @@ class VoxtralPart:
             offsets.append((at, at + len(piece)))
             at += len(piece)
         lo = len(prompt.prefix.encode("utf-8"))
-        return offsets_row(ids, offsets + [(0, 0)], lo, lo + len(prompt.text.encode("utf-8")), continuation, self.tokenizer)
+        return offsets_row(ids, offsets + [(0, 0)], lo, lo + len(text.encode("utf-8")), continuation, self.tokenizer)
 
     def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
         # mistral-common encodes the whole chat and expands the audio itself (the processor refuses raw audio).

