@@ -76,12 +76,13 @@ class Registry(Generic[T]):
         return f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())} (known: {', '.join(self.names()) or 'none'})"
 
     def _load_entry_points(self) -> None:
-        if self._entry_points_loaded:
+        group = self.entry_point_group
+        if self._entry_points_loaded or group is None:
             return
         self._entry_points_loaded = True
         from importlib.metadata import entry_points
 
-        for ep in entry_points(group=self.entry_point_group):
+        for ep in entry_points(group=group):
             if ep.name not in self._refs and ep.name not in self._objects:
                 self._refs[ep.name] = ep.value
 

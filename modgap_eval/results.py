@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field
 
@@ -17,7 +17,7 @@ from modgap_eval.analysis.schema import InterventionSummary, RepresentationSumma
 from modgap_eval.errors import ConfigError
 from modgap_eval.strict import Strict, validated
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 RESULTS_FILE = "results.json"
 
 

@@ -44,7 +44,7 @@ class PairedStats:
     mcnemar_p: float
 
 
-def contingency(text_correct: Sequence[bool], speech_correct: Sequence[bool]) -> ContingencyTable:
+def contingency(text_correct: Sequence[bool] | np.ndarray, speech_correct: Sequence[bool] | np.ndarray) -> ContingencyTable:
     t = np.asarray(text_correct, dtype=bool)
     s = np.asarray(speech_correct, dtype=bool)
     return ContingencyTable(

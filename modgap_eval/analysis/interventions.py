@@ -188,7 +188,7 @@ def run_interventions(
     into the task score in percent (default: mean of ``.value`` × 100). ``speech_without`` (sample id ->
     SampleScore) reuses the main run's speech scores; when None the plain speech pass is run here.
     """
-    capabilities = getattr(model, "capabilities", frozenset())
+    capabilities: frozenset[Capability] = getattr(model, "capabilities", frozenset())
     missing = [c.value for c in (Capability.INTERVENTION, Capability.HIDDEN_STATES) if c not in capabilities]
     if missing:
         raise CapabilityError(f"model {type(model).__name__} lacks: {', '.join(missing)} (needed by --intervention)")
@@ -197,7 +197,9 @@ def run_interventions(
     selection = CriticalSelection.parse(options.critical)
     mode = InterventionMode(options.mode)
     aggregate = aggregate or (lambda scores: 100.0 * sum(s.value for s in scores) / len(scores))
-    with_scores, without_scores, sizes = [], [], []
+    with_scores: list[SampleScore] = []
+    without_scores: list[SampleScore] = []
+    sizes: list[int] = []
     layers: tuple[int, ...] | None = None
     step = max(1, options.batch_size)
     bar = None

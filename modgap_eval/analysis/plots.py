@@ -1,4 +1,4 @@
-"""Figures of the representation analysis (METHOD.md §3–§6; matplotlib, Agg): each a PNG with its data as JSON beside it.
+"""Figures of the representation analysis (METHOD.md §3–§6; matplotlib, Agg): each a PNG, its data as JSON beside it.
 
 - ``plot_layer_curves``: per-layer cosine and Euclidean curves with the mismatched baseline (paper Fig. 4).
 - ``plot_heatmap``: one sample's token cosine matrix with its alignment paths (Fig. 6).
@@ -38,7 +38,8 @@ def plot_layer_curves(series: Sequence[tuple[str, Any]], title: str, stem: Path)
     """``series``: (label, RepresentationSummary) per model; matched with ±1 std band, mismatched dashed."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    data = {"title": title, "series": []}
+    series_data: list[dict[str, Any]] = []
+    data = {"title": title, "series": series_data}
     for index, (label, summary) in enumerate(series):
         colour = f"C{index % 10}"
         entry = {"label": label}
@@ -50,7 +51,7 @@ def plot_layer_curves(series: Sequence[tuple[str, Any]], title: str, stem: Path)
             ax.fill_between(layers, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=colour, alpha=0.15)
             ax.plot(layers, curve.mismatched.mean, color=colour, linestyle="--", label=f"{label} mismatched")
             entry[name] = curve.model_dump()
-        data["series"].append(entry)
+        series_data.append(entry)
     from matplotlib.ticker import MaxNLocator
 
     for ax in axes:

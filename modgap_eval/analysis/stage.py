@@ -243,6 +243,8 @@ def _centering_means(fetch: Fetch, batches, count: int) -> torch.Tensor:
             pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
             total = pooled if total is None else total + pooled
         del speech, text
+    if total is None:
+        raise DataError("centering means: no samples to average over")
     return total / (2 * count)
 
 

@@ -23,6 +23,7 @@ from modgap_eval.leaderboard.schema import (
     ModelEntry,
     Provenance,
     TaskEntry,
+    TaskIdentity,
 )
 from modgap_eval.strict import validated
 
@@ -48,7 +49,8 @@ def load_leaderboard(path: Path) -> Leaderboard:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
     if isinstance(raw, dict) and raw.get("schema_version") != LEADERBOARD_SCHEMA_VERSION:
         raise ConfigError(
-            f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {LEADERBOARD_SCHEMA_VERSION})"
+            f"{path}: schema_version {raw.get('schema_version')!r} is not supported"
+            f" (expected {LEADERBOARD_SCHEMA_VERSION})"
         )
     return validated(Leaderboard, raw, path)
 
@@ -98,8 +100,8 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     touched = False
     for entry in run.tasks:
         touched |= _place(model, model.tasks, entry.task, entry, run, "task", messages)
-    for entry in run.groups:
-        touched |= _place(model, model.groups, entry.group, entry, run, "group", messages)
+    for group_entry in run.groups:
+        touched |= _place(model, model.groups, group_entry.group, group_entry, run, "group", messages)
     if not touched:
         return MergeOutcome(board, tuple(messages), False)
     model.runs[run.run.id] = run.run
@@ -150,6 +152,11 @@ def _is_newest(model: ModelEntry, run: IncomingRun) -> bool:
     return all(parse_timestamp(r.finished_at, r.id) <= run.finished for r in model.runs.values())
 
 
+def _describe(identity: TaskIdentity | None) -> str:
+    """A task identity in words; reported entries have none (their task is the publication's)."""
+    return identity.describe() if identity is not None else "no task identity (a reported entry)"
+
+
 def _check_comparable(board: Leaderboard, run: IncomingRun) -> None:
     problems: list[str] = []
     others = [m for m in board.models if m.provenance is Provenance.REPRODUCED and m.id != run.model.id]
@@ -160,8 +167,8 @@ def _check_comparable(board: Leaderboard, run: IncomingRun) -> None:
                 continue
             if held.identity != entry.identity:
                 problems.append(
-                    f"task {entry.task!r}: this run has {entry.identity.describe()}; "
-                    f"model {other.name!r} on the leaderboard has {held.identity.describe()}"
+                    f"task {entry.task!r}: this run has {_describe(entry.identity)}; "
+                    f"model {other.name!r} on the leaderboard has {_describe(held.identity)}"
                 )
                 break
             mismatch = _representation_mismatch(entry, held)

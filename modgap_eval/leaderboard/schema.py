@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import AliasChoices, Field, create_model, model_validator
 
@@ -24,7 +24,7 @@ from modgap_eval.metrics import REPRESENTATION_METRICS, MetricSpec
 from modgap_eval.results import Envelope, ModelRecord
 from modgap_eval.strict import Strict
 
-LEADERBOARD_SCHEMA_VERSION = 1
+LEADERBOARD_SCHEMA_VERSION: Final = 1
 
 # A reported gap may differ from text − speech by the rounding of the published figures.
 REPORTED_GAP_TOLERANCE = 0.015
@@ -47,7 +47,10 @@ class TaskIdentity(Strict):
 
     def describe(self) -> str:
         scorer = json.dumps(self.scorer, sort_keys=True)
-        return f"version {self.version!r}, scorer {scorer}, output_type {self.output_type!r}, content_hash {self.content_hash[:12]}"
+        return (
+            f"version {self.version!r}, scorer {scorer}, output_type {self.output_type!r},"
+            f" content_hash {self.content_hash[:12]}"
+        )
 
 
 class GapInterval(Strict):
@@ -207,7 +210,7 @@ ReportedScores = create_model(
 )
 
 
-class ReportedGroupScores(ReportedScores):  # type: ignore[misc,valid-type]
+class ReportedGroupScores(ReportedScores):
     tasks: list[str] = Field(min_length=1)
 
 

@@ -56,8 +56,8 @@ def execute(
 
     from modgap_eval.models.replay import ReplayModel, replay_outputs  # light: json and hashlib only
 
+    errors: dict[str, str] = {}
     if isinstance(ctx.model, ReplayModel):  # recorded responses (--model replay): no prompts, no audio decoding
-        errors: dict[str, str] = {}
         replayed = replay_outputs(ctx.model, task, [s for s in samples if s.id not in skip], modality,
                                   ctx.config.on_error, errors)
         return dict(replayed), errors
@@ -71,7 +71,6 @@ def execute(
     ]
     outputs = {r.sample.id: hit for r in pending if (hit := ctx.responses.get(r.key)) is not None}
     todo = sorted((r for r in pending if r.sample.id not in outputs), key=lambda r: -r.length)  # longest first
-    errors: dict[str, str] = {}
     size = requests_per_call(ctx.config.batch_size)
     with tqdm(
         total=len(pending),
