@@ -8,7 +8,8 @@ Unknown names raise RegistryError with close matches ("did you mean").
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Generic, Iterable, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from modgap_eval.errors import RegistryError, did_you_mean
 
@@ -73,7 +74,10 @@ class Registry(Generic[T]):
         return obj
 
     def unknown_message(self, name: str) -> str:
-        return f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())} (known: {', '.join(self.names()) or 'none'})"
+        return (
+            f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}"
+            f" (known: {', '.join(self.names()) or 'none'})"
+        )
 
     def _load_entry_points(self) -> None:
         group = self.entry_point_group

@@ -125,7 +125,7 @@ class GroupResult(Strict):
     n_paired: int
     micro_stats: GapStats | None = None
     """Paired CI and McNemar over the pooled samples of the member tasks (the micro gap's statistics)."""
-    readings: dict[str, "GroupReading"] = Field(default_factory=dict)
+    readings: dict[str, GroupReading] = Field(default_factory=dict)
     """Macro means under each reading a member declares (a member without it counts with its primary score)."""
 
 

@@ -7,8 +7,8 @@ come from ``scipy.stats`` (imported on first use: ``import modgap_eval`` stays l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 

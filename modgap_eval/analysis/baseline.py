@@ -8,8 +8,8 @@ computed together: nothing has to outlive its block, whatever the batch size.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

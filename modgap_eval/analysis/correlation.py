@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -144,7 +145,10 @@ def collect_points(
             task = results.tasks[name]
             x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
             if not (math.isfinite(x) and math.isfinite(y)):
-                raise ConfigError(f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?); leave it out with --task")
+                raise ConfigError(
+                    f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?);"
+                    " leave it out with --task"
+                )
             xs.append(x)
             ys.append(y)
             x_weights.append(task.representations.n_samples)

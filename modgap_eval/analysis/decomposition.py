@@ -11,8 +11,9 @@ per task and overall (the plain mean over the common tasks, like a group score).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -91,10 +92,13 @@ def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL) -> list[Pa
             summaries = {scope: summaries[scope]}
         if not summaries:
             raise ConfigError(f"{label}: no representation results (run with --representations on)")
-
-        def mean_of(field: str) -> float | None:
-            values = [getattr(s, field) for s in summaries.values() if getattr(s, field) is not None]
-            return float(np.mean(values)) if values else None
-
-        rows.append(PathRow(label, scope, mean_of("monotonicity_cos"), mean_of("monotonicity_euc"), mean_of("consistency")))
+        kept = list(summaries.values())
+        rows.append(PathRow(label, scope, _mean_of(kept, "monotonicity_cos"), _mean_of(kept, "monotonicity_euc"),
+                            _mean_of(kept, "consistency")))
     return rows
+
+
+def _mean_of(summaries: Iterable[Any], field: str) -> float | None:
+    """Mean of ``field`` over the summaries that have it; None when none does."""
+    values = [getattr(s, field) for s in summaries if getattr(s, field) is not None]
+    return float(np.mean(values)) if values else None

@@ -8,8 +8,8 @@ objects and runs the with/without comparison on the same items.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import torch
 
@@ -20,8 +20,8 @@ from modgap_eval.errors import CapabilityError, ConfigError, DataError
 from modgap_eval.models.base import Capability
 from modgap_eval.scoring.base import SampleScore
 from modgap_eval.types import (
-    Generation,
     GenerateRequest,
+    Generation,
     HiddenStates,
     HiddenStatesRequest,
     Intervention,
@@ -78,7 +78,7 @@ class CriticalSelection:
     """None selects every pair."""
 
     @staticmethod
-    def parse(text: str) -> "CriticalSelection":
+    def parse(text: str) -> CriticalSelection:
         text = text.strip().lower()
         if text == "all":
             return CriticalSelection(None)

@@ -32,7 +32,9 @@ def is_zero(vectors: torch.Tensor) -> torch.Tensor:
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Cosine of paired vectors ``[..., d] x [..., d] -> [...]``, in [-1, 1]; NaN if either is zero. Higher is better."""
+    """Cosine of paired vectors ``[..., d] x [..., d] -> [...]``, in [-1, 1]; NaN if either is zero.
+
+    Higher is better."""
     a, b = as_float64(a), as_float64(b)
     norms = torch.linalg.vector_norm(a, dim=-1) * torch.linalg.vector_norm(b, dim=-1)
     return ((a * b).sum(dim=-1) / norms).clamp(-1.0, 1.0).masked_fill(norms == 0, float("nan"))

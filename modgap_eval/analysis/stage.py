@@ -10,8 +10,8 @@ sample order in float64, so the result does not depend on the batch size.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -78,7 +78,7 @@ class _Figures:
     zero_states: int
 
     @staticmethod
-    def of(result: PairComparison) -> "_Figures":
+    def of(result: PairComparison) -> _Figures:
         return _Figures(
             layer_cos=result.layer_cos.numpy(),
             layer_euc=result.layer_euc.numpy(),

@@ -17,21 +17,21 @@ import yaml
 
 from modgap_eval.analysis.schema import RepresentationSummary
 from modgap_eval.errors import ConfigError
-from modgap_eval.metrics import REPRESENTATION_METRICS, reportable_names
 from modgap_eval.leaderboard.schema import (
     GapInterval,
     GroupEntry,
     ModelEntry,
     PairTable,
     Provenance,
+    ReadingEntry,
     ReportedResults,
     ReportedScores,
-    ReadingEntry,
     RepresentationEntry,
     RunRecord,
     TaskEntry,
     TaskIdentity,
 )
+from modgap_eval.metrics import REPRESENTATION_METRICS, reportable_names
 from modgap_eval.results import RESULTS_FILE, ModelRecord, RunResults, TaskResult, read_results
 from modgap_eval.strict import validated
 

@@ -191,7 +191,7 @@ class _ReportedGap(Strict):
     n_samples: int | None = None
 
     @model_validator(mode="after")
-    def _gap_is_text_minus_speech(self) -> "_ReportedGap":
+    def _gap_is_text_minus_speech(self) -> _ReportedGap:
         if self.text is not None and self.speech is not None:
             if self.gap is None:
                 raise ValueError("gap is required when text and speech are given")
@@ -228,7 +228,7 @@ class ReportedResults(Strict):
     groups: dict[str, ReportedGroupScores] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _has_numbers(self) -> "ReportedResults":
+    def _has_numbers(self) -> ReportedResults:
         if not self.tasks and not self.groups:
             raise ValueError("a reported file needs at least one entry in tasks or groups")
         return self

@@ -9,12 +9,12 @@ mid-load (or a dummy run that records a device it never used).
 
 from __future__ import annotations
 
-from typing import Literal, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from modgap_eval.errors import ConfigError
-from modgap_eval.errors import did_you_mean
+from modgap_eval.errors import ConfigError, did_you_mean
 
 A = TypeVar("A", bound="ModelArgs")
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]

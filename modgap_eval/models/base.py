@@ -7,14 +7,19 @@ same order. Audio arrives already decoded and resampled to ``sample_rate``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 from modgap_eval.errors import CapabilityError, ConfigError
 from modgap_eval.types import (
-    Generation, GenerateRequest, HiddenStates,
-    HiddenStatesRequest, Loglikelihood, LoglikelihoodRequest,
+    GenerateRequest,
+    Generation,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
 )
 
 
@@ -65,7 +70,7 @@ class Model:
     """False for text-only models: the runner refuses them before any data loads."""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Model":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> Model:
         """Build from ``--model_args k=v,...`` strings, validated by the model's ``args.ModelArgs`` schema
         (unknown keys, wrong types and ranges raise ConfigError), after ``args.check_device``."""
         raise NotImplementedError

@@ -11,23 +11,39 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
-
 from pydantic import Field
 
 from modgap_eval.errors import DataError
 from modgap_eval.models.args import Dtype, HFArgs, ModelArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
-from modgap_eval.models.hf_common import Batcher, LoadOptions, Located, count_parameters, load_model, load_options, locate, run_sorted
+from modgap_eval.models.hf_common import (
+    Batcher,
+    LoadOptions,
+    Located,
+    count_parameters,
+    load_model,
+    load_options,
+    locate,
+    run_sorted,
+)
 from modgap_eval.models.hf_family import load_family
 from modgap_eval.models.memo import BoundedMemo, audio_key
-from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
 from modgap_eval.models.text_lm import TextLM
+from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
 from modgap_eval.types import (
-    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
-    Loglikelihood, LoglikelihoodRequest, Modality, Prompt, Waveform,
+    GenerateRequest,
+    Generation,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
+    Waveform,
 )
 
 DEFAULT_ASR = "openai/whisper-tiny.en"
@@ -86,7 +102,7 @@ class Cascade(Model):
         """Transcript per clip (by its digest): the evaluation and the hidden-state pass share it."""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "Cascade":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> Cascade:
         values = validate_args(CascadeArgs, args, cls.name)
         asr_options = load_options(HFArgs(pretrained=values.asr, dtype=values.dtype, device=values.device), runtime, cls.name)
         asr = Transcriber(asr_options, locate(values.asr), Batcher(runtime.batch_size), values.asr_max_new_tokens)

@@ -22,15 +22,22 @@ import hashlib
 import math
 import re
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import Field
 
 from modgap_eval.models.args import ModelArgs, check_device, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.types import (
-    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest,
-    Loglikelihood, LoglikelihoodRequest, Modality, Prompt,
+    GenerateRequest,
+    Generation,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
 )
 
 _ARITH = re.compile(r"(-?\d+)\s+(plus|minus|times)\s+(-?\d+)", re.IGNORECASE)
@@ -42,7 +49,7 @@ def stable_hash(text: str) -> int:
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16)
 
 
-def unit_vector(key: str, width: int) -> "Any":
+def unit_vector(key: str, width: int) -> Any:
     import numpy as np
 
     v = np.random.default_rng(stable_hash(key)).standard_normal(width)
@@ -82,7 +89,7 @@ class DummyModel(Model):
         self._args = dict(args or {})
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "DummyModel":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> DummyModel:
         # The dummy computes on the CPU whatever --device says, but a device torch lacks is still an error.
         check_device(runtime.device)
         opts = validate_args(DummyArgs, args, "dummy")

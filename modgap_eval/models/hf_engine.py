@@ -15,8 +15,9 @@ audio embeddings so a later hidden-state pass skips the processor and the audio 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, ClassVar, Mapping, Sequence, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 
@@ -24,14 +25,30 @@ from modgap_eval.errors import CapabilityError, DataError
 from modgap_eval.models.args import HFArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
-    Batcher, Padded, Row, count_parameters, describe_dtype, eos_ids, pad_id, pad_rows, placed_on, run_sorted,
+    Batcher,
+    Padded,
+    Row,
+    count_parameters,
+    describe_dtype,
+    eos_ids,
+    pad_id,
+    pad_rows,
+    placed_on,
+    run_sorted,
 )
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
 from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
 from modgap_eval.models.hf_taps import HIDDEN_STATE_CONVENTION, LayerTaps, edits_for
 from modgap_eval.models.memo import BoundedMemo, audio_key, prompt_key, tensor_bytes
 from modgap_eval.types import (
-    Generation, GenerateRequest, HiddenStates, HiddenStatesRequest, Loglikelihood, LoglikelihoodRequest, Modality, Prompt,
+    GenerateRequest,
+    Generation,
+    HiddenStates,
+    HiddenStatesRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    Modality,
+    Prompt,
 )
 
 STATES_MEMO_BYTES = 1 << 30

@@ -10,9 +10,10 @@ differ only in settings; a family with its own tokenizer (Voxtral) or its own sp
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 import torch
 
@@ -107,9 +108,9 @@ class HFFamily:
     speech_lora: str | None = None
     """Folder of the checkpoint's speech LoRA relative to the weights (``""``: beside them), or None."""
     args: type[ModelArgs] = HFArgs
-    part: Callable[["HFFamily", Any, Any, Any], FamilyPart] | None = None
+    part: Callable[[HFFamily, Any, Any, Any], FamilyPart] | None = None
     """Builds the part from (family, model, tokenizer, processor); None: ``hf_prompts.TemplatePart``."""
-    load: Callable[["HFFamily", Any, RuntimeOptions], Loaded] | None = None
+    load: Callable[[HFFamily, Any, RuntimeOptions], Loaded] | None = None
     """Loads from validated args; None: ``load_family`` (weights, processor, LoRA, part)."""
 
 
@@ -131,7 +132,7 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     if family.speech:
         processor = transformers.AutoProcessor.from_pretrained(located.path)
         # Granite and Phi-4 call their feature extractor ``audio_processor``.
-        extractor = getattr(processor, "feature_extractor", None) or getattr(processor, "audio_processor")
+        extractor = getattr(processor, "feature_extractor", None) or processor.audio_processor
         sample_rate = int(extractor.sampling_rate)
         tokenizer = processor.tokenizer
     else:

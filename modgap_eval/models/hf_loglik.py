@@ -11,8 +11,9 @@ whose position state cannot follow a gathered cache. Both give the same numbers 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

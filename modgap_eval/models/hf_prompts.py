@@ -12,7 +12,8 @@ model wants it); text padding and special tokens are ours, audio padding is the 
 from __future__ import annotations
 
 import operator
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 

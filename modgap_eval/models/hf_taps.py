@@ -8,9 +8,10 @@ cache carries them into decoding.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -71,7 +72,7 @@ class LayerTaps:
 
     @contextmanager
     def active(self, capture: list[range] | None = None, edits: Mapping[int, list[Edit]] | None = None,
-               keep_inputs: list[range] | None = None) -> Iterator["LayerTaps"]:
+               keep_inputs: list[range] | None = None) -> Iterator[LayerTaps]:
         bad = [layer for layer in (edits or {}) if not 0 <= layer <= self.num_layers]
         if bad:
             raise DataError(f"intervention layers {bad} are outside 0..{self.num_layers}")

@@ -3,8 +3,8 @@
 Voxtral has no Jinja chat template: its ``tekken.json`` is read by mistral-common
 (``MistralCommonBackend``), which encodes a whole chat to ids, ``<s>[INST]…[/INST]``, and itself
 expands each clip into ``[BEGIN_AUDIO]`` plus one ``[AUDIO]`` per 80 ms (12.5 per second; the
-clip is padded to whole 30 s windows, so a 1 s clip takes 375). So both modalities are tokenized from messages, never from
-rendered text:
+clip is padded to whole 30 s windows, so a 1 s clip takes 375). So both modalities are tokenized
+from messages, never from rendered text:
 
 - speech: the user turn is ``[prefix, audio, suffix]`` (the audio as a lossless float WAV) through
   ``VoxtralProcessor.apply_chat_template``; the content span is ``input_ids == audio_token_id``.
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import soundfile

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # torch loads only when a conversion runs
 _CT2_DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
 
 
-def read_ctranslate2(path: Path) -> dict[str, "object"]:
+def read_ctranslate2(path: Path) -> dict[str, object]:
     """Variables of a CTranslate2 ``model.bin`` (binary version 6) as numpy arrays, aliases resolved."""
     import numpy as np
 
@@ -60,7 +60,7 @@ def _whisper_state_dict(variables: dict[str, object], layers: int) -> dict[str, 
     import numpy as np
     import torch
 
-    def t(name: str) -> "torch.Tensor":
+    def t(name: str) -> torch.Tensor:
         return torch.from_numpy(np.asarray(variables[name], dtype=np.float32).copy())
 
     state: dict[str, torch.Tensor] = {}

@@ -27,9 +27,10 @@ are written over placeholder ids (``Encoded.embeds``), and layer 0 there is the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,8 +43,16 @@ from modgap_eval.models.hf_engine import HFModel
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded
 from modgap_eval.models.hf_prompts import TemplatePart
 from modgap_eval.models.lslm_arch import (  # noqa: F401 (re-exported: the reference trainer's names)
-    CONFIG_FILE, SAMPLE_RATE, WEIGHTS_FILE, PaperLSLMConfig, SpeechAdapter, WhisperFrontEnd, checkpoint_revision,
-    load_checkpoint, resolve_reference, save_checkpoint,
+    CONFIG_FILE,
+    SAMPLE_RATE,
+    WEIGHTS_FILE,
+    PaperLSLMConfig,
+    SpeechAdapter,
+    WhisperFrontEnd,
+    checkpoint_revision,
+    load_checkpoint,
+    resolve_reference,
+    save_checkpoint,
 )
 from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
 from modgap_eval.types import Prompt

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.models.args import ModelArgs, validate_args
 from modgap_eval.models.base import (
     Capability,
     Model,
     ModelInfo,
     RuntimeOptions,
 )
-from modgap_eval.models.args import ModelArgs, validate_args
 from modgap_eval.types import GenerateRequest, Generation, Modality, Sample
 
 _VOICEBENCH_MODALITY = {Modality.TEXT: "text", Modality.SPEECH: "audio"}
@@ -51,7 +52,7 @@ class ReplayModel(Model):
         self._digest = _digest(path)
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> "ReplayModel":
+    def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> ReplayModel:
         options = validate_args(ReplayArgs, args, "replay")
         if not options.path:
             raise ConfigError("--model replay needs --model_args path=FILE.jsonl (or a folder of VoiceBench outputs)")

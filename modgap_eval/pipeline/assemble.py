@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval.aggregate import Output, TaskScores
 from modgap_eval.pipeline.context import TaskData

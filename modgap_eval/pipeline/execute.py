@@ -8,8 +8,9 @@ out of both modalities. Under data parallelism each rank runs its shard; rank 0 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval.batching import requests_per_call
 from modgap_eval.cache import Output, request_key

@@ -9,9 +9,10 @@ whose figures are missing is analysed again.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval.batching import requests_per_call
 from modgap_eval.cache import request_key

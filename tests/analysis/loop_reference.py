@@ -80,8 +80,8 @@ def compare(speech, text):
     """speech[l][i][d], text[l][j][d] -> dict of per-layer lists and the summaries."""
     layers = len(speech)
     out = {k: [] for k in ("layer_cos", "layer_euc", "aps_cos", "aps_euc", "mono_cos", "mono_euc", "consistency", "path_cos", "path_euc")}
-    for l in range(layers):
-        s, t = speech[l], text[l]
+    for depth in range(layers):
+        s, t = speech[depth], text[depth]
         out["layer_cos"].append(cos(mean_rows(s), mean_rows(t)))
         out["layer_euc"].append(euc(mean_rows(s), mean_rows(t)))
         a_cos = [[cos(si, tj) for tj in t] for si in s]
@@ -107,6 +107,6 @@ def compare(speech, text):
         monotonicity_cos=blocks(out["mono_cos"]),
         monotonicity_euc=blocks(out["mono_euc"]),
         Consistency=blocks(out["consistency"]),
-        zero_states=sum(1 for l in range(1, layers) for v in speech[l] + text[l] if not any(v)),
+        zero_states=sum(1 for depth in range(1, layers) for v in speech[depth] + text[depth] if not any(v)),
     )
     return out

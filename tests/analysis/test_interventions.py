@@ -100,8 +100,8 @@ def test_partners_are_the_text_states_at_each_layer():
     speech, text = HiddenStates(torch.randn(3, 5, 4, generator=g)), HiddenStates(torch.randn(3, 2, 4, generator=g))
     intervention = build_intervention(speech, text, LENGTH, CriticalSelection(None), (1, 2))
     assert intervention.partners.shape == (2, len(intervention.positions), 4)
-    mean_cos = torch.stack([speech.states[l] / speech.states[l].norm(dim=-1, keepdim=True) for l in (1, 2)])
-    mean_cos = (mean_cos @ torch.stack([text.states[l] / text.states[l].norm(dim=-1, keepdim=True) for l in (1, 2)]).transpose(1, 2)).mean(0)
+    mean_cos = torch.stack([speech.states[depth] / speech.states[depth].norm(dim=-1, keepdim=True) for depth in (1, 2)])
+    mean_cos = (mean_cos @ torch.stack([text.states[depth] / text.states[depth].norm(dim=-1, keepdim=True) for depth in (1, 2)]).transpose(1, 2)).mean(0)
     chosen = select_critical(mean_cos, CriticalSelection(None))
     assert intervention.positions == chosen.positions
     for slot, layer in enumerate((1, 2)):

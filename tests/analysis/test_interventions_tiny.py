@@ -11,7 +11,12 @@ pytest.importorskip("transformers", reason=extra("transformers", "models"))
 
 import torch
 
-from modgap_eval.analysis.interventions import CriticalSelection, InterventionOptions, build_intervention, run_interventions
+from modgap_eval.analysis.interventions import (
+    CriticalSelection,
+    InterventionOptions,
+    build_intervention,
+    run_interventions,
+)
 from modgap_eval.models import MODELS, RuntimeOptions
 from modgap_eval.scoring.base import SampleScore
 from modgap_eval.types import (

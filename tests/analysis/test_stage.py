@@ -35,7 +35,10 @@ TEXTS = [
 SECONDS = [1.23, 0.85, 0.4, 0.62, 1.5, 0.05, 0.31]  # 0.05 s: a single speech frame (constant path)
 
 
-def make_samples(n=len(TEXTS)):
+ALL_TEXTS = len(TEXTS)
+
+
+def make_samples(n=ALL_TEXTS):
     return [
         Sample(id=f"q{i}", text=TEXTS[i], audio=Audio(data=b"unused"), metadata={"seconds": SECONDS[i]}) for i in range(n)
     ]
@@ -60,7 +63,7 @@ def unit(key: str, width: int) -> list[float]:
 
 
 def constructed_states(keys, layers, width):
-    return [[[(l + 1) * x for x in unit(k, width)] for k in keys] for l in range(layers + 1)]
+    return [[[(depth + 1) * x for x in unit(k, width)] for k in keys] for depth in range(layers + 1)]
 
 
 def speech_states(sample, layers, width):
@@ -136,13 +139,13 @@ def test_centering_subtracts_the_mean_pooled_state(dummy):
     assert result.summary.centering and result.summary.centering_reference
     layers, width = 3, 12
     pooled = [
-        [mean_rows(speech_states(s, layers, width)[l]) for s in samples] + [mean_rows(text_states(s, layers, width)[l]) for s in samples]
-        for l in range(layers + 1)
+        [mean_rows(speech_states(s, layers, width)[depth]) for s in samples] + [mean_rows(text_states(s, layers, width)[depth]) for s in samples]
+        for depth in range(layers + 1)
     ]
     center = [mean_rows(rows) for rows in pooled]
 
     def centered(states):
-        return [[[x - c for x, c in zip(v, center[l])] for v in layer] for l, layer in enumerate(states)]
+        return [[[x - c for x, c in zip(v, center[depth])] for v in layer] for depth, layer in enumerate(states)]
 
     want = mean([ref.compare(centered(speech_states(s, 3, 12)), centered(text_states(s, 3, 12)))["sim_cos"] for s in samples])
     assert result.summary.sim_cos.matched == pytest.approx(want, abs=1e-5)

@@ -10,7 +10,8 @@ from modgap_eval.models.args import check_device
 from modgap_eval.models.base import parse_model_args
 
 
-def one_line_error(name: str, args: dict, runtime: RuntimeOptions = RuntimeOptions()) -> str:
+def one_line_error(name: str, args: dict, runtime: RuntimeOptions | None = None) -> str:
+    runtime = runtime if runtime is not None else RuntimeOptions()
     with pytest.raises(ConfigError) as caught:
         MODELS.get(name).from_args(args, runtime)
     message = str(caught.value)

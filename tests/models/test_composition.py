@@ -1,4 +1,5 @@
-"""The adapters' shape: registered HF models are settings on one engine, easy families are tiny files, one memo class."""
+"""The adapters' shape: registered HF models are settings on one engine, easy families are tiny files,
+one memo class."""
 
 from __future__ import annotations
 

@@ -15,9 +15,10 @@ import copy
 import importlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,8 @@ import soundfile
 import torch
 
 from modgap_eval.models import MODELS, RuntimeOptions
+from modgap_eval.models.hf_granite_speech import GRANITE_SPEECH_SYSTEM
+from modgap_eval.models.hf_qwen25_omni import QWEN25_OMNI_SYSTEM
 from modgap_eval.types import (
     GenerateRequest,
     HiddenStatesRequest,
@@ -40,8 +43,6 @@ from modgap_eval.types import (
     Prompt,
     Waveform,
 )
-from modgap_eval.models.hf_granite_speech import GRANITE_SPEECH_SYSTEM
-from modgap_eval.models.hf_qwen25_omni import QWEN25_OMNI_SYSTEM
 from tests.models import tiny
 
 PROBES = {"torchvision": ("torchvision.ops", "nms"), "torchaudio": ("torchaudio.transforms", "MelSpectrogram"),

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.extras import extra
-
 from modgap_eval.errors import DataError
 from modgap_eval.models import offline, offline_convert
+from tests.extras import extra
 
 
 def test_local_folder_passes_through(tmp_path):
