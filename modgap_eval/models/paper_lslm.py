@@ -151,9 +151,5 @@ class PaperLSLM(HFModel):
 
     family = HFFamily(name="paper-lslm", chat_template="tokenizer-or-plain", load=load_paper_lslm)
     part: LSLMPart
-
-    def __init__(self, loaded: Loaded, runtime: RuntimeOptions) -> None:
-        super().__init__(loaded, runtime)
-        if not isinstance(loaded.part, LSLMPart):
-            raise TypeError(f"model {self.name!r}: loaded with a {type(loaded.part).__name__}, expected an LSLMPart")
-        self.part = loaded.part
+    """Always an ``LSLMPart``: ``load_paper_lslm`` builds no other (typed here for the reference recipe,
+    which reads its adapter, front end and checkpoint)."""
