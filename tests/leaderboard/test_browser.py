@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.extras import extra
-
 from modgap_eval.leaderboard.entries import read_incoming
 from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.leaderboard.site import build_site
 from modgap_eval.paths import REPO_ROOT
+from tests.extras import extra
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
