@@ -16,6 +16,7 @@ from modgap_eval import __version__
 from modgap_eval.aggregate import Output, TaskScores, aggregate_group, score_task
 from modgap_eval.audio import decoder_versions
 from modgap_eval.cache import ResponseCache, request_key
+from modgap_eval.calibration import attach_calibration, calibration_premise, copy_calibration, neutral_samples
 from modgap_eval.config import RunConfig
 from modgap_eval.distributed import DistInfo, detect, device_for, finish, gather_merged, shard
 from modgap_eval.envelope import git_revision, package_versions, platform_description
@@ -170,6 +171,12 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
     for modality in (Modality.TEXT, Modality.SPEECH):
         outputs[modality] = execute(config, model, task, mine, modality, cache, errors)
     outputs[Modality.SPEECH] = _with_transcript_wer(mine, outputs[Modality.SPEECH])
+    # calibration requests (issue 16, modgap_eval/calibration.py): the options' log-likelihoods under a neutral
+    # prompt, one written request per sample, attached to both modalities' outputs for the pmi reading
+    premise = calibration_premise(task)
+    if premise is not None:
+        neutral = execute(config, model, task, neutral_samples(mine, premise), Modality.TEXT, cache, {})
+        outputs = {m: attach_calibration(task, mine, out, neutral) for m, out in outputs.items()}
     if dist.enabled:
         gathered = [gather_merged(part, dist) for part in (outputs[Modality.TEXT], outputs[Modality.SPEECH], errors)]
         if not dist.is_main:
@@ -208,7 +215,8 @@ def _run_task(config: RunConfig, model: Model, item: TaskData, cache: ResponseCa
         interventions.append(run_interventions(
             model, kept_samples, pair_for,
             lambda sample, prompt, intervention: make_request(task, sample, prompt, intervention),
-            scorer.score,
+            lambda sample, output: scorer.score(  # issue 16: the pmi reading needs the calibration extras
+                sample, copy_calibration(output, outputs[Modality.TEXT][sample.id])),
             InterventionOptions(mode=InterventionMode(config.intervention), critical=config.critical,
                                 layers=config.intervention_layers, batch_size=hidden_batch),
             aggregate=scorer.aggregate, speech_without={x.sample.id: x.speech for x in scores.samples},
