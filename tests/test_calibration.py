@@ -146,3 +146,28 @@ def test_runner_readings_equal_hand_computed_ones_on_a_tiny_model(tmp_path):
     assert len({tuple(v) for v in expected.values()}) > 1
     rescored = rescore_run(outcome.run_dir).tasks["arith"]
     assert {k: r.model_dump() for k, r in rescored.readings.items()} == {k: r.model_dump() for k, r in task.readings.items()}
+
+
+def test_above_chance_script_on_a_dummy_run(task_dir, tmp_path):
+    """scripts/above_chance.py: per task, right answers under the primary reading against guessing."""
+    import importlib.util
+
+    from modgap_eval.chance import above_chance_p
+    from modgap_eval.config import RunConfig
+    from modgap_eval.runner import evaluate
+
+    outcome = evaluate(RunConfig(model="dummy", tasks=["arith_all"], include_path=[task_dir], output_path=tmp_path / "out",
+                                 progress=False, bootstrap_iters=50, log_samples=True, representations="off"))
+    spec = importlib.util.spec_from_file_location("above_chance", Path(__file__).parents[1] / "scripts" / "above_chance.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rows = script.task_rows(outcome.run_dir, None)
+    assert [r["task"] for r in rows] == ["arith"]  # the generative task has no options, so no chance level
+    row = rows[0]
+    speech_right = sum(math.floor(sec) % len(opts) == ans for (_, _, _, opts, ans, sec) in ARITH)  # dummy's rule
+    n = len(ARITH)
+    by_hand = sum(math.comb(n, k) * 0.25 ** k * 0.75 ** (n - k) for k in range(speech_right, n + 1))
+    assert (row["reading"], row["n"], row["chance"], row["text"]) == ("acc", n, 25.0, 100.0)
+    assert row["text_p"] == pytest.approx(0.25 ** n) and row["speech_p"] == pytest.approx(by_hand)
+    assert above_chance_p(2, [0.5, 0.5]) == pytest.approx(0.25)
+    assert script.main([str(outcome.run_dir)]) == 0

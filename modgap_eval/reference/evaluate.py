@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from modgap_eval.chance import above_chance_p  # noqa: F401  (re-exported: recipe and tests read it here)
 from modgap_eval.models.paper_lslm import PaperLSLM
 from modgap_eval.types import Modality
 
@@ -49,16 +50,6 @@ class TaskResult:
     """Expected correct answers by uniform guessing (sum of 1 / options)."""
     chance_probabilities: list[float] = field(default_factory=list)
     transcripts: list[tuple[str, str]] = field(default_factory=list)
-
-
-def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
-    """Exact one-sided p of at least ``correct`` right answers under independent guessing (Poisson-binomial)."""
-    dist = np.zeros(len(probabilities) + 1)
-    dist[0] = 1.0
-    for p in probabilities:
-        dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
-        dist[0] *= 1 - p
-    return float(dist[correct:].sum())
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
