@@ -56,9 +56,10 @@ def checkpoint_entry(results, group: str, previous: dict) -> dict:
     for curve in ("layer_cos", "layer_euc"):
         matched = np.average([getattr(r, curve).matched.mean for r in reps], axis=0, weights=weights)
         mismatched = np.average([getattr(r, curve).mismatched.mean for r in reps], axis=0, weights=weights)
+        excess = np.average([getattr(r, curve).excess for r in reps], axis=0, weights=weights)  # its own sign per metric
         entry[curve] = {"matched": [round(float(v), 5) for v in matched],
                         "mismatched": [round(float(v), 5) for v in mismatched],
-                        "excess": [round(float(v), 5) for v in matched - mismatched]}
+                        "excess": [round(float(v), 5) for v in excess]}
     for name in SCALARS:
         entry[name] = pooled([getattr(r, name) for r in reps], weights)
     entry["per_task"] = {
