@@ -17,14 +17,15 @@ neutral request is the written request of a sample whose text is the premise).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Mapping, Sequence
 
 from modgap_eval.cache import Output
 from modgap_eval.requests import continuations
 from modgap_eval.scoring.choice import BYTES_KEY, CALIBRATION_KEY
 from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.types import Loglikelihood, Sample
+
 
 def calibration_premise(task: LoadedTask) -> str | None:
     """The content that fills the neutral prompt, or None when the task's scorer reads no calibration."""

@@ -8,7 +8,7 @@ Pure and light: numpy only.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
 
-from modgap_eval.chance import above_chance_p  # noqa: F401  (re-exported: recipe and tests read it here)
+from modgap_eval.calibration import (
+    attach_calibration,
+    calibration_premise,
+    neutral_samples,
+)
+from modgap_eval.chance import above_chance_p
 from modgap_eval.models.paper_lslm import PaperLSLM
-from modgap_eval.calibration import attach_calibration, calibration_premise, neutral_samples
 from modgap_eval.types import Loglikelihood, Modality
 
 
