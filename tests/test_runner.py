@@ -112,7 +112,7 @@ def test_cache_resumes_and_invalidates_only_what_changed(task_dir, tmp_path):
     first = run(task_dir, tmp_path / "out")
     cache_file = next((tmp_path / "out" / ".cache").glob("*.jsonl"))
     lines_before = len(cache_file.read_text().splitlines())
-    assert lines_before == 4 * len(ARITH)
+    assert lines_before == 5 * len(ARITH)  # text + speech of 2 tasks, + the MC task's neutral (calibration) requests
     yaml_path = task_dir / "arith_open.yaml"
     yaml_path.write_text(yaml_path.read_text().replace('template: "Q: {content}"', 'template: "Question: {content}"'))
     second = run(task_dir, tmp_path / "out")

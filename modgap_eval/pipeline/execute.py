@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modgap_eval.batching import requests_per_call
+from modgap_eval.calibration import attach_calibration, calibration_premise, neutral_samples
 from modgap_eval.cache import Output, request_key
 from modgap_eval.distributed import gather_merged, shard
 from modgap_eval.errors import ConfigError, DataError
@@ -41,6 +42,12 @@ def execute_task(ctx: RunContext, data: TaskData) -> Executed | None:
     errors = {**errors, **speech_errors}
     text = {k: v for k, v in text.items() if k not in errors}
     speech = {k: v for k, v in speech.items() if k not in errors}
+    premise = calibration_premise(data.task)
+    if premise is not None:  # the pmi reading: the options under a neutral prompt, one written request per sample
+        kept = [s for s in mine if s.id not in errors]
+        neutral, _ = execute(ctx, data.task, neutral_samples(kept, premise), Modality.TEXT, skip=set())
+        text = attach_calibration(data.task, kept, text, neutral)
+        speech = attach_calibration(data.task, kept, speech, neutral)
     if not ctx.dist.enabled:
         return Executed(text=text, speech=speech, errors=errors)
     gathered = (gather_merged(text, ctx.dist), gather_merged(speech, ctx.dist), gather_merged(errors, ctx.dist))

@@ -1,8 +1,8 @@
 """A quick per-checkpoint check of the reference LSLM on multiple-choice tasks (text, speech, gap, WER).
 
 Requests, model calls and scoring are the runner's (``requests.make_prompt_pair`` / ``make_request``,
-the adapter's ``loglikelihood``, and the task's own scorer, mc_loglikelihood: argmax of the summed
-option log-probability); what this adds is that encoder frames are computed once per clip for all
+the adapter's ``loglikelihood``, and the task's own scorer under its primary reading, with the
+runner's calibration requests where the scorer reads ``pmi``); what this adds is that encoder frames are computed once per clip for all
 checkpoints (the encoder is shared and frozen), and no hidden-state analysis.
 It also reports what the LM receives: the greedy CTC transcript of each spoken question, against
 the written question (WER). The full analysis (hidden-state metrics, APS) is the runner's job.
@@ -18,10 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from modgap_eval.calibration import (
+    attach_calibration,
+    calibration_premise,
+    neutral_samples,
+)
+from modgap_eval.chance import above_chance_p
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
-from modgap_eval.stats import poisson_binomial_sf
-from modgap_eval.types import LoglikelihoodRequest, Modality, Prompt
+from modgap_eval.types import Loglikelihood, LoglikelihoodRequest, Modality, Prompt
 
 
 class CachedFrontEnd(WhisperFrontEnd):
@@ -54,11 +59,6 @@ class TaskResult:
     transcripts: list[tuple[str, str]] = field(default_factory=list)
 
 
-def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
-    """Exact one-sided p of at least ``correct`` right answers under independent guessing (Poisson-binomial)."""
-    return poisson_binomial_sf(correct, probabilities)
-
-
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
     from modgap_eval.reference.train import greedy_decode
 
@@ -85,10 +85,13 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
             result.n += 1
             result.chance += 1 / len(sample.choices)
             result.chance_probabilities.append(1 / len(sample.choices))
+        neutral = _neutral_outputs(model, block)
         for modality in modalities:
             prompts = [pair.text if modality is Modality.TEXT else pair.speech for _, _, pair in block]
             outputs = model.loglikelihood(_loglikelihood_requests(block, prompts))
             for (task, sample, pair), output in zip(block, outputs):
+                if sample.id in neutral.get(task.name, {}):  # the pmi reading's calibration, as the runner attaches it
+                    output = attach_calibration(task, [sample], {sample.id: output}, neutral[task.name])[sample.id]
                 result = results[task.name]
                 correct = int(task.make_scorer().score(sample, output).value)
                 if modality is Modality.TEXT:
@@ -100,6 +103,24 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
             bar.update(len(block))
     bar.close()
     return results
+
+
+def _neutral_outputs(model: PaperLSLM, block: Sequence) -> dict[str, dict[str, Loglikelihood]]:
+    """Per task, the block's neutral-prompt outputs (``modgap_eval.calibration``) where the scorer reads them."""
+    from modgap_eval.requests import make_prompt, make_request
+
+    wanted = []
+    for task, sample, _ in block:
+        premise = calibration_premise(task)
+        if premise is not None:
+            neutral = neutral_samples([sample], premise)[0]
+            wanted.append((task, neutral, make_request(task, neutral, make_prompt(task, neutral, Modality.TEXT,
+                                                                                  model.sample_rate))))
+    outputs = model.loglikelihood([request for _, _, request in wanted]) if wanted else []
+    found: dict[str, dict[str, Loglikelihood]] = {}
+    for (task, sample, _), output in zip(wanted, outputs):
+        found.setdefault(task.name, {})[sample.id] = output
+    return found
 
 
 def summarise(results: dict[str, TaskResult]) -> dict:

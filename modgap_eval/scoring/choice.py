@@ -12,37 +12,111 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from modgap_eval.errors import ConfigError
-from modgap_eval.scoring.base import SampleScore, Scorer, letter
+from modgap_eval.errors import ConfigError, DataError
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
 
-class LoglikelihoodChoice(Scorer):
-    """Right when the correct option has the highest log-probability (ties: the first option).
+CALIBRATION_KEY = "calibration_logprobs"
+"""Output extra: log P(option | neutral prompt), one per continuation (attached by ``modgap_eval.calibration``)."""
+BYTES_KEY = "continuation_bytes"
+"""Output extra: each continuation's length in UTF-8 bytes (the ``acc_norm`` denominator)."""
 
-    ``normalize="none"`` compares summed log-probs; ``"length"`` divides by the token count
-    (lm-eval's ``acc_norm`` uses characters; tokens are the model-independent-enough choice here).
+_LL_READINGS = (
+    Reading("acc", "argmax of the summed log-probability of each option's continuation"),
+    Reading("acc_norm", "argmax of the log-probability per UTF-8 byte of each option's continuation "
+                        "(lm-evaluation-harness acc_norm)"),
+    Reading("pmi", "argmax of log P(option | prompt) - log P(option | neutral prompt): domain-conditional "
+                   "PMI (Holtzman et al. 2021)"),
+)
+_PER_TOKEN = Reading("acc_per_token", "argmax of the mean log-probability per token of each option's continuation")
+
+
+class LoglikelihoodChoice(Scorer):
+    """Right when the correct option scores highest under the primary reading (ties: the first option).
+
+    Every output is read three ways (METHOD.md-style readings, each with its own gap, CI and McNemar):
+    ``acc`` compares summed log-probs; ``acc_norm`` divides each by its continuation's length in UTF-8
+    bytes, as lm-evaluation-harness does (its ``acc_norm`` divides by ``len(text)``, the same for ASCII);
+    ``pmi`` subtracts each option's log-prob under the neutral prompt (``modgap_eval.calibration``),
+    which is why this scorer asks the runner for calibration requests (``calibration_premise``).
+    ``primary`` names the task's headline reading. ``normalize="length"`` (kept from before the
+    readings) adds ``acc_per_token`` (mean log-prob per token) and makes it primary unless ``primary``
+    says otherwise.
     """
 
     output_type = OutputType.LOGLIKELIHOOD
     needs_choices = True
 
-    def __init__(self, normalize: Literal["none", "length"] = "none") -> None:
+    def __init__(self, normalize: Literal["none", "length"] = "none", primary: str | None = None,
+                 premise: str = "") -> None:
         if normalize not in ("none", "length"):
             raise ConfigError(f"mc_loglikelihood: normalize must be 'none' or 'length', not {normalize!r}")
         self.normalize = normalize
+        names = [r.name for r in self.readings()]
+        chosen = primary if primary is not None else ("acc_per_token" if normalize == "length" else "acc")
+        if chosen not in names:
+            raise ConfigError(f"mc_loglikelihood: primary must be one of {names}, not {primary!r}")
+        if not isinstance(premise, str):
+            raise ConfigError(f"mc_loglikelihood: premise must be a string, not {premise!r}")
+        self.primary = chosen
+        self.premise = premise
+
+    def readings(self) -> tuple[Reading, ...]:
+        return _LL_READINGS + ((_PER_TOKEN,) if self.normalize == "length" else ())
+
+    @property
+    def primary_reading(self) -> str | None:
+        return self.primary
+
+    @property
+    def calibration_premise(self) -> str:
+        """What fills the content slot of the neutral prompt whose log-probs the ``pmi`` reading subtracts."""
+        return self.premise
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         if not isinstance(output, Loglikelihood):
             raise TypeError("mc_loglikelihood scores Loglikelihood outputs")
-        values = list(output.logprobs)
-        if self.normalize == "length":
-            values = [lp / max(n, 1) for lp, n in zip(output.logprobs, output.token_counts)]
-        if not values or any(math.isnan(v) for v in values):
-            return SampleScore(value=0.0, unextractable=True)
-        best = max(range(len(values)), key=lambda i: (values[i], -i))
-        return SampleScore(value=float(best == sample.answer_index), extracted=letter(best))
+        names = [r.name for r in self.readings()]
+        if CALIBRATION_KEY not in output.extras:
+            # an output scored outside the runner (or logged before calibration requests existed) has no pmi
+            if self.primary == "pmi":
+                raise DataError(f"sample {sample.id}: the pmi reading needs the options' log-likelihoods under the "
+                                f"neutral prompt (output extras {CALIBRATION_KEY!r}), and this output has none")
+            names.remove("pmi")
+        picks = {name: _argmax(_option_values(name, sample, output)) for name in names}
+        readings = {name: float(pick is not None and pick == sample.answer_index) for name, pick in picks.items()}
+        best = picks[self.primary]
+        if best is None:
+            return SampleScore(value=0.0, unextractable=True, readings=readings)
+        return SampleScore(value=readings[self.primary], extracted=letter(best), readings=readings)
+
+
+def _option_values(reading: str, sample: Sample, output: Loglikelihood) -> list[float]:
+    """Each option's number under ``reading`` (the option with the largest one is picked)."""
+    logprobs = list(output.logprobs)
+    if reading == "acc":
+        return logprobs
+    if reading == "acc_per_token":
+        return [lp / max(n, 1) for lp, n in zip(logprobs, output.token_counts)]
+    if reading == "acc_norm":
+        # the byte lengths of the continuations actually scored; outputs without them (scored outside the
+        # runner, or logged before they were attached) had the option texts as continuations
+        sizes = output.extras.get(BYTES_KEY) or [len(choice.encode("utf-8")) for choice in sample.choices]
+        return [lp / max(int(size), 1) for lp, size in zip(logprobs, sizes)]
+    calibration = output.extras[CALIBRATION_KEY]
+    if len(calibration) != len(logprobs):
+        raise DataError(f"sample {sample.id}: {len(calibration)} neutral-prompt log-likelihoods for "
+                        f"{len(logprobs)} options")
+    return [lp - float(base) for lp, base in zip(logprobs, calibration)]
+
+
+def _argmax(values: list[float]) -> int | None:
+    """Index of the largest value (the first on ties); None when there is none or any is NaN."""
+    if not values or any(math.isnan(v) for v in values):
+        return None
+    return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
 # Reading an option letter from free text. VoiceBench's mcq evaluator matches ~150 literal templates

@@ -103,3 +103,47 @@ def weekday_after(count: int = 28, seed: int = 0, n_choices: int = 4) -> list[Ro
                      "choices": choices, "answer": answer})
     rng.shuffle(rows)
     return rows
+
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def _neighbours(name: str, units: tuple[str, ...], unit: str, count: int, seed: int, n_choices: int,
+                directions: list[str] | None) -> list[Row]:
+    """'What <unit> comes after/before <X>?' over the cyclic sequence ``units``, directions alternating.
+
+    The item the question names is never an option: a log-likelihood scorer favours the word the prompt
+    has just said (the copy preference issue 16 measured on weekday_after), which is not knowledge.
+    """
+    _check_count(name, count, 10_000)
+    directions = list(directions or ["after", "before"])
+    if not directions or set(directions) - {"after", "before"}:
+        raise ConfigError(f"generator {name!r}: directions must be 'after' and/or 'before', got {directions!r}")
+    if not 2 <= n_choices <= len(units) - 1:
+        raise ConfigError(f"generator {name!r}: n_choices must be in [2, {len(units) - 1}]")
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        direction = directions[index % len(directions)]
+        start = rng.randrange(len(units))
+        correct = units[(start + (1 if direction == "after" else -1)) % len(units)]
+        others = [u for u in units if u not in (correct, units[start])]
+        choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
+        rows.append({"id": f"{name}-{index:04d}", "question": f"What {unit} comes {direction} {units[start]}?",
+                     "choices": choices, "answer": answer, "direction": direction})
+    rng.shuffle(rows)
+    return rows
+
+
+@GENERATORS.register("month_neighbour")
+def month_neighbour(count: int = 48, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None) -> list[Row]:
+    """'What month comes after March?' (or before) with ``n_choices`` month options, never the named month."""
+    return _neighbours("month_neighbour", MONTHS, "month", count, seed, n_choices, directions)
+
+
+@GENERATORS.register("weekday_neighbour")
+def weekday_neighbour(count: int = 56, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None) -> list[Row]:
+    """'What day comes before Friday?' (or after) with ``n_choices`` weekday options, never the named day."""
+    return _neighbours("weekday_neighbour", WEEKDAYS, "day", count, seed, n_choices, directions)

@@ -7,16 +7,16 @@ import re
 import pytest
 
 from modgap_eval.errors import ConfigError, RegistryError
-from modgap_eval.tasks.generators import GENERATORS, WEEKDAYS
+from modgap_eval.tasks.generators import GENERATORS, MONTHS, WEEKDAYS
 
 
 def test_registered_generators():
-    assert GENERATORS.names() == ["arithmetic", "number_comparison", "weekday_after"]
+    assert GENERATORS.names() == ["arithmetic", "month_neighbour", "number_comparison", "weekday_after", "weekday_neighbour"]
     with pytest.raises(RegistryError, match="did you mean 'arithmetic'"):
         GENERATORS.get("arithmetc")
 
 
-@pytest.mark.parametrize("name", ["arithmetic", "number_comparison", "weekday_after"])
+@pytest.mark.parametrize("name", ["arithmetic", "month_neighbour", "number_comparison", "weekday_after", "weekday_neighbour"])
 def test_same_seed_same_rows_other_seed_other_rows(name):
     make = GENERATORS.get(name)
     assert make(count=20, seed=3) == make(count=20, seed=3)
@@ -52,7 +52,30 @@ def test_weekday_answers_are_right():
         assert row["choices"][row["answer"]] == WEEKDAYS[(WEEKDAYS.index(day) + steps[offset]) % 7]
 
 
+def test_month_answers_are_right_and_the_named_month_is_never_an_option():
+    rows = GENERATORS.get("month_neighbour")(count=48, seed=0)
+    for row in rows:
+        direction, month = re.fullmatch(r"What month comes (after|before) (\w+)\?", row["question"]).groups()
+        step = 1 if direction == "after" else -1
+        assert row["choices"][row["answer"]] == MONTHS[(MONTHS.index(month) + step) % 12]
+        assert month not in row["choices"] and len(row["choices"]) == 4
+    assert sum(row["direction"] == "after" for row in rows) == 24  # alternating directions
+    assert {r["question"] for r in GENERATORS.get("month_neighbour")(count=10, directions=["before"])} <= {
+        f"What month comes before {m}?" for m in MONTHS}
+
+
+def test_weekday_neighbour_answers_are_right_and_the_named_day_is_never_an_option():
+    for row in GENERATORS.get("weekday_neighbour")(count=56, seed=0):
+        direction, day = re.fullmatch(r"What day comes (after|before) (\w+)\?", row["question"]).groups()
+        step = 1 if direction == "after" else -1
+        assert row["choices"][row["answer"]] == WEEKDAYS[(WEEKDAYS.index(day) + step) % 7]
+        assert day not in row["choices"] and len(row["choices"]) == 4
+
+
 @pytest.mark.parametrize("name,args,message", [
+    ("month_neighbour", {"directions": ["around"]}, "directions must be"),
+    ("month_neighbour", {"n_choices": 12}, "n_choices"),
+    ("weekday_neighbour", {"n_choices": 7}, "n_choices"),
     ("arithmetic", {"count": 0}, "count must be"),
     ("arithmetic", {"operations": ["divide"]}, "unknown operations"),
     ("number_comparison", {"low": 5, "high": 5}, "high must exceed low"),

@@ -60,7 +60,8 @@ def test_offline_default_is_small_offline_and_loglikelihood(index):
 
 
 @pytest.mark.parametrize("name,size", [("generated_arithmetic", 40), ("generated_number_comparison", 40),
-                                       ("generated_weekday_after", 28)])
+                                       ("generated_weekday_after", 28), ("generated_month_neighbour", 48),
+                                       ("generated_weekday_neighbour", 56)])
 def test_generated_tasks_load_with_declared_size(index, name, size, monkeypatch):
     # TTS is stubbed here (one path per text, the speak() contract); real Piper audio: the slow test below.
     from modgap_eval.tasks import loader
@@ -82,7 +83,7 @@ def test_generated_tasks_load_with_declared_size(index, name, size, monkeypatch)
 def test_generated_task_with_real_piper_audio(index):
     from modgap_eval.audio import decode
 
-    samples = load_samples(index.tasks["generated_weekday_after"], limit=3)
+    samples = load_samples(index.tasks["generated_weekday_neighbour"], limit=3)
     for sample in samples:
         wave = decode(sample.audio, 16_000)
         assert 1.0 < wave.seconds < 8.0 and abs(wave.samples).max() > 0.05
