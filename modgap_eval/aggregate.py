@@ -9,8 +9,9 @@ bootstrap of that statistic; the others from the bootstrap of the sample mean.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -51,24 +52,37 @@ class TaskScores:
 
 
 def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
-    return ModalityScore(score=scorer.aggregate(scores), stderr=stderr, n=len(scores),
-                         unextractable=sum(s.unextractable for s in scores), extras=scorer.aggregate_extras(scores))
+    return ModalityScore(
+        score=scorer.aggregate(scores),
+        stderr=stderr,
+        n=len(scores),
+        unextractable=sum(s.unextractable for s in scores),
+        extras=scorer.aggregate_extras(scores),
+    )
 
 
 def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> GapStats:
     gap_value = text_score - speech_score  # equals stats.gap unless the scorer aggregates non-linearly
     return GapStats(
-        gap=gap_value, relative_gap=relative_gap(gap_value, text_score),
-        ci_low=stats.ci_low + (gap_value - stats.gap), ci_high=stats.ci_high + (gap_value - stats.gap),
-        ci_level=stats.ci_level, bootstrap_iters=stats.iters, n_paired=stats.n,
-        both_right=stats.table.both_right, text_only=stats.table.text_only,
-        speech_only=stats.table.speech_only, both_wrong=stats.table.both_wrong, mcnemar_p=stats.mcnemar_p,
+        gap=gap_value,
+        relative_gap=relative_gap(gap_value, text_score),
+        ci_low=stats.ci_low + (gap_value - stats.gap),
+        ci_high=stats.ci_high + (gap_value - stats.gap),
+        ci_level=stats.ci_level,
+        bootstrap_iters=stats.iters,
+        n_paired=stats.n,
+        both_right=stats.table.both_right,
+        text_only=stats.table.text_only,
+        speech_only=stats.table.speech_only,
+        both_wrong=stats.table.both_wrong,
+        mcnemar_p=stats.mcnemar_p,
     )
 
 
 def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int) -> ReadingResult:
-    missing = [x.sample.id for x in scored
-               if reading.name not in x.text.readings or reading.name not in x.speech.readings]
+    missing = [
+        x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings
+    ]
     if missing:
         raise ValueError(f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it")
     text_values = [x.text.readings[reading.name] for x in scored]
@@ -92,12 +106,19 @@ def score_task(
     """Score every sample present in both output maps; bootstrap the paired gap of each reading."""
     speech_outputs = with_transcript_wer(samples, speech_outputs)
     scored = [
-        ScoredSample(s, text_outputs[s.id], speech_outputs[s.id],
-                     scorer.score(s, text_outputs[s.id]), scorer.score(s, speech_outputs[s.id]))
-        for s in samples if s.id in text_outputs and s.id in speech_outputs
+        ScoredSample(
+            s,
+            text_outputs[s.id],
+            speech_outputs[s.id],
+            scorer.score(s, text_outputs[s.id]),
+            scorer.score(s, speech_outputs[s.id]),
+        )
+        for s in samples
+        if s.id in text_outputs and s.id in speech_outputs
     ]
-    stats = paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored],
-                             iters=bootstrap_iters, seed=seed)
+    stats = paired_bootstrap(
+        [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
+    )
     if type(scorer).aggregate is not Scorer.aggregate and scored:
         stats = _statistic_bootstrap(scorer, scored, stats, seed)
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
@@ -106,8 +127,14 @@ def score_task(
     if wer is not None:  # the cascade's recognition error over the paired samples (a fraction, not percent)
         speech = speech.model_copy(update={"extras": {**speech.extras, "transcript_wer": wer}})
     readings = {r.name: _reading(r, scored, seed, bootstrap_iters) for r in scorer.readings()}
-    return TaskScores(scored, text, speech, _gap_stats(stats, text.score, speech.score),
-                      primary_reading=scorer.primary_reading, readings=readings)
+    return TaskScores(
+        scored,
+        text,
+        speech,
+        _gap_stats(stats, text.score, speech.score),
+        primary_reading=scorer.primary_reading,
+        readings=readings,
+    )
 
 
 def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: PairedStats, seed: int) -> PairedStats:
@@ -126,15 +153,26 @@ def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: 
     gaps = text_stats - speech_stats
     alpha = (1.0 - stats.ci_level) / 2.0
     text_value, speech_value = scorer.aggregate([x.text for x in scored]), scorer.aggregate([x.speech for x in scored])
-    return replace(stats, text_mean=text_value, speech_mean=speech_value, gap=text_value - speech_value,
-                   text_stderr=float(text_stats.std(ddof=1)) if iters > 1 else 0.0,
-                   speech_stderr=float(speech_stats.std(ddof=1)) if iters > 1 else 0.0,
-                   ci_low=float(np.quantile(gaps, alpha)), ci_high=float(np.quantile(gaps, 1.0 - alpha)))
+    return replace(
+        stats,
+        text_mean=text_value,
+        speech_mean=speech_value,
+        gap=text_value - speech_value,
+        text_stderr=float(text_stats.std(ddof=1)) if iters > 1 else 0.0,
+        speech_stderr=float(speech_stats.std(ddof=1)) if iters > 1 else 0.0,
+        ci_low=float(np.quantile(gaps, alpha)),
+        ci_high=float(np.quantile(gaps, 1.0 - alpha)),
+    )
 
 
-def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskResult],
-                    pooled: Mapping[str, Sequence[ScoredSample]] | None = None, seed: int = 0,
-                    bootstrap_iters: int = 0) -> GroupResult:
+def aggregate_group(
+    name: str,
+    members: Sequence[str],
+    tasks: Mapping[str, TaskResult],
+    pooled: Mapping[str, Sequence[ScoredSample]] | None = None,
+    seed: int = 0,
+    bootstrap_iters: int = 0,
+) -> GroupResult:
     """Plain mean of the member tasks' scores (macro, VoiceBench Overall) and the mean over samples (micro).
 
     With the members' scored samples (``pooled``), the micro gap gets a paired CI and McNemar test over
@@ -149,12 +187,23 @@ def aggregate_group(name: str, members: Sequence[str], tasks: Mapping[str, TaskR
     micro_stats = None
     if pooled is not None and bootstrap_iters > 0 and n_total:
         scored = [x for m in members for x in pooled[m]]
-        stats = paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored],
-                                 iters=bootstrap_iters, seed=seed)
+        stats = paired_bootstrap(
+            [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
+        )
         micro_stats = _gap_stats(stats, text_micro, speech_micro)
-    return GroupResult(group=name, tasks=list(members), text=text, speech=speech, gap=text - speech,
-                       text_micro=text_micro, speech_micro=speech_micro, gap_micro=text_micro - speech_micro,
-                       n_paired=n_total, micro_stats=micro_stats, readings=_group_readings(members, results))
+    return GroupResult(
+        group=name,
+        tasks=list(members),
+        text=text,
+        speech=speech,
+        gap=text - speech,
+        text_micro=text_micro,
+        speech_micro=speech_micro,
+        gap_micro=text_micro - speech_micro,
+        n_paired=n_total,
+        micro_stats=micro_stats,
+        readings=_group_readings(members, results),
+    )
 
 
 def _group_readings(members: Sequence[str], results: Sequence[TaskResult]) -> dict[str, GroupReading]:
@@ -168,7 +217,10 @@ def _group_readings(members: Sequence[str], results: Sequence[TaskResult]) -> di
     for reading in names:
         text = [r.readings[reading].text if reading in r.readings else r.text.score for r in results]
         speech = [r.readings[reading].speech if reading in r.readings else r.speech.score for r in results]
-        out[reading] = GroupReading(text=sum(text) / len(text), speech=sum(speech) / len(speech),
-                                    gap=(sum(text) - sum(speech)) / len(text),
-                                    members_with_reading=[m for m, r in zip(members, results) if reading in r.readings])
+        out[reading] = GroupReading(
+            text=sum(text) / len(text),
+            speech=sum(speech) / len(speech),
+            gap=(sum(text) - sum(speech)) / len(text),
+            members_with_reading=[m for m, r in zip(members, results) if reading in r.readings],
+        )
     return out

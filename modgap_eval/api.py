@@ -12,8 +12,9 @@ is written to ``output_path`` as from the command line; the results are returned
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from modgap_eval.models.base import Model
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
 
 
 def evaluate(
-    model: "str | Model", tasks: "str | Path | LoadedTask | Sequence[str | Path | LoadedTask]" = "all", **options: Any
-) -> "RunResults":
+    model: str | Model, tasks: str | Path | LoadedTask | Sequence[str | Path | LoadedTask] = "all", **options: Any
+) -> RunResults:
     """Evaluate ``model`` on ``tasks``; returns the run's results (``RunResults``)."""
     from modgap_eval.config import RunConfig
     from modgap_eval.errors import ConfigError
     from modgap_eval.runner import evaluate as run
-    from modgap_eval.tasks.loader import LoadedTask, LoadedGroup, parse_yaml_file
+    from modgap_eval.tasks.loader import LoadedGroup, LoadedTask, parse_yaml_file
 
     items = [tasks] if isinstance(tasks, (str, Path, LoadedTask)) else list(tasks)
     names: list[str] = []

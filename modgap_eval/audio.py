@@ -18,8 +18,10 @@ def decoder_versions() -> tuple[str, str]:
     import soundfile
     import soxr
 
-    return (f"soundfile {soundfile.__version__} (libsndfile {soundfile.__libsndfile_version__})",
-            f"soxr {soxr.__version__} quality={RESAMPLER_QUALITY}")
+    return (
+        f"soundfile {soundfile.__version__} (libsndfile {soundfile.__libsndfile_version__})",
+        f"soxr {soxr.__version__} quality={RESAMPLER_QUALITY}",
+    )
 
 
 def decode(audio: Audio, sample_rate: int) -> Waveform:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval.types import Generation, Loglikelihood
 
@@ -32,15 +33,20 @@ def request_key(model_key: str, parts: Sequence[str]) -> str:
 def encode_output(output: Output) -> dict[str, Any]:
     if isinstance(output, Generation):
         return {"kind": "generate", "text": output.text, "extras": dict(output.extras)}
-    return {"kind": "loglikelihood", "logprobs": list(output.logprobs),
-            "token_counts": list(output.token_counts), "extras": dict(output.extras)}
+    return {
+        "kind": "loglikelihood",
+        "logprobs": list(output.logprobs),
+        "token_counts": list(output.token_counts),
+        "extras": dict(output.extras),
+    }
 
 
 def decode_output(raw: Mapping[str, Any]) -> Output:
     if raw["kind"] == "generate":
         return Generation(text=raw["text"], extras=raw.get("extras", {}))
-    return Loglikelihood(logprobs=tuple(raw["logprobs"]), token_counts=tuple(raw["token_counts"]),
-                         extras=raw.get("extras", {}))
+    return Loglikelihood(
+        logprobs=tuple(raw["logprobs"]), token_counts=tuple(raw["token_counts"]), extras=raw.get("extras", {})
+    )
 
 
 class ResponseCache:

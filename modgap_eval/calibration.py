@@ -38,8 +38,9 @@ def neutral_samples(samples: Sequence[Sample], premise: str) -> list[Sample]:
     return [replace(sample, text=premise) for sample in samples]
 
 
-def attach_calibration(task: LoadedTask, samples: Sequence[Sample], outputs: Mapping[str, Output],
-                       neutral: Mapping[str, Output]) -> dict[str, Output]:
+def attach_calibration(
+    task: LoadedTask, samples: Sequence[Sample], outputs: Mapping[str, Output], neutral: Mapping[str, Output]
+) -> dict[str, Output]:
     """``outputs`` with the neutral log-probabilities and continuation byte lengths in each one's extras.
 
     Outputs whose sample has no neutral output (or that are not log-likelihoods) pass unchanged.
@@ -48,17 +49,26 @@ def attach_calibration(task: LoadedTask, samples: Sequence[Sample], outputs: Map
     attached = dict(outputs)
     for sample_id, output in outputs.items():
         calibration = neutral.get(sample_id)
-        if not isinstance(output, Loglikelihood) or not isinstance(calibration, Loglikelihood) or sample_id not in by_id:
+        if (
+            not isinstance(output, Loglikelihood)
+            or not isinstance(calibration, Loglikelihood)
+            or sample_id not in by_id
+        ):
             continue
         sizes = [len(text.encode("utf-8")) for text in continuations(task, by_id[sample_id])]
-        attached[sample_id] = replace(output, extras={**output.extras, CALIBRATION_KEY: list(calibration.logprobs),
-                                                      BYTES_KEY: sizes})
+        attached[sample_id] = replace(
+            output, extras={**output.extras, CALIBRATION_KEY: list(calibration.logprobs), BYTES_KEY: sizes}
+        )
     return attached
 
 
 def copy_calibration(output: Output, source: Output) -> Output:
     """``output`` with ``source``'s calibration extras (for outputs made later, e.g. under an intervention)."""
-    if not isinstance(output, Loglikelihood) or CALIBRATION_KEY not in source.extras or CALIBRATION_KEY in output.extras:
+    if (
+        not isinstance(output, Loglikelihood)
+        or CALIBRATION_KEY not in source.extras
+        or CALIBRATION_KEY in output.extras
+    ):
         return output
     keep = {k: source.extras[k] for k in (CALIBRATION_KEY, BYTES_KEY) if k in source.extras}
     return replace(output, extras={**output.extras, **keep})

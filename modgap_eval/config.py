@@ -12,7 +12,6 @@ from modgap_eval.strict import Frozen
 
 
 class RunConfig(Frozen):
-
     model: str
     model_args: dict[str, str] = Field(default_factory=dict)
     tasks: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
@@ -59,8 +58,10 @@ class RunConfig(Frozen):
         for folder in (value, *value.parents):
             if folder.exists():
                 if not folder.is_dir():
-                    raise ValueError(f"{str(folder)!r} is a file, not a folder (output_path names a folder for run "
-                                     f"directories and the response cache)")
+                    raise ValueError(
+                        f"{str(folder)!r} is a file, not a folder (output_path names a folder for run "
+                        f"directories and the response cache)"
+                    )
                 break
         return value
 

@@ -10,8 +10,9 @@ rank 0 then scores and writes exactly as a single process would.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from modgap_eval.errors import ConfigError
 

@@ -10,19 +10,35 @@ from importlib import metadata
 
 from modgap_eval.paths import REPO_ROOT
 
-RECORDED_PACKAGES = ("torch", "transformers", "datasets", "numpy", "soundfile", "soxr", "jiwer", "accelerate", "piper-tts")
+RECORDED_PACKAGES = (
+    "torch",
+    "transformers",
+    "datasets",
+    "numpy",
+    "soundfile",
+    "soxr",
+    "jiwer",
+    "accelerate",
+    "piper-tts",
+)
 
 
 @lru_cache(maxsize=1)
 def git_revision() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, timeout=5).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        timeout=5,
+    ).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")
 
 

@@ -7,7 +7,7 @@ escaping is a bug in modgap-eval.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class ModgapError(Exception):

@@ -93,9 +93,19 @@ class Registry(Generic[T]):
 
 # Top-level modules of the optional extras (pyproject.toml), so a missing one is named with its install line.
 EXTRA_OF_MODULE = {
-    "torch": "models", "transformers": "models", "accelerate": "models", "peft": "models", "mistral_common": "models",
-    "datasets": "data", "pyarrow": "data", "matplotlib": "analysis", "evaluate": "analysis", "piper": "tts",
-    "langdetect": "ifeval", "gguf": "offline", "sentencepiece": "offline",
+    "torch": "models",
+    "transformers": "models",
+    "accelerate": "models",
+    "peft": "models",
+    "mistral_common": "models",
+    "datasets": "data",
+    "pyarrow": "data",
+    "matplotlib": "analysis",
+    "evaluate": "analysis",
+    "piper": "tts",
+    "langdetect": "ifeval",
+    "gguf": "offline",
+    "sentencepiece": "offline",
 }
 
 

@@ -33,8 +33,10 @@ def summary_table(results: RunResults) -> str:
         )
         lines += [f"{'':<{NAME}} {note}" for note in _task_notes(task)]
     for name, pending in results.not_scored.items():
-        lines.append(f"{name:<{NAME}} {pending.n_responses:>5} not scored ({pending.reason}); responses saved: "
-                     f"modgap-eval rescore RUN_DIR --judge_base_url URL")
+        lines.append(
+            f"{name:<{NAME}} {pending.n_responses:>5} not scored ({pending.reason}); responses saved: "
+            f"modgap-eval rescore RUN_DIR --judge_base_url URL"
+        )
     for name, group in results.groups.items():
         label = f"[group] {name}"
         lines.append(
@@ -45,11 +47,15 @@ def summary_table(results: RunResults) -> str:
             f"{label + ' (micro)':<{NAME}} {group.n_paired:>5} {_fmt(group.text_micro)} {_fmt(group.speech_micro)} "
             f"{_fmt(group.gap_micro)} {_stats(group.micro_stats)}"
         )
-        lines += [f"{'':<{NAME}} {reading}: text {value.text:.2f}, speech {value.speech:.2f}, gap {value.gap:+.2f} "
-                  f"({len(value.members_with_reading)} of {len(group.tasks)} tasks declare it)"
-                  for reading, value in group.readings.items()]
-    lines += [f"{'[group] ' + name:<{NAME}} waits for {', '.join(m for m in members if m in results.not_scored)}"
-              for name, members in results.pending_groups.items()]
+        lines += [
+            f"{'':<{NAME}} {reading}: text {value.text:.2f}, speech {value.speech:.2f}, gap {value.gap:+.2f} "
+            f"({len(value.members_with_reading)} of {len(group.tasks)} tasks declare it)"
+            for reading, value in group.readings.items()
+        ]
+    lines += [
+        f"{'[group] ' + name:<{NAME}} waits for {', '.join(m for m in members if m in results.not_scored)}"
+        for name, members in results.pending_groups.items()
+    ]
     for name, reason in results.not_run.items():
         lines.append(f"{name:<{NAME}} not run: {reason}")
     return "\n".join(lines)

@@ -80,17 +80,24 @@ def make_prompt(task: LoadedTask, sample: Sample, modality: Modality, sample_rat
 
 
 def make_prompt_pair(task: LoadedTask, sample: Sample, sample_rate: int) -> PromptPair:
-    return PromptPair(text=make_prompt(task, sample, Modality.TEXT, sample_rate),
-                      speech=make_prompt(task, sample, Modality.SPEECH, sample_rate))
+    return PromptPair(
+        text=make_prompt(task, sample, Modality.TEXT, sample_rate),
+        speech=make_prompt(task, sample, Modality.SPEECH, sample_rate),
+    )
 
 
-def make_request(task: LoadedTask, sample: Sample, prompt: Prompt,
-                 intervention: Intervention | None = None) -> GenerateRequest | LoglikelihoodRequest:
+def make_request(
+    task: LoadedTask, sample: Sample, prompt: Prompt, intervention: Intervention | None = None
+) -> GenerateRequest | LoglikelihoodRequest:
     spec = task.spec
     if spec.output_type is OutputType.LOGLIKELIHOOD:
         return LoglikelihoodRequest(prompt=prompt, continuations=continuations(task, sample), intervention=intervention)
-    return GenerateRequest(prompt=prompt, max_new_tokens=spec.generation.max_new_tokens, stop=tuple(spec.generation.stop),
-                           intervention=intervention)
+    return GenerateRequest(
+        prompt=prompt,
+        max_new_tokens=spec.generation.max_new_tokens,
+        stop=tuple(spec.generation.stop),
+        intervention=intervention,
+    )
 
 
 def describe_prompt(task: LoadedTask, sample: Sample, modality: Modality) -> str:

@@ -19,8 +19,9 @@ from modgap_eval.types import Audio, Generation, Loglikelihood, Sample
 
 def _output(record: ModalityRecord) -> Output:
     if record.logprobs is not None:
-        return Loglikelihood(logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()),
-                             extras=record.extras)
+        return Loglikelihood(
+            logprobs=tuple(record.logprobs), token_counts=tuple(record.token_counts or ()), extras=record.extras
+        )
     return Generation(text=record.response or "", extras=record.extras)
 
 
@@ -48,16 +49,37 @@ def rescore_run(run_dir: Path) -> RunResults:
             scorer = SCORERS.get(task.scorer["name"])(**task.scorer.get("args", {}))
         except (RegistryError, TypeError) as exc:
             raise ConfigError(f"{run_dir}: task {name}: cannot rebuild scorer {task.scorer}: {exc}") from exc
-        samples = [Sample(id=r.id, text=r.text, audio=Audio(path=Path(f"<not needed to rescore: {r.id}>")),
-                          references=tuple(r.references), choices=tuple(r.choices), answer_index=r.answer_index,
-                          metadata=r.metadata) for r in records]
-        scores = score_task(scorer, samples, {r.id: _output(r.text_result) for r in records},
-                            {r.id: _output(r.speech_result) for r in records},
-                            seed, iters)
+        samples = [
+            Sample(
+                id=r.id,
+                text=r.text,
+                audio=Audio(path=Path(f"<not needed to rescore: {r.id}>")),
+                references=tuple(r.references),
+                choices=tuple(r.choices),
+                answer_index=r.answer_index,
+                metadata=r.metadata,
+            )
+            for r in records
+        ]
+        scores = score_task(
+            scorer,
+            samples,
+            {r.id: _output(r.text_result) for r in records},
+            {r.id: _output(r.speech_result) for r in records},
+            seed,
+            iters,
+        )
         pooled[name] = scores.samples
-        tasks[name] = task.model_copy(update={"text": scores.text, "speech": scores.speech, "gap": scores.gap,
-                                              "primary_reading": scores.primary_reading,
-                                              "readings": dict(scores.readings)})
-    groups = {name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters)
-              for name, group in results.groups.items()}
+        tasks[name] = task.model_copy(
+            update={
+                "text": scores.text,
+                "speech": scores.speech,
+                "gap": scores.gap,
+                "primary_reading": scores.primary_reading,
+                "readings": dict(scores.readings),
+            }
+        )
+    groups = {
+        name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters) for name, group in results.groups.items()
+    }
     return results.model_copy(update={"tasks": tasks, "groups": groups})

@@ -240,5 +240,7 @@ def read_results(path: Path) -> RunResults:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
     if isinstance(raw, dict) and raw.get("schema_version") not in (None, SCHEMA_VERSION):
-        raise ConfigError(f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {SCHEMA_VERSION})")
+        raise ConfigError(
+            f"{path}: schema_version {raw.get('schema_version')!r} is not supported (expected {SCHEMA_VERSION})"
+        )
     return validated(RunResults, raw, path)

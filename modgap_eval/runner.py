@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from modgap_eval import __version__
 from modgap_eval.aggregate import ScoredSample, aggregate_group, score_task
@@ -92,8 +93,11 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
     ctx = _context(config, model, info, started, dist, plan.represent)
     unreadable = ctx.responses.skipped + ctx.representations.skipped
     if unreadable:  # counted, never fatal: those requests simply run again
-        print(f"modgap-eval: skipped {unreadable} unreadable line(s) of the response cache (torn by a crash or "
-              f"foreign bytes); their requests run again", file=sys.stderr)
+        print(
+            f"modgap-eval: skipped {unreadable} unreadable line(s) of the response cache (torn by a crash or "
+            f"foreign bytes); their requests run again",
+            file=sys.stderr,
+        )
     outcomes: list[TaskOutcome] = []
     timings, constants = dict(plan.timings), _envelope_constants()
     for data in plan.data:
@@ -165,10 +169,15 @@ def run_task(ctx: RunContext, data: TaskData) -> TaskOutcome | None:
     scorer = data.task.make_scorer()
     reason = unavailable_judge(scorer)
     if reason is not None:  # judge later: keep the responses, report the task as not scored, go on
-        n_responses = write_unscored_log(ctx.run_dir / f"samples_{data.task.name}.jsonl", data.task, kept,
-                                         executed.text, executed.speech)
-        return TaskOutcome(data.task.name, not_scored=NotScoredTask(
-            **task_fields(data, executed.errors, scorer), reason=reason, n_responses=n_responses))
+        n_responses = write_unscored_log(
+            ctx.run_dir / f"samples_{data.task.name}.jsonl", data.task, kept, executed.text, executed.speech
+        )
+        return TaskOutcome(
+            data.task.name,
+            not_scored=NotScoredTask(
+                **task_fields(data, executed.errors, scorer), reason=reason, n_responses=n_responses
+            ),
+        )
     scores = score_task(scorer, kept, executed.text, executed.speech, ctx.config.seed, ctx.config.bootstrap_iters)
     represented = represent(ctx, data, [x.sample for x in scores.samples])
     interventions = intervene(ctx, data, scorer, scores)
@@ -220,8 +229,10 @@ def _results(
         if all(m in tasks for m in members[name])
     }
     pending_groups = {  # groups that only wait for not-scored tasks: rescore with a judge fills them
-        name: list(members[name]) for name in plan.index.groups
-        if name not in groups and any(m in not_scored for m in members[name])
+        name: list(members[name])
+        for name in plan.index.groups
+        if name not in groups
+        and any(m in not_scored for m in members[name])
         and all(m in tasks or m in not_scored for m in members[name])
     }
     return RunResults(

@@ -44,12 +44,16 @@ class PairedStats:
     mcnemar_p: float
 
 
-def contingency(text_correct: Sequence[bool] | np.ndarray, speech_correct: Sequence[bool] | np.ndarray) -> ContingencyTable:
+def contingency(
+    text_correct: Sequence[bool] | np.ndarray, speech_correct: Sequence[bool] | np.ndarray
+) -> ContingencyTable:
     t = np.asarray(text_correct, dtype=bool)
     s = np.asarray(speech_correct, dtype=bool)
     return ContingencyTable(
-        both_right=int(np.sum(t & s)), text_only=int(np.sum(t & ~s)),
-        speech_only=int(np.sum(~t & s)), both_wrong=int(np.sum(~t & ~s)),
+        both_right=int(np.sum(t & s)),
+        text_only=int(np.sum(t & ~s)),
+        speech_only=int(np.sum(~t & s)),
+        both_wrong=int(np.sum(~t & ~s)),
     )
 
 
@@ -71,7 +75,7 @@ def poisson_binomial_sf(successes: int, probabilities: Sequence[float]) -> float
     dist = np.ones(1)
     for p in probabilities:
         dist = np.convolve(dist, [1.0 - p, p])
-    return float(dist[max(successes, 0):].sum())
+    return float(dist[max(successes, 0) :].sum())
 
 
 Scores = Callable[[np.ndarray], "tuple[float, float]"]

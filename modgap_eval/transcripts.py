@@ -7,15 +7,16 @@ a ``rescore`` of its saved outputs compute it by the same code. Light: jiwer onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Mapping, Sequence, TypeVar
+from typing import TypeVar
 
-from modgap_eval.wer import normalize_words, word_error_rate
 from modgap_eval.types import Sample
+from modgap_eval.wer import normalize_words, word_error_rate
 
 __all__ = ["mean_transcript_wer", "normalize_words", "transcript_wer", "with_transcript_wer"]
 
-O = TypeVar("O")
+OutputT = TypeVar("OutputT")
 
 
 def transcript_wer(transcript: str, written: str) -> float:
@@ -23,7 +24,7 @@ def transcript_wer(transcript: str, written: str) -> float:
     return word_error_rate([written], [transcript])
 
 
-def with_transcript_wer(samples: Sequence[Sample], outputs: Mapping[str, O]) -> dict[str, O]:
+def with_transcript_wer(samples: Sequence[Sample], outputs: Mapping[str, OutputT]) -> dict[str, OutputT]:
     """Outputs that carry a ``transcript`` get ``wer`` against their sample's written form."""
     texts = {s.id: s.text for s in samples}
     enriched = dict(outputs)

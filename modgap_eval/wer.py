@@ -8,7 +8,7 @@ raises DataError.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from modgap_eval.errors import DataError
 
@@ -18,13 +18,15 @@ _WORD_SEPARATORS = r"[^\w']+"
 def _transform():
     import jiwer  # on first use: only transcript runs need it
 
-    return jiwer.Compose([
-        jiwer.ToLowerCase(),
-        jiwer.SubstituteRegexes({_WORD_SEPARATORS: " "}),
-        jiwer.RemoveMultipleSpaces(),
-        jiwer.Strip(),
-        jiwer.ReduceToListOfListOfWords(),
-    ])
+    return jiwer.Compose(
+        [
+            jiwer.ToLowerCase(),
+            jiwer.SubstituteRegexes({_WORD_SEPARATORS: " "}),
+            jiwer.RemoveMultipleSpaces(),
+            jiwer.Strip(),
+            jiwer.ReduceToListOfListOfWords(),
+        ]
+    )
 
 
 def normalize_words(text: str) -> str:
@@ -42,4 +44,6 @@ def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> flo
         if not normalize_words(reference):
             raise DataError(f"WER needs a non-empty reference; got {reference!r}")
     transform = _transform()
-    return float(jiwer.wer(list(references), list(hypotheses), reference_transform=transform, hypothesis_transform=transform))
+    return float(
+        jiwer.wer(list(references), list(hypotheses), reference_transform=transform, hypothesis_transform=transform)
+    )

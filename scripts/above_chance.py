@@ -29,8 +29,12 @@ def task_rows(run_dir: Path, reading: str | None) -> list[dict]:
             continue  # not multiple choice: no chance level
         chosen = reading or task.get("primary_reading")
         probabilities = [1 / len(r.choices) for r in records]
-        row = {"task": name, "reading": chosen or "score", "n": len(records),
-               "chance": 100 * sum(probabilities) / len(records)}
+        row = {
+            "task": name,
+            "reading": chosen or "score",
+            "n": len(records),
+            "chance": 100 * sum(probabilities) / len(records),
+        }
         for side in ("text", "speech"):
             results_of = [getattr(r, f"{side}_result") for r in records]
             right = sum(int((m.readings.get(chosen, m.score) if chosen else m.score) >= 0.5) for m in results_of)
@@ -51,10 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
-        print(f"{'task':34s} {'reading':9s} {'n':>4s} {'chance':>7s} {'text':>6s} {'p(text)':>9s} {'speech':>7s} {'p(speech)':>9s}")
+        print(
+            f"{'task':34s} {'reading':9s} {'n':>4s} {'chance':>7s} {'text':>6s} {'p(text)':>9s} "
+            f"{'speech':>7s} {'p(speech)':>9s}"
+        )
         for r in rows:
-            print(f"{r['task']:34s} {r['reading']:9s} {r['n']:4d} {r['chance']:7.1f} {r['text']:6.1f} {r['text_p']:9.2g} "
-                  f"{r['speech']:7.1f} {r['speech_p']:9.2g}")
+            print(
+                f"{r['task']:34s} {r['reading']:9s} {r['n']:4d} {r['chance']:7.1f} {r['text']:6.1f} {r['text_p']:9.2g} "
+                f"{r['speech']:7.1f} {r['speech_p']:9.2g}"
+            )
     return 0 if all(r["text_p"] < args.alpha for r in rows) else 1
 
 

@@ -3,7 +3,8 @@
     for c in step-25 step-100 step-250 step-500 step-1000 step-2500 final; do
       modgap-eval --model reference --model_args checkpoint=$c --tasks offline_default --batch_size 8 --log_samples
     done
-    python scripts/checkpoint_analysis.py results/reference/<run>... --previous modgap_eval/reference/checkpoints/checkpoint_analysis.json \\
+    python scripts/checkpoint_analysis.py results/reference/<run>... \\
+        --previous modgap_eval/reference/checkpoints/checkpoint_analysis.json \\
         --output modgap_eval/reference/checkpoints/checkpoint_analysis.json
 
 Per checkpoint: the group's scores (macro and micro), each task's scores, readings and McNemar p, and the
@@ -26,10 +27,23 @@ from modgap_eval.analysis.correlation import collect_points, fit_groups
 from modgap_eval.results import read_results
 
 METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
-SCALARS = ("monotonicity_cos", "monotonicity_cos_mismatched", "monotonicity_euc", "monotonicity_euc_mismatched",
-           "consistency", "consistency_mismatched")
-STEPS = {"step-25": 25, "step-100": 100, "step-250": 250, "step-500": 500, "step-1000": 1000, "step-2500": 2500,
-         "final": 6000}
+SCALARS = (
+    "monotonicity_cos",
+    "monotonicity_cos_mismatched",
+    "monotonicity_euc",
+    "monotonicity_euc_mismatched",
+    "consistency",
+    "consistency_mismatched",
+)
+STEPS = {
+    "step-25": 25,
+    "step-100": 100,
+    "step-250": 250,
+    "step-500": 500,
+    "step-1000": 1000,
+    "step-2500": 2500,
+    "final": 6000,
+}
 
 
 def pooled(values: list[float], weights: list[int]) -> float:
@@ -51,22 +65,41 @@ def checkpoint_entry(results, group: str, previous: dict) -> dict:
         "gap_micro": group_result.gap_micro,
     }
     for metric in METRICS:
-        entry[metric] = {side: pooled([getattr(getattr(r, metric), side) for r in reps], weights)
-                         for side in ("matched", "mismatched", "excess")}
+        entry[metric] = {
+            side: pooled([getattr(getattr(r, metric), side) for r in reps], weights)
+            for side in ("matched", "mismatched", "excess")
+        }
     for curve in ("layer_cos", "layer_euc"):
         matched = np.average([getattr(r, curve).matched.mean for r in reps], axis=0, weights=weights)
         mismatched = np.average([getattr(r, curve).mismatched.mean for r in reps], axis=0, weights=weights)
-        excess = np.average([getattr(r, curve).excess for r in reps], axis=0, weights=weights)  # its own sign per metric
-        entry[curve] = {"matched": [round(float(v), 5) for v in matched],
-                        "mismatched": [round(float(v), 5) for v in mismatched],
-                        "excess": [round(float(v), 5) for v in excess]}
+        excess = np.average(
+            [getattr(r, curve).excess for r in reps], axis=0, weights=weights
+        )  # its own sign per metric
+        entry[curve] = {
+            "matched": [round(float(v), 5) for v in matched],
+            "mismatched": [round(float(v), 5) for v in mismatched],
+            "excess": [round(float(v), 5) for v in excess],
+        }
     for name in SCALARS:
         entry[name] = pooled([getattr(r, name) for r in reps], weights)
     entry["per_task"] = {
-        t.task: {"n": t.gap.n_paired, "text": t.text.score, "speech": t.speech.score, "gap": t.gap.gap,
-                 "mcnemar_p": t.gap.mcnemar_p, "primary_reading": t.primary_reading,
-                 "readings": {k: {"text": r.text, "speech": r.speech, "gap": r.gap,
-                                  "mcnemar_p": r.stats.mcnemar_p if r.stats else None} for k, r in t.readings.items()}}
+        t.task: {
+            "n": t.gap.n_paired,
+            "text": t.text.score,
+            "speech": t.speech.score,
+            "gap": t.gap.gap,
+            "mcnemar_p": t.gap.mcnemar_p,
+            "primary_reading": t.primary_reading,
+            "readings": {
+                k: {
+                    "text": r.text,
+                    "speech": r.speech,
+                    "gap": r.gap,
+                    "mcnemar_p": r.stats.mcnemar_p if r.stats else None,
+                }
+                for k, r in t.readings.items()
+            },
+        }
         for t in task_results
     }
     return entry
@@ -80,18 +113,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
     previous = json.loads(args.previous.read_text())["checkpoints"] if args.previous else {}
-    runs = sorted(((str(p), read_results(p)) for p in args.runs),
-                  key=lambda run: STEPS.get(run[1].model.args.get("checkpoint", ""), 10**9))
+    runs = sorted(
+        ((str(p), read_results(p)) for p in args.runs),
+        key=lambda run: STEPS.get(run[1].model.args.get("checkpoint", ""), 10**9),
+    )
     names = [results.model.args.get("checkpoint", source) for source, results in runs]
     report: dict = {
         "suite": args.group,
         "command": f"modgap-eval --model reference --model_args checkpoint=<name> --tasks {args.group} --batch_size 8 "
-                   "--log_samples",
+        "--log_samples",
         "pooling": "per-task values weighted by paired samples",
-        "checkpoints": {name: checkpoint_entry(results, args.group, previous.get(name, {}))
-                        for name, (_, results) in zip(names, runs)},
+        "checkpoints": {
+            name: checkpoint_entry(results, args.group, previous.get(name, {}))
+            for name, (_, results) in zip(names, runs)
+        },
         "correlations": {},
-        "correlate_command": "modgap-eval correlate <the 7 run folders> --metric <m> --scope overall (baseline: excess)",
+        "correlate_command": (
+            "modgap-eval correlate <the 7 run folders> --metric <m> --scope overall (baseline: excess)"
+        ),
     }
     for metric in METRICS:
         points = [p for p in collect_points(runs, metric, "excess") if p.scope == "overall"]

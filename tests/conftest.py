@@ -38,7 +38,7 @@ def write_wav(path: Path, seconds: float, sample_rate: int = 16_000, channels: i
 
 
 ARITH = [  # (a, op, b, options, answer index, clip seconds)
-    (3, "plus", 4, ["6", "7", "8", "9"], 1, 1.2),   # speech picks floor(1.2) % 4 = 1 -> right
+    (3, "plus", 4, ["6", "7", "8", "9"], 1, 1.2),  # speech picks floor(1.2) % 4 = 1 -> right
     (9, "minus", 5, ["2", "3", "4", "5"], 2, 2.5),  # picks 2 -> right
     (2, "times", 6, ["10", "11", "12", "13"], 2, 1.0),  # picks 1 -> wrong
     (8, "plus", 1, ["9", "10", "11", "12"], 0, 3.4),  # picks 3 -> wrong
@@ -47,14 +47,27 @@ ARITH = [  # (a, op, b, options, answer index, clip seconds)
 ]
 
 
-def make_task_dir(root: Path, output_type: str = "loglikelihood", scorer: str = "mc_loglikelihood",
-                  task: str = "arith", extra_yaml: str = "") -> Path:
+def make_task_dir(
+    root: Path,
+    output_type: str = "loglikelihood",
+    scorer: str = "mc_loglikelihood",
+    task: str = "arith",
+    extra_yaml: str = "",
+) -> Path:
     """A task folder with a JSONL source, one real WAV per item, and its YAML. Returns the YAML path."""
     rows = []
     for i, (a, op, b, options, answer, seconds) in enumerate(ARITH):
         audio = write_wav(root / "audio" / f"{task}{i}.wav", seconds)
-        rows.append({"id": f"q{i}", "question": f"What is {a} {op} {b}?", "choices": options, "answer": answer,
-                     "result": str(options[answer]), "audio": f"audio/{audio.name}"})
+        rows.append(
+            {
+                "id": f"q{i}",
+                "question": f"What is {a} {op} {b}?",
+                "choices": options,
+                "answer": answer,
+                "result": str(options[answer]),
+                "audio": f"audio/{audio.name}",
+            }
+        )
     (root / f"{task}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     if output_type == "loglikelihood" or scorer == "mc_letter":
         fields = 'text: "{question}\\n{choices}"\n  choices: choices\n  answer: answer'
@@ -63,7 +76,7 @@ def make_task_dir(root: Path, output_type: str = "loglikelihood", scorer: str = 
     yaml_path = root / f"{task}.yaml"
     yaml_path.write_text(
         f"task: {task}\nversion: 1\nsource:\n  kind: jsonl\n  path: {task}.jsonl\nfields:\n  id: id\n  {fields}\n"
-        f"speech:\n  column: audio\nprompt:\n  template: \"Q: {{content}}\"\noutput_type: {output_type}\n"
+        f'speech:\n  column: audio\nprompt:\n  template: "Q: {{content}}"\noutput_type: {output_type}\n'
         f"scorer:\n  name: {scorer}\n{extra_yaml}",
         encoding="utf-8",
     )

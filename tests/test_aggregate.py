@@ -19,8 +19,10 @@ class TwoReadings(Scorer):
     output_type = OutputType.GENERATE
 
     def readings(self) -> tuple[Reading, ...]:
-        return (Reading("exact", "response equals the reference"),
-                Reading("half", "expected credit", paired_stats=False))
+        return (
+            Reading("exact", "response equals the reference"),
+            Reading("half", "expected credit", paired_stats=False),
+        )
 
     @property
     def primary_reading(self) -> str:
@@ -32,13 +34,17 @@ class TwoReadings(Scorer):
 
 
 def _samples(n: int) -> list[Sample]:
-    return [Sample(id=f"s{i}", text=f"q{i}", audio=Audio(path=Path(f"s{i}.wav")), references=("yes",)) for i in range(n)]
+    return [
+        Sample(id=f"s{i}", text=f"q{i}", audio=Audio(path=Path(f"s{i}.wav")), references=("yes",)) for i in range(n)
+    ]
 
 
 def test_readings_are_aggregated_with_their_own_gap_and_declared_statistics():
     samples = _samples(6)
     text = {s.id: Generation(text="yes") for s in samples}  # 6/6 exact, 6 × 0.5 half
-    speech = {s.id: Generation(text=t) for s, t in zip(samples, ["yes", "no", "", "yes", "", "no"])}  # 2/6 exact, 4 × 0.5
+    speech = {
+        s.id: Generation(text=t) for s, t in zip(samples, ["yes", "no", "", "yes", "", "no"])
+    }  # 2/6 exact, 4 × 0.5
     scores = score_task(TwoReadings(), samples, text, speech, seed=7, bootstrap_iters=200)
 
     assert scores.primary_reading == "exact"

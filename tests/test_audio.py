@@ -23,7 +23,9 @@ def test_resample_and_mono(tmp_path):
 
 def test_bytes_and_path_decode_alike(tmp_path):
     path = write_wav(tmp_path / "a.wav", 0.25)
-    assert np.array_equal(decode(Audio(path=path), 16_000).samples, decode(Audio(data=path.read_bytes()), 16_000).samples)
+    assert np.array_equal(
+        decode(Audio(path=path), 16_000).samples, decode(Audio(data=path.read_bytes()), 16_000).samples
+    )
 
 
 def test_bad_clips(tmp_path):

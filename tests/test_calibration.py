@@ -46,7 +46,10 @@ def test_acc_norm_divides_by_utf8_bytes_of_the_scored_continuation():
     # "é" is 2 bytes: -3/2 = -1.5 beats -3.2/2 = -1.6; per character it would lose (-3 < -1.6)
     assert LoglikelihoodChoice(primary="acc_norm").score(sample, output((-3.0, -3.2), counts=(1, 1))).value == 1.0
     # the runner's byte counts (of the continuations actually scored) win over the option texts: -3/3 < -3.2/4
-    assert LoglikelihoodChoice(primary="acc_norm").score(sample, output((-3.0, -3.2), counts=(1, 1), sizes=(3, 4))).value == 0.0
+    assert (
+        LoglikelihoodChoice(primary="acc_norm").score(sample, output((-3.0, -3.2), counts=(1, 1), sizes=(3, 4))).value
+        == 0.0
+    )
 
 
 def test_normalize_length_keeps_working_and_adds_its_reading():
@@ -83,8 +86,9 @@ def _option_logprobs(tokenizer, lm, user_turn: str, options) -> list[float]:
     """Summed log-probabilities of each option as the assistant's reply, straight from the logits."""
     import torch
 
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": user_turn}], tokenize=True,
-                                        add_generation_prompt=True, return_dict=True)["input_ids"]
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": user_turn}], tokenize=True, add_generation_prompt=True, return_dict=True
+    )["input_ids"]
     values = []
     for option in options:
         cont = tokenizer(option, add_special_tokens=False)["input_ids"]
@@ -109,10 +113,20 @@ def test_runner_readings_equal_hand_computed_ones_on_a_tiny_model(tmp_path):
     task_yaml = make_task_dir(tmp_path / "t", extra_yaml="  args: {primary: pmi}\ncontinuations: choices\n")
     asr = build_tiny_whisper(tmp_path / "whisper")
     lm_dir = build_tiny_causal_lm(tmp_path / "lm")
-    outcome = evaluate(RunConfig(model="cascade", model_args={"asr": str(asr), "lm": str(lm_dir), "asr_max_new_tokens": "4"},
-                                 tasks=["arith"], include_path=[task_yaml.parent], output_path=tmp_path / "out",
-                                 progress=False, bootstrap_iters=50, log_samples=True, batch_size=4,
-                                 representations="off"))
+    outcome = evaluate(
+        RunConfig(
+            model="cascade",
+            model_args={"asr": str(asr), "lm": str(lm_dir), "asr_max_new_tokens": "4"},
+            tasks=["arith"],
+            include_path=[task_yaml.parent],
+            output_path=tmp_path / "out",
+            progress=False,
+            bootstrap_iters=50,
+            log_samples=True,
+            batch_size=4,
+            representations="off",
+        )
+    )
     records = [json.loads(line) for line in (outcome.run_dir / "samples_arith.jsonl").read_text().splitlines()]
     tokenizer = AutoTokenizer.from_pretrained(lm_dir)
     lm = AutoModelForCausalLM.from_pretrained(lm_dir).eval()
@@ -120,8 +134,10 @@ def test_runner_readings_equal_hand_computed_ones_on_a_tiny_model(tmp_path):
     for record in records:
         options = record["choices"]
         neutral = _option_logprobs(tokenizer, lm, "Q: ", options)  # the template with its content slot empty
-        for side, user_turn in (("text_result", "Q: " + record["text"]),
-                                ("speech_result", "Q: " + record["speech_result"]["extras"].get("transcript", ""))):
+        for side, user_turn in (
+            ("text_result", "Q: " + record["text"]),
+            ("speech_result", "Q: " + record["speech_result"]["extras"].get("transcript", "")),
+        ):
             logged = record[side]
             conditional = _option_logprobs(tokenizer, lm, user_turn, options)
             assert logged["logprobs"] == pytest.approx(conditional, abs=1e-4)
@@ -145,7 +161,9 @@ def test_runner_readings_equal_hand_computed_ones_on_a_tiny_model(tmp_path):
     # the readings differ on this random model, so the test can tell them apart
     assert len({tuple(v) for v in expected.values()}) > 1
     rescored = rescore_run(outcome.run_dir).tasks["arith"]
-    assert {k: r.model_dump() for k, r in rescored.readings.items()} == {k: r.model_dump() for k, r in task.readings.items()}
+    assert {k: r.model_dump() for k, r in rescored.readings.items()} == {
+        k: r.model_dump() for k, r in task.readings.items()
+    }
 
 
 def test_above_chance_script_on_a_dummy_run(task_dir, tmp_path):
@@ -156,9 +174,21 @@ def test_above_chance_script_on_a_dummy_run(task_dir, tmp_path):
     from modgap_eval.config import RunConfig
     from modgap_eval.runner import evaluate
 
-    outcome = evaluate(RunConfig(model="dummy", tasks=["arith_all"], include_path=[task_dir], output_path=tmp_path / "out",
-                                 progress=False, bootstrap_iters=50, log_samples=True, representations="off"))
-    spec = importlib.util.spec_from_file_location("above_chance", Path(__file__).parents[1] / "scripts" / "above_chance.py")
+    outcome = evaluate(
+        RunConfig(
+            model="dummy",
+            tasks=["arith_all"],
+            include_path=[task_dir],
+            output_path=tmp_path / "out",
+            progress=False,
+            bootstrap_iters=50,
+            log_samples=True,
+            representations="off",
+        )
+    )
+    spec = importlib.util.spec_from_file_location(
+        "above_chance", Path(__file__).parents[1] / "scripts" / "above_chance.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     rows = script.task_rows(outcome.run_dir, None)
@@ -166,8 +196,8 @@ def test_above_chance_script_on_a_dummy_run(task_dir, tmp_path):
     row = rows[0]
     speech_right = sum(math.floor(sec) % len(opts) == ans for (_, _, _, opts, ans, sec) in ARITH)  # dummy's rule
     n = len(ARITH)
-    by_hand = sum(math.comb(n, k) * 0.25 ** k * 0.75 ** (n - k) for k in range(speech_right, n + 1))
+    by_hand = sum(math.comb(n, k) * 0.25**k * 0.75 ** (n - k) for k in range(speech_right, n + 1))
     assert (row["reading"], row["n"], row["chance"], row["text"]) == ("acc", n, 25.0, 100.0)
-    assert row["text_p"] == pytest.approx(0.25 ** n) and row["speech_p"] == pytest.approx(by_hand)
+    assert row["text_p"] == pytest.approx(0.25**n) and row["speech_p"] == pytest.approx(by_hand)
     assert above_chance_p(2, [0.5, 0.5]) == pytest.approx(0.25)
     assert script.main([str(outcome.run_dir)]) == 0

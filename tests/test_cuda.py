@@ -36,18 +36,24 @@ def _exact_float32():
 def prompts() -> list[Prompt]:
     out = []
     for i, (seconds, content) in enumerate([(1.0, "What is the capital of France?"), (2.3, "yes"), (0.5, "How many")]):
-        out.append(Prompt(Modality.SPEECH, "Listen: ", " Answer.", audio=Waveform(tone(seconds, 180 + 50 * i, seed=i), 16_000)))
+        out.append(
+            Prompt(Modality.SPEECH, "Listen: ", " Answer.", audio=Waveform(tone(seconds, 180 + 50 * i, seed=i), 16_000))
+        )
         out.append(Prompt(Modality.TEXT, "Listen: ", " Answer.", text=content))
     return out
 
 
 def both_devices(name: str, folder, batch_size: int | None = 4):
     load = MODELS.get(name).from_args
-    return (load({"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=batch_size, device="cpu")),
-            load({"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=batch_size, device="cuda")))
+    return (
+        load({"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=batch_size, device="cpu")),
+        load({"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=batch_size, device="cuda")),
+    )
 
 
-@pytest.mark.parametrize("name,build", [("qwen2-audio", build_tiny_qwen2_audio), ("audioflamingo3", build_tiny_audioflamingo3)])
+@pytest.mark.parametrize(
+    "name,build", [("qwen2-audio", build_tiny_qwen2_audio), ("audioflamingo3", build_tiny_audioflamingo3)]
+)
 def test_speech_lm_on_cuda_matches_cpu(name, build, tmp_path):
     cpu, gpu = both_devices(name, build(tmp_path / name))
     assert next(gpu.model.parameters()).device.type == "cuda"
@@ -93,10 +99,30 @@ def test_reference_trainer_learns_on_cuda(tmp_path):
     from tests.reference.test_train import CharTokenizer, synthetic, synthetic_setup
 
     patterns, embeddings, config, vocab = synthetic_setup()
-    cfg = TrainConfig(steps=60, batch_size=8, lr=1e-2, warmup=5, negatives=3, checkpoint_steps=(10,), eval_every=20,
-                      seed=3, device="cuda")
-    log = train(config, vocab, embeddings, synthetic(64, 1, patterns), synthetic(16, 2, patterns), CharTokenizer(), cfg,
-                tmp_path, tmp_path / "ckpt", {"test": True}, progress=False)
+    cfg = TrainConfig(
+        steps=60,
+        batch_size=8,
+        lr=1e-2,
+        warmup=5,
+        negatives=3,
+        checkpoint_steps=(10,),
+        eval_every=20,
+        seed=3,
+        device="cuda",
+    )
+    log = train(
+        config,
+        vocab,
+        embeddings,
+        synthetic(64, 1, patterns),
+        synthetic(16, 2, patterns),
+        CharTokenizer(),
+        cfg,
+        tmp_path,
+        tmp_path / "ckpt",
+        {"test": True},
+        progress=False,
+    )
     assert log[-1]["heldout_wer"] < 0.1 and log[-1]["loss"] < log[0]["loss"]
 
 
@@ -108,9 +134,27 @@ def test_runner_on_cuda_gives_the_cpu_numbers(tmp_path):
     task_dir = make_task_dir(tmp_path / "tasks").parent
     out = {}
     for device, batch in (("cpu", "2"), ("cuda", "auto")):
-        rc = main(["--model", "qwen2-audio", "--model_args", f"pretrained={folder},dtype=float32", "--tasks", "arith",
-                   "--include_path", str(task_dir), "--output_path", str(tmp_path / device), "--no_progress",
-                   "--device", device, "--batch_size", batch, "--bootstrap_iters", "50"])
+        rc = main(
+            [
+                "--model",
+                "qwen2-audio",
+                "--model_args",
+                f"pretrained={folder},dtype=float32",
+                "--tasks",
+                "arith",
+                "--include_path",
+                str(task_dir),
+                "--output_path",
+                str(tmp_path / device),
+                "--no_progress",
+                "--device",
+                device,
+                "--batch_size",
+                batch,
+                "--bootstrap_iters",
+                "50",
+            ]
+        )
         assert rc == 0
         path = next((tmp_path / device).rglob("results.json"))
         out[device] = read_results(path).tasks["arith"]

@@ -55,7 +55,8 @@ def run_two_processes(args: list[str], timeout: float = 300) -> None:
 @pytest.mark.slow  # ~10 s of process start-up; the 2-process run test below covers it too
 def test_two_process_gather_over_gloo(tmp_path):
     script = tmp_path / "worker.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import json, sys
         from modgap_eval.distributed import detect, shard, gather_merged, finish
         info = detect()
@@ -67,7 +68,8 @@ def test_two_process_gather_over_gloo(tmp_path):
         else:
             assert merged is None
         finish(info)
-    """))
+    """)
+    )
     out = tmp_path / "merged.json"
     run_two_processes([str(script), str(out)])
     merged = json.loads(out.read_text())
@@ -119,8 +121,12 @@ def test_two_process_run_gives_the_same_numbers_as_one(task_dir, tmp_path):
     script = tmp_path / "run_eval.py"
     script.write_text(WORKER)
     one, two = tmp_path / "one.json", tmp_path / "two.json"
-    subprocess.run([sys.executable, str(script), str(folder), str(task_dir), str(tmp_path / "out1"), str(one)],
-                   check=True, timeout=600, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(script), str(folder), str(task_dir), str(tmp_path / "out1"), str(one)],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
     run_two_processes([str(script), str(folder), str(task_dir), str(tmp_path / "out2"), str(two)], timeout=600)
     single, double = json.loads(one.read_text()), json.loads(two.read_text())
     assert set(single["tasks"]) == {"arith", "arith_open"}

@@ -56,41 +56,130 @@ def arena(tmp_path_factory) -> dict[str, Any]:
 
 
 HOSTILE: list[Any] = [
-    "../outside/secret.jsonl", "../outside/secret.flac", "/etc/passwd", "OUTSIDE_ABS", "audio", "audio/",
-    "audio/mc00.flac", "audio/../../outside/secret.flac", "data.jsonl", "./arithmetic_mc.jsonl", "~/.ssh/id_rsa",
-    "{choice.__class__.__mro__}", "{choice:>300000000}", "{question!r}", "{}", "{0}", "{question}", "{choices}",
-    "{letter", "}", "{content}", "{content}{content}", "{{content}}", "http://127.0.0.1:9/v1", "HF_TOKEN",
-    "hf", "jsonl", "csv", "parquet", "generated", "bigbench", "arithmetic", "physics", "llm_judge", "qa_pedant",
-    "exact_match", "mc_loglikelihood", "loglikelihood", "generate", "org/set", "../..", "a\x00b", "two\nlines", "",
-    0, -3, 1, 27, 2**70, 1.5, float("nan"), True, None, [], {}, ["a", "b"], {"k": "v"}, "LONG",
+    "../outside/secret.jsonl",
+    "../outside/secret.flac",
+    "/etc/passwd",
+    "OUTSIDE_ABS",
+    "audio",
+    "audio/",
+    "audio/mc00.flac",
+    "audio/../../outside/secret.flac",
+    "data.jsonl",
+    "./arithmetic_mc.jsonl",
+    "~/.ssh/id_rsa",
+    "{choice.__class__.__mro__}",
+    "{choice:>300000000}",
+    "{question!r}",
+    "{}",
+    "{0}",
+    "{question}",
+    "{choices}",
+    "{letter",
+    "}",
+    "{content}",
+    "{content}{content}",
+    "{{content}}",
+    "http://127.0.0.1:9/v1",
+    "HF_TOKEN",
+    "hf",
+    "jsonl",
+    "csv",
+    "parquet",
+    "generated",
+    "bigbench",
+    "arithmetic",
+    "physics",
+    "llm_judge",
+    "qa_pedant",
+    "exact_match",
+    "mc_loglikelihood",
+    "loglikelihood",
+    "generate",
+    "org/set",
+    "../..",
+    "a\x00b",
+    "two\nlines",
+    "",
+    0,
+    -3,
+    1,
+    27,
+    2**70,
+    1.5,
+    float("nan"),
+    True,
+    None,
+    [],
+    {},
+    ["a", "b"],
+    {"k": "v"},
+    "LONG",
 ]
 KEYS = [
-    "task", "version", "source", "source.kind", "source.path", "source.args", "source.args.count",
-    "source.args.n_choices", "source.name", "source.split", "fields", "fields.text", "fields.id", "fields.choices",
-    "fields.answer", "fields.references", "fields.metadata", "fields.choice_format", "speech", "speech.column",
-    "speech.tts", "prompt", "prompt.template", "prompt.system", "output_type", "continuations",
-    "generation.max_new_tokens", "generation.stop", "scorer", "scorer.name", "scorer.args",
-    "scorer.args.base_url", "scorer.args.api_key_env", "scorer.args.mode", "metadata", "metadata.x", "bogus",
+    "task",
+    "version",
+    "source",
+    "source.kind",
+    "source.path",
+    "source.args",
+    "source.args.count",
+    "source.args.n_choices",
+    "source.name",
+    "source.split",
+    "fields",
+    "fields.text",
+    "fields.id",
+    "fields.choices",
+    "fields.answer",
+    "fields.references",
+    "fields.metadata",
+    "fields.choice_format",
+    "speech",
+    "speech.column",
+    "speech.tts",
+    "prompt",
+    "prompt.template",
+    "prompt.system",
+    "output_type",
+    "continuations",
+    "generation.max_new_tokens",
+    "generation.stop",
+    "scorer",
+    "scorer.name",
+    "scorer.args",
+    "scorer.args.base_url",
+    "scorer.args.api_key_env",
+    "scorer.args.mode",
+    "metadata",
+    "metadata.x",
+    "bogus",
 ]
 COLUMNS = ["id", "question", "choices", "answer", "audio", "bogus"]
 
 values = st.recursive(
     st.sampled_from(HOSTILE) | st.text(max_size=20) | st.integers(-5, 40),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(COLUMNS + ["path", "bytes"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(COLUMNS + ["path", "bytes"]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 edits = st.lists(st.tuples(st.sampled_from(["set", "delete"]), st.sampled_from(KEYS), values), max_size=4)
-row_edits = st.lists(st.tuples(st.integers(0, 11), st.sampled_from(COLUMNS), st.sampled_from(["set", "delete"]), values),
-                     max_size=3)
-byte_edits = st.lists(st.one_of(
-    st.tuples(st.just("insert"), st.integers(0, 2000), st.binary(min_size=1, max_size=6)),
-    st.tuples(st.just("truncate"), st.integers(0, 2000), st.just(b"")),
-    st.tuples(st.just("bomb"), st.integers(0, 0), st.just(b"")),
-    st.tuples(st.just("anchor"), st.integers(0, 0), st.just(b"")),
-), max_size=2)
+row_edits = st.lists(
+    st.tuples(st.integers(0, 11), st.sampled_from(COLUMNS), st.sampled_from(["set", "delete"]), values), max_size=3
+)
+byte_edits = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), st.integers(0, 2000), st.binary(min_size=1, max_size=6)),
+        st.tuples(st.just("truncate"), st.integers(0, 2000), st.just(b"")),
+        st.tuples(st.just("bomb"), st.integers(0, 0), st.just(b"")),
+        st.tuples(st.just("anchor"), st.integers(0, 0), st.just(b"")),
+    ),
+    max_size=2,
+)
 
 BOMB = "bomb:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 
 
 def _resolve(value: Any, arena: dict[str, Any]) -> Any:
@@ -133,12 +222,26 @@ def _bytes(text: bytes, op: str, at: int, data: bytes) -> bytes:
     return text.replace(b"version: 1", b"version: &v 1\nbogus_alias: *v", 1)  # an alias in a key position
 
 
-DEEP_KEYS = ["source.path", "fields.text", "fields.choice_format", "prompt.template", "fields.id", "fields.answer",
-             "speech.column", "scorer.args.mode", "source.args.count"]
+DEEP_KEYS = [
+    "source.path",
+    "fields.text",
+    "fields.choice_format",
+    "prompt.template",
+    "fields.id",
+    "fields.answer",
+    "speech.column",
+    "scorer.args.mode",
+    "source.args.count",
+]
 # Edits that mostly keep the schema valid, so that rows, paths and templates are reached.
 deep_edits = st.lists(st.tuples(st.just("set"), st.sampled_from(DEEP_KEYS), st.sampled_from(HOSTILE)), max_size=2)
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @SETTINGS
@@ -189,6 +292,11 @@ def check_property(arena: dict[str, Any], base: str, edits: list, row_edits: lis
             message = str(exc)
             assert message and "\n" not in message, message
     root = arena["root"]
-    strays = [p for p in opened if (p.is_relative_to(root) and not p.is_relative_to(task_dir.resolve()))
-              or p.is_relative_to("/etc") or p.name in ("id_rsa", "secret.flac", "secret.jsonl")]
+    strays = [
+        p
+        for p in opened
+        if (p.is_relative_to(root) and not p.is_relative_to(task_dir.resolve()))
+        or p.is_relative_to("/etc")
+        or p.name in ("id_rsa", "secret.flac", "secret.jsonl")
+    ]
     assert not strays, f"opened outside the task folder: {strays}"

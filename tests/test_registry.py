@@ -12,9 +12,11 @@ from modgap_eval.registry import Registry
 
 
 def test_import_is_light():
-    code = ("import sys, modgap_eval, modgap_eval.models, modgap_eval.scoring, modgap_eval.cli, modgap_eval.runner;"
-            "modgap_eval.cli.build_command_parser();"
-            "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, modgap_eval, modgap_eval.models, modgap_eval.scoring, modgap_eval.cli, modgap_eval.runner;"
+        "modgap_eval.cli.build_command_parser();"
+        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -17,13 +17,19 @@ from modgap_eval.config import RunConfig
 from modgap_eval.errors import CapabilityError, DataError
 from modgap_eval.results import read_results
 from modgap_eval.runner import evaluate
-from tests.extras import extra
 from tests.conftest import ARITH, make_task_dir, write_wav
+from tests.extras import extra
 
 
-def run(task_dir: Path, out: Path, **kwargs) -> "object":
-    base = dict(model="dummy", tasks=["arith_all"], include_path=[task_dir], output_path=out, progress=False,
-                bootstrap_iters=200)
+def run(task_dir: Path, out: Path, **kwargs) -> object:
+    base = dict(
+        model="dummy",
+        tasks=["arith_all"],
+        include_path=[task_dir],
+        output_path=out,
+        progress=False,
+        bootstrap_iters=200,
+    )
     base.update(kwargs)
     return evaluate(RunConfig(**base))
 
@@ -41,7 +47,12 @@ def test_dummy_run_gives_gap_implied_by_construction(task_dir, tmp_path):
     assert mc.text.score == 100.0
     assert mc.speech.score == pytest.approx(100.0 * sum(right) / len(right))
     assert mc.gap.gap == pytest.approx(mc.text.score - mc.speech.score)
-    assert (mc.gap.both_right, mc.gap.text_only, mc.gap.speech_only, mc.gap.both_wrong) == (sum(right), len(right) - sum(right), 0, 0)
+    assert (mc.gap.both_right, mc.gap.text_only, mc.gap.speech_only, mc.gap.both_wrong) == (
+        sum(right),
+        len(right) - sum(right),
+        0,
+        0,
+    )
     assert mc.gap.mcnemar_p == pytest.approx(2 * 0.5 ** (len(right) - sum(right)))
     assert mc.gap.ci_low <= mc.gap.gap <= mc.gap.ci_high
     # generative: text computes the result, speech says the clip's whole seconds: never the result here
@@ -72,7 +83,9 @@ def test_same_numbers_with_any_batch_size(task_dir, tmp_path):
     a = run(task_dir, tmp_path / "a", batch_size=1, use_cache=False)
     b = run(task_dir, tmp_path / "b", batch_size=4, use_cache=False)
     for name in ("arith", "arith_open"):
-        assert a.results.tasks[name].model_dump(exclude={"representations"}) == b.results.tasks[name].model_dump(exclude={"representations"})
+        assert a.results.tasks[name].model_dump(exclude={"representations"}) == b.results.tasks[name].model_dump(
+            exclude={"representations"}
+        )
         assert a.results.tasks[name].representations == b.results.tasks[name].representations
 
 
@@ -98,8 +111,8 @@ def test_empty_clip_is_an_error(tmp_path):
 
 
 def test_capabilities_checked_before_data_loads(tmp_path, monkeypatch):
-    from modgap_eval.models.dummy import DummyModel
     from modgap_eval.models.base import Capability
+    from modgap_eval.models.dummy import DummyModel
 
     make_task_dir(tmp_path / "t", task="arith")
     monkeypatch.setattr(DummyModel, "capabilities", frozenset({Capability.GENERATE}))
@@ -123,13 +136,29 @@ def test_cache_resumes_and_invalidates_only_what_changed(task_dir, tmp_path):
 
 def _numbers(results_path: Path) -> dict:
     data = json.loads(results_path.read_text())
-    return {name: {k: task[k] for k in ("text", "speech", "gap", "representations")} for name, task in data["tasks"].items()}
+    return {
+        name: {k: task[k] for k in ("text", "speech", "gap", "representations")} for name, task in data["tasks"].items()
+    }
 
 
 def test_resume_after_kill_gives_identical_numbers(task_dir, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "modgap_eval.cli", "--model", "dummy", "--model_args", "delay=0.15", "--tasks", "arith_all",
-           "--include_path", str(task_dir), "--bootstrap_iters", "200", "--no_progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modgap_eval.cli",
+        "--model",
+        "dummy",
+        "--model_args",
+        "delay=0.15",
+        "--tasks",
+        "arith_all",
+        "--include_path",
+        str(task_dir),
+        "--bootstrap_iters",
+        "200",
+        "--no_progress",
+    ]
     out = tmp_path / "killed"
     proc = subprocess.Popen(cmd + ["--output_path", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     cache_dir = out / ".cache"
@@ -149,8 +178,13 @@ def test_resume_after_kill_gives_identical_numbers(task_dir, tmp_path):
 def _assert_resume_equals_fresh(cmd: list, out: Path, fresh_out: Path, env: dict, delay: str) -> None:
     resumed = subprocess.run(cmd + ["--output_path", str(out)], env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    fresh = subprocess.run([c for c in cmd if c not in ("--model_args", delay)] + ["--output_path", str(fresh_out), "--no_cache"],
-                           env=env, capture_output=True, text=True, timeout=120)
+    fresh = subprocess.run(
+        [c for c in cmd if c not in ("--model_args", delay)] + ["--output_path", str(fresh_out), "--no_cache"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert fresh.returncode == 0, fresh.stderr
     resumed_path = Path(resumed.stdout.strip().splitlines()[-1].split(": ", 1)[1])
     fresh_path = Path(fresh.stdout.strip().splitlines()[-1].split(": ", 1)[1])
@@ -191,7 +225,9 @@ def test_transcripts_get_their_wer_against_the_written_form():
     from modgap_eval.types import Audio, Generation, Sample
 
     sample = Sample(id="a", text="What is the capital of France?", audio=Audio(path=Path("x.wav")))
-    out = _with_transcript_wer([sample], {"a": Generation("Paris", extras={"transcript": "what is the capital of fran"})})
+    out = _with_transcript_wer(
+        [sample], {"a": Generation("Paris", extras={"transcript": "what is the capital of fran"})}
+    )
     assert out["a"].extras["wer"] == pytest.approx(1 / 6)  # one substitution in six words
 
 
@@ -256,14 +292,30 @@ def test_representations_are_cached_with_the_responses(task_dir, tmp_path, monke
     again = run(task_dir, tmp_path / "out")
     for name in ("arith", "arith_open"):
         assert again.results.tasks[name] == first.results.tasks[name]
-        assert (again.run_dir / f"representations_{name}.json").read_text() == (first.run_dir / f"representations_{name}.json").read_text()
+        assert (again.run_dir / f"representations_{name}.json").read_text() == (
+            first.run_dir / f"representations_{name}.json"
+        ).read_text()
 
 
 def test_resume_after_kill_mid_representations_gives_identical_numbers(task_dir, tmp_path):
     """Representation floats: identical (same computation on the same states; the tolerance would be 1e-6 relative)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "modgap_eval.cli", "--model", "dummy", "--model_args", "delay=0.1", "--tasks", "arith_all",
-           "--include_path", str(task_dir), "--bootstrap_iters", "200", "--no_progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modgap_eval.cli",
+        "--model",
+        "dummy",
+        "--model_args",
+        "delay=0.1",
+        "--tasks",
+        "arith_all",
+        "--include_path",
+        str(task_dir),
+        "--bootstrap_iters",
+        "200",
+        "--no_progress",
+    ]
     out = tmp_path / "killed"
     proc = subprocess.Popen(cmd + ["--output_path", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     responses, figures = out / ".cache", out / ".cache" / "representations"
@@ -276,7 +328,9 @@ def test_resume_after_kill_mid_representations_gives_identical_numbers(task_dir,
         time.sleep(0.02)  # all requests answered and the first task's figures cached: inside the second's
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert (lines(responses), lines(figures)) == (4 * len(ARITH), 1), "the kill must land in the second task's representations"
+    assert (lines(responses), lines(figures)) == (4 * len(ARITH), 1), (
+        "the kill must land in the second task's representations"
+    )
     (partial,) = out.glob("dummy/*/results.json")
     assert len(read_results(partial).tasks) == 1  # the finished task was written before the crash
     _assert_resume_equals_fresh(cmd, out, tmp_path / "fresh", env, "delay=0.1")
@@ -284,15 +338,22 @@ def test_resume_after_kill_mid_representations_gives_identical_numbers(task_dir,
 
 
 def test_tasks_all_lists_unavailable_tasks_and_a_named_one_is_an_error_before_work(task_dir, tmp_path, monkeypatch):
-    (task_dir / "gone.yaml").write_text((task_dir / "arith.yaml").read_text().replace("task: arith", "task: gone")
-                                        .replace("path: arith.jsonl", "path: missing.jsonl"), encoding="utf-8")
+    (task_dir / "gone.yaml").write_text(
+        (task_dir / "arith.yaml")
+        .read_text()
+        .replace("task: arith", "task: gone")
+        .replace("path: arith.jsonl", "path: missing.jsonl"),
+        encoding="utf-8",
+    )
     from functools import partial
 
     from modgap_eval.tasks.loader import discover
 
     monkeypatch.setattr("modgap_eval.runner.discover", partial(discover, builtin=False))  # 'all' = this folder's tasks
     loaded = []
-    monkeypatch.setattr("modgap_eval.runner.load_samples", lambda task, *a, **k: loaded.append(task.name) or real_load(task, *a, **k))
+    monkeypatch.setattr(
+        "modgap_eval.runner.load_samples", lambda task, *a, **k: loaded.append(task.name) or real_load(task, *a, **k)
+    )
     outcome = run(task_dir, tmp_path / "out", tasks=["all"], representations="off", bootstrap_iters=20)
     assert "file 'missing.jsonl' not found" in outcome.results.not_run["gone"]
     assert "gone" not in loaded and sorted(outcome.results.tasks) == ["arith", "arith_open"]
@@ -328,12 +389,25 @@ def test_rescore_of_a_cascade_run_keeps_the_transcript_wer(task_dir, tmp_path):
     class Transcribing(DummyModel):  # a cascade's contract: speech outputs carry the transcript
         def generate(self, requests):
             outs = super().generate(requests)
-            return [Generation(o.text, extras={"transcript": "what is two"}) if r.prompt.audio is not None else o
-                    for o, r in zip(outs, requests)]
+            return [
+                Generation(o.text, extras={"transcript": "what is two"}) if r.prompt.audio is not None else o
+                for o, r in zip(outs, requests)
+            ]
 
     model = Transcribing.from_args({}, RuntimeOptions())
-    outcome = evaluate(RunConfig(model="dummy", tasks=["arith_open"], include_path=[task_dir], output_path=tmp_path / "o",
-                                 progress=False, bootstrap_iters=50, log_samples=True, representations="off"), model=model)
+    outcome = evaluate(
+        RunConfig(
+            model="dummy",
+            tasks=["arith_open"],
+            include_path=[task_dir],
+            output_path=tmp_path / "o",
+            progress=False,
+            bootstrap_iters=50,
+            log_samples=True,
+            representations="off",
+        ),
+        model=model,
+    )
     task = outcome.results.tasks["arith_open"]
     from modgap_eval.transcripts import transcript_wer
 
@@ -346,7 +420,9 @@ def test_a_damaged_cache_line_is_skipped_counted_and_rerun(task_dir, tmp_path, c
     first = run(task_dir, tmp_path / "out", tasks=["arith"], representations="off")
     cache_file = next((tmp_path / "out" / ".cache").glob("*.jsonl"))
     lines = cache_file.read_bytes().splitlines(keepends=True)
-    cache_file.write_bytes(b"".join(lines[:3]) + b"\xff\xfe\x00 not json\n" + lines[3][:40] + b"\xc3\n" + b"".join(lines[5:]))
+    cache_file.write_bytes(
+        b"".join(lines[:3]) + b"\xff\xfe\x00 not json\n" + lines[3][:40] + b"\xc3\n" + b"".join(lines[5:])
+    )
     again = run(task_dir, tmp_path / "out", tasks=["arith"], representations="off")
     assert "skipped 2 unreadable line(s) of the response cache" in capsys.readouterr().err
     assert again.results.tasks["arith"] == first.results.tasks["arith"]
@@ -361,8 +437,14 @@ def test_hf_representations_of_a_resumed_run_equal_an_uninterrupted_run(tmp_path
 
     make_task_dir(tmp_path / "t", task="arith")
     model_dir = build_tiny_qwen2_audio(tmp_path / "m")
-    options = dict(model="qwen2-audio", model_args={"pretrained": str(model_dir)}, tasks=["arith"], batch_size=4,
-                   representations="on", bootstrap_iters=50)
+    options = dict(
+        model="qwen2-audio",
+        model_args={"pretrained": str(model_dir)},
+        tasks=["arith"],
+        batch_size=4,
+        representations="on",
+        bootstrap_iters=50,
+    )
     fresh = run(tmp_path / "t", tmp_path / "fresh", use_cache=False, **options)
     run(tmp_path / "t", tmp_path / "c", **options)
     shutil.rmtree(tmp_path / "c" / ".cache" / "representations")

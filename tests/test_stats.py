@@ -101,6 +101,8 @@ def test_bootstrap_with_mean_scores_reproduces_the_default():
     rng = np.random.default_rng(4)
     text, speech = rng.random(50), rng.random(50)
     default = paired_bootstrap(text, speech, iters=300, seed=9)
-    explicit = paired_bootstrap(text, speech, iters=300, seed=9, scores=lambda i: (100 * text[i].mean(), 100 * speech[i].mean()))
+    explicit = paired_bootstrap(
+        text, speech, iters=300, seed=9, scores=lambda i: (100 * text[i].mean(), 100 * speech[i].mean())
+    )
     for field in ("text_mean", "speech_mean", "text_stderr", "speech_stderr", "gap", "ci_low", "ci_high"):
         assert getattr(explicit, field) == pytest.approx(getattr(default, field), rel=1e-12, abs=1e-12)

@@ -48,7 +48,9 @@ def path_scores(matrix: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
     return matrix.gather(-2, path.unsqueeze(-2)).squeeze(-2)
 
 
-def spearman_with_position(path: torch.Tensor, defined: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def spearman_with_position(
+    path: torch.Tensor, defined: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Spearman ρ between text position and the path (METHOD.md §4 monotonicity): ``[..., T_t] -> ([...], [...])``.
 
     Only columns where ``defined`` (default: all) take part. Returns ``(rho, ok)``; ties get average

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DERANGEMENT_SCHEME = "sorted ids, seeded permutation (numpy PCG64), blocks of 2 (last of 3 if odd), speech k vs text k+1 cyclic"
+DERANGEMENT_SCHEME = (
+    "sorted ids, seeded permutation (numpy PCG64), blocks of 2 (last of 3 if odd), speech k vs text k+1 cyclic"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,4 @@ def derangement_blocks(sample_ids: Sequence[str], seed: int) -> tuple[Block, ...
 
 def mismatched_partner(sample_ids: Sequence[str], seed: int) -> dict[str, str]:
     """speech sample id -> id of the sample whose text it is compared with."""
-    return {
-        sample_ids[s]: sample_ids[t] for block in derangement_blocks(sample_ids, seed) for s, t in block.partners()
-    }
+    return {sample_ids[s]: sample_ids[t] for block in derangement_blocks(sample_ids, seed) for s, t in block.partners()}

@@ -108,7 +108,9 @@ def group_of(results: Any, group_regex: str | None, group_key: str | None) -> st
         value: Any = results.model_dump()
         for part in group_key.split("."):
             if not isinstance(value, dict) or part not in value:
-                raise ConfigError(f"--group-key {group_key!r}: no field {part!r} in the results of {results.model.name!r}")
+                raise ConfigError(
+                    f"--group-key {group_key!r}: no field {part!r} in the results of {results.model.name!r}"
+                )
             value = value[part]
         return str(value)
     return "all"
@@ -155,8 +157,16 @@ def collect_points(
             y_weights.append(task.gap.n_paired)
             points.append(Point(label, source, group, name, x, y))
         points.append(Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys))))
-        points.append(Point(label, source, group, OVERALL_MICRO, float(np.average(xs, weights=x_weights)),
-                            float(np.average(ys, weights=y_weights))))
+        points.append(
+            Point(
+                label,
+                source,
+                group,
+                OVERALL_MICRO,
+                float(np.average(xs, weights=x_weights)),
+                float(np.average(ys, weights=y_weights)),
+            )
+        )
     return points
 
 
@@ -178,7 +188,9 @@ def fit_groups(points: Sequence[Point]) -> list[GroupFit]:
             chosen = tuple(p for p in in_scope if p.group == group)
             out.append(GroupFit(scope, group, fit_line([p.x for p in chosen], [p.y for p in chosen]), chosen))
         if len(groups) > 1:
-            out.append(GroupFit(scope, ALL_GROUPS, fit_line([p.x for p in in_scope], [p.y for p in in_scope]), tuple(in_scope)))
+            out.append(
+                GroupFit(scope, ALL_GROUPS, fit_line([p.x for p in in_scope], [p.y for p in in_scope]), tuple(in_scope))
+            )
     return out
 
 
@@ -194,8 +206,11 @@ def no_common_task_message(runs: Sequence[tuple[str, Any]], analysed: Sequence[s
             parts.append(f"{source} ({results.model.name}): no representation results (run with --representations on)")
         elif names != every:
             parts.append(f"{source} ({results.model.name}): {', '.join(sorted(names))}")
-    return ("the results files share no analysed task; " + "; ".join(parts)
-            + " (pass runs of the same tasks, or choose them with --task)")
+    return (
+        "the results files share no analysed task; "
+        + "; ".join(parts)
+        + " (pass runs of the same tasks, or choose them with --task)"
+    )
 
 
 def slope_p_value(points: Sequence[Point]) -> float | None:
@@ -214,5 +229,7 @@ def few_points_warning(fits: Sequence[GroupFit]) -> str | None:
     small = [f"{f.scope}/{f.group} (n = {f.fit.n})" for f in fits if f.fit.n < MIN_POINTS]
     if not small:
         return None
-    return (f"warning: {len(small)} fit(s) on fewer than {MIN_POINTS} points say little (2 points always give R² = 1; "
-            f"see p): {', '.join(small[:6])}{' ...' if len(small) > 6 else ''}")
+    return (
+        f"warning: {len(small)} fit(s) on fewer than {MIN_POINTS} points say little (2 points always give R² = 1; "
+        f"see p): {', '.join(small[:6])}{' ...' if len(small) > 6 else ''}"
+    )

@@ -85,7 +85,9 @@ def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL) -> list[Pa
     tasks (tasks where a value is undefined are left out of that value's mean)."""
     rows = []
     for label, results in runs:
-        summaries = {name: task.representations for name, task in results.tasks.items() if task.representations is not None}
+        summaries = {
+            name: task.representations for name, task in results.tasks.items() if task.representations is not None
+        }
         if scope != OVERALL:
             if scope not in summaries:
                 raise ConfigError(f"{label}: no representation results for task {scope!r}")
@@ -93,8 +95,15 @@ def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL) -> list[Pa
         if not summaries:
             raise ConfigError(f"{label}: no representation results (run with --representations on)")
         kept = list(summaries.values())
-        rows.append(PathRow(label, scope, _mean_of(kept, "monotonicity_cos"), _mean_of(kept, "monotonicity_euc"),
-                            _mean_of(kept, "consistency")))
+        rows.append(
+            PathRow(
+                label,
+                scope,
+                _mean_of(kept, "monotonicity_cos"),
+                _mean_of(kept, "monotonicity_euc"),
+                _mean_of(kept, "consistency"),
+            )
+        )
     return rows
 
 

@@ -23,7 +23,9 @@ def write_examples(run_dir: Path, task: str, examples: Sequence[TokenSimilarityE
         return None
     path = examples_path(run_dir, task)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(RepresentationExamples(task=task, examples=list(examples)).model_dump_json() + "\n", encoding="utf-8")
+    path.write_text(
+        RepresentationExamples(task=task, examples=list(examples)).model_dump_json() + "\n", encoding="utf-8"
+    )
     return path
 
 

@@ -46,7 +46,9 @@ def rewrite(speech: torch.Tensor, text: torch.Tensor, mode: InterventionMode) ->
     With identical speech and text states both modes return the input (up to rounding).
     """
     if speech.shape != text.shape or speech.dim() != 2:
-        raise ValueError(f"rewrite needs speech and text of equal shape [k, d]; got {tuple(speech.shape)} and {tuple(text.shape)}")
+        raise ValueError(
+            f"rewrite needs speech and text of equal shape [k, d]; got {tuple(speech.shape)} and {tuple(text.shape)}"
+        )
     mode = InterventionMode(mode)
     s = speech.to(torch.float32)
     t = text.to(device=s.device, dtype=torch.float32)
@@ -130,7 +132,9 @@ def select_critical(cosine: torch.Tensor, selection: CriticalSelection) -> Criti
         tokens = sorted(tokens, key=lambda j: (scores[j].item(), j))[: selection.k]
     pairs = sorted((int(path[j]), j, float(scores[j])) for j in tokens)
     return CriticalPairs(
-        positions=tuple(p for p, _, _ in pairs), tokens=tuple(j for _, j, _ in pairs), scores=tuple(s for _, _, s in pairs)
+        positions=tuple(p for p, _, _ in pairs),
+        tokens=tuple(j for _, j, _ in pairs),
+        scores=tuple(s for _, _, s in pairs),
     )
 
 
@@ -146,7 +150,11 @@ class InterventionOptions:
 
 
 def build_intervention(
-    speech: HiddenStates, text: HiddenStates, mode: InterventionMode, selection: CriticalSelection, layers: Sequence[int]
+    speech: HiddenStates,
+    text: HiddenStates,
+    mode: InterventionMode,
+    selection: CriticalSelection,
+    layers: Sequence[int],
 ) -> Intervention:
     """The ``Intervention`` for one sample: critical positions chosen on the cosine path of the token
     cosine matrix averaged over ``layers``; partners are the text states at those layers (METHOD.md §6)."""

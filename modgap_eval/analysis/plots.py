@@ -49,7 +49,9 @@ def plot_layer_curves(series: Sequence[tuple[str, Any]], title: str, stem: Path)
             layers = list(range(len(curve.matched.mean)))
             mean, std = curve.matched.mean, curve.matched.std
             ax.plot(layers, mean, color=colour, label=f"{label} matched")
-            ax.fill_between(layers, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=colour, alpha=0.15)
+            ax.fill_between(
+                layers, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=colour, alpha=0.15
+            )
             ax.plot(layers, curve.mismatched.mean, color=colour, linestyle="--", label=f"{label} mismatched")
             entry[name] = curve.model_dump()
         series_data.append(entry)
@@ -77,7 +79,9 @@ def plot_heatmap(example: Any, title: str, stem: Path) -> Path:
     ax.plot(range(cols), example.path_euc, "x--", color="red", markersize=4, label="Euclidean path (argmin)")
     ax.set_xticks(range(cols))
     ax.set_xticklabels(example.text_tokens, rotation=90, fontsize=7)
-    ax.set(xlabel="text token", ylabel="speech frame", title=f"{title}: sample {example.sample_id}, layer {example.layer}")
+    ax.set(
+        xlabel="text token", ylabel="speech frame", title=f"{title}: sample {example.sample_id}, layer {example.layer}"
+    )
     ax.legend(fontsize=7, loc="upper left")
     return save(fig, stem, example.model_dump())
 
@@ -97,19 +101,32 @@ def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem:
     groups = list(dict.fromkeys(p.group for p in points))
     for index, group in enumerate(groups):
         chosen = [p for p in points if p.group == group]
-        ax.scatter([p.x for p in chosen], [p.y for p in chosen], color=f"C{index % 10}", label=group if len(groups) > 1 else None)
+        ax.scatter(
+            [p.x for p in chosen],
+            [p.y for p in chosen],
+            color=f"C{index % 10}",
+            label=group if len(groups) > 1 else None,
+        )
     for p in points:
         ax.annotate(p.label, (p.x, p.y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     if fit.slope is not None:
         xs = [min(p.x for p in points), max(p.x for p in points)]
         r2 = "—" if fit.r_squared is None else f"{fit.r_squared:.3f}"
         p = "—" if p_value is None else f"{p_value:.3g}"
-        ax.plot(xs, [fit.slope * x + fit.intercept for x in xs], color="black", label=f"OLS: R² = {r2}, p = {p}, n = {fit.n}")
+        ax.plot(
+            xs,
+            [fit.slope * x + fit.intercept for x in xs],
+            color="black",
+            label=f"OLS: R² = {r2}, p = {p}, n = {fit.n}",
+        )
     ax.set(xlabel=xlabel, ylabel="GAP (text − speech, points)", title=title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
-    return save(fig, stem, {"title": title, "x": xlabel, "fit": asdict(fit), "slope_p": p_value,
-                            "points": [asdict(p) for p in points]})
+    return save(
+        fig,
+        stem,
+        {"title": title, "x": xlabel, "fit": asdict(fit), "slope_p": p_value, "points": [asdict(p) for p in points]},
+    )
 
 
 def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
@@ -122,8 +139,13 @@ def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
     erosion = [r.erosion for r in rows]
     gap = [r.modality_gap for r in rows]
     ax.bar(names, erosion, color="C1", label="fine-tuning erosion (base text − LSLM text)")
-    ax.bar(names, gap, bottom=[max(e, 0.0) if g >= 0 else min(e, 0.0) for e, g in zip(erosion, gap)], color="C0",
-           label="modality gap (LSLM text − LSLM speech)")
+    ax.bar(
+        names,
+        gap,
+        bottom=[max(e, 0.0) if g >= 0 else min(e, 0.0) for e, g in zip(erosion, gap)],
+        color="C0",
+        label="modality gap (LSLM text − LSLM speech)",
+    )
     ax.scatter(names, [r.total_drop for r in rows], color="black", marker="_", s=400, zorder=3, label="total drop")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(ylabel="points", title=title)

@@ -150,7 +150,9 @@ def token_similarity_examples(
     return tuple(_examples(sample.id, speech[0], text[0], None, layers))
 
 
-def _analyse(ids: Sequence[str], fetch: Fetch, options: RepresentationOptions, convention: str, progress: bool) -> TaskRepresentation:
+def _analyse(
+    ids: Sequence[str], fetch: Fetch, options: RepresentationOptions, convention: str, progress: bool
+) -> TaskRepresentation:
     if len(ids) < MIN_SAMPLES:
         raise DataError(
             f"representation analysis needs at least 2 samples for its mismatched baseline (METHOD.md §4b); "
@@ -187,7 +189,9 @@ def _analyse(ids: Sequence[str], fetch: Fetch, options: RepresentationOptions, c
 
     order = range(len(ids))
     summary = _summarise([matched[k] for k in order], [mismatched[k] for k in order], options, convention)
-    per_sample = {ids[k]: {**lengths[k], **matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order}
+    per_sample = {
+        ids[k]: {**lengths[k], **matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order
+    }
     position = {sample_id: k for k, sample_id in enumerate(ids)}
     examples.sort(key=lambda e: (position[e.sample_id], e.layer))
     return TaskRepresentation(summary=summary, per_sample=per_sample, examples=tuple(examples))
@@ -302,7 +306,9 @@ def _mean(values: Sequence[float | None], what: str) -> float:
     return mean
 
 
-def _baselined(matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool) -> Baselined:
+def _baselined(
+    matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool
+) -> Baselined:
     m = _mean([r.values[attribute] for r in matched], attribute)
     x = _mean([r.values[attribute] for r in mismatched], attribute + " (mismatched)")
     return Baselined(matched=m, mismatched=x, excess=(x - m) if lower_is_better else (m - x))

@@ -15,7 +15,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "decompose", help="total drop = fine-tuning erosion + modality gap; path trends across checkpoints"
     )
-    parser.add_argument("lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order")
+    parser.add_argument(
+        "lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order"
+    )
     parser.add_argument("--base", type=Path, required=True, help="the base text LLM's results on the same tasks")
     parser.add_argument("--task", action="append", dest="tasks", default=None, help="only these tasks (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("plots"), help="folder for PNG + JSON (default: ./plots)")
@@ -34,16 +36,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"{base.model.name} (base) -> {label}")
         print(f"{'task':<24} {'base text':>9} {'LSLM text':>9} {'speech':>8} {'drop':>8} {'erosion':>8} {'gap':>8}")
         for r in rows:
-            print(f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} "
-                  f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}")
-        png = plot_decomposition(rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}")
+            print(
+                f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} "
+                f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}"
+            )
+        png = plot_decomposition(
+            rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}"
+        )
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]
     if analysed:
         trend = path_trend(analysed, OVERALL)
         png = plot_path_trend(trend, "alignment path across checkpoints (overall)", args.out / "path_trend")
         for row in trend:
-            shown = ["—" if v is None else f"{v:.3f}" for v in (row.monotonicity_cos, row.monotonicity_euc, row.consistency)]
+            shown = [
+                "—" if v is None else f"{v:.3f}" for v in (row.monotonicity_cos, row.monotonicity_euc, row.consistency)
+            ]
             print(f"{row.label:<32} monotonicity cos {shown[0]}  euc {shown[1]}  consistency {shown[2]}")
         print(f"written: {png}")
     return 0

@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add = actions.add_parser(
         "add",
         help="merge results files into the leaderboard "
-             "(idempotent; a newer run of a model and task replaces the older)",
+        "(idempotent; a newer run of a model and task replaces the older)",
     )
     add.add_argument(
         "results",
@@ -35,14 +35,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     build = actions.add_parser("build", help="render the static site (works from file:// and GitHub Pages)")
     _leaderboard_argument(build)
-    build.add_argument("--out", type=Path, default=None, help="site folder (default: 'site' next to the leaderboard JSON)")
-    build.add_argument("--push_to_hub", metavar="REPO", default=None, help="also upload leaderboard.json to this Hugging Face dataset repo")
+    build.add_argument(
+        "--out", type=Path, default=None, help="site folder (default: 'site' next to the leaderboard JSON)"
+    )
+    build.add_argument(
+        "--push_to_hub",
+        metavar="REPO",
+        default=None,
+        help="also upload leaderboard.json to this Hugging Face dataset repo",
+    )
     build.set_defaults(func=run)
 
 
 def _leaderboard_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--leaderboard", type=Path, default=DEFAULT_LEADERBOARD, help=f"the leaderboard JSON (default: {DEFAULT_LEADERBOARD})"
+        "--leaderboard",
+        type=Path,
+        default=DEFAULT_LEADERBOARD,
+        help=f"the leaderboard JSON (default: {DEFAULT_LEADERBOARD})",
     )
 
 

@@ -24,7 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from modgap_eval.report import summary_table
     from modgap_eval.rescoring import rescore_run
     from modgap_eval.results import write_results
-
     from modgap_eval.scoring.judge_config import apply_judge_options
 
     apply_judge_options(args)  # before rescoring: judged tasks already scored are judged again by this judge

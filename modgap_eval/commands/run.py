@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
@@ -19,8 +19,15 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     add("--model", required=True, help="registered model name (modgap-eval ls models)")
     add("--model_args", default="", help="comma-separated key=value pairs for the model, e.g. pretrained=DIR")
     add("--tasks", default="all", help="'all' or comma-separated task and group names (modgap-eval ls tasks)")
-    add("--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs (repeatable)")
-    add("--data_dir", type=Path, default=None, help="offline mirror of hub datasets: DIR/<path>/<config>/<split>.parquet")
+    add(
+        "--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs (repeatable)"
+    )
+    add(
+        "--data_dir",
+        type=Path,
+        default=None,
+        help="offline mirror of hub datasets: DIR/<path>/<config>/<split>.parquet",
+    )
     add("--limit", type=int, default=None, help="evaluate only the first N samples of each task")
     add("--batch_size", default="1", help="requests per model call, or 'auto'")
     add("--device", default="cpu", help="cpu, cuda, cuda:0, ...")
@@ -30,10 +37,25 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     add("--output_path", type=Path, default=Path("results"), help="folder for run directories and the response cache")
     add("--log_samples", action="store_true", help="write per-sample JSONL (needed by 'rescore')")
     add("--no_cache", action="store_true", help="neither read nor write the response cache")
-    add("--on_error", choices=["raise", "skip"], default="raise", help="a bad sample stops the run, or is recorded and skipped")
-    add("--representations", choices=["auto", "on", "off"], default="auto", help="hidden-state analysis (auto: if the model supports it)")
+    add(
+        "--on_error",
+        choices=["raise", "skip"],
+        default="raise",
+        help="a bad sample stops the run, or is recorded and skipped",
+    )
+    add(
+        "--representations",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="hidden-state analysis (auto: if the model supports it)",
+    )
     add("--centering", action="store_true", help="per-layer mean-centering before cosine (METHOD.md §4b)")
-    add("--intervention", choices=["angle", "length"], default=None, help="also run speech with an intervention (METHOD.md §6)")
+    add(
+        "--intervention",
+        choices=["angle", "length"],
+        default=None,
+        help="also run speech with an intervention (METHOD.md §6)",
+    )
     add("--critical", default="bottom-3", help="critical tokens: bottom-K or all")
     add("--intervention_layers", default="0", help="'0' (adapter output), a block index, or 'all'")
     add("--no_progress", action="store_true", help="hide progress bars")
@@ -59,13 +81,28 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         quiet_library_bars()
     try:
         config = RunConfig(
-            model=args.model, model_args=parse_model_args(args.model_args), tasks=args.tasks.split(","),
-            include_path=args.include_path, data_dir=args.data_dir, limit=args.limit, batch_size=args.batch_size,
-            device=args.device, dtype=args.dtype, seed=args.seed, bootstrap_iters=args.bootstrap_iters,
-            output_path=args.output_path, log_samples=args.log_samples, use_cache=not args.no_cache,
-            on_error=args.on_error, representations=args.representations, centering=args.centering,
-            intervention=args.intervention, critical=args.critical, intervention_layers=args.intervention_layers,
-            progress=not args.no_progress, command=["modgap-eval", *(sys.argv[1:] if argv is None else argv)],
+            model=args.model,
+            model_args=parse_model_args(args.model_args),
+            tasks=args.tasks.split(","),
+            include_path=args.include_path,
+            data_dir=args.data_dir,
+            limit=args.limit,
+            batch_size=args.batch_size,
+            device=args.device,
+            dtype=args.dtype,
+            seed=args.seed,
+            bootstrap_iters=args.bootstrap_iters,
+            output_path=args.output_path,
+            log_samples=args.log_samples,
+            use_cache=not args.no_cache,
+            on_error=args.on_error,
+            representations=args.representations,
+            centering=args.centering,
+            intervention=args.intervention,
+            critical=args.critical,
+            intervention_layers=args.intervention_layers,
+            progress=not args.no_progress,
+            command=["modgap-eval", *(sys.argv[1:] if argv is None else argv)],
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -22,9 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-reference",
         help="train (and evaluate) the reference LSLM's adapter "
-             "(Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
+        "(Whisper tiny.en encoder -> adapter -> SmolLM2) offline",
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
-                    "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
+        "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
     defaults = recipe_defaults()
     parser.add_argument("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
@@ -32,18 +32,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--clips", type=int, default=defaults.clips, help="training sentences to synthesise")
     parser.add_argument("--heldout", type=int, default=defaults.heldout, help="held-out sentences for WER")
     parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
-    parser.add_argument("--adapter_hidden", type=int, default=defaults.adapter_hidden, help="width of the adapter's hidden layer")
+    parser.add_argument(
+        "--adapter_hidden", type=int, default=defaults.adapter_hidden, help="width of the adapter's hidden layer"
+    )
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--batch_size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument("--negatives", type=int, default=defaults.negatives, help="sampled non-target tokens per batch (0 = all)")
-    parser.add_argument("--checkpoint_steps", default=",".join(map(str, defaults.checkpoint_steps)),
-                        help="comma-separated steps to save")
+    parser.add_argument(
+        "--negatives", type=int, default=defaults.negatives, help="sampled non-target tokens per batch (0 = all)"
+    )
+    parser.add_argument(
+        "--checkpoint_steps",
+        default=",".join(map(str, defaults.checkpoint_steps)),
+        help="comma-separated steps to save",
+    )
     parser.add_argument("--eval_every", type=int, default=defaults.eval_every)
     parser.add_argument("--workers", type=int, default=defaults.workers, help="TTS worker processes")
     parser.add_argument("--device", default=defaults.device, help="cpu or cuda")
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)")
+    parser.add_argument(
+        "--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)"
+    )
     parser.add_argument("--eval_group", default="offline_default", help="task group for the evaluate stage")
     parser.add_argument("--eval_limit", type=int, default=None, help="items per task for the evaluate stage")
     parser.add_argument("--eval_output", default=None, help="JSON file for the evaluate stage's report")
@@ -59,12 +68,24 @@ def recipe_options(args: argparse.Namespace) -> RecipeOptions:
     try:
         steps = tuple(int(s) for s in args.checkpoint_steps.split(",") if s.strip())
     except ValueError as exc:
-        raise ConfigError(f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers") from exc
+        raise ConfigError(
+            f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers"
+        ) from exc
     return recipe.RecipeOptions(
-        run=args.run, clips=args.clips, heldout=args.heldout, seed=args.seed, workers=args.workers,
+        run=args.run,
+        clips=args.clips,
+        heldout=args.heldout,
+        seed=args.seed,
+        workers=args.workers,
         adapter_hidden=args.adapter_hidden,
-        steps=args.steps, batch_size=args.batch_size, lr=args.lr, negatives=args.negatives,
-        checkpoint_steps=steps, eval_every=args.eval_every, device=args.device, max_shards=args.max_shards,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        negatives=args.negatives,
+        checkpoint_steps=steps,
+        eval_every=args.eval_every,
+        device=args.device,
+        max_shards=args.max_shards,
         progress=not args.no_progress,
     )
 

@@ -177,8 +177,10 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
         representation=_representation(task.representations) if task.representations else None,
-        readings={k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap, primary=k == task.primary_reading)
-                  for k, v in task.readings.items()},
+        readings={
+            k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap, primary=k == task.primary_reading)
+            for k, v in task.readings.items()
+        },
     )
 
 
@@ -223,7 +225,9 @@ def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
         model=_model_entry(Provenance.REPORTED, reported.model),
         run=run,
         tasks=tuple(
-            TaskEntry(task=name, n_samples=scores.n_samples, relative_gap=_relative_gap(scores), **_reported(scores, run.id))
+            TaskEntry(
+                task=name, n_samples=scores.n_samples, relative_gap=_relative_gap(scores), **_reported(scores, run.id)
+            )
             for name, scores in sorted(reported.tasks.items())
         ),
         groups=tuple(
@@ -237,8 +241,13 @@ def _from_reported(file: Path, leaderboard_dir: Path) -> IncomingRun:
 
 def _reported(scores: ReportedScores, run_id: str) -> dict:
     """The fields a reported task and a reported group share."""
-    return dict(run=run_id, text=scores.text, speech=scores.speech, gap=scores.gap,
-                representation=_reported_representation(scores))
+    return dict(
+        run=run_id,
+        text=scores.text,
+        speech=scores.speech,
+        gap=scores.gap,
+        representation=_reported_representation(scores),
+    )
 
 
 def _relative_gap(scores: ReportedScores) -> float | None:

@@ -57,8 +57,13 @@ def load_leaderboard(path: Path) -> Leaderboard:
 
 def dump_leaderboard(board: Leaderboard) -> str:
     """Canonical text: sorted keys, models in a fixed order, so equal boards give equal bytes."""
-    ordered = board.model_copy(update={"models": sorted(board.models, key=lambda m: (m.provenance.value, m.name, m.id))})
-    return json.dumps(ordered.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    ordered = board.model_copy(
+        update={"models": sorted(board.models, key=lambda m: (m.provenance.value, m.name, m.id))}
+    )
+    return (
+        json.dumps(ordered.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        + "\n"
+    )
 
 
 def save_leaderboard(board: Leaderboard, path: Path) -> bool:
@@ -89,7 +94,9 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     existing = next((m for m in board.models if m.id == run.model.id), None)
     label = f"{run.model.name!r} ({run.model.provenance.value})"
     if existing is not None and run.run.id in existing.runs:
-        return MergeOutcome(board, (f"unchanged: {run.source}: run {run.run.id} of {label} is already on the leaderboard",), False)
+        return MergeOutcome(
+            board, (f"unchanged: {run.source}: run {run.run.id} of {label} is already on the leaderboard",), False
+        )
     if not run.tasks and not run.groups:
         return MergeOutcome(board, (f"unchanged: {run.source}: run {run.run.id} of {label} holds no task",), False)
     if run.model.provenance is Provenance.REPRODUCED:

@@ -80,7 +80,8 @@ def render_index(board: Leaderboard) -> str:
     data = json.dumps(json.loads(dump_leaderboard(board)), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     metrics = json.dumps(
         {"gap": [m.as_json() for m in GAP_METRICS], "representation": [m.as_json() for m in REPRESENTATION_METRICS]},
-        ensure_ascii=False, separators=(",", ":"),
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     page = INDEX_TEMPLATE.replace("@SCHEMA@", str(board.schema_version)).replace("@METRICS@", script_safe_json(metrics))
     return page.replace("@DATA@", script_safe_json(data))  # last: the data may hold any text

@@ -48,8 +48,10 @@ def validate_args(schema: type[A], raw: Mapping[str, str], model: str) -> A:
         key = str(error["loc"][0]) if error["loc"] else "?"
         if error["type"] == "extra_forbidden":
             known = sorted(schema.model_fields)
-            raise ConfigError(f"--model_args for {model!r}: unknown key {key!r}{did_you_mean(key, known)} "
-                              f"(accepted: {', '.join(known)})") from None
+            raise ConfigError(
+                f"--model_args for {model!r}: unknown key {key!r}{did_you_mean(key, known)} "
+                f"(accepted: {', '.join(known)})"
+            ) from None
         raise ConfigError(f"--model_args for {model!r}: {key}={raw.get(key)!r}: {error['msg']}") from None
 
 
@@ -72,7 +74,9 @@ def check_device(device: str, flag: str = "--device") -> str:
     try:
         parsed = torch.device(device)
     except (RuntimeError, ValueError):
-        raise ConfigError(f"{flag} {device!r} is not a torch device; available here: {', '.join(offered_devices())}") from None
+        raise ConfigError(
+            f"{flag} {device!r} is not a torch device; available here: {', '.join(offered_devices())}"
+        ) from None
     if parsed.type == "cpu":
         return device
     offered = offered_devices()
@@ -80,6 +84,7 @@ def check_device(device: str, flag: str = "--device") -> str:
         return device
     if parsed.type == "mps" and "mps" in offered:
         return device
-    raise ConfigError(f"{flag} {device!r}: this torch {torch.__version__} offers no such device "
-                      f"(available here: {', '.join(offered)})")
-
+    raise ConfigError(
+        f"{flag} {device!r}: this torch {torch.__version__} offers no such device "
+        f"(available here: {', '.join(offered)})"
+    )

@@ -80,14 +80,21 @@ class Transcriber:
 
     @torch.inference_mode()
     def _batch(self, waveforms: Sequence[Waveform]) -> list[str]:
-        inputs = self.processor([w.samples for w in waveforms], sampling_rate=self.sample_rate, return_tensors="pt",
-                                return_attention_mask=True)
+        inputs = self.processor(
+            [w.samples for w in waveforms],
+            sampling_rate=self.sample_rate,
+            return_tensors="pt",
+            return_attention_mask=True,
+        )
         features = inputs["input_features"].to(self.options.device, next(self.model.parameters()).dtype)
         config = copy.deepcopy(self.model.generation_config)
         config.update(max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
         # The mask tells generate which rows are real (Whisper's pad id is its end-of-text id, so it cannot infer it).
-        out = self.model.generate(input_features=features, attention_mask=inputs["attention_mask"].to(self.options.device),
-                                  generation_config=config)
+        out = self.model.generate(
+            input_features=features,
+            attention_mask=inputs["attention_mask"].to(self.options.device),
+            generation_config=config,
+        )
         return [t.strip() for t in self.processor.batch_decode(out, skip_special_tokens=True)]
 
 
@@ -104,12 +111,19 @@ class Cascade(Model):
     @classmethod
     def from_args(cls, args: Mapping[str, str], runtime: RuntimeOptions) -> Cascade:
         values = validate_args(CascadeArgs, args, cls.name)
-        asr_options = load_options(HFArgs(pretrained=values.asr, dtype=values.dtype, device=values.device), runtime, cls.name)
+        asr_options = load_options(
+            HFArgs(pretrained=values.asr, dtype=values.dtype, device=values.device), runtime, cls.name
+        )
         asr = Transcriber(asr_options, locate(values.asr), Batcher(runtime.batch_size), values.asr_max_new_tokens)
         lm_args = HFArgs(pretrained=values.lm, dtype=values.dtype, device=values.device)
         lm = TextLM(load_family(TextLM.family, lm_args, runtime), runtime)
-        recorded = {"asr": values.asr, "lm": values.lm, "dtype": asr_options.dtype, "device": asr_options.device,
-                    "asr_max_new_tokens": str(values.asr_max_new_tokens)}
+        recorded = {
+            "asr": values.asr,
+            "lm": values.lm,
+            "dtype": asr_options.dtype,
+            "device": asr_options.device,
+            "asr_max_new_tokens": str(values.asr_max_new_tokens),
+        }
         return cls(asr, lm, recorded)
 
     def info(self) -> ModelInfo:
@@ -121,9 +135,13 @@ class Cascade(Model):
             revision=f"asr: {self.asr.located.revision}; lm: {lm.revision}",
             parameters=count_parameters(self.asr.model) + (lm.parameters or 0),
             device=lm.device,
-            details={"asr_class": type(self.asr.model).__name__, "asr_decoding": "greedy, one 30 s window",
-                     "hidden_states": lm.details.get("hidden_states"),  # the LM's convention (its own hooks)
-                     "speech_hidden_states": "the LM's states over the transcript tokens", "lm": dict(lm.details)},
+            details={
+                "asr_class": type(self.asr.model).__name__,
+                "asr_decoding": "greedy, one 30 s window",
+                "hidden_states": lm.details.get("hidden_states"),  # the LM's convention (its own hooks)
+                "speech_hidden_states": "the LM's states over the transcript tokens",
+                "lm": dict(lm.details),
+            },
         )
 
     def close(self) -> None:

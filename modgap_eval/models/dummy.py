@@ -81,7 +81,9 @@ class DummyModel(Model):
     capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
     sample_rate = 16_000
 
-    def __init__(self, layers: int = 4, width: int = 16, delay: float = 0.0, args: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, layers: int = 4, width: int = 16, delay: float = 0.0, args: Mapping[str, str] | None = None
+    ) -> None:
         self.layers = layers
         self.width = width
         self.delay = delay
@@ -100,8 +102,7 @@ class DummyModel(Model):
             time.sleep(self.delay * n)
 
     def info(self) -> ModelInfo:
-        return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1",
-                         device="cpu")
+        return ModelInfo(name="dummy", args=self._args, source="modgap_eval.models.dummy", revision="1", device="cpu")
 
     # ---- answers
 

@@ -12,6 +12,10 @@ from modgap_eval.models.hf_family import HFFamily
 
 
 class AudioFlamingo3Model(HFModel):
-    family = HFFamily(name="audioflamingo3", default_pretrained="nvidia/audio-flamingo-3-hf",
-                      model_class="AudioFlamingo3ForConditionalGeneration", structured_content=True,
-                      reuse_audio_embeddings=True)
+    family = HFFamily(
+        name="audioflamingo3",
+        default_pretrained="nvidia/audio-flamingo-3-hf",
+        model_class="AudioFlamingo3ForConditionalGeneration",
+        structured_content=True,
+        reuse_audio_embeddings=True,
+    )

@@ -246,7 +246,9 @@ class Batcher:
         return out
 
 
-def run_sorted(items: Sequence[T], key: Callable[[T], Any], batcher: Batcher, fn: Callable[[Sequence[T]], list[R]]) -> list[R]:
+def run_sorted(
+    items: Sequence[T], key: Callable[[T], Any], batcher: Batcher, fn: Callable[[Sequence[T]], list[R]]
+) -> list[R]:
     """Run ``fn`` over ``items`` grouped by ``key`` then sorted by it (less padding); original order back."""
     order = sorted(range(len(items)), key=lambda i: key(items[i]), reverse=True)
     results = batcher.run([items[i] for i in order], fn)

@@ -104,19 +104,33 @@ class HFModel(Model):
         options, loaded = self.options, self.loaded
         args = loaded.args or {"pretrained": options.pretrained, "dtype": options.dtype, "device": options.device}
         details = {
-            "class": type(self.model).__name__, "loaded_dtype": describe_dtype(self.model),
-            "hidden_states": HIDDEN_STATE_CONVENTION, "decoder_layers": self.taps.num_layers,
+            "class": type(self.model).__name__,
+            "loaded_dtype": describe_dtype(self.model),
+            "hidden_states": HIDDEN_STATE_CONVENTION,
+            "decoder_layers": self.taps.num_layers,
             **self.part.details(),
             "padding": "left; position ids from the attention mask",
-            "loglikelihood": ("one full row per continuation (the model derives its own positions)" if self.family.own_positions
-                              else "one prefill per prompt, continuations on its KV cache"),
+            "loglikelihood": (
+                "one full row per continuation (the model derives its own positions)"
+                if self.family.own_positions
+                else "one prefill per prompt, continuations on its KV cache"
+            ),
             "decoding": "greedy (do_sample=False, 1 beam); the checkpoint's other generation settings kept",
             "batch_size": self.batcher.fixed if self.batcher.fixed is not None else "auto",
         }
         if options.device_map is not None:
-            details["device_map"] = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
-        return ModelInfo(self.name, args, loaded.source, loaded.revision, count_parameters(self.model),
-                         device=placed_on(self.model, options), details={**details, **loaded.details})
+            details["device_map"] = (
+                options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+            )
+        return ModelInfo(
+            self.name,
+            args,
+            loaded.source,
+            loaded.revision,
+            count_parameters(self.model),
+            device=placed_on(self.model, options),
+            details={**details, **loaded.details},
+        )
 
     def close(self) -> None:
         self.model = None
@@ -177,6 +191,7 @@ class HFModel(Model):
     def by_modality(self, requests: Sequence[Any], fn: Any) -> list[Any]:
         """Run ``fn`` on same-modality, length-sorted batches (spoken ones one clip per pass if the
         family says so); results in request order."""
+
         def run(batch: Sequence[Any]) -> list[Any]:
             if self.family.clip_per_pass and batch[0].prompt.modality is Modality.SPEECH:
                 return [out for item in batch for out in fn([item])]
@@ -215,8 +230,16 @@ class HFModel(Model):
 
     def generation_config(self, max_new_tokens: int) -> Any:
         config = copy.deepcopy(self.model.generation_config)
-        config.update(do_sample=False, num_beams=1, temperature=None, top_p=None, top_k=None,
-                      max_new_tokens=max_new_tokens, pad_token_id=self.pad_id, eos_token_id=self.eos_ids())
+        config.update(
+            do_sample=False,
+            num_beams=1,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=self.pad_id,
+            eos_token_id=self.eos_ids(),
+        )
         return config
 
     @torch.inference_mode()
@@ -229,7 +252,9 @@ class HFModel(Model):
         inputs.pop("position_ids", None)  # generate derives positions from the (left-padded) attention mask
         inputs["input_ids"] = padded.input_ids  # beside any embeddings: the output then carries the prompt
         with self.taps.active(edits=self.gather_edits(requests, padded), keep_inputs=self.keep_for(prompts, padded)):
-            out = self.model.generate(**inputs, generation_config=self.generation_config(max(r.max_new_tokens for r in requests)))
+            out = self.model.generate(
+                **inputs, generation_config=self.generation_config(max(r.max_new_tokens for r in requests))
+            )
         self.remember(prompts, self.taps)
         eos = set(self.eos_ids())
         results = []
@@ -241,8 +266,10 @@ class HFModel(Model):
         return results
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-        items = [Scored(r.prompt, r.intervention, tuple(self.tokenize_continuation(c) for c in r.continuations))
-                 for r in requests]
+        items = [
+            Scored(r.prompt, r.intervention, tuple(self.tokenize_continuation(c) for c in r.continuations))
+            for r in requests
+        ]
         return self.by_modality(items, partial(full_rows if self.family.own_positions else shared_prefill, self))
 
     def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
@@ -273,8 +300,9 @@ class HFModel(Model):
         # Causal attention: nothing after the content changes its states, so stop the pass there.
         rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
         padded = self.pad(rows)
-        with self.taps.active(capture=[padded.content(i) for i in range(len(rows))],
-                              keep_inputs=self.keep_for(prompts, padded)) as taps:
+        with self.taps.active(
+            capture=[padded.content(i) for i in range(len(rows))], keep_inputs=self.keep_for(prompts, padded)
+        ) as taps:
             getattr(self.model, "model", self.model)(**self.forward_inputs(padded, encoded))  # no LM head needed
         self.remember(prompts, taps)
         return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
@@ -287,6 +315,7 @@ class HFModel(Model):
         for i, span in enumerate(spans):
             embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
         with self.taps.active(capture=spans) as taps:
-            self.model.get_decoder()(inputs_embeds=embeds, attention_mask=padded.attention_mask,
-                                     position_ids=padded.position_ids)
+            self.model.get_decoder()(
+                inputs_embeds=embeds, attention_mask=padded.attention_mask, position_ids=padded.position_ids
+            )
         return [HiddenStates(taps.stacked(i)) for i in range(len(rows))]

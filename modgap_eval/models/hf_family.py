@@ -127,7 +127,9 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     extra = NO_AUTOLOAD if family.speech_lora == "" else {}
     model = load_model(getattr(transformers, family.model_class), located, options, **extra)
     lora_folder = Path(located.path) / family.speech_lora if family.speech_lora is not None else None
-    lora = SpeechLora(model, lora_folder, f"model {family.name!r}") if lora_folder and has_adapter(lora_folder) else None
+    lora = (
+        SpeechLora(model, lora_folder, f"model {family.name!r}") if lora_folder and has_adapter(lora_folder) else None
+    )
     processor, sample_rate = None, 16_000
     if family.speech:
         processor = transformers.AutoProcessor.from_pretrained(located.path)
@@ -138,5 +140,7 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     else:
         tokenizer = transformers.AutoTokenizer.from_pretrained(located.path)
     part = (family.part or TemplatePart)(family, model, tokenizer, processor)
-    details = {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
+    details = (
+        {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
+    )
     return Loaded(model, tokenizer, part, options, located.source, located.revision, sample_rate, lora, details=details)

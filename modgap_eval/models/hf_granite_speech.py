@@ -32,6 +32,12 @@ GRANITE_SPEECH_SYSTEM = (
 
 
 class GraniteSpeechModel(HFModel):
-    family = HFFamily(name="granite-speech", default_pretrained="ibm-granite/granite-speech-3.3-2b",
-                      model_class="GraniteSpeechForConditionalGeneration", default_system=GRANITE_SPEECH_SYSTEM,
-                      chat_template="tokenizer", clip_per_pass=True, speech_lora="")
+    family = HFFamily(
+        name="granite-speech",
+        default_pretrained="ibm-granite/granite-speech-3.3-2b",
+        model_class="GraniteSpeechForConditionalGeneration",
+        default_system=GRANITE_SPEECH_SYSTEM,
+        chat_template="tokenizer",
+        clip_per_pass=True,
+        speech_lora="",
+    )

@@ -51,8 +51,9 @@ def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     if "logits_to_keep" in arguments:
         inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
     capture = [padded.content(i) for i in range(len(items))] if engine.states_memo.enabled else None
-    with engine.taps.active(capture=capture, edits=engine.gather_edits(items, padded),
-                            keep_inputs=engine.keep_for(prompts, padded)):
+    with engine.taps.active(
+        capture=capture, edits=engine.gather_edits(items, padded), keep_inputs=engine.keep_for(prompts, padded)
+    ):
         out = engine.model(**inputs, use_cache=True)
     engine.remember(prompts, engine.taps)
     if capture is not None:
@@ -66,15 +67,17 @@ def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     tails = [(i, k) for i, it in enumerate(items) for k, ids in enumerate(it.continuations) if len(ids) > 1]
     if tails:
         cache = out["cache" if "cache" in arguments else "past_key_values"]  # renamed in transformers 5.2x
-        rest = continue_from_cache(engine, cache, padded, [i for i, _ in tails],
-                                   [items[i].continuations[k] for i, k in tails])
+        rest = continue_from_cache(
+            engine, cache, padded, [i for i, _ in tails], [items[i].continuations[k] for i, k in tails]
+        )
         for (i, k), value in zip(tails, rest):
             scores[i][k] += value
     return [Loglikelihood(tuple(s), tuple(len(ids) for ids in it.continuations)) for s, it in zip(scores, items)]
 
 
-def continue_from_cache(engine: Any, cache: Any, padded: Padded, rows: list[int],
-                        continuations: list[tuple[int, ...]]) -> list[float]:
+def continue_from_cache(
+    engine: Any, cache: Any, padded: Padded, rows: list[int], continuations: list[tuple[int, ...]]
+) -> list[float]:
     """Summed log-probs of tokens 2..n of each continuation, fed after prompt row ``rows[j]``'s cache."""
     device = padded.input_ids.device
     index = torch.tensor(rows, dtype=torch.long, device=device)
@@ -88,11 +91,18 @@ def continue_from_cache(engine: Any, cache: Any, padded: Padded, rows: list[int]
     prompt_mask = padded.attention_mask[index]
     positions = prompt_mask.sum(-1, keepdim=True) + torch.arange(width, device=device)[None]
     name = "cache" if "cache" in forward_arguments(engine.model) else "past_key_values"
-    logits = engine.model(input_ids=ids.to(device), attention_mask=torch.cat([prompt_mask, tail_mask.to(device)], -1),
-                          position_ids=positions, use_cache=True, **{name: cache}).logits
+    logits = engine.model(
+        input_ids=ids.to(device),
+        attention_mask=torch.cat([prompt_mask, tail_mask.to(device)], -1),
+        position_ids=positions,
+        use_cache=True,
+        **{name: cache},
+    ).logits
     logp = torch.log_softmax(logits.float(), dim=-1)
-    return [float(logp[j, torch.arange(len(c) - 1), torch.tensor(c[1:], device=device)].sum())
-            for j, c in enumerate(continuations)]
+    return [
+        float(logp[j, torch.arange(len(c) - 1), torch.tensor(c[1:], device=device)].sum())
+        for j, c in enumerate(continuations)
+    ]
 
 
 @torch.inference_mode()
@@ -103,8 +113,9 @@ def full_rows(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     encoded = engine.encode([it.prompt for it, _ in flat], [ids for _, ids in flat])
     padded = engine.pad(encoded.rows)
     prompts = [it.prompt for it, _ in flat]
-    with engine.taps.active(edits=engine.gather_edits([it for it, _ in flat], padded),
-                            keep_inputs=engine.keep_for(prompts, padded)):
+    with engine.taps.active(
+        edits=engine.gather_edits([it for it, _ in flat], padded), keep_inputs=engine.keep_for(prompts, padded)
+    ):
         logits = engine.model(**engine.forward_inputs(padded, encoded)).logits
     engine.remember(prompts, engine.taps)
     width = padded.input_ids.shape[1]

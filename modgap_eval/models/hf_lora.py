@@ -32,7 +32,9 @@ class SpeechLora:
             from peft import LoraConfig, inject_adapter_in_model, set_peft_model_state_dict
             from peft.utils import load_peft_weights
         except ImportError as exc:
-            raise ConfigError(f"{what}: the checkpoint's speech LoRA in {folder} needs peft (pip install peft)") from exc
+            raise ConfigError(
+                f"{what}: the checkpoint's speech LoRA in {folder} needs peft (pip install peft)"
+            ) from exc
 
         config = LoraConfig.from_pretrained(str(folder))
         config.inference_mode = True
@@ -42,8 +44,10 @@ class SpeechLora:
         result: Any = set_peft_model_state_dict(model, weights, adapter_name=ADAPTER_NAME)
         missing = [k for k in result.missing_keys if "lora_" in k]
         if result.unexpected_keys or missing or not weights:
-            raise ConfigError(f"{what}: the LoRA in {folder} does not fit the model "
-                              f"(unexpected {result.unexpected_keys[:3]}, missing {missing[:3]})")
+            raise ConfigError(
+                f"{what}: the LoRA in {folder} does not fit the model "
+                f"(unexpected {result.unexpected_keys[:3]}, missing {missing[:3]})"
+            )
         self.layers = [m for m in model.modules() if _is_tuner_layer(m)]
         self.switch(False)
 

@@ -28,6 +28,12 @@ from modgap_eval.models.hf_family import HFFamily
 
 
 class Phi4MultimodalModel(HFModel):
-    family = HFFamily(name="phi4-multimodal", default_pretrained="microsoft/Phi-4-multimodal-instruct",
-                      model_class="Phi4MultimodalForCausalLM", chat_template="processor-or-tokenizer",
-                      audio_token="audio_config.audio_token_id", clip_per_pass=True, speech_lora="speech-lora")
+    family = HFFamily(
+        name="phi4-multimodal",
+        default_pretrained="microsoft/Phi-4-multimodal-instruct",
+        model_class="Phi4MultimodalForCausalLM",
+        chat_template="processor-or-tokenizer",
+        audio_token="audio_config.audio_token_id",
+        clip_per_pass=True,
+        speech_lora="speech-lora",
+    )

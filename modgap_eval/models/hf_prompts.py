@@ -26,8 +26,14 @@ SENTINEL = "\ue000MODGAP_CONTENT\ue000"
 """A private-use marker for the text slot: no template or tokenizer produces it."""
 
 
-def offsets_row(ids: Sequence[int], offsets: Sequence[tuple[int, int]], start: int, end: int,
-                continuation: tuple[int, ...], tokenizer: Any) -> Row:
+def offsets_row(
+    ids: Sequence[int],
+    offsets: Sequence[tuple[int, int]],
+    start: int,
+    end: int,
+    continuation: tuple[int, ...],
+    tokenizer: Any,
+) -> Row:
     """A row whose content span is the tokens overlapping characters ``[start, end)``; an empty content
     (e.g. an empty transcript) gets an empty span where it would be."""
     if end > start:
@@ -39,13 +45,22 @@ def offsets_row(ids: Sequence[int], offsets: Sequence[tuple[int, int]], start: i
     return Row(tuple(ids) + continuation, span, target=len(continuation), labels=labels)
 
 
-def processor_encoded(out: Mapping[str, Any], skip: Sequence[str], model: Any, continuations: Sequence[tuple[int, ...]],
-                      audio_token_id: int, what: str) -> Encoded:
+def processor_encoded(
+    out: Mapping[str, Any],
+    skip: Sequence[str],
+    model: Any,
+    continuations: Sequence[tuple[int, ...]],
+    audio_token_id: int,
+    what: str,
+) -> Encoded:
     """A processor's batch as rows (padding dropped, content = the audio run) and device-ready features."""
     dropped = {"input_ids", "attention_mask", *skip}
     param = next(model.parameters())
-    features = {k: (v.to(param.device, param.dtype) if v.is_floating_point() else v.to(param.device))
-                for k, v in out.items() if k not in dropped and isinstance(v, torch.Tensor)}
+    features = {
+        k: (v.to(param.device, param.dtype) if v.is_floating_point() else v.to(param.device))
+        for k, v in out.items()
+        if k not in dropped and isinstance(v, torch.Tensor)
+    }
     rows = []
     for i, cont in enumerate(continuations):
         ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
@@ -59,11 +74,17 @@ class TemplatePart:
     def __init__(self, family: HFFamily, model: Any, tokenizer: Any, processor: Any) -> None:
         self.family, self.model, self.tokenizer, self.processor = family, model, tokenizer, processor
         self.what = f"model {family.name!r}"
-        owner = {"processor": processor, "tokenizer": tokenizer, "tokenizer-or-plain": tokenizer,
-                 "processor-or-tokenizer": processor if processor is not None and processor.chat_template else tokenizer}
+        owner = {
+            "processor": processor,
+            "tokenizer": tokenizer,
+            "tokenizer-or-plain": tokenizer,
+            "processor-or-tokenizer": processor if processor is not None and processor.chat_template else tokenizer,
+        }
         self.template_owner = owner[family.chat_template]
         self.has_chat_template = bool(self.template_owner.chat_template)
-        self.audio_token_id = int(operator.attrgetter(family.audio_token)(model.config)) if processor is not None else None
+        self.audio_token_id = (
+            int(operator.attrgetter(family.audio_token)(model.config)) if processor is not None else None
+        )
 
     def system_for(self, prompt: Prompt) -> str | None:
         """The prompt's system prompt, else the family's default (None: leave it to the chat template)."""
@@ -89,8 +110,9 @@ class TemplatePart:
             # A base LM without a template: the plain user turn after an optional system line.
             system = self.system_for(prompt)
             return (f"{system}\n\n" if system else "") + prompt.prefix + slot + prompt.suffix
-        return self.template_owner.apply_chat_template(self.messages(prompt, slot), tokenize=False,
-                                                       add_generation_prompt=True)
+        return self.template_owner.apply_chat_template(
+            self.messages(prompt, slot), tokenize=False, add_generation_prompt=True
+        )
 
     def split_at_slot(self, prompt: Prompt) -> tuple[str, str]:
         """The rendered prompt before and after the content slot."""
@@ -104,8 +126,9 @@ class TemplatePart:
         before, after = self.split_at_slot(prompt)
         text = prompt.written()
         enc = self.tokenizer(before + text + after, add_special_tokens=False, return_offsets_mapping=True)
-        return offsets_row(enc["input_ids"], enc["offset_mapping"], len(before), len(before) + len(text),
-                           continuation, self.tokenizer)
+        return offsets_row(
+            enc["input_ids"], enc["offset_mapping"], len(before), len(before) + len(text), continuation, self.tokenizer
+        )
 
     def audio_item(self) -> dict[str, Any] | str:
         # Structured contents carry an audio item; string contents get the processor's audio token in place.
@@ -116,7 +139,8 @@ class TemplatePart:
         if self.processor is None or self.audio_token_id is None:
             raise CapabilityError(
                 f"{self.what} is a text-only LM (the base-model text condition): it cannot take speech prompts; "
-                "evaluate it on the text modality, or use the 'cascade' model to put an ASR in front")
+                "evaluate it on the text modality, or use the 'cascade' model to put an ASR in front"
+            )
         out = self.processor(
             text=[self.render(p, self.audio_item()) for p in prompts],
             **{self.family.audio_kwarg: [p.spoken().samples for p in prompts]},
@@ -139,8 +163,10 @@ class TemplatePart:
 
     def details(self) -> dict[str, Any]:
         default = self.family.default_system
-        out: dict[str, Any] = {"system_prompt_default": default if default is not None else "(chat template default)",
-                               "chat_template": self.has_chat_template}
+        out: dict[str, Any] = {
+            "system_prompt_default": default if default is not None else "(chat template default)",
+            "chat_template": self.has_chat_template,
+        }
         if self.processor is not None:
             out.update(audio_token_id=self.audio_token_id, speech_content_span="input_ids == audio_token_id")
         return out

@@ -23,6 +23,11 @@ QWEN25_OMNI_SYSTEM = (
 
 
 class Qwen25OmniModel(HFModel):
-    family = HFFamily(name="qwen2.5-omni", default_pretrained="Qwen/Qwen2.5-Omni-7B",
-                      model_class="Qwen2_5OmniThinkerForConditionalGeneration", structured_content=True,
-                      default_system=QWEN25_OMNI_SYSTEM, own_positions=True)
+    family = HFFamily(
+        name="qwen2.5-omni",
+        default_pretrained="Qwen/Qwen2.5-Omni-7B",
+        model_class="Qwen2_5OmniThinkerForConditionalGeneration",
+        structured_content=True,
+        default_system=QWEN25_OMNI_SYSTEM,
+        own_positions=True,
+    )

@@ -13,6 +13,10 @@ from modgap_eval.models.hf_family import HFFamily
 
 
 class Qwen2AudioModel(HFModel):
-    family = HFFamily(name="qwen2-audio", default_pretrained="Qwen/Qwen2-Audio-7B-Instruct",
-                      model_class="Qwen2AudioForConditionalGeneration", structured_content=True,
-                      reuse_audio_embeddings=True)
+    family = HFFamily(
+        name="qwen2-audio",
+        default_pretrained="Qwen/Qwen2-Audio-7B-Instruct",
+        model_class="Qwen2AudioForConditionalGeneration",
+        structured_content=True,
+        reuse_audio_embeddings=True,
+    )

@@ -21,7 +21,6 @@ from modgap_eval.types import Intervention
 HIDDEN_STATE_CONVENTION = "residual stream before the final norm; layer 0 = input to block 1 (forward hooks)"
 
 
-
 @dataclass(frozen=True)
 class Edit:
     """Rewrite ``positions`` (absolute, in padded coordinates) of batch row ``row`` at one layer."""
@@ -71,8 +70,12 @@ class LayerTaps:
         return len(self.blocks)
 
     @contextmanager
-    def active(self, capture: list[range] | None = None, edits: Mapping[int, list[Edit]] | None = None,
-               keep_inputs: list[range] | None = None) -> Iterator[LayerTaps]:
+    def active(
+        self,
+        capture: list[range] | None = None,
+        edits: Mapping[int, list[Edit]] | None = None,
+        keep_inputs: list[range] | None = None,
+    ) -> Iterator[LayerTaps]:
         bad = [layer for layer in (edits or {}) if not 0 <= layer <= self.num_layers]
         if bad:
             raise DataError(f"intervention layers {bad} are outside 0..{self.num_layers}")
@@ -97,7 +100,9 @@ class LayerTaps:
         self.calls += 1
         if self.keep_inputs is not None and self.calls == 1:
             hidden = args[0] if args else kwargs["hidden_states"]
-            self.inputs = [hidden[i, span.start : span.stop].detach().cpu().clone() for i, span in enumerate(self.keep_inputs)]
+            self.inputs = [
+                hidden[i, span.start : span.stop].detach().cpu().clone() for i, span in enumerate(self.keep_inputs)
+            ]
         if args:
             new = self._visit(0, args[0])
             return (new, *args[1:]), kwargs
@@ -116,7 +121,9 @@ class LayerTaps:
         if self.edits.get(layer) and self.calls == 1:
             hidden = self._apply(layer, hidden)
         if self.capture is not None and self.calls == 1:
-            self.captured[layer] = [hidden[i, span.start : span.stop].float().cpu() for i, span in enumerate(self.capture)]
+            self.captured[layer] = [
+                hidden[i, span.start : span.stop].float().cpu() for i, span in enumerate(self.capture)
+            ]
         return hidden
 
     def _apply(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
@@ -126,7 +133,9 @@ class LayerTaps:
         for edit in self.edits[layer]:
             positions = edit.positions.to(hidden.device)
             if int(positions.max()) >= hidden.shape[1]:
-                raise DataError(f"intervention position {int(positions.max())} beyond sequence length {hidden.shape[1]}")
+                raise DataError(
+                    f"intervention position {int(positions.max())} beyond sequence length {hidden.shape[1]}"
+                )
             speech = hidden[edit.row, positions].float()
             new = rewrite(speech, edit.partners.to(hidden.device).float(), edit.mode)
             hidden[edit.row, positions] = new.to(hidden.dtype)

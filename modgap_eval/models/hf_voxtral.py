@@ -43,7 +43,9 @@ from modgap_eval.types import Prompt, Waveform
 def wav_base64(audio: Waveform) -> str:
     """The clip as a base64 float32 WAV: mistral-common decodes it back to the same samples."""
     buffer = io.BytesIO()
-    soundfile.write(buffer, np.asarray(audio.samples, dtype=np.float32), audio.sample_rate, format="WAV", subtype="FLOAT")
+    soundfile.write(
+        buffer, np.asarray(audio.samples, dtype=np.float32), audio.sample_rate, format="WAV", subtype="FLOAT"
+    )
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -52,8 +54,10 @@ class VoxtralPart:
 
     def __init__(self, family: HFFamily, model: Any, tokenizer: Any, processor: Any) -> None:
         if not hasattr(tokenizer, "tokenizer") or not hasattr(tokenizer.tokenizer, "instruct_tokenizer"):
-            raise ConfigError(f"model {family.name!r}: Voxtral needs mistral-common's tokenizer "
-                              "(pip install mistral-common) and the checkpoint's tekken.json")
+            raise ConfigError(
+                f"model {family.name!r}: Voxtral needs mistral-common's tokenizer "
+                "(pip install mistral-common) and the checkpoint's tekken.json"
+            )
         self.family, self.model, self.tokenizer, self.processor = family, model, tokenizer, processor
         self.tekken = tokenizer.tokenizer.instruct_tokenizer.tokenizer
         self.audio_token_id = int(model.config.audio_token_id)
@@ -83,7 +87,9 @@ class VoxtralPart:
         ids = self.chat_ids(self.system_message(prompt) + [{"role": "user", "content": message}])
         begin, end = self.tekken.get_special_token("[INST]"), self.tekken.get_special_token("[/INST]")
         if ids.count(end) != 1 or ids[-1] != end or begin not in ids:
-            raise ConfigError(f"model {self.family.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids")
+            raise ConfigError(
+                f"model {self.family.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids"
+            )
         start = len(ids) - ids[::-1].index(begin)  # just after the last [INST]
         pieces = [self.tekken.id_to_byte_piece(t) for t in ids[start:-1]]
         if b"".join(pieces) != message.encode("utf-8"):
@@ -99,10 +105,13 @@ class VoxtralPart:
 
     def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
         # mistral-common encodes the whole chat and expands the audio itself (the processor refuses raw audio).
-        out = self.processor.apply_chat_template([self.speech_conversation(p) for p in prompts],
-                                                 tokenize=True, return_dict=True)
+        out = self.processor.apply_chat_template(
+            [self.speech_conversation(p) for p in prompts], tokenize=True, return_dict=True
+        )
         skip = getattr(self.processor, "unused_input_names", ())
-        return processor_encoded(out, skip, self.model, continuations, self.audio_token_id, f"model {self.family.name!r}")
+        return processor_encoded(
+            out, skip, self.model, continuations, self.audio_token_id, f"model {self.family.name!r}"
+        )
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         """Rows up to the content end from the tokenizer alone (it expands the audio; no features needed)."""
@@ -116,12 +125,16 @@ class VoxtralPart:
         return rows
 
     def details(self) -> dict[str, Any]:
-        return {"system_prompt_default": "(none)", "chat_template": self.has_chat_template,
-                "audio_token_id": self.audio_token_id, "speech_content_span": "input_ids == audio_token_id",
-                "chat_format": "mistral-common tekken.json (no Jinja template)",
-                "text_user_turn": "one text chunk: prefix + content + suffix",
-                "text_content_span": "tokens whose bytes overlap the content's UTF-8 bytes",
-                "system_prompt_with_audio": "refused (mistral-common V7)"}
+        return {
+            "system_prompt_default": "(none)",
+            "chat_template": self.has_chat_template,
+            "audio_token_id": self.audio_token_id,
+            "speech_content_span": "input_ids == audio_token_id",
+            "chat_format": "mistral-common tekken.json (no Jinja template)",
+            "text_user_turn": "one text chunk: prefix + content + suffix",
+            "text_content_span": "tokens whose bytes overlap the content's UTF-8 bytes",
+            "system_prompt_with_audio": "refused (mistral-common V7)",
+        }
 
 
 def load_voxtral(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:
@@ -130,6 +143,12 @@ def load_voxtral(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loa
 
 
 class VoxtralModel(HFModel):
-    family = HFFamily(name="voxtral", default_pretrained="mistralai/Voxtral-Mini-3B-2507",
-                      model_class="VoxtralForConditionalGeneration", structured_content=True,
-                      reuse_audio_embeddings=True, part=VoxtralPart, load=load_voxtral)
+    family = HFFamily(
+        name="voxtral",
+        default_pretrained="mistralai/Voxtral-Mini-3B-2507",
+        model_class="VoxtralForConditionalGeneration",
+        structured_content=True,
+        reuse_audio_embeddings=True,
+        part=VoxtralPart,
+        load=load_voxtral,
+    )

@@ -124,8 +124,10 @@ class WhisperFrontEnd:
             per_second = SAMPLE_RATE // samples_per_frame
             window = min(self.max_frames, math.ceil(kept / per_second) * per_second)
         if kept > window:
-            raise DataError(f"speech clip of {num_samples / SAMPLE_RATE:.1f} s exceeds the encoder's "
-                            f"{self.max_frames * samples_per_frame / SAMPLE_RATE:.0f} s")
+            raise DataError(
+                f"speech clip of {num_samples / SAMPLE_RATE:.1f} s exceeds the encoder's "
+                f"{self.max_frames * samples_per_frame / SAMPLE_RATE:.0f} s"
+            )
         return window, kept
 
     @torch.no_grad()
@@ -136,8 +138,13 @@ class WhisperFrontEnd:
         window, kept = self.frames_for(len(waveform))
         # Padding to the window, not to 30 s, gives the same mel frames (the log-mel floor is set by the
         # clip's own maximum; padded silence sits at the floor) for a fraction of the STFT work.
-        mel = self.extractor(waveform, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding="max_length",
-                             max_length=2 * window * MEL_HOP).input_features
+        mel = self.extractor(
+            waveform,
+            sampling_rate=SAMPLE_RATE,
+            return_tensors="pt",
+            padding="max_length",
+            max_length=2 * window * MEL_HOP,
+        ).input_features
         mel = mel[..., : 2 * window].to(self.device)
         enc = self.encoder
         hidden = torch.nn.functional.gelu(enc.conv1(mel))
@@ -171,13 +178,17 @@ def load_checkpoint(folder: Path) -> tuple[PaperLSLMConfig, dict[str, torch.Tens
     return config, load_file(str(weights))
 
 
-def save_checkpoint(folder: Path, config: PaperLSLMConfig, adapter: SpeechAdapter, dtype: torch.dtype = torch.float32) -> Path:
+def save_checkpoint(
+    folder: Path, config: PaperLSLMConfig, adapter: SpeechAdapter, dtype: torch.dtype = torch.float32
+) -> Path:
     """Write ``lslm_config.json`` and ``adapter.safetensors`` (floats stored in ``dtype``)."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).contiguous().cpu()
-             for k, v in adapter.state_dict().items()}
+    state = {
+        k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).contiguous().cpu()
+        for k, v in adapter.state_dict().items()
+    }
     save_file(state, str(folder / WEIGHTS_FILE))
     (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n")
     return folder

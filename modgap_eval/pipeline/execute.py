@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modgap_eval.batching import requests_per_call
-from modgap_eval.calibration import attach_calibration, calibration_premise, neutral_samples
 from modgap_eval.cache import Output, request_key
+from modgap_eval.calibration import attach_calibration, calibration_premise, neutral_samples
 from modgap_eval.distributed import gather_merged, shard
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.pipeline.context import RunContext, TaskData
@@ -66,8 +66,9 @@ def execute(
 
     errors: dict[str, str] = {}
     if isinstance(ctx.model, ReplayModel):  # recorded responses (--model replay): no prompts, no audio decoding
-        replayed = replay_outputs(ctx.model, task, [s for s in samples if s.id not in skip], modality,
-                                  ctx.config.on_error, errors)
+        replayed = replay_outputs(
+            ctx.model, task, [s for s in samples if s.id not in skip], modality, ctx.config.on_error, errors
+        )
         return dict(replayed), errors
     model_key = ctx.model.cache_key()
     pending = [

@@ -30,10 +30,12 @@ _BAD_CHARS = re.compile(r"[^A-Za-z0-9 ,.?!'\-:;\"()]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
 _ENGLISH = frozenset(
     "the a an of to and in is are was were that it for on with as by at from this be have has what which who how "
-    "why when where do does did not or but they he she we you i his her their its can will would there".split())
+    "why when where do does did not or but they he she we you i his her their its can will would there".split()
+)
 _FOREIGN = frozenset(
     "der die und das ist nicht het een van zijn il di che per con una sono el los las y que por del une est dans "
-    "les des pour avec sur ein eine auf mit sich auch wird nel della".split())
+    "les des pour avec sur ein eine auf mit sich auch wird nel della".split()
+)
 
 
 def words(text: str) -> list[str]:
@@ -45,7 +47,7 @@ def ngrams(tokens: Sequence[str], n: int = NGRAM) -> set[tuple[str, ...]]:
     """Word n-grams; a text shorter than ``n`` words is its own single gram."""
     if len(tokens) < n:
         return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 @dataclass
@@ -165,8 +167,9 @@ def clean_sentence(sentence: str, min_words: int, max_words: int) -> str | None:
     return sentence
 
 
-def bigbench_sentences(archive: Path, skip_tasks: Sequence[str], min_words: int = 5,
-                       max_words: int = 22) -> Iterator[str]:
+def bigbench_sentences(
+    archive: Path, skip_tasks: Sequence[str], min_words: int = 5, max_words: int = 22
+) -> Iterator[str]:
     """Clean sentences from the ``input`` fields of every BIG-bench task.json except ``skip_tasks``."""
     skip = {name.split("/")[0] for name in skip_tasks}
     try:
@@ -197,8 +200,9 @@ def bigbench_sentences(archive: Path, skip_tasks: Sequence[str], min_words: int 
         raise DataError(f"cannot read {archive} ({exc})") from exc
 
 
-def select_for_coverage(sentences: Sequence[str], count: int, seed: int, per_word: int = 3,
-                        min_frequency: int = 3) -> list[str]:
+def select_for_coverage(
+    sentences: Sequence[str], count: int, seed: int, per_word: int = 3, min_frequency: int = 3
+) -> list[str]:
     """Pick ``count`` sentences, preferring ones that bring words seen fewer than ``per_word`` times.
 
     One seeded pass favours new vocabulary among words used in at least ``min_frequency`` sentences

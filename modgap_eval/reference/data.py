@@ -95,8 +95,9 @@ def shard_path(folder: Path, shard: int) -> Path:
     return folder / f"shard-{shard:05d}.pt"
 
 
-def build_shards(jobs: Sequence[ClipJob], folder: Path, encoder_folder: str, stack: int, workers: int = 2,
-                 progress: bool = True) -> list[Path]:
+def build_shards(
+    jobs: Sequence[ClipJob], folder: Path, encoder_folder: str, stack: int, workers: int = 2, progress: bool = True
+) -> list[Path]:
     """Make every missing shard of ``jobs`` in ``folder``; return all shard paths in order."""
     import multiprocessing
 
@@ -104,7 +105,7 @@ def build_shards(jobs: Sequence[ClipJob], folder: Path, encoder_folder: str, sta
     from tqdm.auto import tqdm
 
     folder.mkdir(parents=True, exist_ok=True)
-    shards = [jobs[i:i + SHARD_SIZE] for i in range(0, len(jobs), SHARD_SIZE)]
+    shards = [jobs[i : i + SHARD_SIZE] for i in range(0, len(jobs), SHARD_SIZE)]
     todo = [k for k in range(len(shards)) if not shard_path(folder, k).is_file()]
     if todo:
         bar = tqdm(total=sum(len(shards[k]) for k in todo), desc="speech clips", unit="clip", disable=not progress)

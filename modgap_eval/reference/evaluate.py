@@ -2,8 +2,8 @@
 
 Requests, model calls and scoring are the runner's (``requests.make_prompt_pair`` / ``make_request``,
 the adapter's ``loglikelihood``, and the task's own scorer under its primary reading, with the
-runner's calibration requests where the scorer reads ``pmi``); what this adds is that encoder frames are computed once per clip for all
-checkpoints (the encoder is shared and frozen), and no hidden-state analysis.
+runner's calibration requests where the scorer reads ``pmi``); what this adds is that encoder frames are
+computed once per clip for all checkpoints (the encoder is shared and frozen), and no hidden-state analysis.
 It also reports what the LM receives: the greedy CTC transcript of each spoken question, against
 the written question (WER). The full analysis (hidden-state metrics, APS) is the runner's job.
 """
@@ -26,7 +26,7 @@ from modgap_eval.calibration import (
 from modgap_eval.chance import above_chance_p
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
-from modgap_eval.types import Loglikelihood, LoglikelihoodRequest, Modality, Prompt
+from modgap_eval.types import Generation, Loglikelihood, LoglikelihoodRequest, Modality, Prompt
 
 
 class CachedFrontEnd(WhisperFrontEnd):
@@ -68,8 +68,9 @@ def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
     return model.tokenizer.decode(greedy_decode(logits, model.part.adapter.vocab_ids))
 
 
-def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True,
-             chunk: int = 32) -> dict[str, TaskResult]:
+def evaluate(
+    model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True, chunk: int = 32
+) -> dict[str, TaskResult]:
     """``items``: (task, sample, prompt pair) triples; returns per-task counts.
 
     Requests go to the model ``chunk`` at a time (the adapter batches them by its own batch size).
@@ -90,10 +91,11 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
             prompts = [pair.text if modality is Modality.TEXT else pair.speech for _, _, pair in block]
             outputs = model.loglikelihood(_loglikelihood_requests(block, prompts))
             for (task, sample, pair), output in zip(block, outputs):
+                scored: Loglikelihood | Generation = output
                 if sample.id in neutral.get(task.name, {}):  # the pmi reading's calibration, as the runner attaches it
-                    output = attach_calibration(task, [sample], {sample.id: output}, neutral[task.name])[sample.id]
+                    scored = attach_calibration(task, [sample], {sample.id: output}, neutral[task.name])[sample.id]
                 result = results[task.name]
-                correct = int(task.make_scorer().score(sample, output).value)
+                correct = int(task.make_scorer().score(sample, scored).value)
                 if modality is Modality.TEXT:
                     result.text_correct += correct
                 else:
@@ -107,16 +109,15 @@ def evaluate(model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], 
 
 def _neutral_outputs(model: PaperLSLM, block: Sequence) -> dict[str, dict[str, Loglikelihood]]:
     """Per task, the block's neutral-prompt outputs (``modgap_eval.calibration``) where the scorer reads them."""
-    from modgap_eval.requests import make_prompt, make_request
+    from modgap_eval.requests import make_prompt
 
     wanted = []
     for task, sample, _ in block:
         premise = calibration_premise(task)
         if premise is not None:
-            neutral = neutral_samples([sample], premise)[0]
-            wanted.append((task, neutral, make_request(task, neutral, make_prompt(task, neutral, Modality.TEXT,
-                                                                                  model.sample_rate))))
-    outputs = model.loglikelihood([request for _, _, request in wanted]) if wanted else []
+            wanted.append((task, neutral_samples([sample], premise)[0], None))
+    prompts = [make_prompt(task, neutral, Modality.TEXT, model.sample_rate) for task, neutral, _ in wanted]
+    outputs = model.loglikelihood(_loglikelihood_requests(wanted, prompts)) if wanted else []
     found: dict[str, dict[str, Loglikelihood]] = {}
     for (task, sample, _), output in zip(wanted, outputs):
         found.setdefault(task.name, {})[sample.id] = output
@@ -132,9 +133,13 @@ def summarise(results: dict[str, TaskResult]) -> dict:
     probabilities = [p for r in results.values() for p in r.chance_probabilities]
     pairs = [t for r in results.values() for t in r.transcripts]
     per_task = {
-        name: {"n": r.n, "text_acc": 100 * r.text_correct / r.n, "speech_acc": 100 * r.speech_correct / r.n,
-               "chance_acc": 100 * r.chance / r.n,
-               "speech_wer": word_error_rate(*zip(*r.transcripts)) if r.transcripts else None}
+        name: {
+            "n": r.n,
+            "text_acc": 100 * r.text_correct / r.n,
+            "speech_acc": 100 * r.speech_correct / r.n,
+            "chance_acc": 100 * r.chance / r.n,
+            "speech_wer": word_error_rate(*zip(*r.transcripts)) if r.transcripts else None,
+        }
         for name, r in results.items()
     }
     return {

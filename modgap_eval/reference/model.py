@@ -35,14 +35,18 @@ def shipped_checkpoints() -> list[str]:
 def load_reference(family: HFFamily, args: ReferenceArgs, runtime: RuntimeOptions) -> Loaded:
     available = shipped_checkpoints()
     if args.checkpoint not in available:
-        raise ConfigError(f"--model_args for 'reference': checkpoint={args.checkpoint!r} is not shipped; "
-                          f"choose one of {available}")
+        raise ConfigError(
+            f"--model_args for 'reference': checkpoint={args.checkpoint!r} is not shipped; choose one of {available}"
+        )
     folder = SHIPPED_DIR / args.checkpoint
     device = check_device(args.device, "--model_args device") if args.device else check_device(runtime.device)
     options = LoadOptions(str(folder), args.dtype or runtime.dtype, device)
     loaded = lslm_loaded(family, options, open_checkpoint(str(folder)))
-    return replace(loaded, args={"checkpoint": args.checkpoint, "dtype": options.dtype, "device": options.device},
-                   source=f"modgap_eval/reference/checkpoints/{args.checkpoint} (shipped)")
+    return replace(
+        loaded,
+        args={"checkpoint": args.checkpoint, "dtype": options.dtype, "device": options.device},
+        source=f"modgap_eval/reference/checkpoints/{args.checkpoint} (shipped)",
+    )
 
 
 class ReferenceLSLM(HFModel):

@@ -91,12 +91,18 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     train = [t for i, t in enumerate(texts) if i not in heldout_index]
     heldout = [t for i, t in enumerate(texts) if i in heldout_index]
     vocabulary = {w for t in train for w in corpus.words(t)}
-    facts = {"source": "BIG-bench 1.0.0 task inputs (sdist), sentences 5-22 words", "excluded_tasks": tasks,
-             "evaluation_texts_indexed": len(index.texts), "near_duplicates_removed": excluded,
-             "candidate_sentences": len(pool),
-             "train_sentences": len(train), "heldout_sentences": len(heldout), "distinct_words": len(vocabulary),
-             "train_words": sum(len(corpus.words(t)) for t in train),
-             "texts_sha256": hashlib.sha256(json.dumps([train, heldout]).encode()).hexdigest()}
+    facts = {
+        "source": "BIG-bench 1.0.0 task inputs (sdist), sentences 5-22 words",
+        "excluded_tasks": tasks,
+        "evaluation_texts_indexed": len(index.texts),
+        "near_duplicates_removed": excluded,
+        "candidate_sentences": len(pool),
+        "train_sentences": len(train),
+        "heldout_sentences": len(heldout),
+        "distinct_words": len(vocabulary),
+        "train_words": sum(len(corpus.words(t)) for t in train),
+        "texts_sha256": hashlib.sha256(json.dumps([train, heldout]).encode()).hexdigest(),
+    }
     path.write_text(json.dumps({"train": train, "heldout": heldout, "facts": facts}))
     return train, heldout, facts
 
@@ -106,13 +112,20 @@ def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) ->
     from modgap_eval.reference import data
 
     encoder = str(resolve_pretrained(ENCODER))
-    held = data.build_shards(data.assign_voices(heldout, options.seed + 2), run_dir(options) / "heldout", encoder,
-                             options.stack, options.workers, options.progress)
+    held = data.build_shards(
+        data.assign_voices(heldout, options.seed + 2),
+        run_dir(options) / "heldout",
+        encoder,
+        options.stack,
+        options.workers,
+        options.progress,
+    )
     jobs = data.assign_voices(train, options.seed + 3)
     if options.max_shards is not None:
         jobs = jobs[: options.max_shards * data.SHARD_SIZE]
-    shards = data.build_shards(jobs, run_dir(options) / "train", encoder, options.stack, options.workers,
-                               options.progress)
+    shards = data.build_shards(
+        jobs, run_dir(options) / "train", encoder, options.stack, options.workers, options.progress
+    )
     return shards, held
 
 
@@ -168,20 +181,51 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
     held_out = load_examples(held, tokenizer)
     vocab = sorted({t for ex in examples for t in ex.targets})
     embeddings = lm_embeddings(lm_folder)
-    model_config = PaperLSLMConfig(encoder=ENCODER, lm=LM, encoder_dim=int(examples[0].frames.shape[1]),
-                                   lm_dim=int(embeddings.shape[1]), stack=options.stack,
-                                   adapter_hidden=options.adapter_hidden, lm_input="ctc-embeddings",
-                                   ctc_vocab_size=len(vocab), encoder_window="clip")
-    config = TrainConfig(steps=options.steps, batch_size=options.batch_size, lr=options.lr,
-                         negatives=options.negatives, checkpoint_steps=options.checkpoint_steps,
-                         eval_every=options.eval_every, seed=options.seed, device=options.device)
+    model_config = PaperLSLMConfig(
+        encoder=ENCODER,
+        lm=LM,
+        encoder_dim=int(examples[0].frames.shape[1]),
+        lm_dim=int(embeddings.shape[1]),
+        stack=options.stack,
+        adapter_hidden=options.adapter_hidden,
+        lm_input="ctc-embeddings",
+        ctc_vocab_size=len(vocab),
+        encoder_window="clip",
+    )
+    config = TrainConfig(
+        steps=options.steps,
+        batch_size=options.batch_size,
+        lr=options.lr,
+        negatives=options.negatives,
+        checkpoint_steps=options.checkpoint_steps,
+        eval_every=options.eval_every,
+        seed=options.seed,
+        device=options.device,
+    )
     work = run_dir(options)
-    notes = {"recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)", "run": options.run,
-             "train_clips": len(examples), "train_shards": len(shards), "heldout_clips": len(held_out),
-             "ctc_vocab_size": len(vocab), "data": facts}
+    notes = {
+        "recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)",
+        "run": options.run,
+        "train_clips": len(examples),
+        "train_shards": len(shards),
+        "heldout_clips": len(held_out),
+        "ctc_vocab_size": len(vocab),
+        "data": facts,
+    }
     (work / "recipe.json").write_text(json.dumps({"options": asdict(options), "notes": notes}, indent=2, default=str))
-    log = train(model_config, torch.tensor(vocab), embeddings, examples, held_out, tokenizer, config, work,
-                output or work / "checkpoints", notes, options.progress)
+    log = train(
+        model_config,
+        torch.tensor(vocab),
+        embeddings,
+        examples,
+        held_out,
+        tokenizer,
+        config,
+        work,
+        output or work / "checkpoints",
+        notes,
+        options.progress,
+    )
     return log
 
 
@@ -193,7 +237,9 @@ def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
     if not source.is_dir():
         raise DataError(f"no checkpoints in {source}: run the train stage first")
     fresh = {p.name for p in source.iterdir() if p.is_dir()}
-    for stale in [p for p in target.iterdir() if (p / CONFIG_FILE).is_file() and p.name not in fresh] if target.is_dir() else []:
+    for stale in (
+        [p for p in target.iterdir() if (p / CONFIG_FILE).is_file() and p.name not in fresh] if target.is_dir() else []
+    ):
         shutil.rmtree(stale)  # a checkpoint of an earlier training must not pass for one of this run
     copied = []
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
@@ -205,8 +251,9 @@ def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
     return copied
 
 
-def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limit: int | None = None,
-                   progress: bool = True) -> dict:
+def evaluate_stage(
+    checkpoints: list[Path], group: str = "offline_default", limit: int | None = None, progress: bool = True
+) -> dict:
     """Text accuracy once (the LM alone), then speech accuracy and question WER per checkpoint."""
     from modgap_eval.models.base import RuntimeOptions
     from modgap_eval.models.paper_lslm import PaperLSLM
@@ -233,9 +280,13 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
         modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]
         summary = summarise(evaluate(model, items, modalities, progress))
         if i == 0:
-            report["text"] = {k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")}
-            report["text"]["per_task"] = {t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
-                                          for t, v in summary["per_task"].items()}
+            report["text"] = {
+                k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")
+            }
+            report["text"]["per_task"] = {
+                t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
+                for t, v in summary["per_task"].items()
+            }
         speech = {k: v for k, v in summary.items() if not k.startswith("text")}
         speech["gap_micro"] = report["text"]["text_acc_micro"] - summary["speech_acc_micro"]
         speech["gap_macro"] = report["text"]["text_acc_macro"] - summary["speech_acc_macro"]
@@ -244,8 +295,11 @@ def evaluate_stage(checkpoints: list[Path], group: str = "offline_default", limi
         report["checkpoints"][folder.name] = speech
         model.close()
         if progress:
-            print(f"{folder.name}: speech {summary['speech_acc_micro']:.1f}%"
-                  f" (text {report['text']['text_acc_micro']:.1f}%,"
-                  f" chance {summary['chance_acc_micro']:.1f}%, p={summary['speech_above_chance_p']:.3g}),"
-                  f" question WER {summary['question_wer']}", flush=True)
+            print(
+                f"{folder.name}: speech {summary['speech_acc_micro']:.1f}%"
+                f" (text {report['text']['text_acc_micro']:.1f}%,"
+                f" chance {summary['chance_acc_micro']:.1f}%, p={summary['speech_above_chance_p']:.3g}),"
+                f" question WER {summary['question_wer']}",
+                flush=True,
+            )
     return report

@@ -80,8 +80,9 @@ def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
 
 
 @torch.no_grad()
-def evaluate_wer(adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer: Any,
-                 device: str) -> tuple[float, list[str]]:
+def evaluate_wer(
+    adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer: Any, device: str
+) -> tuple[float, list[str]]:
     adapter.eval()
     hypotheses = []
     for ex in examples:
@@ -95,13 +96,20 @@ def evaluate_wer(adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Seq
 def batches(examples: Sequence[Example], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Batches of similar length (less padding), in a seeded random order."""
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i].frames), rng.random()))
-    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(groups)
     return groups
 
 
-def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[Example], negatives: int,
-             rng: torch.Generator, device: str, position: dict[int, int]) -> torch.Tensor:
+def ctc_step(
+    adapter: SpeechAdapter,
+    embeddings: torch.Tensor,
+    batch: Sequence[Example],
+    negatives: int,
+    rng: torch.Generator,
+    device: str,
+    position: dict[int, int],
+) -> torch.Tensor:
     """Mean CTC loss (per target token) of one batch over its targets plus sampled negative tokens.
 
     ``position`` maps an LM token id to its index in ``adapter.vocab_ids``.
@@ -114,7 +122,9 @@ def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[E
         pool = mask.nonzero().squeeze(1)
         sampled = pool[torch.randperm(len(pool), generator=rng)[:negatives]]
         columns = torch.cat([torch.tensor(wanted), sampled])
-        correction = torch.cat([torch.zeros(len(wanted)), torch.full((len(sampled),), math.log(len(pool) / len(sampled)))])
+        correction = torch.cat(
+            [torch.zeros(len(wanted)), torch.full((len(sampled),), math.log(len(pool) / len(sampled)))]
+        )
     else:
         columns = torch.arange(len(vocab))
         correction = torch.zeros(len(vocab))
@@ -125,31 +135,40 @@ def ctc_step(adapter: SpeechAdapter, embeddings: torch.Tensor, batch: Sequence[E
     for i, ex in enumerate(batch):
         frames[i, : len(ex.frames)] = ex.frames.float()
     out = adapter(frames.to(device))
-    logits = torch.cat([(out @ adapter.blank + adapter.blank_bias).unsqueeze(-1),
-                        out @ rows.T + correction.to(device)], dim=-1)
+    logits = torch.cat(
+        [(out @ adapter.blank + adapter.blank_bias).unsqueeze(-1), out @ rows.T + correction.to(device)], dim=-1
+    )
     log_probs = torch.log_softmax(logits, dim=-1).transpose(0, 1)
     targets = torch.tensor([1 + column_of[position[t]] for ex in batch for t in ex.targets], dtype=torch.long)
     target_lengths = torch.tensor([len(ex.targets) for ex in batch], dtype=torch.long)
-    return torch.nn.functional.ctc_loss(log_probs, targets, torch.tensor(lengths), target_lengths, blank=0,
-                                        reduction="mean", zero_infinity=True)
+    return torch.nn.functional.ctc_loss(
+        log_probs, targets, torch.tensor(lengths), target_lengths, blank=0, reduction="mean", zero_infinity=True
+    )
 
 
 def resume_settings(model_config: PaperLSLMConfig, config: TrainConfig) -> dict:
     """What a saved state must share with the run that resumes it (the schedule and the adapter's shape)."""
     shape = model_config.model_dump(exclude={"notes"})
-    return {"train": {k: list(v) if isinstance(v, tuple) else v for k, v in config.__dict__.items() if k != "device"},
-            "adapter": shape}
+    return {
+        "train": {k: list(v) if isinstance(v, tuple) else v for k, v in config.__dict__.items() if k != "device"},
+        "adapter": shape,
+    }
 
 
 def check_resumable(state_path: Path, saved: dict | None, wanted: dict) -> None:
     """A state saved under other settings would silently continue a different schedule: refuse it."""
     if saved is None or saved == wanted:
         return
-    changed = sorted(f"{part}.{key}: saved {saved.get(part, {}).get(key)!r}, asked {wanted[part].get(key)!r}"
-                     for part in wanted for key in wanted[part].keys() | saved.get(part, {}).keys()
-                     if saved.get(part, {}).get(key) != wanted[part].get(key))
-    raise ConfigError(f"{state_path}: cannot resume a training saved with other settings ({'; '.join(changed)}); "
-                      f"use the saved settings, another --run, or move {state_path.name} away to start afresh")
+    changed = sorted(
+        f"{part}.{key}: saved {saved.get(part, {}).get(key)!r}, asked {wanted[part].get(key)!r}"
+        for part in wanted
+        for key in wanted[part].keys() | saved.get(part, {}).keys()
+        if saved.get(part, {}).get(key) != wanted[part].get(key)
+    )
+    raise ConfigError(
+        f"{state_path}: cannot resume a training saved with other settings ({'; '.join(changed)}); "
+        f"use the saved settings, another --run, or move {state_path.name} away to start afresh"
+    )
 
 
 def learning_rate(step: int, config: TrainConfig) -> float:
@@ -159,10 +178,20 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: torch.Tensor,
-          examples: Sequence[Example], held_out: Sequence[Example], tokenizer: Any, config: TrainConfig,
-          work_dir: Path, checkpoint_dir: Path, notes: dict, progress: bool = True,
-          stop_after: int | None = None) -> list[dict]:
+def train(
+    model_config: PaperLSLMConfig,
+    vocab_ids: torch.Tensor,
+    embeddings: torch.Tensor,
+    examples: Sequence[Example],
+    held_out: Sequence[Example],
+    tokenizer: Any,
+    config: TrainConfig,
+    work_dir: Path,
+    checkpoint_dir: Path,
+    notes: dict,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> list[dict]:
     """Run (or resume) training; write checkpoints ``step-N`` and ``final`` to ``checkpoint_dir``.
 
     ``stop_after`` ends this session after that many steps (state saved; run again to resume).
@@ -191,28 +220,44 @@ def train(model_config: PaperLSLMConfig, vocab_ids: torch.Tensor, embeddings: to
         is_checkpoint = state.step in config.checkpoint_steps or state.step == config.steps
         if is_checkpoint or state.step % config.eval_every == 0 or state.step == session_end:
             wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, config.device)
-            entry = {"step": state.step, "loss": sum(window) / len(window), "lr": learning_rate(state.step - 1, config),
-                     "heldout_wer": wer, "elapsed_s": round(time.time() - started, 1), "example": hyps[:2]}
+            entry = {
+                "step": state.step,
+                "loss": sum(window) / len(window),
+                "lr": learning_rate(state.step - 1, config),
+                "heldout_wer": wer,
+                "elapsed_s": round(time.time() - started, 1),
+                "example": hyps[:2],
+            }
             window = []
             _log(state, entry, work_dir / "train_log.jsonl")
             bar.write(f"step {state.step}: loss {entry['loss']:.3f} held-out WER {wer:.3f}")
             if is_checkpoint:
                 name = "final" if state.step == config.steps else f"step-{state.step}"
                 _checkpoint(checkpoint_dir / name, model_config, adapter, config, notes, state.step, wer)
-            torch.save({"adapter": adapter.state_dict(), "optimizer": optimizer.state_dict(), "step": state.step,
-                        "log": state.log, "settings": settings}, state_path)
+            torch.save(
+                {
+                    "adapter": adapter.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": state.step,
+                    "log": state.log,
+                    "settings": settings,
+                },
+                state_path,
+            )
     bar.close()
     return state.log
 
 
-def _build(model_config: PaperLSLMConfig, ids: torch.Tensor,
-           config: TrainConfig) -> tuple[SpeechAdapter, torch.optim.Optimizer]:
+def _build(
+    model_config: PaperLSLMConfig, ids: torch.Tensor, config: TrainConfig
+) -> tuple[SpeechAdapter, torch.optim.Optimizer]:
     """A fresh adapter on ``config.device`` in train mode, and its AdamW over the trainable parameters."""
     adapter = SpeechAdapter(model_config)
     adapter_vocab(adapter).copy_(ids)
     adapter.to(config.device).train()
-    optimizer = torch.optim.AdamW([p for p in adapter.parameters() if p.requires_grad], lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        [p for p in adapter.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay
+    )
     return adapter, optimizer
 
 
@@ -236,8 +281,15 @@ def _schedule(examples: Sequence[Example], config: TrainConfig) -> list[list[int
     return plan
 
 
-def _optimise(adapter: SpeechAdapter, optimizer: torch.optim.Optimizer, embeddings: torch.Tensor,
-              batch: Sequence[Example], config: TrainConfig, step: int, position: dict[int, int]) -> float:
+def _optimise(
+    adapter: SpeechAdapter,
+    optimizer: torch.optim.Optimizer,
+    embeddings: torch.Tensor,
+    batch: Sequence[Example],
+    config: TrainConfig,
+    step: int,
+    position: dict[int, int],
+) -> float:
     """One optimiser step at ``step``'s learning rate; returns the batch's loss."""
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(step, config)
@@ -257,8 +309,15 @@ def _log(state: TrainState, entry: dict, log_path: Path) -> None:
         handle.write(json.dumps(entry) + "\n")
 
 
-def _checkpoint(path: Path, model_config: PaperLSLMConfig, adapter: SpeechAdapter, config: TrainConfig,
-                notes: dict, step: int, wer: float | None) -> None:
+def _checkpoint(
+    path: Path,
+    model_config: PaperLSLMConfig,
+    adapter: SpeechAdapter,
+    config: TrainConfig,
+    notes: dict,
+    step: int,
+    wer: float | None,
+) -> None:
     """Save the adapter (float16) with the run's notes, step, held-out WER and training settings."""
     train_config = config.__dict__ | {"checkpoint_steps": list(config.checkpoint_steps)}
     entry = {**notes, "step": step, "heldout_wer": wer, "train_config": train_config}

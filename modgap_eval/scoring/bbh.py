@@ -22,21 +22,41 @@ BBH_SUBTASKS = ("sports_understanding", "navigate", "web_of_lies", "hyperbaton")
 _NEG = r"(?:not|never|cannot|can t|don t|doesn t|didn t|won t|haven t|hasn t|isn t|aren t|wouldn t)"
 _EXPLICIT_YN = re.compile(
     r"\b(?:answer|conclusion|verdict)\s*(?:is|would be|should be|to the question is|:)?"
-    r"\s*(?:simply\s*)?(yes|no|true|false)\b")
+    r"\s*(?:simply\s*)?(yes|no|true|false)\b"
+)
 _EXPLICIT_AB = re.compile(
-    r"\b(?:answer|option|choice|sentence)\s*(?:is|would be|should be)?\s*(?:option\s*|sentence\s*)?\(?([ab])\)?(?=\s|$)")
+    r"\b(?:answer|option|choice|sentence)\s*(?:is|would be|should be)?\s*(?:option\s*|sentence\s*)?\(?([ab])\)?(?=\s|$)"
+)
 _SUBTASK_RULES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "sports_understanding": (
-        (re.compile(rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b"), "no"),
+        (
+            re.compile(
+                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b"
+            ),
+            "no",
+        ),
         (re.compile(r"\b(?:plausible|possible|realistic)\b"), "yes"),
     ),
     "navigate": (
-        (re.compile(rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}(?:starting point|where (?:you|we|i) started|original position)"), "no"),
-        (re.compile(r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}"
-                    r"(?:starting point|where (?:you|we|i) started|original position)"), "yes"),
+        (
+            re.compile(rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}(?:starting point|where (?:you|we|i) started|original position)"),
+            "no",
+        ),
+        (
+            re.compile(
+                r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}"
+                r"(?:starting point|where (?:you|we|i) started|original position)"
+            ),
+            "yes",
+        ),
     ),
     "web_of_lies": (
-        (re.compile(rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b"), "no"),
+        (
+            re.compile(
+                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b"
+            ),
+            "no",
+        ),
         (re.compile(r"\b(?:tells the truth|is telling the truth|is truthful|does tell the truth)\b"), "yes"),
     ),
 }
@@ -78,8 +98,11 @@ def extract_bbh_answer(response: str, subtask: str | None, binary: str) -> str |
     if found:
         return {"true": "yes", "false": "no"}.get(found, found)
     # The verdict phrase that ends last wins; at the same end the longer (negated) phrase wins.
-    verdicts = [(match.end(), -match.start(), verdict)
-                for pattern, verdict in _SUBTASK_RULES.get(subtask or "", ()) for match in pattern.finditer(text)]
+    verdicts = [
+        (match.end(), -match.start(), verdict)
+        for pattern, verdict in _SUBTASK_RULES.get(subtask or "", ())
+        for match in pattern.finditer(text)
+    ]
     if verdicts:
         return max(verdicts)[2]
     edge = re.match(r"^(yes|no|true|false)\b", text) or re.search(r"\b(yes|no|true|false)$", text)
@@ -117,8 +140,11 @@ class BBHAnswer(Scorer):
         target, binary = reference_answer(sample.references[0])
         row_id = str(sample.metadata.get("id", sample.id))
         found = extract_bbh_answer(output.text, subtask_of(row_id), binary)
-        strict = (SampleScore(value=0.0, unextractable=True) if found is None
-                  else SampleScore(value=float(found == target), extracted=found))
+        strict = (
+            SampleScore(value=0.0, unextractable=True)
+            if found is None
+            else SampleScore(value=float(found == target), extracted=found)
+        )
         try:
             voicebench = voicebench_bbh_credit(output.text, row_id, sample.references[0])
         except (ValueError, KeyError):  # an id or reference VoiceBench cannot read: its evaluator would stop

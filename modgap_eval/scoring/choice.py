@@ -17,7 +17,6 @@ from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
-
 CALIBRATION_KEY = "calibration_logprobs"
 """Output extra: log P(option | neutral prompt), one per continuation (attached by ``modgap_eval.calibration``)."""
 BYTES_KEY = "continuation_bytes"
@@ -25,10 +24,15 @@ BYTES_KEY = "continuation_bytes"
 
 _LL_READINGS = (
     Reading("acc", "argmax of the summed log-probability of each option's continuation"),
-    Reading("acc_norm", "argmax of the log-probability per UTF-8 byte of each option's continuation "
-                        "(lm-evaluation-harness acc_norm)"),
-    Reading("pmi", "argmax of log P(option | prompt) - log P(option | neutral prompt): domain-conditional "
-                   "PMI (Holtzman et al. 2021)"),
+    Reading(
+        "acc_norm",
+        "argmax of the log-probability per UTF-8 byte of each option's continuation (lm-evaluation-harness acc_norm)",
+    ),
+    Reading(
+        "pmi",
+        "argmax of log P(option | prompt) - log P(option | neutral prompt): domain-conditional "
+        "PMI (Holtzman et al. 2021)",
+    ),
 )
 _PER_TOKEN = Reading("acc_per_token", "argmax of the mean log-probability per token of each option's continuation")
 
@@ -49,8 +53,9 @@ class LoglikelihoodChoice(Scorer):
     output_type = OutputType.LOGLIKELIHOOD
     needs_choices = True
 
-    def __init__(self, normalize: Literal["none", "length"] = "none", primary: str | None = None,
-                 premise: str = "") -> None:
+    def __init__(
+        self, normalize: Literal["none", "length"] = "none", primary: str | None = None, premise: str = ""
+    ) -> None:
         if normalize not in ("none", "length"):
             raise ConfigError(f"mc_loglikelihood: normalize must be 'none' or 'length', not {normalize!r}")
         self.normalize = normalize
@@ -82,8 +87,10 @@ class LoglikelihoodChoice(Scorer):
         if CALIBRATION_KEY not in output.extras:
             # an output scored outside the runner (or logged before calibration requests existed) has no pmi
             if self.primary == "pmi":
-                raise DataError(f"sample {sample.id}: the pmi reading needs the options' log-likelihoods under the "
-                                f"neutral prompt (output extras {CALIBRATION_KEY!r}), and this output has none")
+                raise DataError(
+                    f"sample {sample.id}: the pmi reading needs the options' log-likelihoods under the "
+                    f"neutral prompt (output extras {CALIBRATION_KEY!r}), and this output has none"
+                )
             names.remove("pmi")
         picks = {name: _argmax(_option_values(name, sample, output)) for name in names}
         readings = {name: float(pick is not None and pick == sample.answer_index) for name, pick in picks.items()}
@@ -107,8 +114,9 @@ def _option_values(reading: str, sample: Sample, output: Loglikelihood) -> list[
         return [lp / max(int(size), 1) for lp, size in zip(logprobs, sizes)]
     calibration = output.extras[CALIBRATION_KEY]
     if len(calibration) != len(logprobs):
-        raise DataError(f"sample {sample.id}: {len(calibration)} neutral-prompt log-likelihoods for "
-                        f"{len(logprobs)} options")
+        raise DataError(
+            f"sample {sample.id}: {len(calibration)} neutral-prompt log-likelihoods for {len(logprobs)} options"
+        )
     return [lp - float(base) for lp, base in zip(logprobs, calibration)]
 
 
@@ -147,22 +155,32 @@ def _letter_patterns(n_choices: int) -> _LetterPatterns:
     upper = f"A-{letters[-1]}"
     lower = upper.lower()
     strong = "".join(c for c in letters if c not in _WORDLIKE) + "".join(
-        c.lower() for c in letters if c.lower() not in _WORDLIKE)
+        c.lower() for c in letters if c.lower() not in _WORDLIKE
+    )
     weak = "".join(c for c in sorted(_WORDLIKE) if c.upper() in letters)
     alone = f"(?-i:([{strong}])(?![A-Za-z0-9])" + (f"|([{weak}]){_TAIL}" if weak else "") + ")"
     i = re.IGNORECASE
     committed = (
         # "the correct answer is (B)", "Answer: **c**", "the best option would be option D", "final answer: A"
-        re.compile(r"(?:answer|option|choice)(?:\s+to\s+(?:the|this)\s+question)?\s*"
-                   r"(?:is|would\s+be|should\s+be|will\s+be|:|=)\s*(?:likely|probably|most\s+likely|clearly|therefore)?"
-                   r"\s*:?\s*(?:option|choice)?" + _OPEN + alone, i),
+        re.compile(
+            r"(?:answer|option|choice)(?:\s+to\s+(?:the|this)\s+question)?\s*"
+            r"(?:is|would\s+be|should\s+be|will\s+be|:|=)\s*(?:likely|probably|most\s+likely|clearly|therefore)?"
+            r"\s*:?\s*(?:option|choice)?" + _OPEN + alone,
+            i,
+        ),
         re.compile(r"答案\s*(?:是|应该是|就是|选)?\s*(?:选项)?\s*[‘'“\"(（]?\s*([" + upper + "])"),
         # "B is the correct answer", "option C is correct"
-        re.compile(r"(?:option\s+|choice\s+)?[(\[*]*(?-i:([" + upper + r"]))[)\]*.]*\s+is\s+(?:the\s+)?"
-                   r"(?:correct|right|best)\b", i),
+        re.compile(
+            r"(?:option\s+|choice\s+)?[(\[*]*(?-i:([" + upper + r"]))[)\]*.]*\s+is\s+(?:the\s+)?"
+            r"(?:correct|right|best)\b",
+            i,
+        ),
         # "I would choose C", "I'd say (B)", "it would be D", "I think it's B"
-        re.compile(r"(?:select|choose|pick|go\s+with|i'?d\s+say|i\s+would\s+say|would\s+be|should\s+be"
-                   r"|\bi\s+(?:think|believe|guess)(?:\s+it'?s)?)\s*:?\s*(?:option|choice)?" + _OPEN + alone, i),
+        re.compile(
+            r"(?:select|choose|pick|go\s+with|i'?d\s+say|i\s+would\s+say|would\s+be|should\s+be"
+            r"|\bi\s+(?:think|believe|guess)(?:\s+it'?s)?)\s*:?\s*(?:option|choice)?" + _OPEN + alone,
+            i,
+        ),
         # "**B**", "**C.", "\boxed{D}", "\text{A}"
         re.compile(r"\*\*\s*(?:option\s+)?\(?([" + upper + r"])\)?\s*(?:[.:)]|\*\*)"),
         re.compile(r"\\(?:boxed|text|textbf|mathbf)\{\s*(?:\\text\{)?\s*([" + upper + r"])\b"),

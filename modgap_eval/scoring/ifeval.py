@@ -82,8 +82,12 @@ class IFEvalScorer(Scorer):
             "n_instructions": float(n),
         }
         value = (extras["strict_prompt"] + extras["loose_prompt"] + sum(strict) / n + sum(loose) / n) / 4
-        return SampleScore(value=value, extracted=f"strict {sum(strict)}/{n}, loose {sum(loose)}/{n}",
-                           unextractable=not output.text.strip(), extras=extras)
+        return SampleScore(
+            value=value,
+            extracted=f"strict {sum(strict)}/{n}, loose {sum(loose)}/{n}",
+            unextractable=not output.text.strip(),
+            extras=extras,
+        )
 
     def aggregate(self, scores: Sequence[SampleScore]) -> float:
         """Mean of strict/loose prompt accuracy and strict/loose pooled instruction accuracy, in percent."""

@@ -67,7 +67,9 @@ def _forbidden_words(response: str, kwargs: Mapping[str, Any]) -> bool:
 @check("keywords:letter_frequency")
 def _letter_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
     letters = Counter(response.lower())
-    return _compare(letters[_str(kwargs, "letter").lower()], _str(kwargs, "let_relation"), _int(kwargs, "let_frequency"))
+    return _compare(
+        letters[_str(kwargs, "letter").lower()], _str(kwargs, "let_relation"), _int(kwargs, "let_frequency")
+    )
 
 
 # A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.

@@ -16,7 +16,8 @@ from modgap_eval.errors import require
 _LANGDETECT_SEED = 0
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec "
-    "no fig al approx dept est gen gov lt mt sgt capt col rev u.s u.k a.m p.m".split())
+    "no fig al approx dept est gen gov lt mt sgt capt col rev u.s u.k a.m p.m".split()
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -36,9 +37,13 @@ def split_sentences(text: str) -> list[str]:
         for match in re.finditer(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])", block):
             end = match.end()
             if match.group().startswith(".") and len(match.group().rstrip("\"'”’)]")) == 1:
-                word = re.search(r"(\S+)\.$", block[start:match.start() + 1])
+                word = re.search(r"(\S+)\.$", block[start : match.start() + 1])
                 token = word.group(1).lower().lstrip("(\"'") if word else ""
-                if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+                if (
+                    token in _ABBREVIATIONS
+                    or re.fullmatch(r"[a-z]", token)
+                    or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)
+                ):
                     continue
             sentences.append(block[start:end].strip())
             start = end

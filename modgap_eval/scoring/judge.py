@@ -107,19 +107,38 @@ class JudgeProfile:
     """Request fields besides model and messages (temperature, top_p, n, max_tokens, ...)."""
 
     def describe(self) -> dict[str, Any]:
-        return {"profile": self.name, "default_model": self.model, "sampling": dict(self.sampling), "system": self.system,
-                "prompts": dict(self.prompts)}
+        return {
+            "profile": self.name,
+            "default_model": self.model,
+            "sampling": dict(self.sampling),
+            "system": self.system,
+            "prompts": dict(self.prompts),
+        }
 
 
 PROFILES: dict[str, JudgeProfile] = {
     "voicebench": JudgeProfile(
-        "voicebench", VOICEBENCH_SYSTEM, {"open": VOICEBENCH_OPEN_PROMPT, "qa": VOICEBENCH_QA_PROMPT}, "gpt-4o-mini",
-        {"max_tokens": 1024, "frequency_penalty": 0, "presence_penalty": 0, "stop": None, "temperature": 0.5,
-         "top_p": 0.95, "n": 3}),
+        "voicebench",
+        VOICEBENCH_SYSTEM,
+        {"open": VOICEBENCH_OPEN_PROMPT, "qa": VOICEBENCH_QA_PROMPT},
+        "gpt-4o-mini",
+        {
+            "max_tokens": 1024,
+            "frequency_penalty": 0,
+            "presence_penalty": 0,
+            "stop": None,
+            "temperature": 0.5,
+            "top_p": 0.95,
+            "n": 3,
+        },
+    ),
     "modgap": JudgeProfile(
-        "modgap", JUDGE_SYSTEM, {"open": OPEN_PROMPT.replace("{question}", "{prompt}"),
-                                 "qa": QA_PROMPT.replace("{question}", "{prompt}")}, None,
-        {"temperature": 0.0, "max_tokens": 16}),
+        "modgap",
+        JUDGE_SYSTEM,
+        {"open": OPEN_PROMPT.replace("{question}", "{prompt}"), "qa": QA_PROMPT.replace("{question}", "{prompt}")},
+        None,
+        {"temperature": 0.0, "max_tokens": 16},
+    ),
 }
 
 
@@ -188,14 +207,20 @@ class LLMJudge(Scorer):
 
     def describe(self) -> dict[str, object]:
         endpoint = judge_endpoint()
-        return {"mode": self.mode, **PROFILES[self.active_profile].describe(), "prompt": self.prompt,
-                "endpoint": endpoint.describe() if endpoint else None,
-                "model": self._model(endpoint) if endpoint else None}
+        return {
+            "mode": self.mode,
+            **PROFILES[self.active_profile].describe(),
+            "prompt": self.prompt,
+            "endpoint": endpoint.describe() if endpoint else None,
+            "model": self._model(endpoint) if endpoint else None,
+        }
 
     def _model(self, endpoint: JudgeEndpoint) -> str:
         model = endpoint.model or PROFILES[self.active_profile].model
         if not model:
-            raise ConfigError(f"llm_judge profile {self.active_profile!r} names no model: give --judge_model (or $MODGAP_JUDGE_MODEL)")
+            raise ConfigError(
+                f"llm_judge profile {self.active_profile!r} names no model: give --judge_model (or $MODGAP_JUDGE_MODEL)"
+            )
         return model
 
     def require_endpoint(self) -> JudgeEndpoint:
@@ -203,7 +228,8 @@ class LLMJudge(Scorer):
         if endpoint is None:
             raise ConfigError(
                 "llm_judge is off by default: give --judge_base_url (and --judge_model, --judge_api_key_env) or set "
-                "MODGAP_JUDGE_BASE_URL and MODGAP_JUDGE_MODEL (any OpenAI-compatible /chat/completions server)")
+                "MODGAP_JUDGE_BASE_URL and MODGAP_JUDGE_MODEL (any OpenAI-compatible /chat/completions server)"
+            )
         return endpoint
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
@@ -215,8 +241,11 @@ class LLMJudge(Scorer):
             raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
         if self.active_profile == "modgap" and not output.text.strip():
             # nothing to judge: the lowest mark, without a call (deterministic)
-            return SampleScore(value=0.2 if self.mode == "open" else 0.0, unextractable=True,
-                               extras={"judge_rating": 1.0} if self.mode == "open" else {})
+            return SampleScore(
+                value=0.2 if self.mode == "open" else 0.0,
+                unextractable=True,
+                extras={"judge_rating": 1.0} if self.mode == "open" else {},
+            )
         replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, output.text))
         if self.active_profile == "voicebench":
             return self._voicebench(replies)
@@ -239,13 +268,18 @@ class LLMJudge(Scorer):
         if not ratings:  # VoiceBench stops with an error here; one unreadable response should not stop a run
             return SampleScore(value=0.0, extracted="|".join(replies)[:80], unextractable=True)
         mean = sum(ratings) / len(ratings)
-        return SampleScore(value=mean / 5.0, extracted=" ".join(f"{r:g}" for r in ratings), extras={"judge_rating": mean})
+        return SampleScore(
+            value=mean / 5.0, extracted=" ".join(f"{r:g}" for r in ratings), extras={"judge_rating": mean}
+        )
 
     def complete(self, endpoint: JudgeEndpoint, prompt: str) -> list[str]:
         """The judge's replies (one per sample the profile asks for); the key goes only to ``endpoint``."""
         profile = PROFILES[self.active_profile]
-        body = {"model": self._model(endpoint), **profile.sampling,
-                "messages": [{"role": "system", "content": profile.system}, {"role": "user", "content": prompt}]}
+        body = {
+            "model": self._model(endpoint),
+            **profile.sampling,
+            "messages": [{"role": "system", "content": profile.system}, {"role": "user", "content": prompt}],
+        }
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(endpoint.api_key_env)
         if key:

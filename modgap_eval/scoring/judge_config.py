@@ -82,18 +82,31 @@ def downloads_allowed() -> bool:
 
 def add_judge_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--judge_base_url", default=None,
+    add(
+        "--judge_base_url",
+        default=None,
         help=f"OpenAI-compatible endpoint for the LLM judge (else ${BASE_URL_ENV}; none: open-ended tasks are "
-             "generated but not scored, 'rescore --judge_base_url ...' scores them later)")
+        "generated but not scored, 'rescore --judge_base_url ...' scores them later)",
+    )
     add("--judge_model", default=None, help=f"judge model name (else ${MODEL_ENV}, else the profile's model)")
-    add("--judge_api_key_env", default=None,
+    add(
+        "--judge_api_key_env",
+        default=None,
         help=f"environment variable holding the judge's API key (default {DEFAULT_KEY_ENV}); "
-             "sent only to the judge endpoint")
-    add("--judge_profile", choices=["voicebench", "modgap"], default=None,
+        "sent only to the judge endpoint",
+    )
+    add(
+        "--judge_profile",
+        choices=["voicebench", "modgap"],
+        default=None,
         help="judge with this profile instead of the one each task names (voicebench: its prompts, "
-             "gpt-4o-mini, temperature 0.5, 3 samples; modgap: deterministic)")
-    add("--allow_downloads", action="store_true",
-        help="allow scorers that download and unpickle model files (qa_pedant)")
+        "gpt-4o-mini, temperature 0.5, 3 samples; modgap: deterministic)",
+    )
+    add(
+        "--allow_downloads",
+        action="store_true",
+        help="allow scorers that download and unpickle model files (qa_pedant)",
+    )
 
 
 def apply_judge_options(args: argparse.Namespace) -> None:
@@ -104,11 +117,19 @@ def apply_judge_options(args: argparse.Namespace) -> None:
     model = getattr(args, "judge_model", None)
     key_env = getattr(args, "judge_api_key_env", None)
     if base_url:
-        configure_judge(JudgeEndpoint(base_url=base_url.rstrip("/"), model=model or os.environ.get(MODEL_ENV) or None,
-                                      api_key_env=key_env or DEFAULT_KEY_ENV))
+        configure_judge(
+            JudgeEndpoint(
+                base_url=base_url.rstrip("/"),
+                model=model or os.environ.get(MODEL_ENV) or None,
+                api_key_env=key_env or DEFAULT_KEY_ENV,
+            )
+        )
     elif model or key_env:
         from_env = judge_endpoint()
         if from_env is None:
             raise ConfigError("--judge_model/--judge_api_key_env need --judge_base_url (or $MODGAP_JUDGE_BASE_URL)")
-        configure_judge(JudgeEndpoint(base_url=from_env.base_url, model=model or from_env.model,
-                                      api_key_env=key_env or DEFAULT_KEY_ENV))
+        configure_judge(
+            JudgeEndpoint(
+                base_url=from_env.base_url, model=model or from_env.model, api_key_env=key_env or DEFAULT_KEY_ENV
+            )
+        )

@@ -41,6 +41,8 @@ class ExactMatch(Scorer):
         response = prep(output.text)
         for ref in sample.references:
             ref_n = prep(ref)
-            if response == ref_n or (self.contains and ref_n and re.search(rf"(?<!\w){re.escape(ref_n)}(?!\w)", response)):
+            if response == ref_n or (
+                self.contains and ref_n and re.search(rf"(?<!\w){re.escape(ref_n)}(?!\w)", response)
+            ):
                 return SampleScore(value=1.0, extracted=response)
         return SampleScore(value=0.0, extracted=response, unextractable=not response)

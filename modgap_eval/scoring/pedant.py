@@ -20,8 +20,10 @@ from modgap_eval.scoring.judge_config import downloads_allowed
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
-NOTICE = ("modgap-eval: scorer 'qa_pedant' uses qa-metrics' PEDANT, which downloads model files from GitHub "
-          "at first use and unpickles them (pickle runs code). Use 'qa_match' for the offline scorer.")
+NOTICE = (
+    "modgap-eval: scorer 'qa_pedant' uses qa-metrics' PEDANT, which downloads model files from GitHub "
+    "at first use and unpickles them (pickle runs code). Use 'qa_match' for the offline scorer."
+)
 PINNED_VERSION = "0.2.17"
 """VoiceBench's requirements.txt pin (unchanged from 2024-10 to its HEAD 5338154)."""
 
@@ -44,14 +46,18 @@ class PedantQA(Scorer):
     def __init__(self) -> None:
         # Fail early if the package is missing, but download (PEDANT()) only when scoring starts.
         if not downloads_allowed():
-            raise ConfigError("scorer 'qa_pedant' downloads and unpickles model files: pass --allow_downloads to "
-                              "accept that (a task file cannot), or use qa_match")
+            raise ConfigError(
+                "scorer 'qa_pedant' downloads and unpickles model files: pass --allow_downloads to "
+                "accept that (a task file cannot), or use qa_match"
+            )
         if importlib.util.find_spec("qa_metrics") is None:
             raise DependencyError(f"scorer 'qa_pedant' needs: pip install qa-metrics=={PINNED_VERSION}")
         found = installed_version()
         if found is not None and found != PINNED_VERSION:
-            raise DependencyError(f"scorer 'qa_pedant' needs qa-metrics=={PINNED_VERSION} (VoiceBench's pin; its verdicts "
-                                  f"differ between releases), found {found}: pip install qa-metrics=={PINNED_VERSION}")
+            raise DependencyError(
+                f"scorer 'qa_pedant' needs qa-metrics=={PINNED_VERSION} (VoiceBench's pin; its verdicts "
+                f"differ between releases), found {found}: pip install qa-metrics=={PINNED_VERSION}"
+            )
         self._pedant = None
 
     def _matcher(self) -> Any:

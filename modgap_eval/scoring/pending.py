@@ -24,8 +24,13 @@ def unavailable_judge(scorer: Scorer) -> str | None:
     return NO_JUDGE if getattr(scorer, "needs_judge", False) and judge_endpoint() is None else None
 
 
-def write_unscored_log(path: Path, task: Any, samples: Sequence[Sample], text: Mapping[str, Generation | Loglikelihood],
-                       speech: Mapping[str, Generation | Loglikelihood]) -> int:
+def write_unscored_log(
+    path: Path,
+    task: Any,
+    samples: Sequence[Sample],
+    text: Mapping[str, Generation | Loglikelihood],
+    speech: Mapping[str, Generation | Loglikelihood],
+) -> int:
     """Write the saved responses of samples answered in both modalities; returns how many."""
     import json
 
@@ -37,8 +42,13 @@ def write_unscored_log(path: Path, task: Any, samples: Sequence[Sample], text: M
         prompt = describe_prompt(task, sample, modality)
         if isinstance(output, Generation):
             return ModalityRecord(prompt=prompt, response=output.text, extras=extras, score=None)
-        return ModalityRecord(prompt=prompt, logprobs=list(output.logprobs), token_counts=list(output.token_counts),
-                              extras=extras, score=None)
+        return ModalityRecord(
+            prompt=prompt,
+            logprobs=list(output.logprobs),
+            token_counts=list(output.token_counts),
+            extras=extras,
+            score=None,
+        )
 
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -46,10 +56,19 @@ def write_unscored_log(path: Path, task: Any, samples: Sequence[Sample], text: M
         for s in samples:
             if s.id not in text or s.id not in speech:
                 continue
-            handle.write(SampleRecord(
-                id=s.id, text=s.text, references=list(s.references), choices=list(s.choices), answer_index=s.answer_index,
-                metadata=dict(s.metadata), text_result=record(s, Modality.TEXT, text[s.id]),
-                speech_result=record(s, Modality.SPEECH, speech[s.id])).model_dump_json() + "\n")
+            handle.write(
+                SampleRecord(
+                    id=s.id,
+                    text=s.text,
+                    references=list(s.references),
+                    choices=list(s.choices),
+                    answer_index=s.answer_index,
+                    metadata=dict(s.metadata),
+                    text_result=record(s, Modality.TEXT, text[s.id]),
+                    speech_result=record(s, Modality.SPEECH, speech[s.id]),
+                ).model_dump_json()
+                + "\n"
+            )
             written += 1
     return written
 
@@ -68,16 +87,36 @@ def score_pending(results: Any, run_dir: Path) -> Any:
     for name, pending in results.not_scored.items():
         records = read_sample_log(run_dir / f"samples_{name}.jsonl")
         scorer = SCORERS.get(pending.scorer["name"])(**pending.scorer.get("args", {}))
-        samples = [Sample(id=r.id, text=r.text, audio=Audio(path=Path(f"<not needed to score: {r.id}>")),
-                          references=tuple(r.references), choices=tuple(r.choices), answer_index=r.answer_index,
-                          metadata=r.metadata) for r in records]
-        scores = score_task(scorer, samples, {r.id: _output(r.text_result) for r in records},
-                            {r.id: _output(r.speech_result) for r in records},
-                            results.envelope.seed, results.envelope.bootstrap_iters)
+        samples = [
+            Sample(
+                id=r.id,
+                text=r.text,
+                audio=Audio(path=Path(f"<not needed to score: {r.id}>")),
+                references=tuple(r.references),
+                choices=tuple(r.choices),
+                answer_index=r.answer_index,
+                metadata=r.metadata,
+            )
+            for r in records
+        ]
+        scores = score_task(
+            scorer,
+            samples,
+            {r.id: _output(r.text_result) for r in records},
+            {r.id: _output(r.speech_result) for r in records},
+            results.envelope.seed,
+            results.envelope.bootstrap_iters,
+        )
         fields = pending.model_dump(exclude={"reason", "n_responses"})
         fields["scorer"] = {**fields["scorer"], "judge": scorer.describe()}
-        tasks[name] = TaskResult(**fields, text=scores.text, speech=scores.speech, gap=scores.gap,
-                                 primary_reading=scores.primary_reading, readings=dict(scores.readings))
+        tasks[name] = TaskResult(
+            **fields,
+            text=scores.text,
+            speech=scores.speech,
+            gap=scores.gap,
+            primary_reading=scores.primary_reading,
+            readings=dict(scores.readings),
+        )
     groups = dict(results.groups)
     groups.update({name: aggregate_group(name, members, tasks) for name, members in results.pending_groups.items()})
     return results.model_copy(update={"tasks": tasks, "groups": groups, "not_scored": {}, "pending_groups": {}})

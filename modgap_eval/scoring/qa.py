@@ -25,15 +25,37 @@ from modgap_eval.scoring.match import normalize_answer
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
-_UNITS = {word: value for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen".split())}
+_UNITS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen".split()
+    )
+}
 _TENS = {word: 10 * (i + 2) for i, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
-    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
 }
 _MONTHS = ("january february march april may june july august september october november december").split()
 _DIGIT_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
@@ -132,18 +154,21 @@ def _spans(haystack: str, needle: str) -> list[tuple[int, int]]:
 
 def _hedged(response: str, span: tuple[int, int], references: list[str]) -> bool:
     """The match sits in "X or Y" (or "either X or Y") where the other side is not a reference too."""
-    before = response[:span[0]].split()
-    after = response[span[1]:].split()
+    before = response[: span[0]].split()
+    after = response[span[1] :].split()
     others: list[str] = []
     if after[:1] == ["or"] and len(after) > 1:
         others.append(" ".join(after[1:4]))
     if before[-1:] == ["or"] and len(before) > 1:
         others.append(" ".join(before[-4:-1]))
     if not others and "or" in after[:4] and before[-1:] == ["either"]:
-        others.append(" ".join(after[after.index("or") + 1:][:3]))
-    return any(other and other.split()[0] not in _NOT_ALTERNATIVES
-               and not any(contains_span(other, ref) or contains_span(ref, other) for ref in references)
-               for other in others)
+        others.append(" ".join(after[after.index("or") + 1 :][:3]))
+    return any(
+        other
+        and other.split()[0] not in _NOT_ALTERNATIVES
+        and not any(contains_span(other, ref) or contains_span(ref, other) for ref in references)
+        for other in others
+    )
 
 
 def _surname(reference: str) -> str | None:

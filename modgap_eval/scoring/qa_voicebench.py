@@ -38,8 +38,12 @@ class VoiceBenchQA(Scorer):
     def readings(self) -> tuple[Reading, ...]:
         return (
             Reading(STRICT, "qa_match, offline and deterministic (primary; paired CI and McNemar are on it)"),
-            Reading(VOICEBENCH, "VoiceBench's SD-QA: mean of PEDANT and the judge's majority vote; no paired "
-                                "statistics (they stay on strict)", paired_stats=False),
+            Reading(
+                VOICEBENCH,
+                "VoiceBench's SD-QA: mean of PEDANT and the judge's majority vote; no paired "
+                "statistics (they stay on strict)",
+                paired_stats=False,
+            ),
             Reading("pedant", "PEDANT alone (qa-metrics, VoiceBench's pin)"),
             Reading("judge", "the voicebench judge profile's majority of 3 verdicts", paired_stats=False),
         )
@@ -55,7 +59,10 @@ class VoiceBenchQA(Scorer):
         strict = self._strict.score(sample, output)
         pedant = self._pedant.score(sample, output).value
         judge = self._judge.score(sample, output).value
-        return SampleScore(value=strict.value, extracted=strict.extracted, unextractable=strict.unextractable,
-                           extras=dict(strict.extras),
-                           readings={STRICT: strict.value, VOICEBENCH: (pedant + judge) / 2, "pedant": pedant,
-                                     "judge": judge})
+        return SampleScore(
+            value=strict.value,
+            extracted=strict.extracted,
+            unextractable=strict.unextractable,
+            extras=dict(strict.extras),
+            readings={STRICT: strict.value, VOICEBENCH: (pedant + judge) / 2, "pedant": pedant, "judge": judge},
+        )

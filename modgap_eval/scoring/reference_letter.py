@@ -40,9 +40,14 @@ class ReferenceLetter(Scorer):
             raise TypeError("mc_reference_letter scores Generation outputs")
         target = sample.references[0].strip().strip("()").upper() if sample.references else ""
         if len(target) != 1 or not "A" <= target <= letter(self.n_choices - 1):
-            raise DataError(f"mc_reference_letter: sample {sample.id}: reference {target!r} is not one of "
-                            f"A..{letter(self.n_choices - 1)}")
+            raise DataError(
+                f"mc_reference_letter: sample {sample.id}: reference {target!r} is not one of "
+                f"A..{letter(self.n_choices - 1)}"
+            )
         found = extract_letter(output.text, self.n_choices)
-        strict = (SampleScore(value=0.0, unextractable=True) if found is None
-                  else SampleScore(value=float(found == target), extracted=found))
+        strict = (
+            SampleScore(value=0.0, unextractable=True)
+            if found is None
+            else SampleScore(value=float(found == target), extracted=found)
+        )
         return with_voicebench(strict, voicebench_mcq_credit(output.text, target))

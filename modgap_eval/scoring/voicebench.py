@@ -32,11 +32,17 @@ from modgap_eval.scoring.voicebench_tables import (
 STRICT = "strict"
 VOICEBENCH = "voicebench"
 READINGS: tuple[Reading, ...] = (
-    Reading(STRICT, "deterministic extraction; no readable answer = wrong and counted (primary; paired CI and "
-                    "McNemar are on this reading)"),
-    Reading(VOICEBENCH, "VoiceBench's evaluator (src/evaluator at 5338154) on the same responses; its random "
-                        "fallback counted as its expectation; no paired statistics (they stay on strict)",
-            paired_stats=False),
+    Reading(
+        STRICT,
+        "deterministic extraction; no readable answer = wrong and counted (primary; paired CI and "
+        "McNemar are on this reading)",
+    ),
+    Reading(
+        VOICEBENCH,
+        "VoiceBench's evaluator (src/evaluator at 5338154) on the same responses; its random "
+        "fallback counted as its expectation; no paired statistics (they stay on strict)",
+        paired_stats=False,
+    ),
 )
 
 MCQ_LETTERS = ("a", "b", "c", "d")

@@ -26,8 +26,15 @@ BIGBENCH_VERSION = "1.0.0"
 SDIST_NAME = f"bigbench-{BIGBENCH_VERSION}.tar.gz"
 # Extracted together on the first scan of the archive (a scan reads all 358 MB): the tasks shipped in
 # tasks/bigbench/. Any other task name is extracted on demand.
-SHIPPED_TASKS = ("general_knowledge", "human_organs_senses", "misconceptions", "physics", "riddle_sense",
-                 "sports_understanding", "strategyqa")
+SHIPPED_TASKS = (
+    "general_knowledge",
+    "human_organs_senses",
+    "misconceptions",
+    "physics",
+    "riddle_sense",
+    "sports_understanding",
+    "strategyqa",
+)
 _TASK_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
 
 Row = dict[str, Any]
@@ -70,13 +77,15 @@ def task_rows(name: str, task: dict[str, Any]) -> list[Row]:
         question = _tidy(str(example.get("input", "")))
         if not question:
             raise DataError(f"BIG-bench {name}: example {index} has an empty input")
-        rows.append({
-            "id": f"{name.replace('/', '.')}-{index:05d}",
-            "question": question,
-            "choices": choices,
-            "answer": values.index(best),
-            "correct_choices": [choice for choice, value in zip(choices, values) if value == best],
-        })
+        rows.append(
+            {
+                "id": f"{name.replace('/', '.')}-{index:05d}",
+                "question": question,
+                "choices": choices,
+                "answer": values.index(best),
+                "correct_choices": [choice for choice, value in zip(choices, values) if value == best],
+            }
+        )
     if not rows:
         raise DataError(f"BIG-bench {name}: no multiple-choice examples (target_scores) in task.json")
     return rows
@@ -137,8 +146,10 @@ def sdist_path() -> Path:
     if archive.is_file():
         return archive
     index = os.environ.get("MODGAP_BIGBENCH_INDEX", SIMPLE_INDEX)
-    print(f"modgap-eval: downloading the BIG-bench {BIGBENCH_VERSION} sdist (~358 MB, once) into {folder}",
-          file=sys.stderr)
+    print(
+        f"modgap-eval: downloading the BIG-bench {BIGBENCH_VERSION} sdist (~358 MB, once) into {folder}",
+        file=sys.stderr,
+    )
     tmp = archive.with_suffix(".part")
     try:
         page = urllib.request.urlopen(index, timeout=60).read().decode("utf-8", "replace")
@@ -153,7 +164,9 @@ def sdist_path() -> Path:
                 out.write(chunk)
     except OSError as exc:  # URLError, timeouts and disk errors are all OSErrors
         tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot download the BIG-bench sdist from {index} ({exc}). Offline, place {SDIST_NAME} in {folder}") from exc
+        raise DataError(
+            f"cannot download the BIG-bench sdist from {index} ({exc}). Offline, place {SDIST_NAME} in {folder}"
+        ) from exc
     if digest.hexdigest() != SDIST_SHA256:
         tmp.unlink(missing_ok=True)
         raise DataError(f"the downloaded {SDIST_NAME} has sha256 {digest.hexdigest()}, expected {SDIST_SHA256}")

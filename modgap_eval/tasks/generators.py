@@ -8,7 +8,8 @@ Questions are worded as they are spoken: numbers stay small and operators are wo
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.registry import Registry
@@ -39,8 +40,9 @@ def _place(correct: Any, distractors: list[Any], rng: random.Random) -> tuple[li
 
 
 @GENERATORS.register("arithmetic")
-def arithmetic(count: int = 40, seed: int = 0, max_operand: int = 10, operations: list[str] | None = None,
-               n_choices: int = 4) -> list[Row]:
+def arithmetic(
+    count: int = 40, seed: int = 0, max_operand: int = 10, operations: list[str] | None = None, n_choices: int = 4
+) -> list[Row]:
     """'What is 7 plus 5?' with ``n_choices`` numeric options near the true result."""
     _check_count("arithmetic", count, 10_000)
     operations = list(operations or ["plus", "minus", "times"])
@@ -59,8 +61,15 @@ def arithmetic(count: int = 40, seed: int = 0, max_operand: int = 10, operations
         result = _OPERATIONS[op](a, b)
         pool = [v for v in range(max(0, result - 2 * n_choices), result + 2 * n_choices + 1) if v != result]
         choices, answer = _place(result, rng.sample(pool, n_choices - 1), rng)
-        rows.append({"id": f"arithmetic-{index:04d}", "question": f"What is {a} {op} {b}?",
-                     "choices": choices, "answer": answer, "operation": op})
+        rows.append(
+            {
+                "id": f"arithmetic-{index:04d}",
+                "question": f"What is {a} {op} {b}?",
+                "choices": choices,
+                "answer": answer,
+                "operation": op,
+            }
+        )
     rng.shuffle(rows)
     return rows
 
@@ -77,8 +86,15 @@ def number_comparison(count: int = 40, seed: int = 0, low: int = 1, high: int = 
         a, b = rng.sample(range(low, high + 1), 2)
         word = "larger" if index % 2 == 0 else "smaller"
         correct = max(a, b) if word == "larger" else min(a, b)
-        rows.append({"id": f"number_comparison-{index:04d}", "question": f"Which number is {word}, {a} or {b}?",
-                     "choices": [str(a), str(b)], "answer": [a, b].index(correct), "relation": word})
+        rows.append(
+            {
+                "id": f"number_comparison-{index:04d}",
+                "question": f"Which number is {word}, {a} or {b}?",
+                "choices": [str(a), str(b)],
+                "answer": [a, b].index(correct),
+                "relation": word,
+            }
+        )
     rng.shuffle(rows)
     return rows
 
@@ -98,20 +114,37 @@ def weekday_after(count: int = 28, seed: int = 0, n_choices: int = 4) -> list[Ro
         correct = WEEKDAYS[(start + offset) % 7]
         others = [day for day in WEEKDAYS if day != correct]
         choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
-        rows.append({"id": f"weekday_after-{index:04d}",
-                     "question": f"What day of the week comes {offsets[offset]} after {WEEKDAYS[start]}?",
-                     "choices": choices, "answer": answer})
+        rows.append(
+            {
+                "id": f"weekday_after-{index:04d}",
+                "question": f"What day of the week comes {offsets[offset]} after {WEEKDAYS[start]}?",
+                "choices": choices,
+                "answer": answer,
+            }
+        )
     rng.shuffle(rows)
     return rows
 
 
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
-
-def _neighbours(name: str, units: tuple[str, ...], unit: str, count: int, seed: int, n_choices: int,
-                directions: list[str] | None) -> list[Row]:
+def _neighbours(
+    name: str, units: tuple[str, ...], unit: str, count: int, seed: int, n_choices: int, directions: list[str] | None
+) -> list[Row]:
     """'What <unit> comes after/before <X>?' over the cyclic sequence ``units``, directions alternating.
 
     The item the question names is never an option: a log-likelihood scorer favours the word the prompt
@@ -131,19 +164,30 @@ def _neighbours(name: str, units: tuple[str, ...], unit: str, count: int, seed: 
         correct = units[(start + (1 if direction == "after" else -1)) % len(units)]
         others = [u for u in units if u not in (correct, units[start])]
         choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
-        rows.append({"id": f"{name}-{index:04d}", "question": f"What {unit} comes {direction} {units[start]}?",
-                     "choices": choices, "answer": answer, "direction": direction})
+        rows.append(
+            {
+                "id": f"{name}-{index:04d}",
+                "question": f"What {unit} comes {direction} {units[start]}?",
+                "choices": choices,
+                "answer": answer,
+                "direction": direction,
+            }
+        )
     rng.shuffle(rows)
     return rows
 
 
 @GENERATORS.register("month_neighbour")
-def month_neighbour(count: int = 48, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None) -> list[Row]:
+def month_neighbour(
+    count: int = 48, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None
+) -> list[Row]:
     """'What month comes after March?' (or before) with ``n_choices`` month options, never the named month."""
     return _neighbours("month_neighbour", MONTHS, "month", count, seed, n_choices, directions)
 
 
 @GENERATORS.register("weekday_neighbour")
-def weekday_neighbour(count: int = 56, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None) -> list[Row]:
+def weekday_neighbour(
+    count: int = 56, seed: int = 0, n_choices: int = 4, directions: list[str] | None = None
+) -> list[Row]:
     """'What day comes before Friday?' (or after) with ``n_choices`` weekday options, never the named day."""
     return _neighbours("weekday_neighbour", WEEKDAYS, "day", count, seed, n_choices, directions)

@@ -58,7 +58,7 @@ class TaskIndex:
             raise ConfigError("--tasks is empty")
         out: list[str] = []
         for name in names:
-            for task in (sorted(self.tasks) if name == "all" else self._expand(name, ())):
+            for task in sorted(self.tasks) if name == "all" else self._expand(name, ()):
                 if task not in out:
                     out.append(task)
         return out
@@ -146,7 +146,9 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
             f"{scorer_cls.output_type.value!r}, but the task declares {spec.output_type.value!r}"
         )
     if scorer_cls.needs_choices and (spec.fields.choices is None or spec.fields.answer is None):
-        raise ConfigError(f"{path}: field 'fields.choices': scorer {spec.scorer.name!r} needs fields.choices and fields.answer")
+        raise ConfigError(
+            f"{path}: field 'fields.choices': scorer {spec.scorer.name!r} needs fields.choices and fields.answer"
+        )
     if scorer_cls.needs_references and spec.fields.references is None:
         raise ConfigError(f"{path}: field 'fields.references': scorer {spec.scorer.name!r} needs reference answers")
     try:
@@ -196,8 +198,9 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
 # ---------------------------------------------------------------- samples
 
 
-def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None,
-                  strict_audio: bool = False) -> list[dict[str, Any]]:
+def build_samples(
+    task: LoadedTask, rows: Sequence[Row], data_dir: Path | None, strict_audio: bool = False
+) -> list[dict[str, Any]]:
     """Every row-level check, shared by ``validate`` and a run: one dict of Sample fields per row.
 
     Ids, columns, answers in range, placeholders, rendered length, and every audio path (inside the
@@ -211,8 +214,10 @@ def build_samples(task: LoadedTask, rows: Sequence[Row], data_dir: Path | None,
     seen: set[str] = set()
     for index, row in enumerate(rows):
         if id_column and id_column not in row:
-            raise DataError(f"{where_task}, row {index}: field 'fields.id': no column {id_column!r} "
-                            f"(columns {sorted(map(str, row))})")
+            raise DataError(
+                f"{where_task}, row {index}: field 'fields.id': no column {id_column!r} "
+                f"(columns {sorted(map(str, row))})"
+            )
         sample_id = str(row[id_column]) if id_column else str(index)
         shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(shorten(sample_id, 80))
         where = f"{where_task}, sample {shown}"
@@ -246,7 +251,9 @@ def check_task(task: LoadedTask, data_dir: Path | None = None) -> str | None:
     return None
 
 
-def load_samples(task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False) -> list[Sample]:
+def load_samples(
+    task: LoadedTask, data_dir: Path | None = None, limit: int | None = None, progress: bool = False
+) -> list[Sample]:
     """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
     check_task_paths(task, data_dir)
     rows = _rows(task, data_dir)
@@ -267,6 +274,10 @@ def content_hash(task: LoadedTask, samples: Sequence[Sample]) -> str:
     """sha256 over the YAML and every sample's text, targets and audio bytes."""
     digest = hashlib.sha256(task.yaml_text.encode("utf-8"))
     for sample in samples:
-        digest.update("\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode("utf-8"))
+        digest.update(
+            "\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode(
+                "utf-8"
+            )
+        )
         digest.update(audio_digest(sample.audio).encode("ascii"))
     return digest.hexdigest()

@@ -33,8 +33,9 @@ def column(row: Row, name: str, field: str, where: str) -> Any:
     return row[name]
 
 
-def sample_fields(spec: TaskSpec, task_dir: Path, row: Row, where: str, data_dir: Path | None,
-                  strict_audio: bool) -> dict[str, Any]:
+def sample_fields(
+    spec: TaskSpec, task_dir: Path, row: Row, where: str, data_dir: Path | None, strict_audio: bool
+) -> dict[str, Any]:
     """The Sample fields of one row except its id: text, audio, references, choices, answer, metadata."""
     fields = spec.fields
     choices = _choices(row, fields, where)
@@ -48,8 +49,9 @@ def sample_fields(spec: TaskSpec, task_dir: Path, row: Row, where: str, data_dir
         value = column(row, spec.speech.column, "speech.column", where)
         audio = _audio(value, spec.source.kind, task_dir, data_dir, where, strict_audio)
     metadata = {m: column(row, m, "fields.metadata", where) for m in fields.metadata}
-    return dict(text=text, audio=audio, references=references, choices=choices,
-                answer_index=answer_index, metadata=metadata)
+    return dict(
+        text=text, audio=audio, references=references, choices=choices, answer_index=answer_index, metadata=metadata
+    )
 
 
 def _choices(row: Row, fields: FieldsSpec, where: str) -> tuple[str, ...]:
@@ -76,13 +78,17 @@ def _references(row: Row, fields: FieldsSpec, where: str) -> tuple[str, ...]:
 def _choices_text(fields: FieldsSpec, choices: Sequence[str], where: str) -> str:
     """The options as the ``{choices}`` placeholder shows them, one ``choice_format`` line each."""
     try:
-        lines = [templates.render(fields.choice_format, {"letter": letter(i), "choice": c}) for i, c in enumerate(choices)]
+        lines = [
+            templates.render(fields.choice_format, {"letter": letter(i), "choice": c}) for i, c in enumerate(choices)
+        ]
     except TemplateError as exc:
         raise DataError(f"{where}: field 'fields.choice_format': {exc}") from None
     choices_text = "\n".join(lines)
     if len(choices_text) > templates.MAX_RENDERED_CHARS:
-        raise DataError(f"{where}: field 'fields.choices': the options render to more than "
-                        f"{templates.MAX_RENDERED_CHARS:,} characters")
+        raise DataError(
+            f"{where}: field 'fields.choices': the options render to more than "
+            f"{templates.MAX_RENDERED_CHARS:,} characters"
+        )
     return choices_text
 
 
@@ -93,8 +99,10 @@ def _text(spec: TaskSpec, row: Row, choices_text: str, where: str) -> str:
         raise DataError(f"{where}: field 'fields.text': the written content is empty")
     frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
     if len(text) + frame > templates.MAX_RENDERED_CHARS:
-        raise DataError(f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
-                        f"more than {templates.MAX_RENDERED_CHARS:,}")
+        raise DataError(
+            f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
+            f"more than {templates.MAX_RENDERED_CHARS:,}"
+        )
     return text
 
 
@@ -103,8 +111,9 @@ def _render(template: str, row: Row, choices_text: str, where: str) -> str:
     try:
         return templates.render(template, values)
     except KeyError as exc:
-        raise DataError(f"{where}: field 'fields.text' uses {{{exc.args[0]}}} but the row has columns "
-                        f"{sorted(map(str, row))}") from None
+        raise DataError(
+            f"{where}: field 'fields.text' uses {{{exc.args[0]}}} but the row has columns {sorted(map(str, row))}"
+        ) from None
     except TemplateError as exc:
         raise DataError(f"{where}: field 'fields.text': {exc}") from None
 
@@ -122,8 +131,9 @@ def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
             return int(text)
         if text in choices:
             return list(choices).index(text)
-    raise DataError(shorten(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of "
-                            f"{list(choices)}"))
+    raise DataError(
+        shorten(f"{where}: field 'fields.answer': {raw!r} is not an option index, letter or text of {list(choices)}")
+    )
 
 
 def _hub_cache_roots() -> list[Path]:
@@ -143,8 +153,9 @@ def _audio(value: Any, kind: SourceKind, task_dir: Path, data_dir: Path | None, 
     if isinstance(value, dict):
         if value.get("bytes"):
             if not isinstance(value["bytes"], (bytes, bytearray)):
-                raise DataError(f"{where}: field 'speech.column': 'bytes' holds {type(value['bytes']).__name__}, "
-                                "not bytes")
+                raise DataError(
+                    f"{where}: field 'speech.column': 'bytes' holds {type(value['bytes']).__name__}, not bytes"
+                )
             return Audio(data=bytes(value["bytes"]))
         value = value.get("path")
     if isinstance(value, (bytes, bytearray)) and value:

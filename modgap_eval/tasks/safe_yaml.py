@@ -63,7 +63,7 @@ def read_yaml(path: Path) -> tuple[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})") from None
     loader = None
     try:
         loader = _BoundedLoader(text)  # the reader already refuses control characters here
@@ -89,8 +89,10 @@ def _check_size(value: Any, path: Path) -> None:
         item, depth = stack.pop()
         count += 1
         if count > MAX_VALUES:
-            raise ConfigError(f"{path}: expands to more than {MAX_VALUES:,} values (YAML aliases repeat their anchor's "
-                              f"content each time); write the values out")
+            raise ConfigError(
+                f"{path}: expands to more than {MAX_VALUES:,} values (YAML aliases repeat their anchor's "
+                f"content each time); write the values out"
+            )
         if depth > 100:
             raise ConfigError(f"{path}: nested more than 100 levels deep")
         if isinstance(item, dict):

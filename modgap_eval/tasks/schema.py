@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from modgap_eval.strict import Frozen as Strict
 from modgap_eval.tasks import templates
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-+:%\[\]]+$")
@@ -34,8 +35,10 @@ def check_no_credentials(args: Any, where: str = "") -> Any:
         for key, value in args.items():
             name = f"{where}.{key}" if where else str(key)
             if CREDENTIAL_KEY.search(str(key)):
-                raise ValueError(f"{name!r}: a task file may not name an endpoint, key or credential variable "
-                                 f"(set it on the command line or in the environment)")
+                raise ValueError(
+                    f"{name!r}: a task file may not name an endpoint, key or credential variable "
+                    f"(set it on the command line or in the environment)"
+                )
             check_no_credentials(value, name)
     elif isinstance(args, (list, tuple)):
         for i, value in enumerate(args):
@@ -43,9 +46,6 @@ def check_no_credentials(args: Any, where: str = "") -> Any:
     elif isinstance(args, str) and URL_LIKE.search(args):
         raise ValueError(f"{where or 'value'}={args!r}: a task file may not name a URL or endpoint")
     return args
-
-
-from modgap_eval.strict import Frozen as Strict
 
 
 class SourceKind(str, Enum):

@@ -25,8 +25,9 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
-def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, must_exist: bool = True,
-                  field: str = "source.path") -> Path:
+def resolve_local(
+    path: str, base_dir: Path, data_dir: Path | None, where: str, must_exist: bool = True, field: str = "source.path"
+) -> Path:
     """Resolve ``path`` relative to the task folder (or data dir); refuse anything outside them.
 
     Symlinks are followed before the check (``realpath``), so a link in a shared task folder cannot
@@ -40,8 +41,11 @@ def resolve_local(path: str, base_dir: Path, data_dir: Path | None, where: str, 
     candidates = [Path(os.path.realpath(root / path)) for root in roots]
     inside = [c for c in candidates if _inside(c, roots)]
     if not inside:
-        raise ConfigError(f"{where}: field '{field}': path {path!r} leaves the task folder {roots[0]}"
-                          + (f" and the data dir {roots[1]}" if data_dir else "") + " (task files may only read inside them)")
+        raise ConfigError(
+            f"{where}: field '{field}': path {path!r} leaves the task folder {roots[0]}"
+            + (f" and the data dir {roots[1]}" if data_dir else "")
+            + " (task files may only read inside them)"
+        )
     for candidate in inside:
         if candidate.is_file():
             return candidate
@@ -70,8 +74,10 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
     if not is_hub_id:
         local = resolve_local(path, base_dir, data_dir, where, must_exist=False)
         if not local.exists():
-            raise DataError(f"{where}: field 'source.path': {path!r} is neither a hub dataset id (owner/name) "
-                            f"nor an existing folder inside the task folder")
+            raise DataError(
+                f"{where}: field 'source.path': {path!r} is neither a hub dataset id (owner/name) "
+                f"nor an existing folder inside the task folder"
+            )
         return str(local), None
     mirror = None
     if data_dir is not None:
@@ -90,8 +96,10 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
     if local.is_dir() and local.is_relative_to(os.path.realpath(base_dir)):
         return str(local), None  # a dataset folder shipped with the task
     if os.path.exists(path):
-        raise ConfigError(f"{where}: field 'source.path': {path!r} names the folder {os.path.abspath(path)} outside "
-                          f"the task folder (load_dataset would read it instead of the hub); run from another folder")
+        raise ConfigError(
+            f"{where}: field 'source.path': {path!r} names the folder {os.path.abspath(path)} outside "
+            f"the task folder (load_dataset would read it instead of the hub); run from another folder"
+        )
     return path, mirror
 
 
@@ -109,7 +117,9 @@ def rows_available(spec: SourceSpec, base_dir: Path, data_dir: Path | None, wher
     return None
 
 
-def load_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
+def load_rows(
+    spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str
+) -> list[Row]:
     if spec.kind is SourceKind.HF:
         return _hf_rows(spec, base_dir, data_dir, audio_column, where)
     if spec.kind is SourceKind.GENERATED:
@@ -166,7 +176,9 @@ def _parquet_rows(path: Path) -> list[Row]:
         raise DataError(f"{path}: cannot read parquet ({exc})") from exc
 
 
-def _hf_rows(spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str) -> list[Row]:
+def _hf_rows(
+    spec: SourceSpec, base_dir: Path, data_dir: Path | None, audio_column: str | None, where: str
+) -> list[Row]:
     target, mirrored = hf_location(spec, base_dir, data_dir, where)
     if mirrored:
         return [row for file in mirrored for row in _parquet_rows(file)]

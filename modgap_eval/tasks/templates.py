@@ -33,10 +33,14 @@ def parse(template: str) -> list[tuple[str, str | None]]:
             continue
         shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
         if not name.isidentifier():
-            raise TemplateError(f"placeholder {shown} is not allowed: only named placeholders like {{question}} "
-                                f"(no attribute or index access, no positional {{}})")
+            raise TemplateError(
+                f"placeholder {shown} is not allowed: only named placeholders like {{question}} "
+                f"(no attribute or index access, no positional {{}})"
+            )
         if conversion is not None or spec:
-            raise TemplateError(f"placeholder {shown} is not allowed: no format specs or conversions (write {{{name}}})")
+            raise TemplateError(
+                f"placeholder {shown} is not allowed: no format specs or conversions (write {{{name}}})"
+            )
         out.append((literal, name))
     return out
 
@@ -52,8 +56,10 @@ def check(template: str, allowed: set[str] | None = None) -> str:
     if allowed is not None:
         unknown = sorted(set(names) - allowed)
         if unknown:
-            raise TemplateError(f"unknown placeholder(s) {['{' + n + '}' for n in unknown]}; "
-                                f"this template may use {sorted('{' + a + '}' for a in allowed)}")
+            raise TemplateError(
+                f"unknown placeholder(s) {['{' + n + '}' for n in unknown]}; "
+                f"this template may use {sorted('{' + a + '}' for a in allowed)}"
+            )
     return template
 
 

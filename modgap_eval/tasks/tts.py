@@ -33,8 +33,13 @@ class TTSEngine:
         raise NotImplementedError
 
     def describe(self) -> dict[str, object]:
-        return {"engine": self.spec.engine, "version": self.version(), "voice": self.spec.voice,
-                "rate": self.spec.rate, "sample_rate": self.spec.sample_rate}
+        return {
+            "engine": self.spec.engine,
+            "version": self.version(),
+            "voice": self.spec.voice,
+            "rate": self.spec.rate,
+            "sample_rate": self.spec.sample_rate,
+        }
 
 
 TTS_ENGINES: Registry[type[TTSEngine]] = Registry("TTS engine", entry_point_group="modgap_eval.tts")
@@ -58,7 +63,10 @@ def speak(texts: Sequence[str], spec: TTSSpec, progress: bool = False) -> list[P
     if todo:
         from tqdm.auto import tqdm
 
-        print(f"modgap-eval: speaking {len(todo)} new clip(s) with {spec.engine} (once; cached in {folder})", file=sys.stderr)
+        print(
+            f"modgap-eval: speaking {len(todo)} new clip(s) with {spec.engine} (once; cached in {folder})",
+            file=sys.stderr,
+        )
 
         for text, path in tqdm(todo, desc=f"TTS {spec.engine}", unit="clip", disable=not progress):
             if not text.strip():

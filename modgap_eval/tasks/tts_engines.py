@@ -113,8 +113,12 @@ class PiperEngine(TTSEngine):
         return f"piper-tts {piper_version}; voice {self.voice_name} {voice_version}"
 
     def describe(self) -> dict[str, object]:
-        return {**super().describe(), "voice": self.voice_name,
-                "noise_scale": PIPER_NOISE_SCALE, "noise_w_scale": PIPER_NOISE_W_SCALE}
+        return {
+            **super().describe(),
+            "voice": self.voice_name,
+            "noise_scale": PIPER_NOISE_SCALE,
+            "noise_w_scale": PIPER_NOISE_W_SCALE,
+        }
 
     def synthesize(self, text: str) -> bytes:
         import numpy as np
@@ -122,8 +126,9 @@ class PiperEngine(TTSEngine):
         voice = self._load()
         from piper.config import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=1.0 / self.spec.rate, noise_scale=PIPER_NOISE_SCALE,
-                                 noise_w_scale=PIPER_NOISE_W_SCALE)
+        config = SynthesisConfig(
+            length_scale=1.0 / self.spec.rate, noise_scale=PIPER_NOISE_SCALE, noise_w_scale=PIPER_NOISE_W_SCALE
+        )
         chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, syn_config=config)]
         if not chunks:
             raise DataError(f"TTS piper produced no audio for {text[:60]!r}")
@@ -163,8 +168,21 @@ class FliteEngine(TTSEngine):
             text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
             text_file.write_text(text, encoding="utf-8")
             # duration_stretch > 1 is slower speech, so it is the inverse of the rate
-            _run([_tool("flite"), "-voice", self.voice_name, "--setf", f"duration_stretch={1.0 / self.spec.rate:.6g}",
-                  "-f", str(text_file), "-o", str(wav_file)], self.name, text)
+            _run(
+                [
+                    _tool("flite"),
+                    "-voice",
+                    self.voice_name,
+                    "--setf",
+                    f"duration_stretch={1.0 / self.spec.rate:.6g}",
+                    "-f",
+                    str(text_file),
+                    "-o",
+                    str(wav_file),
+                ],
+                self.name,
+                text,
+            )
             samples, rate = _read_wav(wav_file)
         return encode_wav(samples, rate, self.spec.sample_rate)
 
@@ -195,8 +213,21 @@ class EspeakNGEngine(TTSEngine):
         with tempfile.TemporaryDirectory(prefix="modgap_espeak_") as tmp:
             text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
             text_file.write_text(text, encoding="utf-8")
-            _run([_tool("espeak-ng"), "-v", self.voice_name, "-s", str(speed), "-f", str(text_file), "-w", str(wav_file)],
-                 self.name, text)
+            _run(
+                [
+                    _tool("espeak-ng"),
+                    "-v",
+                    self.voice_name,
+                    "-s",
+                    str(speed),
+                    "-f",
+                    str(text_file),
+                    "-w",
+                    str(wav_file),
+                ],
+                self.name,
+                text,
+            )
             samples, rate = _read_wav(wav_file)
         return encode_wav(samples, rate, self.spec.sample_rate)
 

@@ -37,8 +37,15 @@ def main() -> None:
         mc_text = question + "\n" + "\n".join(f"{chr(65 + k)}. {c}" for k, c in enumerate(choices))
         speak(mc_text, HERE / "audio" / f"{mc_id}.flac")
         speak(question, HERE / "audio" / f"{open_id}.flac")
-        mc_rows.append({"id": mc_id, "question": question, "choices": choices,
-                        "answer": choices.index(str(answer)), "audio": f"audio/{mc_id}.flac"})
+        mc_rows.append(
+            {
+                "id": mc_id,
+                "question": question,
+                "choices": choices,
+                "answer": choices.index(str(answer)),
+                "audio": f"audio/{mc_id}.flac",
+            }
+        )
         open_rows.append({"id": open_id, "question": question, "answer": str(answer), "audio": f"audio/{open_id}.flac"})
     for name, rows in (("arithmetic_mc.jsonl", mc_rows), ("arithmetic_open.jsonl", open_rows)):
         (HERE / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

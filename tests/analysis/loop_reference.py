@@ -79,7 +79,20 @@ def mean_or_none(values):
 def compare(speech, text):
     """speech[l][i][d], text[l][j][d] -> dict of per-layer lists and the summaries."""
     layers = len(speech)
-    out = {k: [] for k in ("layer_cos", "layer_euc", "aps_cos", "aps_euc", "mono_cos", "mono_euc", "consistency", "path_cos", "path_euc")}
+    out = {
+        k: []
+        for k in (
+            "layer_cos",
+            "layer_euc",
+            "aps_cos",
+            "aps_euc",
+            "mono_cos",
+            "mono_euc",
+            "consistency",
+            "path_cos",
+            "path_euc",
+        )
+    }
     for depth in range(layers):
         s, t = speech[depth], text[depth]
         out["layer_cos"].append(cos(mean_rows(s), mean_rows(t)))

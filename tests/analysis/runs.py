@@ -13,8 +13,22 @@ def real_dummy_run(root: Path) -> Path:
     """A run of the dummy model on two small tasks (with representations and sample logs); its run dir."""
     make_task_dir(root / "tasks", task="arith")
     make_task_dir(root / "tasks", output_type="generate", scorer="exact_match", task="arith_open")
-    rc = main(["--model", "dummy", "--tasks", "arith,arith_open", "--include_path", str(root / "tasks"),
-               "--output_path", str(root / "out"), "--no_progress", "--log_samples", "--bootstrap_iters", "20"])
+    rc = main(
+        [
+            "--model",
+            "dummy",
+            "--tasks",
+            "arith,arith_open",
+            "--include_path",
+            str(root / "tasks"),
+            "--output_path",
+            str(root / "out"),
+            "--no_progress",
+            "--log_samples",
+            "--bootstrap_iters",
+            "20",
+        ]
+    )
     assert rc == 0
     (run_dir,) = [p.parent for p in (root / "out").rglob("results.json")]
     return run_dir

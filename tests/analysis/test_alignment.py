@@ -155,7 +155,10 @@ def test_matches_loop_reference_on_random_states(seed):
     assert r.aps_euc == pytest.approx(want["APS_euc"], rel=1e-4, abs=1e-4)
     assert r.consistency == pytest.approx(want["Consistency"], abs=1e-6)
     assert r.zero_states == want["zero_states"]
-    for got, expected in ((r.monotonicity_cos, want["monotonicity_cos"]), (r.monotonicity_euc, want["monotonicity_euc"])):
+    for got, expected in (
+        (r.monotonicity_cos, want["monotonicity_cos"]),
+        (r.monotonicity_euc, want["monotonicity_euc"]),
+    ):
         assert (got is None) == (expected is None)
         if got is not None:
             assert got == pytest.approx(expected, abs=1e-5)
@@ -189,7 +192,9 @@ def test_float64_path_where_float32_flips_argmax(seed):
     )
     want = cos64.argmax(axis=1)
     dots32 = speech @ text.transpose(-1, -2)
-    norms32 = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1) * torch.linalg.vector_norm(text, dim=-1).unsqueeze(-2)
+    norms32 = torch.linalg.vector_norm(speech, dim=-1).unsqueeze(-1) * torch.linalg.vector_norm(text, dim=-1).unsqueeze(
+        -2
+    )
     assert ((dots32 / norms32).argmax(dim=-2).numpy() != want).any()  # the case is one float32 gets wrong
     r = compare_states(speech, text)
     assert (r.path_cos.numpy() == want).all()

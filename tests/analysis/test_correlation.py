@@ -38,7 +38,9 @@ def test_fit_matches_scipy(seed):
 
 def test_fit_by_hand_and_undefined_cases():
     fit = fit_line([0.0, 1.0, 2.0], [1.0, 3.0, 5.0])
-    assert (fit.slope, fit.intercept, fit.r_squared, fit.pearson_r, fit.spearman_rho) == pytest.approx((2.0, 1.0, 1.0, 1.0, 1.0))
+    assert (fit.slope, fit.intercept, fit.r_squared, fit.pearson_r, fit.spearman_rho) == pytest.approx(
+        (2.0, 1.0, 1.0, 1.0, 1.0)
+    )
     falling = fit_line([1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 1.0, 0.0])
     assert falling.pearson_r < 0 and falling.spearman_rho == pytest.approx(-1.0)
     assert fit_line([1.0], [2.0]) == type(fit)(1, None, None, None, None, None)
@@ -53,8 +55,11 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("correlate")
     base = read_results(real_dummy_run(root))
     numbers = [  # (model, aps_cos, gap on arith; arith_open gets aps+0.1 and gap+5)
-        ("qwen-ckpt1", 0.30, 20.0), ("qwen-ckpt2", 0.40, 15.0), ("qwen-ckpt3", 0.55, 9.0),
-        ("llama-ckpt1", 0.20, 30.0), ("llama-ckpt2", 0.35, 22.0),
+        ("qwen-ckpt1", 0.30, 20.0),
+        ("qwen-ckpt2", 0.40, 15.0),
+        ("qwen-ckpt3", 0.55, 9.0),
+        ("llama-ckpt1", 0.20, 30.0),
+        ("llama-ckpt2", 0.35, 22.0),
     ]
     paths = [
         variant(base, root, name, {"arith": {"aps_cos": a, "gap": g}, "arith_open": {"aps_cos": a + 0.1, "gap": g + 5}})
@@ -80,7 +85,20 @@ def test_points_and_groups(runs):
 def test_correlate_command(runs, tmp_path, capsys):
     paths, numbers = runs
     out = tmp_path / "fit.json"
-    rc = main(["correlate", *map(str, paths), "--metric", "aps_cos", "--baseline", "matched", "--scope", "arith", "--output", str(out)])
+    rc = main(
+        [
+            "correlate",
+            *map(str, paths),
+            "--metric",
+            "aps_cos",
+            "--baseline",
+            "matched",
+            "--scope",
+            "arith",
+            "--output",
+            str(out),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "arith" in printed and "R2" in printed

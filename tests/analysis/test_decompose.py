@@ -23,10 +23,20 @@ def runs(tmp_path_factory):
     base = read_results(real_dummy_run(root))
     base_run = variant(base, root, "base-llm", {"arith": {"text": 80.0}, "arith_open": {"text": 60.0}})
     ckpts = [
-        variant(base, root, f"lslm-ckpt{k}", {
-            "arith": {"text": 70.0 + k, "speech": 40.0 + 5 * k, "monotonicity_cos": 0.5 + 0.1 * k, "consistency": 0.3 + 0.1 * k},
-            "arith_open": {"text": 50.0, "speech": 30.0, "monotonicity_cos": 0.7, "consistency": 0.5},
-        })
+        variant(
+            base,
+            root,
+            f"lslm-ckpt{k}",
+            {
+                "arith": {
+                    "text": 70.0 + k,
+                    "speech": 40.0 + 5 * k,
+                    "monotonicity_cos": 0.5 + 0.1 * k,
+                    "consistency": 0.3 + 0.1 * k,
+                },
+                "arith_open": {"text": 50.0, "speech": 30.0, "monotonicity_cos": 0.7, "consistency": 0.5},
+            },
+        )
         for k in range(3)
     ]
     return base_run, ckpts
@@ -60,6 +70,13 @@ def test_decompose_command(runs, tmp_path, capsys):
     figures = sorted(p.name for p in out.glob("*.png"))
     assert len(figures) == 4 and "path_trend.png" in figures
     data = json.loads(sorted(out.glob("decomposition_0_*.json"))[0].read_text())
-    assert data["rows"][0] == {"task": "arith", "base_text": 80.0, "lslm_text": 70.0, "lslm_speech": 40.0,
-                               "total_drop": 40.0, "erosion": 10.0, "modality_gap": 30.0}
+    assert data["rows"][0] == {
+        "task": "arith",
+        "base_text": 80.0,
+        "lslm_text": 70.0,
+        "lslm_speech": 40.0,
+        "total_drop": 40.0,
+        "erosion": 10.0,
+        "modality_gap": 30.0,
+    }
     assert main(["decompose", "--base", str(base_run), str(ckpts[0]), "--task", "missing"]) == 2

@@ -49,7 +49,9 @@ def test_identical_states_make_both_modes_no_ops(mode):
         intervention = build_intervention(same, same, mode, CriticalSelection.parse(critical), (0, 2, 3))
         assert intervention.positions  # something was selected, and rewriting it changes nothing
         for slot, layer in enumerate(intervention.layers):
-            assert torch.allclose(apply_intervention(same.states[layer], intervention, slot), same.states[layer], atol=1e-5)
+            assert torch.allclose(
+                apply_intervention(same.states[layer], intervention, slot), same.states[layer], atol=1e-5
+            )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -101,7 +103,12 @@ def test_partners_are_the_text_states_at_each_layer():
     intervention = build_intervention(speech, text, LENGTH, CriticalSelection(None), (1, 2))
     assert intervention.partners.shape == (2, len(intervention.positions), 4)
     mean_cos = torch.stack([speech.states[depth] / speech.states[depth].norm(dim=-1, keepdim=True) for depth in (1, 2)])
-    mean_cos = (mean_cos @ torch.stack([text.states[depth] / text.states[depth].norm(dim=-1, keepdim=True) for depth in (1, 2)]).transpose(1, 2)).mean(0)
+    mean_cos = (
+        mean_cos
+        @ torch.stack(
+            [text.states[depth] / text.states[depth].norm(dim=-1, keepdim=True) for depth in (1, 2)]
+        ).transpose(1, 2)
+    ).mean(0)
     chosen = select_critical(mean_cos, CriticalSelection(None))
     assert intervention.positions == chosen.positions
     for slot, layer in enumerate((1, 2)):
@@ -132,7 +139,10 @@ class InterveningDummy(DummyModel):
     def generate(self, requests):
         out = super().generate(requests)
         self.seen.extend(r.intervention for r in requests)
-        return [Generation("edited") if r.intervention is not None and 0 in r.intervention.positions else o for r, o in zip(requests, out)]
+        return [
+            Generation("edited") if r.intervention is not None and 0 in r.intervention.positions else o
+            for r, o in zip(requests, out)
+        ]
 
 
 def _request(sample, prompt, intervention):
@@ -158,8 +168,15 @@ def test_run_interventions_compares_the_same_items():
     assert summary.mean_positions == pytest.approx(np.mean([len(i.positions) for i in applied]))
     # reuse the main run's speech scores instead of a second plain pass
     model2 = InterveningDummy()
-    reused = run_interventions(model2, samples, make_prompts, _request, _score, options,
-                               speech_without={s.id: SampleScore(1.0) for s in samples})
+    reused = run_interventions(
+        model2,
+        samples,
+        make_prompts,
+        _request,
+        _score,
+        options,
+        speech_without={s.id: SampleScore(1.0) for s in samples},
+    )
     assert reused.speech_without == 100.0 and all(i is not None for i in model2.seen)
 
 

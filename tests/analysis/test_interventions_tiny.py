@@ -50,7 +50,9 @@ def model(folder):
 def pair(text: str, seconds: float, seed: int) -> PromptPair:
     return PromptPair(
         text=Prompt(Modality.TEXT, PREFIX, SUFFIX, text=text),
-        speech=Prompt(Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tone(seconds, hz=180 + 40 * seed, seed=seed), 16_000)),
+        speech=Prompt(
+            Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tone(seconds, hz=180 + 40 * seed, seed=seed), 16_000)
+        ),
     )
 
 
@@ -65,8 +67,10 @@ def residual_stream(model, request):
     def grab_states(module, args, output):
         seen.setdefault("states", (output[0] if isinstance(output, tuple) else output)[0].detach().clone())
 
-    handles = [model.model.register_forward_pre_hook(grab_ids, with_kwargs=True),
-               model.decoder_blocks()[-1].register_forward_hook(grab_states)]
+    handles = [
+        model.model.register_forward_pre_hook(grab_ids, with_kwargs=True),
+        model.decoder_blocks()[-1].register_forward_hook(grab_states),
+    ]
     try:
         model.loglikelihood([request])
     finally:
@@ -75,7 +79,9 @@ def residual_stream(model, request):
     return seen["ids"], seen["states"]
 
 
-@pytest.mark.parametrize("mode, layers", [(InterventionMode.ANGLE, (1,)), (InterventionMode.LENGTH, (0,)), (InterventionMode.ANGLE, (1, 2))])
+@pytest.mark.parametrize(
+    "mode, layers", [(InterventionMode.ANGLE, (1,)), (InterventionMode.LENGTH, (0,)), (InterventionMode.ANGLE, (1, 2))]
+)
 def test_intervention_changes_only_what_follows_the_selected_positions(model, mode, layers):
     prompts = pair("What is the capital of France?", 1.2, 0)
     speech, text = model.hidden_states([HiddenStatesRequest(prompts.speech), HiddenStatesRequest(prompts.text)])
@@ -94,8 +100,10 @@ def test_intervention_changes_only_what_follows_the_selected_positions(model, mo
 
 
 def test_run_interventions_on_the_tiny_model(model):
-    samples = [Sample(id=f"s{k}", text=t, audio=Audio(data=b"-"), choices=("yes", "no"), answer_index=k % 2)
-               for k, t in enumerate(["Is Paris in France?", "Do spiders have eight legs?", "Is the sky green?"])]
+    samples = [
+        Sample(id=f"s{k}", text=t, audio=Audio(data=b"-"), choices=("yes", "no"), answer_index=k % 2)
+        for k, t in enumerate(["Is Paris in France?", "Do spiders have eight legs?", "Is the sky green?"])
+    ]
     prompts = {s.id: pair(s.text, 0.8 + 0.3 * k, k) for k, s in enumerate(samples)}
 
     def request(sample, prompt, intervention):
@@ -118,9 +126,31 @@ def test_cli_run_reports_speech_with_and_without(folder, task_dir, tmp_path):
     from modgap_eval.cli import main
     from modgap_eval.results import read_results
 
-    rc = main(["--model", "qwen2-audio", "--model_args", f"pretrained={folder}", "--tasks", "arith",
-               "--include_path", str(task_dir), "--output_path", str(tmp_path), "--no_progress", "--batch_size", "3",
-               "--intervention", "length", "--critical", "all", "--intervention_layers", "0", "--bootstrap_iters", "20"])
+    rc = main(
+        [
+            "--model",
+            "qwen2-audio",
+            "--model_args",
+            f"pretrained={folder}",
+            "--tasks",
+            "arith",
+            "--include_path",
+            str(task_dir),
+            "--output_path",
+            str(tmp_path),
+            "--no_progress",
+            "--batch_size",
+            "3",
+            "--intervention",
+            "length",
+            "--critical",
+            "all",
+            "--intervention_layers",
+            "0",
+            "--bootstrap_iters",
+            "20",
+        ]
+    )
     assert rc == 0
     task = read_results(next(tmp_path.rglob("results.json"))).tasks["arith"]
     (summary,) = task.interventions

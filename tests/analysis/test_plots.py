@@ -27,12 +27,16 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots")
     run_dir = real_dummy_run(root)
     base = read_results(run_dir)
-    others = [variant(base, root, f"ckpt{k}", {"arith": {"aps_cos": 0.2 + 0.1 * k, "gap": 30.0 - 5 * k}}) for k in range(3)]
+    others = [
+        variant(base, root, f"ckpt{k}", {"arith": {"aps_cos": 0.2 + 0.1 * k, "gap": 30.0 - 5 * k}}) for k in range(3)
+    ]
     return run_dir, others
 
 
 def test_examples_round_trip(tmp_path):
-    result = analyse_task(DummyModel(layers=2, width=8), make_samples(3), make_prompts, RepresentationOptions(examples=2))
+    result = analyse_task(
+        DummyModel(layers=2, width=8), make_samples(3), make_prompts, RepresentationOptions(examples=2)
+    )
     assert len(result.examples) == 4  # 2 samples x (middle, last) layers
     write_examples(tmp_path, "toy", result.examples)
     assert read_examples(tmp_path)["toy"].examples == list(result.examples)
@@ -41,7 +45,9 @@ def test_examples_round_trip(tmp_path):
 
 def test_plot_one_run_with_heatmap(runs, tmp_path):
     run_dir, _ = runs
-    result = analyse_task(DummyModel(), make_samples(3), make_prompts, RepresentationOptions(examples=1, example_layers=(4,)))
+    result = analyse_task(
+        DummyModel(), make_samples(3), make_prompts, RepresentationOptions(examples=1, example_layers=(4,))
+    )
     write_examples(run_dir, "arith", result.examples)
     out = tmp_path / "plots"
     assert main(["plot", str(run_dir), "--out", str(out)]) == 0
@@ -61,7 +67,9 @@ def test_plot_several_runs_draws_scatters(runs, tmp_path):
     out = tmp_path / "plots"
     assert main(["plot", *map(str, others), "--out", str(out), "--baseline", "matched"]) == 0
     data = json.loads((out / "gap_vs_aps_cos_matched_arith.json").read_text())
-    assert [(p["x"], p["y"]) for p in data["points"]] == [pytest.approx((0.2 + 0.1 * k, 30.0 - 5 * k)) for k in range(3)]
+    assert [(p["x"], p["y"]) for p in data["points"]] == [
+        pytest.approx((0.2 + 0.1 * k, 30.0 - 5 * k)) for k in range(3)
+    ]
     assert data["fit"]["slope"] == pytest.approx(-50.0) and data["fit"]["r_squared"] == pytest.approx(1.0)
     assert (out / "gap_vs_aps_cos_matched_arith.png").read_bytes().startswith(PNG_MAGIC)
     assert (out / "gap_vs_sim_euc_matched_overall_macro.png").exists()

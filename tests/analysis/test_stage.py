@@ -40,7 +40,8 @@ ALL_TEXTS = len(TEXTS)
 
 def make_samples(n=ALL_TEXTS):
     return [
-        Sample(id=f"q{i}", text=TEXTS[i], audio=Audio(data=b"unused"), metadata={"seconds": SECONDS[i]}) for i in range(n)
+        Sample(id=f"q{i}", text=TEXTS[i], audio=Audio(data=b"unused"), metadata={"seconds": SECONDS[i]})
+        for i in range(n)
     ]
 
 
@@ -94,7 +95,12 @@ def test_dummy_run_reports_what_its_construction_implies(dummy):
     summary = result.summary
     assert summary.n_samples == 7 and summary.num_layers == 3 and not summary.centering
 
-    for name, key, lower in (("sim_cos", "sim_cos", False), ("sim_euc", "sim_euc", True), ("aps_cos", "APS_cos", False), ("aps_euc", "APS_euc", True)):
+    for name, key, lower in (
+        ("sim_cos", "sim_cos", False),
+        ("sim_euc", "sim_euc", True),
+        ("aps_cos", "APS_cos", False),
+        ("aps_euc", "APS_euc", True),
+    ):
         got = getattr(summary, name)
         m, x = mean([r[key] for r in matched]), mean([r[key] for r in mismatched])
         assert got.matched == pytest.approx(m, abs=1e-5), name
@@ -139,7 +145,8 @@ def test_centering_subtracts_the_mean_pooled_state(dummy):
     assert result.summary.centering and result.summary.centering_reference
     layers, width = 3, 12
     pooled = [
-        [mean_rows(speech_states(s, layers, width)[depth]) for s in samples] + [mean_rows(text_states(s, layers, width)[depth]) for s in samples]
+        [mean_rows(speech_states(s, layers, width)[depth]) for s in samples]
+        + [mean_rows(text_states(s, layers, width)[depth]) for s in samples]
         for depth in range(layers + 1)
     ]
     center = [mean_rows(rows) for rows in pooled]
@@ -147,10 +154,14 @@ def test_centering_subtracts_the_mean_pooled_state(dummy):
     def centered(states):
         return [[[x - c for x, c in zip(v, center[depth])] for v in layer] for depth, layer in enumerate(states)]
 
-    want = mean([ref.compare(centered(speech_states(s, 3, 12)), centered(text_states(s, 3, 12)))["sim_cos"] for s in samples])
+    want = mean(
+        [ref.compare(centered(speech_states(s, 3, 12)), centered(text_states(s, 3, 12)))["sim_cos"] for s in samples]
+    )
     assert result.summary.sim_cos.matched == pytest.approx(want, abs=1e-5)
     plain = analyse_task(dummy, samples, make_prompts, RepresentationOptions(batch_size=2))
-    assert result.summary.sim_euc.matched == pytest.approx(plain.summary.sim_euc.matched, rel=1e-5)  # distances unchanged
+    assert result.summary.sim_euc.matched == pytest.approx(
+        plain.summary.sim_euc.matched, rel=1e-5
+    )  # distances unchanged
     assert result.summary.sim_cos.matched != pytest.approx(plain.summary.sim_cos.matched, abs=1e-3)
 
 
@@ -185,7 +196,10 @@ def test_empty_content_span_is_a_clear_error(dummy):
     class NoTokens(DummyModel):
         def hidden_states(self, requests):
             out = super().hidden_states(requests)
-            return [type(o)(states=torch.zeros(4, 0, 12)) if r.prompt.modality is Modality.TEXT else o for o, r in zip(out, requests)]
+            return [
+                type(o)(states=torch.zeros(4, 0, 12)) if r.prompt.modality is Modality.TEXT else o
+                for o, r in zip(out, requests)
+            ]
 
     with pytest.raises(DataError, match="empty content span"):
         analyse_task(NoTokens(layers=3, width=12), make_samples(2), make_prompts, RepresentationOptions())
@@ -214,7 +228,9 @@ def test_analyse_states_in_memory():
     speech = [torch.randn(3, n, 5, generator=g) for n in (4, 6, 2)]
     text = [torch.randn(3, n, 5, generator=g) for n in (3, 1, 5)]
     result = analyse_states(speech, text, ids=["a", "b", "c"])
-    assert result.per_sample["b"]["aps_cos"] == pytest.approx(ref.compare(ref.to_lists(speech[1]), ref.to_lists(text[1]))["APS_cos"], abs=1e-5)
+    assert result.per_sample["b"]["aps_cos"] == pytest.approx(
+        ref.compare(ref.to_lists(speech[1]), ref.to_lists(text[1]))["APS_cos"], abs=1e-5
+    )
     with pytest.raises(DataError):
         analyse_states(speech, text[:2])
     with pytest.raises(DataError, match="'c'"):

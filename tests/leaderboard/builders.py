@@ -118,7 +118,9 @@ def run_results(
             n_paired=40 * len(tasks),
         )
     return RunResults(
-        model=ModelRecord(name=model, args={"pretrained": "/models/" + model}, source="test", revision=revision, parameters=1_000_000),
+        model=ModelRecord(
+            name=model, args={"pretrained": "/models/" + model}, source="test", revision=revision, parameters=1_000_000
+        ),
         tasks={t.task: t for t in tasks},
         groups=groups,
         envelope=Envelope(

@@ -62,7 +62,12 @@ def build_board(tmp_path: Path) -> Path:
 
 
 def column(page, key: str) -> list[float]:
-    return [float(v) for v in page.eval_on_selector_all(f'#board tbody td[data-key="{key}"]', "tds => tds.map(td => td.dataset.value)")]
+    return [
+        float(v)
+        for v in page.eval_on_selector_all(
+            f'#board tbody td[data-key="{key}"]', "tds => tds.map(td => td.dataset.value)"
+        )
+    ]
 
 
 def test_site_renders_sorts_plots_and_escapes(tmp_path):
@@ -82,7 +87,10 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
         try:
             page = context.new_page()
             page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+            page.on(
+                "console",
+                lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+            )
             page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
             page.goto(index.as_uri())
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
@@ -119,8 +127,9 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
             # the page's own three: the data, the declared metrics, app.js
             assert page.locator("script").count() == 3
             # the table's representation columns come from the declared metrics (one per family)
-            assert [th.split(" ")[0] for th in page.eval_on_selector_all("#board th", "ths => ths.map(t => t.textContent)")][6:10] == [
-                "Sim", "APS", "Monotonicity", "Consistency"]
+            assert [
+                th.split(" ")[0] for th in page.eval_on_selector_all("#board th", "ths => ths.map(t => t.textContent)")
+            ][6:10] == ["Sim", "APS", "Monotonicity", "Consistency"]
             assert "higher is better" in page.get_attribute('#board th[data-key="aps"]', "title")
             assert page.locator("#board img").count() == 0
             assert SCRIPT_NAME in page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")

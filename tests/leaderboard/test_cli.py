@@ -83,7 +83,10 @@ def test_build_push_to_hub_uploads_the_json(tmp_path, results, fake_hub, capsys)
     main(["leaderboard", "add", str(alpha), "--leaderboard", str(board), "--no_build"])
     assert not (board.parent / "site").exists()
     out_dir = tmp_path / "public"
-    assert main(["leaderboard", "build", "--leaderboard", str(board), "--out", str(out_dir), "--push_to_hub", "org/board"]) == 0
+    assert (
+        main(["leaderboard", "build", "--leaderboard", str(board), "--out", str(out_dir), "--push_to_hub", "org/board"])
+        == 0
+    )
     assert (out_dir / "index.html").is_file()
     (kind, create), (_, upload) = fake_hub.calls
     assert kind == "create_repo" and create == {"repo_id": "org/board", "repo_type": "dataset", "exist_ok": True}

@@ -147,7 +147,9 @@ def test_incomparable_task_is_refused_naming_both(tmp_path, change, expected):
 def test_representation_settings_must_match(tmp_path):
     alpha = alpha_run(tmp_path)
     beta = write_run(
-        tmp_path, "beta", run_results("beta", [task_result("gk", 50.0, 40.0, rep=representation(0.0, centering=True))], group=None)
+        tmp_path,
+        "beta",
+        run_results("beta", [task_result("gk", 50.0, 40.0, rep=representation(0.0, centering=True))], group=None),
     )
     with pytest.raises(IncomparableRunError, match="centering=True"):
         merged(tmp_path, alpha, beta)
@@ -162,7 +164,9 @@ def test_group_membership_must_match(tmp_path):
 
 def test_comparable_other_model_is_added(tmp_path):
     alpha = alpha_run(tmp_path)
-    beta = write_run(tmp_path, "beta", run_results("beta", [task_result("gk", 50.0, 40.0), task_result("arith", 70.0, 69.0)]))
+    beta = write_run(
+        tmp_path, "beta", run_results("beta", [task_result("gk", 50.0, 40.0), task_result("arith", 70.0, 69.0)])
+    )
     assert len(merged(tmp_path, alpha, beta).board.models) == 2
 
 

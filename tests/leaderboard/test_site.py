@@ -11,7 +11,7 @@ from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.leaderboard.site import build_site, render_index, script_safe_json
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
 
-NASTY = ["</script><script>alert(1)</script>", "<!-- <script>", "a\u2028b\u2029c", "&amp; & <b>", "\"quoted\" \\ back"]
+NASTY = ["</script><script>alert(1)</script>", "<!-- <script>", "a\u2028b\u2029c", "&amp; & <b>", '"quoted" \\ back']
 
 
 def board_with(tmp_path, name: str) -> Leaderboard:

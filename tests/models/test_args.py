@@ -33,7 +33,8 @@ def test_dummy_args_are_typed_and_ranged():
     assert "unknown key 'layrs'; did you mean 'layers'" in one_line_error("dummy", {"layrs": "2"})
     assert "layers='two'" in one_line_error("dummy", {"layers": "two"})
     assert "layers='0'" in one_line_error("dummy", {"layers": "0"}) and "greater than or equal to 1" in one_line_error(
-        "dummy", {"layers": "0"})
+        "dummy", {"layers": "0"}
+    )
     assert "delay='-1'" in one_line_error("dummy", {"delay": "-1"})
 
 
@@ -61,7 +62,9 @@ def test_devices_torch_lacks_are_config_errors_naming_the_flag():
         with pytest.raises(ConfigError, match=f"^--device '{bad}'"):
             check_device(bad)
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="^--device 'cuda': this torch .* offers no such device .*available here: cpu"):
+        with pytest.raises(
+            ConfigError, match="^--device 'cuda': this torch .* offers no such device .*available here: cpu"
+        ):
             check_device("cuda")
         assert "--device 'cuda'" in one_line_error("dummy", {}, RuntimeOptions(device="cuda"))
     else:

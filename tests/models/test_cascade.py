@@ -31,7 +31,9 @@ from tests.models.tiny import build_tiny_causal_lm, build_tiny_whisper, tone
 def test_transcript_wer_by_hand():
     assert normalize_words("  What's the Capital, of FRANCE?! ") == "what's the capital of france"
     assert transcript_wer("what is the capital of france", "What is the capital of France?") == 0.0
-    assert transcript_wer("what is capital of spain", "What is the capital of France?") == pytest.approx(2 / 6)  # "the" deleted, france -> spain
+    assert transcript_wer("what is capital of spain", "What is the capital of France?") == pytest.approx(
+        2 / 6
+    )  # "the" deleted, france -> spain
     assert transcript_wer("", "one two") == 1.0
 
 
@@ -39,12 +41,15 @@ def test_transcript_wer_by_hand():
 def cascade(tmp_path_factory):
     asr = build_tiny_whisper(tmp_path_factory.mktemp("whisper"))
     lm = build_tiny_causal_lm(tmp_path_factory.mktemp("lm"))
-    return MODELS.get("cascade").from_args({"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "8"},
-                                           RuntimeOptions(batch_size=4))
+    return MODELS.get("cascade").from_args(
+        {"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "8"}, RuntimeOptions(batch_size=4)
+    )
 
 
 def spoken(seconds: float, seed: int) -> Prompt:
-    return Prompt(Modality.SPEECH, "Question: ", "\nAnswer:", audio=Waveform(tone(seconds, 150 + 40 * seed, seed=seed), 16_000))
+    return Prompt(
+        Modality.SPEECH, "Question: ", "\nAnswer:", audio=Waveform(tone(seconds, 150 + 40 * seed, seed=seed), 16_000)
+    )
 
 
 def test_speech_is_transcribed_then_answered_as_text(cascade):
@@ -93,7 +98,9 @@ def test_real_cascade_on_spoken_questions(tmp_path):
     for i, (question, _) in enumerate(QUESTIONS):
         wav = tmp_path / f"q{i}.wav"
         subprocess.run(["flite", "-voice", "slt", "-t", question, "-o", str(wav)], check=True)
-        prompts.append(Prompt(Modality.SPEECH, "Answer in a few words. ", "", audio=decode(Audio(path=wav), model.sample_rate)))
+        prompts.append(
+            Prompt(Modality.SPEECH, "Answer in a few words. ", "", audio=decode(Audio(path=wav), model.sample_rate))
+        )
     outputs = model.generate([GenerateRequest(p, max_new_tokens=24) for p in prompts])
     wers = [transcript_wer(o.extras["transcript"], q) for o, (q, _) in zip(outputs, QUESTIONS)]
     assert sum(wers) / len(wers) < 0.3, wers
@@ -113,9 +120,19 @@ def test_runner_logs_the_transcripts(task_dir, tmp_path):
 
     asr = build_tiny_whisper(tmp_path / "whisper")
     lm = build_tiny_causal_lm(tmp_path / "lm")
-    outcome = evaluate(RunConfig(model="cascade", model_args={"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "6"},
-                                 tasks=["arith"], include_path=[task_dir], output_path=tmp_path / "out", progress=False,
-                                 bootstrap_iters=50, log_samples=True, batch_size=3))
+    outcome = evaluate(
+        RunConfig(
+            model="cascade",
+            model_args={"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "6"},
+            tasks=["arith"],
+            include_path=[task_dir],
+            output_path=tmp_path / "out",
+            progress=False,
+            bootstrap_iters=50,
+            log_samples=True,
+            batch_size=3,
+        )
+    )
     records = [json.loads(line) for line in (outcome.run_dir / "samples_arith.jsonl").read_text().splitlines()]
     assert len(records) == 6 and all(isinstance(r["speech_result"]["extras"]["transcript"], str) for r in records)
     assert all("transcript" not in r["text_result"]["extras"] for r in records)

@@ -13,8 +13,14 @@ from modgap_eval.types import GenerateRequest, HiddenStatesRequest, Loglikelihoo
 from tests.models.tiny import build_tiny_causal_lm
 
 CONTENTS = ["What is the capital of France?", "How many legs does a spider have?", "Mars"]
-SPLIT = {"model.embed_tokens": "cpu", "model.rotary_emb": "cpu", "model.layers.0": "cpu", "model.layers.1": "disk",
-         "model.norm": "cpu", "lm_head": "cpu"}
+SPLIT = {
+    "model.embed_tokens": "cpu",
+    "model.rotary_emb": "cpu",
+    "model.layers.0": "cpu",
+    "model.layers.1": "disk",
+    "model.norm": "cpu",
+    "lm_head": "cpu",
+}
 """Every module placed by name, as a map for several GPUs would be ("cuda:0" for the first layer, "cuda:1" ...);
 on a CPU-only machine the second place is accelerate's disk offload, which runs through the same dispatch hooks
 (weights moved onto the execution device as their module runs)."""
@@ -41,7 +47,9 @@ def test_explicit_split_map_equals_single_device(folder, tmp_path):
     (tmp_path / "map.json").write_text(json.dumps(SPLIT))
     runtime = RuntimeOptions(batch_size=2)
     single = MODELS.get("text-lm").from_args({"pretrained": str(folder)}, runtime)
-    split = MODELS.get("text-lm").from_args({"pretrained": str(folder), "device_map": str(tmp_path / "map.json")}, runtime)
+    split = MODELS.get("text-lm").from_args(
+        {"pretrained": str(folder), "device_map": str(tmp_path / "map.json")}, runtime
+    )
     assert split.model.hf_device_map == SPLIT  # placed by the map, module by module
     info = split.info()
     assert info.device == "cpu,disk" and info.details["device_map"] == SPLIT
@@ -72,8 +80,10 @@ def test_split_between_gpu_and_cpu_equals_cpu(folder, tmp_path):
     (tmp_path / "gpu.json").write_text(json.dumps(split_map))
     runtime = RuntimeOptions(batch_size=2)
     cpu = MODELS.get("text-lm").from_args({"pretrained": str(folder), "dtype": "float32"}, runtime)
-    split = MODELS.get("text-lm").from_args({"pretrained": str(folder), "dtype": "float32", "device": "cuda:0",
-                                             "device_map": str(tmp_path / "gpu.json")}, runtime)
+    split = MODELS.get("text-lm").from_args(
+        {"pretrained": str(folder), "dtype": "float32", "device": "cuda:0", "device_map": str(tmp_path / "gpu.json")},
+        runtime,
+    )
     assert split.info().device == "cpu,cuda:0"
     (texts_a, scores_a, states_a), (texts_b, scores_b, states_b) = run_all(cpu), run_all(split)
     assert texts_a == texts_b

@@ -45,8 +45,11 @@ from modgap_eval.types import (
 )
 from tests.models import tiny
 
-PROBES = {"torchvision": ("torchvision.ops", "nms"), "torchaudio": ("torchaudio.transforms", "MelSpectrogram"),
-          "peft": ("peft", "LoraConfig")}
+PROBES = {
+    "torchvision": ("torchvision.ops", "nms"),
+    "torchaudio": ("torchaudio.transforms", "MelSpectrogram"),
+    "peft": ("peft", "LoraConfig"),
+}
 """Per optional package, one thing the families use from it (importing the top package is not enough:
 a torchvision built for another torch imports, then fails on its C++ ops)."""
 
@@ -58,7 +61,9 @@ def missing(packages: tuple[str, ...]) -> str | None:
         try:
             getattr(importlib.import_module(module), attribute)
         except Exception as exc:  # ImportError, or e.g. RuntimeError/OSError from a mismatched build
-            return f"needs {package} ({module}.{attribute}), which does not load here: {type(exc).__name__}: {exc}"[:300]
+            return f"needs {package} ({module}.{attribute}), which does not load here: {type(exc).__name__}: {exc}"[
+                :300
+            ]
     return None
 
 
@@ -78,12 +83,15 @@ class Family:
 FAMILIES = {
     "audioflamingo3": Family(tiny.build_tiny_audioflamingo3, "AudioFlamingo3ForConditionalGeneration"),
     "voxtral": Family(tiny.build_tiny_voxtral, "VoxtralForConditionalGeneration"),
-    "qwen2.5-omni": Family(tiny.build_tiny_qwen25_omni, "Qwen2_5OmniForConditionalGeneration",
-                           needs=("torchvision",), thinker=True),
-    "granite-speech": Family(tiny.build_tiny_granite_speech, "GraniteSpeechForConditionalGeneration",
-                             needs=("torchaudio", "peft"), lora="."),
-    "phi4-multimodal": Family(tiny.build_tiny_phi4_multimodal, "Phi4MultimodalForCausalLM",
-                              needs=("torchvision", "peft"), lora="speech-lora"),
+    "qwen2.5-omni": Family(
+        tiny.build_tiny_qwen25_omni, "Qwen2_5OmniForConditionalGeneration", needs=("torchvision",), thinker=True
+    ),
+    "granite-speech": Family(
+        tiny.build_tiny_granite_speech, "GraniteSpeechForConditionalGeneration", needs=("torchaudio", "peft"), lora="."
+    ),
+    "phi4-multimodal": Family(
+        tiny.build_tiny_phi4_multimodal, "Phi4MultimodalForCausalLM", needs=("torchvision", "peft"), lora="speech-lora"
+    ),
 }
 PREFIX, SUFFIX = "Listen: ", " Answer briefly."
 
@@ -123,7 +131,9 @@ def merge_lora(model: Any, folder: Path) -> Any:
     assert pairs and len(pairs) * 2 == len(weights)
     with torch.no_grad():
         for name, key in pairs:
-            modules[name].weight += config["lora_alpha"] / config["r"] * weights[key.replace("lora_A", "lora_B")] @ weights[key]
+            modules[name].weight += (
+                config["lora_alpha"] / config["r"] * weights[key.replace("lora_A", "lora_B")] @ weights[key]
+            )
     return merged
 
 
@@ -152,8 +162,12 @@ def family(request, tmp_path_factory) -> Loaded:
 
 def prompts() -> list[Prompt]:
     out = []
-    for i, (seconds, content) in enumerate([(1.0, "What is the capital of France?"), (2.4, "yes"), (0.6, "How many legs")]):
-        out.append(Prompt(Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tiny.tone(seconds, 170 + 60 * i, seed=i), 16_000)))
+    for i, (seconds, content) in enumerate(
+        [(1.0, "What is the capital of France?"), (2.4, "yes"), (0.6, "How many legs")]
+    ):
+        out.append(
+            Prompt(Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tiny.tone(seconds, 170 + 60 * i, seed=i), 16_000))
+        )
         out.append(Prompt(Modality.TEXT, PREFIX, SUFFIX, text=content))
     return out
 
@@ -213,7 +227,9 @@ def phi4_reference(processor, prompt: Prompt) -> dict:
 def template_reference(processor, prompt: Prompt, system: str | None = None) -> dict:
     slot = {"type": "audio"} if prompt.modality is Modality.SPEECH else {"type": "text", "text": prompt.text}
     messages = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []
-    messages.append({"role": "user", "content": [{"type": "text", "text": PREFIX}, slot, {"type": "text", "text": SUFFIX}]})
+    messages.append(
+        {"role": "user", "content": [{"type": "text", "text": PREFIX}, slot, {"type": "text", "text": SUFFIX}]}
+    )
     chat = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     if prompt.modality is Modality.SPEECH:
         inputs = dict(processor(text=[chat], audio=[prompt.audio.samples], sampling_rate=16_000, return_tensors="pt"))
@@ -225,7 +241,11 @@ def template_reference(processor, prompt: Prompt, system: str | None = None) -> 
 
 def audio_token_id(hf) -> int:
     config = hf.config
-    return config.audio_token_id if getattr(config, "audio_token_id", None) is not None else config.audio_config.audio_token_id
+    return (
+        config.audio_token_id
+        if getattr(config, "audio_token_id", None) is not None
+        else config.audio_config.audio_token_id
+    )
 
 
 def test_batched_generate_equals_one_at_a_time_and_hf(family):
@@ -237,7 +257,7 @@ def test_batched_generate_equals_one_at_a_time_and_hf(family):
         inputs, _ = reference(family, request.prompt)
         out = family.hf(request.prompt).generate(**inputs, max_new_tokens=6, do_sample=False)
         tokenizer = family.processor.tokenizer
-        assert text == tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        assert text == tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
 def reference_logprob(hf, inputs: dict, cont: list[int]) -> float:
@@ -312,7 +332,9 @@ def test_speech_lora_on_for_speech_off_for_text(family):
         assert abs(score - reference_logprob(other, inputs, cont)) > 1e-2
 
 
-@pytest.mark.parametrize("name", ["qwen2-audio", "qwen2.5-omni", "voxtral", "granite-speech", "phi4-multimodal", "audioflamingo3"])
+@pytest.mark.parametrize(
+    "name", ["qwen2-audio", "qwen2.5-omni", "voxtral", "granite-speech", "phi4-multimodal", "audioflamingo3"]
+)
 def test_registered_speech_families_resolve(name):
     import transformers
 
@@ -320,4 +342,9 @@ def test_registered_speech_families_resolve(name):
 
     cls = MODELS.get(name)
     assert hasattr(transformers, cls.family.model_class) and cls.family.default_pretrained
-    assert {Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES, Capability.INTERVENTION} <= cls.capabilities
+    assert {
+        Capability.GENERATE,
+        Capability.LOGLIKELIHOOD,
+        Capability.HIDDEN_STATES,
+        Capability.INTERVENTION,
+    } <= cls.capabilities

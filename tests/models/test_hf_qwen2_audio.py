@@ -59,7 +59,9 @@ def reference_inputs(folder, prompt: Prompt, continuation: str = ""):
         content = [{"type": "text", "text": PREFIX}, {"type": "audio"}, {"type": "text", "text": SUFFIX}]
     else:
         content = [{"type": "text", "text": PREFIX + prompt.text + SUFFIX}]
-    chat = processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
+    chat = processor.apply_chat_template(
+        [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
+    )
     if prompt.modality is Modality.SPEECH:
         inputs = processor(text=[chat], audio=[prompt.audio.samples], sampling_rate=16_000, return_tensors="pt")
     else:
@@ -89,7 +91,7 @@ def test_generate_matches_hf_generate_by_hand(folder, model):
     for prompt in (speech(1.3, 3), text(TEXTS[0])):
         inputs, _ = reference_inputs(folder, prompt)
         out = hf.generate(**inputs, max_new_tokens=5, do_sample=False)
-        expected = model.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        expected = model.tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
         assert model.generate([GenerateRequest(prompt, max_new_tokens=5)])[0].text == expected
 
 
@@ -152,7 +154,9 @@ def test_angle_intervention_at_layer_0_matches_hand_edited_embeddings(folder, mo
     intervention = Intervention(InterventionMode.ANGLE, (0,), positions, partners)
     continuation = " yes"
     plain = model.loglikelihood([LoglikelihoodRequest(prompt, (continuation,))])[0].logprobs[0]
-    edited = model.loglikelihood([LoglikelihoodRequest(prompt, (continuation,), intervention=intervention)])[0].logprobs[0]
+    edited = model.loglikelihood([LoglikelihoodRequest(prompt, (continuation,), intervention=intervention)])[
+        0
+    ].logprobs[0]
     # Same edit by hand: merged embeddings (text embeddings + layer-0 audio states), rows rewritten.
     inputs, cont = reference_inputs(folder, prompt, continuation)
     ids = inputs["input_ids"][0]

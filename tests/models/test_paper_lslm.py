@@ -43,8 +43,16 @@ def build_checkpoint(folder, lm_input: str, seed: int = 0):
     from transformers import AutoModelForCausalLM
 
     vocab = AutoModelForCausalLM.from_pretrained(lm).config.vocab_size
-    config = PaperLSLMConfig(encoder="../encoder", lm="../lm", encoder_dim=32, lm_dim=64, stack=5, adapter_hidden=48,
-                             lm_input=lm_input, ctc_vocab_size=40 if lm_input == "ctc-embeddings" else 0)
+    config = PaperLSLMConfig(
+        encoder="../encoder",
+        lm="../lm",
+        encoder_dim=32,
+        lm_dim=64,
+        stack=5,
+        adapter_hidden=48,
+        lm_input=lm_input,
+        ctc_vocab_size=40 if lm_input == "ctc-embeddings" else 0,
+    )
     torch.manual_seed(seed)
     adapter = SpeechAdapter(config)
     for p in adapter.parameters():
@@ -91,17 +99,19 @@ def test_text_path_equals_the_lm_alone(checkpoint, model):
     prompt = text("What is the capital of France?")
     rendered = tokenizer.apply_chat_template(
         [{"role": "user", "content": "Listen: What is the capital of France? Answer briefly."}],
-        tokenize=False, add_generation_prompt=True)
+        tokenize=False,
+        add_generation_prompt=True,
+    )
     ids = tokenizer(rendered, add_special_tokens=False, return_tensors="pt").input_ids
     continuation = tokenizer(" Paris", add_special_tokens=False).input_ids
     with torch.no_grad():
         logits = lm(torch.cat([ids, torch.tensor([continuation])], 1)).logits[0]
-    by_hand = torch.log_softmax(logits[ids.shape[1] - 1: -1], -1).gather(-1, torch.tensor(continuation)[:, None]).sum()
+    by_hand = torch.log_softmax(logits[ids.shape[1] - 1 : -1], -1).gather(-1, torch.tensor(continuation)[:, None]).sum()
     got = model.loglikelihood([LoglikelihoodRequest(prompt, (" Paris",))])[0]
     assert got.logprobs[0] == pytest.approx(float(by_hand), abs=1e-4)
     expected = lm.generate(ids, max_new_tokens=5, do_sample=False, pad_token_id=tokenizer.pad_token_id)
     generated = model.generate([GenerateRequest(prompt, max_new_tokens=5)])[0].text
-    assert generated == tokenizer.decode(expected[0, ids.shape[1]:], skip_special_tokens=True)
+    assert generated == tokenizer.decode(expected[0, ids.shape[1] :], skip_special_tokens=True)
 
 
 def test_speech_span_is_the_adapter_output(model):
@@ -110,8 +120,9 @@ def test_speech_span_is_the_adapter_output(model):
     assert frames.shape == (100, 32)  # 2 s at 50 encoder frames per second
     vectors = model.part.speech_vectors(clip)
     assert vectors.shape == (20, 64)  # x5 stacking: 10 positions per second
-    states = model.hidden_states([HiddenStatesRequest(Prompt(Modality.SPEECH, "Listen: ", " Answer briefly.",
-                                                                 audio=Waveform(clip, 16_000)))])[0]
+    states = model.hidden_states(
+        [HiddenStatesRequest(Prompt(Modality.SPEECH, "Listen: ", " Answer briefly.", audio=Waveform(clip, 16_000)))]
+    )[0]
     assert states.states.shape == (3, 20, 64)
     assert torch.allclose(states.states[0], vectors, atol=1e-6)
 
@@ -127,7 +138,7 @@ def test_speech_loglikelihood_equals_a_pass_on_hand_built_embeddings(model):
     with torch.no_grad():
         logits = model.model(inputs_embeds=inputs).logits[0]
     n = len(continuation)
-    by_hand = torch.log_softmax(logits[-n - 1: -1], -1).gather(-1, torch.tensor(continuation)[:, None]).sum()
+    by_hand = torch.log_softmax(logits[-n - 1 : -1], -1).gather(-1, torch.tensor(continuation)[:, None]).sum()
     got = model.loglikelihood([LoglikelihoodRequest(prompt, (" yes",))])[0]
     assert got.logprobs[0] == pytest.approx(float(by_hand), abs=1e-4)
 

@@ -15,8 +15,9 @@ from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.results import read_results
 from modgap_eval.runner import evaluate
 
-MMSU_DOMAINS = ("biology business chemistry economics engineering health history law other philosophy physics "
-                "psychology").split()
+MMSU_DOMAINS = (
+    "biology business chemistry economics engineering health history law other philosophy physics psychology"
+).split()
 NOT_AUDIO = {"bytes": b"not a wav file: replay must not decode it", "path": "x.wav"}
 
 
@@ -25,8 +26,15 @@ def write_hub_mirror(root: Path) -> Path:
     base = root / "hlt-lab" / "voicebench"
     (base / "mmsu").mkdir(parents=True)
     for i, domain in enumerate(MMSU_DOMAINS[:12]):
-        rows = [{"question_id": 100 + i, "category": domain, "prompt": f"Q{i}?\nA. w\nB. x\nC. y\nD. z",
-                 "reference": "ABCD"[i % 4], "audio": NOT_AUDIO}]
+        rows = [
+            {
+                "question_id": 100 + i,
+                "category": domain,
+                "prompt": f"Q{i}?\nA. w\nB. x\nC. y\nD. z",
+                "reference": "ABCD"[i % 4],
+                "audio": NOT_AUDIO,
+            }
+        ]
         pq.write_table(pa.Table.from_pylist(rows), base / "mmsu" / f"{domain}-00000-of-00001.parquet")
     (base / "advbench").mkdir()
     rows = [{"prompt": f"harmful request {i}", "audio": NOT_AUDIO} for i in range(4)]
@@ -58,9 +66,17 @@ def write_jsonl(path: Path, lines: list[dict]) -> Path:
 
 
 def run(tmp_path: Path, responses: Path, **kwargs):
-    config = dict(model="replay", model_args={"path": str(responses)}, tasks=["voicebench_mmsu", "voicebench_advbench"],
-                  data_dir=tmp_path / "mirror", output_path=tmp_path / "out", progress=False, bootstrap_iters=200,
-                  use_cache=False, log_samples=True)
+    config = dict(
+        model="replay",
+        model_args={"path": str(responses)},
+        tasks=["voicebench_mmsu", "voicebench_advbench"],
+        data_dir=tmp_path / "mirror",
+        output_path=tmp_path / "out",
+        progress=False,
+        bootstrap_iters=200,
+        use_cache=False,
+        log_samples=True,
+    )
     config.update(kwargs)
     return evaluate(RunConfig(**config))
 
@@ -87,8 +103,11 @@ def test_replay_scores_pairs_and_writes_results(tmp_path, mirror):
 
 
 def test_missing_response_names_task_id_and_modality(tmp_path, mirror):
-    lines = [x for x in replay_lines() if not (x["task"] == "voicebench_advbench" and x["id"] == "2"
-                                              and x["modality"] == "speech")]
+    lines = [
+        x
+        for x in replay_lines()
+        if not (x["task"] == "voicebench_advbench" and x["id"] == "2" and x["modality"] == "speech")
+    ]
     responses = write_jsonl(tmp_path / "responses.jsonl", lines)
     with pytest.raises(DataError, match="task voicebench_advbench, id 2, modality speech"):
         run(tmp_path, responses)
@@ -101,15 +120,21 @@ def test_replay_reads_voicebench_output_files(tmp_path, mirror):
     """VoiceBench main.py writes <model>-<subset>-<split>-<audio|text>.jsonl, rows in dataset order."""
     folder = tmp_path / "vb"
     folder.mkdir()
-    for modality, texts in (("text", ["I'm sorry.", "Sure.", "No way, I won't.", "Sure."]),
-                            ("audio", ["Sure.", "Sure.", "I WON'T do that.", "Sure."])):
+    for modality, texts in (
+        ("text", ["I'm sorry.", "Sure.", "No way, I won't.", "Sure."]),
+        ("audio", ["Sure.", "Sure.", "I WON'T do that.", "Sure."]),
+    ):
         rows = [{"prompt": f"harmful request {i}", "response": t} for i, t in enumerate(texts)]
         write_jsonl(folder / f"qwen2-advbench-test-{modality}.jsonl", rows)
         write_jsonl(folder / f"result-qwen2-advbench-test-{modality}.jsonl", rows[:1])  # api_judge.py's copy: ignored
     for domain_index, domain in enumerate(MMSU_DOMAINS):
         for modality in ("text", "audio"):
-            row = {"question_id": 100 + domain_index, "prompt": "...", "reference": "ABCD"[domain_index % 4],
-                   "response": "B" if modality == "text" else "(C) is correct"}
+            row = {
+                "question_id": 100 + domain_index,
+                "prompt": "...",
+                "reference": "ABCD"[domain_index % 4],
+                "response": "B" if modality == "text" else "(C) is correct",
+            }
             write_jsonl(folder / f"qwen2-mmsu-{domain}-{modality}.jsonl", [row])
     outcome = run(tmp_path, folder)
     adv = outcome.results.tasks["voicebench_advbench"]

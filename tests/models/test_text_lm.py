@@ -27,7 +27,9 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(folder):
-    return MODELS.get("text-lm").from_args({"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=3))
+    return MODELS.get("text-lm").from_args(
+        {"pretrained": str(folder), "dtype": "float32"}, RuntimeOptions(batch_size=3)
+    )
 
 
 def prompt(content: str, system: str | None = None) -> Prompt:
@@ -40,8 +42,11 @@ def by_hand(folder, p: Prompt, continuation: str) -> tuple[float, int]:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     lm = AutoModelForCausalLM.from_pretrained(folder).eval()
     messages = ([{"role": "system", "content": p.system}] if p.system else []) + [
-        {"role": "user", "content": p.prefix + p.text + p.suffix}]
-    ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
+        {"role": "user", "content": p.prefix + p.text + p.suffix}
+    ]
+    ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, return_dict=True)[
+        "input_ids"
+    ]
     cont = tokenizer(continuation, add_special_tokens=False)["input_ids"]
     with torch.no_grad():
         logprobs = torch.log_softmax(lm(torch.tensor([list(ids) + cont])).logits[0], dim=-1)
@@ -111,7 +116,9 @@ def test_auto_batch_size_halves_on_out_of_memory():
 
 
 def test_dtype_from_model_args_overrides_runtime_and_states_stay_float32(folder):
-    model = MODELS.get("text-lm").from_args({"pretrained": str(folder), "dtype": "bfloat16"}, RuntimeOptions(dtype="float32"))
+    model = MODELS.get("text-lm").from_args(
+        {"pretrained": str(folder), "dtype": "bfloat16"}, RuntimeOptions(dtype="float32")
+    )
     assert model.info().details["loaded_dtype"] == "bfloat16" and model.info().args["dtype"] == "bfloat16"
     states = model.hidden_states([HiddenStatesRequest(prompt(CONTENTS[0]))])[0].states
     assert states.dtype == torch.float32
@@ -140,8 +147,9 @@ def test_one_prefill_per_prompt_scores_single_and_multi_token_options_as_by_hand
     letters = ("A", "B", "C")
     assert all(len(model.tokenize_continuation(c)) == 1 for c in letters)
     mixed = ("A", " A spider has eight legs")  # one multi-token option: its tail continues from the cache
-    fast, slow = model.loglikelihood([LoglikelihoodRequest(prompt(CONTENTS[0]), letters),
-                                      LoglikelihoodRequest(prompt(CONTENTS[0]), mixed)])
+    fast, slow = model.loglikelihood(
+        [LoglikelihoodRequest(prompt(CONTENTS[0]), letters), LoglikelihoodRequest(prompt(CONTENTS[0]), mixed)]
+    )
     for letter, value in zip(letters, fast.logprobs):
         assert value == pytest.approx(by_hand(folder, prompt(CONTENTS[0]), letter)[0], abs=1e-4)
     assert slow.logprobs[1] == pytest.approx(by_hand(folder, prompt(CONTENTS[0]), mixed[1])[0], abs=1e-4)
@@ -162,7 +170,9 @@ def test_cache_path_equals_one_full_row_per_continuation(model):
 
 def test_keep_states_serves_hidden_states_from_the_scoring_prefill(folder, model):
     """With keep_states, scored prompts' states come from the log-likelihood prefill, equal to a fresh pass."""
-    keeper = MODELS.get("text-lm").from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=2, keep_states=True))
+    keeper = MODELS.get("text-lm").from_args(
+        {"pretrained": str(folder)}, RuntimeOptions(batch_size=2, keep_states=True)
+    )
     prompts = [prompt(c, "You are terse.") for c in CONTENTS]
     keeper.loglikelihood([LoglikelihoodRequest(p, ("A", " Paris")) for p in prompts[:2]])
     assert len(keeper.states_memo.entries) == 2 and not model.states_memo.enabled  # off unless asked for

@@ -171,14 +171,28 @@ def build_tiny_whisper(folder: Path, seed: int = 0) -> Path:
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperProcessor
 
     specials = ["<|endoftext|>", "<|startoftranscript|>", "<|notimestamps|>", "<|startofprev|>"]
-    tokenizer = train_tokenizer(specials, bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tokenizer = train_tokenizer(
+        specials, bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in specials}
     config = WhisperConfig(
-        vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=2, decoder_layers=2,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
-        max_source_positions=1500, max_target_positions=64, init_std=INIT_RANGE,
-        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids["<|endoftext|>"],
-        pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"], begin_suppress_tokens=None,
+        vocab_size=len(tokenizer),
+        num_mel_bins=80,
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_source_positions=1500,
+        max_target_positions=64,
+        init_std=INIT_RANGE,
+        decoder_start_token_id=ids["<|startoftranscript|>"],
+        eos_token_id=ids["<|endoftext|>"],
+        pad_token_id=ids["<|endoftext|>"],
+        bos_token_id=ids["<|endoftext|>"],
+        begin_suppress_tokens=None,
         suppress_tokens=None,
     )
     torch.manual_seed(seed)
@@ -224,13 +238,22 @@ def build_tiny_audioflamingo3(folder: Path, seed: int = 0) -> Path:
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sound>"]
     tokenizer = train_tokenizer(specials, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    processor = AudioFlamingo3Processor(WhisperFeatureExtractor(feature_size=128), tokenizer, chat_template=AF3_CHAT_TEMPLATE)
+    processor = AudioFlamingo3Processor(
+        WhisperFeatureExtractor(feature_size=128), tokenizer, chat_template=AF3_CHAT_TEMPLATE
+    )
     audio_config = AudioFlamingo3EncoderConfig(
-        num_mel_bins=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, hidden_size=32,
+        num_mel_bins=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        hidden_size=32,
         initializer_range=INIT_RANGE,
     )
-    config = AudioFlamingo3Config(audio_config=audio_config, text_config=_qwen2_text_config(len(tokenizer)),
-                                  audio_token_id=tokenizer.convert_tokens_to_ids("<sound>"))
+    config = AudioFlamingo3Config(
+        audio_config=audio_config,
+        text_config=_qwen2_text_config(len(tokenizer)),
+        audio_token_id=tokenizer.convert_tokens_to_ids("<sound>"),
+    )
     torch.manual_seed(seed)
     model = AudioFlamingo3ForConditionalGeneration(config).eval()
     model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -248,10 +271,31 @@ TEKKEN_PATTERN = (
 """The pre-tokenizer pattern of Mistral's Tekken tokenizers (as in mistral-common's bundled tekken files)."""
 
 TEKKEN_SPECIALS = {
-    0: "<unk>", 1: "<s>", 2: "</s>", 3: "[INST]", 4: "[/INST]", 5: "[AVAILABLE_TOOLS]", 6: "[/AVAILABLE_TOOLS]",
-    7: "[TOOL_RESULTS]", 8: "[/TOOL_RESULTS]", 9: "[TOOL_CALLS]", 10: "[IMG]", 11: "<pad>", 12: "[IMG_BREAK]",
-    13: "[IMG_END]", 14: "[PREFIX]", 15: "[MIDDLE]", 16: "[SUFFIX]", 17: "[SYSTEM_PROMPT]", 18: "[/SYSTEM_PROMPT]",
-    19: "[TOOL_CONTENT]", 24: "[AUDIO]", 25: "[BEGIN_AUDIO]", 32: "[ARGS]", 33: "[CALL_ID]", 34: "[TRANSCRIBE]",
+    0: "<unk>",
+    1: "<s>",
+    2: "</s>",
+    3: "[INST]",
+    4: "[/INST]",
+    5: "[AVAILABLE_TOOLS]",
+    6: "[/AVAILABLE_TOOLS]",
+    7: "[TOOL_RESULTS]",
+    8: "[/TOOL_RESULTS]",
+    9: "[TOOL_CALLS]",
+    10: "[IMG]",
+    11: "<pad>",
+    12: "[IMG_BREAK]",
+    13: "[IMG_END]",
+    14: "[PREFIX]",
+    15: "[MIDDLE]",
+    16: "[SUFFIX]",
+    17: "[SYSTEM_PROMPT]",
+    18: "[/SYSTEM_PROMPT]",
+    19: "[TOOL_CONTENT]",
+    24: "[AUDIO]",
+    25: "[BEGIN_AUDIO]",
+    32: "[ARGS]",
+    33: "[CALL_ID]",
+    34: "[TRANSCRIBE]",
 }
 """Voxtral's control tokens at their real ranks (``VoxtralProcessor`` hard-codes ``[AUDIO]`` = 24)."""
 
@@ -298,18 +342,30 @@ def write_tiny_tekken(path: Path, num_special_tokens: int = 64, merges: int = 20
 
     tokens = [bytes([i]) for i in range(256)]
     tokens += [t for t in dict.fromkeys(tekken_merges(merges)) if len(t) > 1]
-    vocab = [{"rank": i, "token_bytes": base64.b64encode(t).decode(), "token_str": t.decode("utf-8", "replace")}
-             for i, t in enumerate(tokens)]
-    specials = [{"rank": i, "token_str": TEKKEN_SPECIALS.get(i, f"<SPECIAL_{i}>"), "is_control": True}
-                for i in range(max(TEKKEN_SPECIALS) + 1)]
+    vocab = [
+        {"rank": i, "token_bytes": base64.b64encode(t).decode(), "token_str": t.decode("utf-8", "replace")}
+        for i, t in enumerate(tokens)
+    ]
+    specials = [
+        {"rank": i, "token_str": TEKKEN_SPECIALS.get(i, f"<SPECIAL_{i}>"), "is_control": True}
+        for i in range(max(TEKKEN_SPECIALS) + 1)
+    ]
     tekken = {
-        "config": {"pattern": TEKKEN_PATTERN, "num_vocab_tokens": len(vocab),
-                   "default_vocab_size": num_special_tokens + len(vocab),
-                   "default_num_special_tokens": num_special_tokens, "version": "v7"},
+        "config": {
+            "pattern": TEKKEN_PATTERN,
+            "num_vocab_tokens": len(vocab),
+            "default_vocab_size": num_special_tokens + len(vocab),
+            "default_num_special_tokens": num_special_tokens,
+            "version": "v7",
+        },
         "vocab": vocab,
         "special_tokens": specials,
-        "audio": {"sampling_rate": 16_000, "frame_rate": 12.5, "chunk_length_s": 30.0,
-                  "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}},
+        "audio": {
+            "sampling_rate": 16_000,
+            "frame_rate": 12.5,
+            "chunk_length_s": 30.0,
+            "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400},
+        },
     }
     path.write_text(json.dumps(tekken), encoding="utf-8")
     return path
@@ -332,12 +388,29 @@ def build_tiny_voxtral(folder: Path, seed: int = 0) -> Path:
     tokenizer = MistralCommonBackend(write_tiny_tekken(folder / "tekken.json"))
     processor = VoxtralProcessor(WhisperFeatureExtractor(feature_size=128), tokenizer)
     # The projector stacks 4 encoder frames: intermediate_size must be 4 x hidden_size.
-    audio_config = VoxtralEncoderConfig(num_mel_bins=128, hidden_size=32, intermediate_size=128, num_hidden_layers=2,
-                                        num_attention_heads=2, initializer_range=INIT_RANGE)
-    text_config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=4096,
-                              initializer_range=INIT_RANGE, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2,
-                              pad_token_id=11)
+    audio_config = VoxtralEncoderConfig(
+        num_mel_bins=128,
+        hidden_size=32,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        initializer_range=INIT_RANGE,
+    )
+    text_config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=4096,
+        initializer_range=INIT_RANGE,
+        tie_word_embeddings=False,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=11,
+    )
     config = VoxtralConfig(audio_config=audio_config, text_config=text_config, audio_token_id=processor.audio_token_id)
     torch.manual_seed(seed)
     model = VoxtralForConditionalGeneration(config).eval()
@@ -378,9 +451,13 @@ QWEN25_OMNI_CHAT_TEMPLATE = (
 """Qwen2.5-Omni's processor chat template (images, audio and video items written in place)."""
 
 QWEN25_OMNI_TOKENS = {
-    "image_token": "<|IMAGE|>", "audio_token": "<|AUDIO|>", "video_token": "<|VIDEO|>",
-    "vision_bos_token": "<|vision_bos|>", "vision_eos_token": "<|vision_eos|>",
-    "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>",
+    "image_token": "<|IMAGE|>",
+    "audio_token": "<|AUDIO|>",
+    "video_token": "<|VIDEO|>",
+    "vision_bos_token": "<|vision_bos|>",
+    "vision_eos_token": "<|vision_eos|>",
+    "audio_bos_token": "<|audio_bos|>",
+    "audio_eos_token": "<|audio_eos|>",
 }
 """The named multimodal tokens Qwen2.5-Omni's tokenizer carries (its processor reads them by name)."""
 
@@ -402,29 +479,58 @@ def build_tiny_qwen25_omni(folder: Path, seed: int = 0) -> Path:
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *QWEN25_OMNI_TOKENS.values()]
-    tokenizer = train_tokenizer(specials, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                extra_special_tokens=QWEN25_OMNI_TOKENS)
+    tokenizer = train_tokenizer(
+        specials, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=QWEN25_OMNI_TOKENS
+    )
     processor = Qwen2_5OmniProcessor(
-        image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
-        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer,
+        image_processor=Qwen2VLImageProcessor(),
+        video_processor=Qwen2VLVideoProcessor(),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128),
+        tokenizer=tokenizer,
         chat_template=QWEN25_OMNI_CHAT_TEMPLATE,
     )
     ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in QWEN25_OMNI_TOKENS.items()}
     text_config = {
-        "vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
-        "initializer_range": INIT_RANGE, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6,
-                                                              "mrope_section": [2, 3, 3]},
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        "initializer_range": INIT_RANGE,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3]},
     }
-    audio_config = {"num_mel_bins": 128, "encoder_layers": 2, "encoder_attention_heads": 2, "encoder_ffn_dim": 64,
-                    "d_model": 32, "output_dim": 64, "n_window": 100, "initializer_range": INIT_RANGE}
-    vision_config = {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
-                     "fullatt_block_indexes": [1], "initializer_range": INIT_RANGE}
+    audio_config = {
+        "num_mel_bins": 128,
+        "encoder_layers": 2,
+        "encoder_attention_heads": 2,
+        "encoder_ffn_dim": 64,
+        "d_model": 32,
+        "output_dim": 64,
+        "n_window": 100,
+        "initializer_range": INIT_RANGE,
+    }
+    vision_config = {
+        "depth": 2,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_heads": 2,
+        "out_hidden_size": 64,
+        "fullatt_block_indexes": [1],
+        "initializer_range": INIT_RANGE,
+    }
     thinker = Qwen2_5OmniThinkerConfig(
-        text_config=text_config, audio_config=audio_config, vision_config=vision_config,
-        audio_token_id=ids["audio_token"], image_token_id=ids["image_token"], video_token_id=ids["video_token"],
-        audio_start_token_id=ids["audio_bos_token"], audio_end_token_id=ids["audio_eos_token"],
-        vision_start_token_id=ids["vision_bos_token"], vision_end_token_id=ids["vision_eos_token"],
+        text_config=text_config,
+        audio_config=audio_config,
+        vision_config=vision_config,
+        audio_token_id=ids["audio_token"],
+        image_token_id=ids["image_token"],
+        video_token_id=ids["video_token"],
+        audio_start_token_id=ids["audio_bos_token"],
+        audio_end_token_id=ids["audio_eos_token"],
+        vision_start_token_id=ids["vision_bos_token"],
+        vision_end_token_id=ids["vision_eos_token"],
         initializer_range=INIT_RANGE,
     )
     config = Qwen2_5OmniConfig(thinker_config=thinker.to_dict(), enable_audio_output=False)
@@ -444,7 +550,7 @@ GRANITE_CHAT_TEMPLATE = (
     "{%- set system_message = messages[0]['content'] %}{%- set loop_messages = messages[1:] %}"
     "{%- else %}"
     "{%- set system_message = \"Knowledge Cutoff Date: April 2024.\\nToday's Date: \" + strftime_now('%B %d, %Y') + "
-    "\".\\nYou are Granite, developed by IBM. You are a helpful AI assistant.\" %}"
+    '".\\nYou are Granite, developed by IBM. You are a helpful AI assistant." %}'
     "{%- set loop_messages = messages %}"
     "{%- endif %}"
     "{{- '<|start_of_role|>system<|end_of_role|>' + system_message + '<|end_of_text|>\\n' }}"
@@ -475,25 +581,59 @@ def build_tiny_granite_speech(folder: Path, seed: int = 0) -> Path:
     )
 
     specials = ["<|end_of_text|>", "<|start_of_role|>", "<|end_of_role|>", "<|tool_call|>", "<|audio|>"]
-    tokenizer = train_tokenizer(specials, bos_token="<|end_of_text|>", eos_token="<|end_of_text|>",
-                                pad_token="<|end_of_text|>")
+    tokenizer = train_tokenizer(
+        specials, bos_token="<|end_of_text|>", eos_token="<|end_of_text|>", pad_token="<|end_of_text|>"
+    )
     tokenizer.chat_template = GRANITE_CHAT_TEMPLATE
     processor = GraniteSpeechProcessor(GraniteSpeechFeatureExtractor(), tokenizer)
     eot = tokenizer.convert_tokens_to_ids("<|end_of_text|>")
     text_config = GraniteConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=4096, initializer_range=INIT_RANGE, embedding_multiplier=12.0,
-        logits_scaling=8.0, residual_multiplier=0.22, attention_multiplier=1 / 16, tie_word_embeddings=True,
-        bos_token_id=eot, eos_token_id=eot, pad_token_id=eot,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        initializer_range=INIT_RANGE,
+        embedding_multiplier=12.0,
+        logits_scaling=8.0,
+        residual_multiplier=0.22,
+        attention_multiplier=1 / 16,
+        tie_word_embeddings=True,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        pad_token_id=eot,
     )
-    encoder_config = GraniteSpeechEncoderConfig(input_dim=160, num_layers=2, hidden_dim=32, num_heads=2, dim_head=16,
-                                                output_dim=8, context_size=200, conv_kernel_size=15)
-    projector_config = Blip2QFormerConfig(hidden_size=32, num_attention_heads=2, intermediate_size=64,
-                                          num_hidden_layers=1, encoder_hidden_size=32, cross_attention_frequency=1,
-                                          initializer_range=INIT_RANGE)
-    config = GraniteSpeechConfig(text_config=text_config, encoder_config=encoder_config,
-                                 projector_config=projector_config, audio_token_index=tokenizer.convert_tokens_to_ids("<|audio|>"),
-                                 initializer_range=INIT_RANGE, has_lora_adapter=True, window_size=15, downsample_rate=5)
+    encoder_config = GraniteSpeechEncoderConfig(
+        input_dim=160,
+        num_layers=2,
+        hidden_dim=32,
+        num_heads=2,
+        dim_head=16,
+        output_dim=8,
+        context_size=200,
+        conv_kernel_size=15,
+    )
+    projector_config = Blip2QFormerConfig(
+        hidden_size=32,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        encoder_hidden_size=32,
+        cross_attention_frequency=1,
+        initializer_range=INIT_RANGE,
+    )
+    config = GraniteSpeechConfig(
+        text_config=text_config,
+        encoder_config=encoder_config,
+        projector_config=projector_config,
+        audio_token_index=tokenizer.convert_tokens_to_ids("<|audio|>"),
+        initializer_range=INIT_RANGE,
+        has_lora_adapter=True,
+        window_size=15,
+        downsample_rate=5,
+    )
     torch.manual_seed(seed)
     model = GraniteSpeechForConditionalGeneration(config).eval()
     model.generation_config.eos_token_id = eot
@@ -501,8 +641,9 @@ def build_tiny_granite_speech(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     # The speech LoRA on the LM's q/v projections, as the real one (r=64, alpha=32 there).
-    save_lora(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
-              folder, seed)
+    save_lora(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"), folder, seed
+    )
     return folder
 
 
@@ -540,25 +681,54 @@ def build_tiny_phi4_multimodal(folder: Path, seed: int = 0) -> Path:
     )
 
     specials = ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|image|>", "<|audio|>"]
-    tokenizer = train_tokenizer(specials, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
-                                extra_special_tokens={"image_token": "<|image|>", "audio_token": "<|audio|>"})
-    processor = Phi4MultimodalProcessor(Phi4MultimodalImageProcessor(), Phi4MultimodalFeatureExtractor(), tokenizer,
-                                        chat_template=PHI4_CHAT_TEMPLATE)
+    tokenizer = train_tokenizer(
+        specials,
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        extra_special_tokens={"image_token": "<|image|>", "audio_token": "<|audio|>"},
+    )
+    processor = Phi4MultimodalProcessor(
+        Phi4MultimodalImageProcessor(), Phi4MultimodalFeatureExtractor(), tokenizer, chat_template=PHI4_CHAT_TEMPLATE
+    )
     eot, end = tokenizer.convert_tokens_to_ids("<|endoftext|>"), tokenizer.convert_tokens_to_ids("<|end|>")
     audio_config = Phi4MultimodalAudioConfig(
-        num_blocks=2, hidden_size=32, num_attention_heads=4, intermediate_size=48, depthwise_separable_out_channel=32,
-        ext_pw_out_channel=32, nemo_conv_channels=32, input_size=80, time_reduction=8, initializer_range=INIT_RANGE,
+        num_blocks=2,
+        hidden_size=32,
+        num_attention_heads=4,
+        intermediate_size=48,
+        depthwise_separable_out_channel=32,
+        ext_pw_out_channel=32,
+        nemo_conv_channels=32,
+        input_size=80,
+        time_reduction=8,
+        initializer_range=INIT_RANGE,
         audio_token_id=tokenizer.audio_token_id,
     )
-    vision_config = Phi4MultimodalVisionConfig(num_hidden_layers=1, hidden_size=32, intermediate_size=64,
-                                               num_attention_heads=4, crop_size=448, initializer_range=INIT_RANGE,
-                                               image_token_id=tokenizer.image_token_id)
+    vision_config = Phi4MultimodalVisionConfig(
+        num_hidden_layers=1,
+        hidden_size=32,
+        intermediate_size=64,
+        num_attention_heads=4,
+        crop_size=448,
+        initializer_range=INIT_RANGE,
+        image_token_id=tokenizer.image_token_id,
+    )
     config = Phi4MultimodalConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=4096, original_max_position_embeddings=4096,
-        initializer_range=INIT_RANGE, bos_token_id=eot, eos_token_id=[eot, end], pad_token_id=eot,
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        original_max_position_embeddings=4096,
+        initializer_range=INIT_RANGE,
+        bos_token_id=eot,
+        eos_token_id=[eot, end],
+        pad_token_id=eot,
         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.75},
-        audio_config=audio_config, vision_config=vision_config,
+        audio_config=audio_config,
+        vision_config=vision_config,
     )
     torch.manual_seed(seed)
     model = Phi4MultimodalForCausalLM(config).eval()
@@ -567,8 +737,12 @@ def build_tiny_phi4_multimodal(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     # The speech LoRA on the LM's attention and MLP projections, as the real one (r=320, alpha=640 there).
-    lora = LoraConfig(r=4, lora_alpha=8, task_type="CAUSAL_LM",
-                      target_modules=r"model\.layers\.\d+\.(self_attn\.(qkv|o)_proj|mlp\.(gate_up|down)_proj)")
+    lora = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        task_type="CAUSAL_LM",
+        target_modules=r"model\.layers\.\d+\.(self_attn\.(qkv|o)_proj|mlp\.(gate_up|down)_proj)",
+    )
     save_lora(model, lora, Path(folder) / "speech-lora", seed)
     return folder
 

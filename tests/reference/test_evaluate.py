@@ -52,15 +52,24 @@ def test_evaluate_counts_equal_scoring_each_request_alone(tmp_path):
     items = [(task, s, make_prompt_pair(task, s, 16_000)) for s in load_samples(task, progress=False)]
     results = evaluate(model, items, [Modality.TEXT, Modality.SPEECH], progress=False, chunk=3)["arith"]
     scorer = task.make_scorer()
-    by_one = {m: sum(int(scorer.score(s, model.loglikelihood([make_request(task, s, getattr(pair, m.value))])[0]).value)
-                     for _, s, pair in items) for m in (Modality.TEXT, Modality.SPEECH)}
-    assert (results.n, results.text_correct, results.speech_correct) == (len(items), by_one[Modality.TEXT], by_one[Modality.SPEECH])
+    by_one = {
+        m: sum(
+            int(scorer.score(s, model.loglikelihood([make_request(task, s, getattr(pair, m.value))])[0]).value)
+            for _, s, pair in items
+        )
+        for m in (Modality.TEXT, Modality.SPEECH)
+    }
+    assert (results.n, results.text_correct, results.speech_correct) == (
+        len(items),
+        by_one[Modality.TEXT],
+        by_one[Modality.SPEECH],
+    )
     assert len(results.transcripts) == len(items)
     assert results.chance == pytest.approx(sum(1 / len(s.choices) for _, s, _ in items))
 
 
 def test_evaluate_reads_pmi_with_the_neutral_prompt(tmp_path):
-    """A task whose primary reading is pmi: the evaluate stage attaches the neutral-prompt log-probs as the runner does."""
+    """A pmi-primary task: the evaluate stage attaches the neutral-prompt log-probs as the runner does."""
     from modgap_eval.reference.evaluate import evaluate
     from modgap_eval.requests import make_prompt_pair, make_request
     from modgap_eval.scoring.choice import CALIBRATION_KEY
@@ -77,10 +86,12 @@ def test_evaluate_reads_pmi_with_the_neutral_prompt(tmp_path):
     right = 0
     for _, sample, pair in items:
         conditional = model.loglikelihood([make_request(task, sample, pair.text)])[0].logprobs
-        neutral = model.loglikelihood([LoglikelihoodRequest(Prompt(Modality.TEXT, "Q: ", "", text=""), sample.choices)])[0]
+        neutral = model.loglikelihood(
+            [LoglikelihoodRequest(Prompt(Modality.TEXT, "Q: ", "", text=""), sample.choices)]
+        )[0]
         pmi = [c - n for c, n in zip(conditional, neutral.logprobs)]
         right += max(range(len(pmi)), key=lambda i: (pmi[i], -i)) == sample.answer_index
-        assert task.make_scorer().score(sample, Loglikelihood(conditional, (1,) * len(pmi),
-                                                              {CALIBRATION_KEY: list(neutral.logprobs)})).value == float(
-            max(range(len(pmi)), key=lambda i: (pmi[i], -i)) == sample.answer_index)
+        assert task.make_scorer().score(
+            sample, Loglikelihood(conditional, (1,) * len(pmi), {CALIBRATION_KEY: list(neutral.logprobs)})
+        ).value == float(max(range(len(pmi)), key=lambda i: (pmi[i], -i)) == sample.answer_index)
     assert results.text_correct == right

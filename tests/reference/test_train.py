@@ -36,8 +36,9 @@ def synthetic(n: int, seed: int, patterns: torch.Tensor) -> list[Example]:
         frames = []
         for t in tokens:
             frames += [patterns[t].expand(10, -1), torch.zeros(5, patterns.shape[1])]
-        frames = torch.cat(frames) + 0.05 * torch.randn(len(frames) * 0 + sum(f.shape[0] for f in frames),
-                                                         patterns.shape[1], generator=g)
+        frames = torch.cat(frames) + 0.05 * torch.randn(
+            len(frames) * 0 + sum(f.shape[0] for f in frames), patterns.shape[1], generator=g
+        )
         out.append(Example(frames.half(), [10 + t for t in tokens], " ".join(chr(97 + 10 + t) for t in tokens)))
     return out
 
@@ -47,8 +48,16 @@ def synthetic_setup():
     g = torch.Generator().manual_seed(0)
     patterns = torch.randn(6, 8, generator=g)
     embeddings = torch.randn(20, 16, generator=g)
-    config = PaperLSLMConfig(encoder="enc", lm="lm", encoder_dim=8, lm_dim=16, stack=5, adapter_hidden=32,
-                             lm_input="ctc-embeddings", ctc_vocab_size=8)
+    config = PaperLSLMConfig(
+        encoder="enc",
+        lm="lm",
+        encoder_dim=8,
+        lm_dim=16,
+        stack=5,
+        adapter_hidden=32,
+        lm_input="ctc-embeddings",
+        ctc_vocab_size=8,
+    )
     vocab = torch.arange(10, 18)  # the 6 used tokens and 2 never seen
     return patterns, embeddings, config, vocab
 
@@ -60,10 +69,23 @@ def setup():
 
 def run(setup, tmp_path, steps, stop_after=None, negatives=3):
     patterns, embeddings, config, vocab = setup
-    cfg = TrainConfig(steps=steps, batch_size=8, lr=1e-2, warmup=5, negatives=negatives, checkpoint_steps=(10,),
-                      eval_every=20, seed=3)
-    return train(config, vocab, embeddings, synthetic(64, 1, patterns), synthetic(16, 2, patterns), CharTokenizer(),
-                 cfg, tmp_path, tmp_path / "ckpt", {"test": True}, progress=False, stop_after=stop_after)
+    cfg = TrainConfig(
+        steps=steps, batch_size=8, lr=1e-2, warmup=5, negatives=negatives, checkpoint_steps=(10,), eval_every=20, seed=3
+    )
+    return train(
+        config,
+        vocab,
+        embeddings,
+        synthetic(64, 1, patterns),
+        synthetic(16, 2, patterns),
+        CharTokenizer(),
+        cfg,
+        tmp_path,
+        tmp_path / "ckpt",
+        {"test": True},
+        progress=False,
+        stop_after=stop_after,
+    )
 
 
 def test_learns_the_synthetic_task_and_checkpoints(setup, tmp_path):

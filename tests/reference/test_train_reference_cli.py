@@ -36,4 +36,6 @@ def test_plain_command_reproduces_the_shipped_recipe():
     parser, _ = build_command_parser()
     options = asdict(recipe_options(parser.parse_args(["train-reference"])))
     options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
-    assert {k: v for k, v in options.items() if k != "progress"} == {k: v for k, v in shipped.items() if k != "progress"}
+    assert {k: v for k, v in options.items() if k != "progress"} == {
+        k: v for k, v in shipped.items() if k != "progress"
+    }

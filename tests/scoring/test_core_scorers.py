@@ -27,7 +27,9 @@ def test_loglikelihood_choice(logprobs, counts, normalize, value, picked):
     assert (score.value, score.extracted) == (value, picked)
 
 
-@pytest.mark.parametrize(("text", "value", "unextractable"), [("B", 1.0, False), ("The answer is (A).", 0.0, False), ("no idea", 0.0, True)])
+@pytest.mark.parametrize(
+    ("text", "value", "unextractable"), [("B", 1.0, False), ("The answer is (A).", 0.0, False), ("no idea", 0.0, True)]
+)
 def test_letter_choice(text, value, unextractable):
     score = LetterChoice().score(MC, Generation(text))
     assert (score.value, score.unextractable) == (value, unextractable)
@@ -35,8 +37,13 @@ def test_letter_choice(text, value, unextractable):
 
 @pytest.mark.parametrize(
     ("response", "refs", "contains", "expected"),
-    [("The Eiffel Tower.", ("eiffel tower",), False, 1.0), ("It is 12", ("12",), False, 0.0),
-     ("It is 12", ("12",), True, 1.0), ("It is 123", ("12",), True, 0.0), ("", ("x",), True, 0.0)],
+    [
+        ("The Eiffel Tower.", ("eiffel tower",), False, 1.0),
+        ("It is 12", ("12",), False, 0.0),
+        ("It is 12", ("12",), True, 1.0),
+        ("It is 123", ("12",), True, 0.0),
+        ("", ("x",), True, 0.0),
+    ],
 )
 def test_exact_match(response, refs, contains, expected):
     sample = Sample(id="1", text="q", audio=Audio(path=Path("x.wav")), references=refs)

@@ -14,27 +14,56 @@ from modgap_eval.scoring.reference_letter import ReferenceLetter
 from modgap_eval.types import Audio, Generation, Sample
 
 CASES = [  # (response, expected letter with 4 options)
-    ("B", "B"), ("b", "B"), ("(C)", "C"), ("D.", "D"), ("a", "A"), ("d", "D"),  # bare letters (VB: response == choice)
-    ("b) sunlight", "B"), ("C) Carbon dioxide", "C"), ("A. sand", "A"),  # (VB: startswith choice + punctuation)
-    ("The answer is (A).", "A"), ("the answer is b because plants need light", "B"),  # (VB: "the answer is [CHOICE]")
-    ("The correct answer is **D**.", "D"), ("Answer: a.", "A"), ("Final answer: C", "C"),  # (VB: "answer: ", "final answer: ")
-    ("the answer to the question is: **c", "C"), ("The correct option is option b.", "B"),
-    ("The answer is: \n\n**B)", "B"), ('The answer is "B"', "B"), ("The answer is \\( \\boxed{A} \\)", "A"),
-    ("**B. Sunlight**", "B"), ("I would choose option C.", "C"), ("I'd say B.", "B"), ("It would be D.", "D"),
-    ("Option B is correct.", "B"), ("B is the best answer here.", "B"), ("I think it's C.", "C"),
+    ("B", "B"),
+    ("b", "B"),
+    ("(C)", "C"),
+    ("D.", "D"),
+    ("a", "A"),
+    ("d", "D"),  # bare letters (VB: response == choice)
+    ("b) sunlight", "B"),
+    ("C) Carbon dioxide", "C"),
+    ("A. sand", "A"),  # (VB: startswith choice + punctuation)
+    ("The answer is (A).", "A"),
+    ("the answer is b because plants need light", "B"),  # (VB: "the answer is [CHOICE]")
+    ("The correct answer is **D**.", "D"),
+    ("Answer: a.", "A"),
+    ("Final answer: C", "C"),  # (VB: "answer: ", "final answer: ")
+    ("the answer to the question is: **c", "C"),
+    ("The correct option is option b.", "B"),
+    ("The answer is: \n\n**B)", "B"),
+    ('The answer is "B"', "B"),
+    ("The answer is \\( \\boxed{A} \\)", "A"),
+    ("**B. Sunlight**", "B"),
+    ("I would choose option C.", "C"),
+    ("I'd say B.", "B"),
+    ("It would be D.", "D"),
+    ("Option B is correct.", "B"),
+    ("B is the best answer here.", "B"),
+    ("I think it's C.", "C"),
     ("答案是B", "B"),  # (VB: "答案是[CHOICE]")
-    ("The correct one is B.", "B"), ("It is (C),", "C"), ("Hmm, option C.", "C"), ("Answer:\nB.", "B"),
-    ("Sunlight is needed.\n\nB", "B"), ("Plants need sunlight, so B.", "B"), ("Plants need sunlight (B).", "B"),
+    ("The correct one is B.", "B"),
+    ("It is (C),", "C"),
+    ("Hmm, option C.", "C"),
+    ("Answer:\nB.", "B"),
+    ("Sunlight is needed.\n\nB", "B"),
+    ("Plants need sunlight, so B.", "B"),
+    ("Plants need sunlight (B).", "B"),
     ("The answer is A, no wait, the answer is C.", "C"),  # the last committed answer wins
     ("A vitamin is needed. So the answer is C.", "C"),
     # an article "a" is not option A (VB's lower-cased "the answer is a" would say A here)
-    ("The answer is a bit tricky, but I'd say C.", "C"), ("That would be a good guess.", None),
-    ("It is a plant.", None), ("The main ingredient is a.", None), ("I think a lot about it.", None),
+    ("The answer is a bit tricky, but I'd say C.", "C"),
+    ("That would be a good guess.", None),
+    ("It is a plant.", None),
+    ("The main ingredient is a.", None),
+    ("I think a lot about it.", None),
     ("The best option a student has is to study.", None),
     # several options listed, none chosen: unextractable, never a random pick
-    ("(A) sand or (B) sunlight? I am not sure.", None), ("Option A: sand. Option B: sunlight.", None),
+    ("(A) sand or (B) sunlight? I am not sure.", None),
+    ("Option A: sand. Option B: sunlight.", None),
     ("The options are:\nA. sand\nB. sunlight\nI think sunlight.", None),
-    ("I don't know.", None), ("", None), ("Photosynthesis requires sunlight and water.", None),
+    ("I don't know.", None),
+    ("", None),
+    ("Photosynthesis requires sunlight and water.", None),
     ("The answer is E", None),  # out of range for four options
 ]
 
@@ -61,12 +90,15 @@ def mcq(reference: str) -> Sample:
     return Sample(id="q1", text="Which?\nA. x\nB. y\nC. z\nD. w", audio=Audio(data=b"x"), references=(reference,))
 
 
-@pytest.mark.parametrize("response,reference,value,unextractable", [
-    ("The answer is B.", "B", 1.0, False),
-    ("The answer is B.", "C", 0.0, False),
-    ("(b)", "B", 1.0, False),
-    ("I am not sure.", "A", 0.0, True),
-])
+@pytest.mark.parametrize(
+    "response,reference,value,unextractable",
+    [
+        ("The answer is B.", "B", 1.0, False),
+        ("The answer is B.", "C", 0.0, False),
+        ("(b)", "B", 1.0, False),
+        ("I am not sure.", "A", 0.0, True),
+    ],
+)
 def test_reference_letter_scorer(response, reference, value, unextractable):
     score = ReferenceLetter().score(mcq(reference), Generation(text=response))
     assert (score.value, score.unextractable) == (value, unextractable)

@@ -23,8 +23,20 @@ CASES = [
     ("keywords:frequency", {"keyword": "cat", "frequency": 3, "relation": "less than"}, "cat Cat CAT", False, False),
     ("keywords:forbidden_words", {"forbidden_words": ["red"]}, "A bored cat.", True, True),
     ("keywords:forbidden_words", {"forbidden_words": ["red"]}, "A Red cat.", False, False),
-    ("keywords:letter_frequency", {"letter": "z", "let_frequency": 2, "let_relation": "at least"}, "Zig zag", True, True),
-    ("keywords:letter_frequency", {"letter": "z", "let_frequency": 2, "let_relation": "less than"}, "Zig zag", False, False),
+    (
+        "keywords:letter_frequency",
+        {"letter": "z", "let_frequency": 2, "let_relation": "at least"},
+        "Zig zag",
+        True,
+        True,
+    ),
+    (
+        "keywords:letter_frequency",
+        {"letter": "z", "let_frequency": 2, "let_relation": "less than"},
+        "Zig zag",
+        False,
+        False,
+    ),
     ("language:response_language", {"language": "de"}, LONG_DE, True, True),
     ("language:response_language", {"language": "de"}, LONG_EN, False, False),
     ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"}, "One. Two.", True, True),
@@ -33,24 +45,50 @@ CASES = [
     ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "First.\n***\n***\nSecond.", False, False),
     ("length_constraints:number_words", {"num_words": 5, "relation": "less than"}, "only four words here", True, True),
     ("length_constraints:number_words", {"num_words": 5, "relation": "at least"}, "only four words here", False, False),
-    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"},
-     "Start here.\n\nThen, finish.", True, True),
-    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"},
-     "Start here.\n\nNow finish.", False, False),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"},
+        "Start here.\n\nThen, finish.",
+        True,
+        True,
+    ),
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"},
+        "Start here.\n\nNow finish.",
+        False,
+        False,
+    ),
     ("detectable_content:number_placeholders", {"num_placeholders": 2}, "Dear [name], at [address].", True, True),
     ("detectable_content:number_placeholders", {"num_placeholders": 2}, "Dear [name].", False, False),
     ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hello.\nP.S. See you.", True, True),
     ("detectable_content:postscript", {"postscript_marker": "P.P.S"}, "Hello.\nP.S. See you.", False, False),
     ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "* one\n* two", True, True),
-    ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "* one\n- two\n- three", False, True),  # loose drops a line
+    (
+        "detectable_format:number_bullet_lists",
+        {"num_bullets": 2},
+        "* one\n- two\n- three",
+        False,
+        True,
+    ),  # loose drops a line
     ("detectable_format:constrained_response", {}, "My answer is yes.", True, True),
     ("detectable_format:constrained_response", {}, "Yes.", False, False),
     ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "*one* and **two**", True, True),
     ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "*one* and **  **", False, False),
-    ("detectable_format:multiple_sections", {"section_spliter": "Section", "num_sections": 2},
-     "Section 1\nabc\nSection 2\ndef", True, True),
-    ("detectable_format:multiple_sections", {"section_spliter": "Section", "num_sections": 3},
-     "Section 1\nabc\nSection 2\ndef", False, False),
+    (
+        "detectable_format:multiple_sections",
+        {"section_spliter": "Section", "num_sections": 2},
+        "Section 1\nabc\nSection 2\ndef",
+        True,
+        True,
+    ),
+    (
+        "detectable_format:multiple_sections",
+        {"section_spliter": "Section", "num_sections": 3},
+        "Section 1\nabc\nSection 2\ndef",
+        False,
+        False,
+    ),
     ("detectable_format:json_format", {}, '```json\n{"a": 1}\n```', True, True),
     ("detectable_format:json_format", {}, "Here it is: {'a': 1}", False, False),
     ("detectable_format:title", {}, "<<My Title>>\nText.", True, True),
@@ -63,8 +101,20 @@ CASES = [
     ("startend:end_checker", {"end_phrase": "Is there anything else?"}, "Is there anything else? Done.", False, False),
     ("startend:quotation", {}, '"Quoted answer."', True, True),
     ("startend:quotation", {}, 'Quoted "answer."', False, False),
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "at least"}, "I DON'T KNOW", True, True),
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "less than"}, "I DON'T KNOW", False, False),
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "at least"},
+        "I DON'T KNOW",
+        True,
+        True,
+    ),
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "less than"},
+        "I DON'T KNOW",
+        False,
+        False,
+    ),
     ("change_case:english_capital", {}, LONG_EN.upper(), True, True),
     ("change_case:english_capital", {}, LONG_EN, False, False),
     ("change_case:english_lowercase", {}, LONG_EN.lower(), True, True),
@@ -102,7 +152,7 @@ SENTENCES = [
     ("One. Two! Three?", 3),
     ("Mr. Smith met Dr. Jones at 5 p.m. today. They talked.", 2),
     ("The U.S. economy grew 3.5 percent in 2020. Prices rose.", 2),
-    ("He said \"Stop.\" Then he left.", 2),
+    ('He said "Stop." Then he left.', 2),
     ("A list:\n- first item\n- second item", 3),
     ("no final punctuation", 1),
     ("", 0),
@@ -124,34 +174,53 @@ def test_word_tools_and_language_detection_are_deterministic():
 
 def test_clean_kwargs_drops_unset_hub_columns():
     assert clean_kwargs({"num_words": 5, "relation": "at least", "keywords": None, "language": ""}) == {
-        "num_words": 5, "relation": "at least"}
+        "num_words": 5,
+        "relation": "at least",
+    }
 
 
 def ifeval_sample(ids, kwargs, sample_id="k1") -> Sample:
-    return Sample(id=sample_id, text="prompt", audio=Audio(data=b"x"),
-                  metadata={"instruction_id_list": ids, "kwargs": kwargs})
+    return Sample(
+        id=sample_id, text="prompt", audio=Audio(data=b"x"), metadata={"instruction_id_list": ids, "kwargs": kwargs}
+    )
 
 
 def test_scorer_four_accuracies_hand_computed():
     scorer = IFEvalScorer()
     hub_kwargs = {"num_words": None, "relation": None, "keywords": None}  # hub rows carry every key
-    s1 = ifeval_sample(["punctuation:no_comma", "keywords:existence"],
-                       [hub_kwargs, {**hub_kwargs, "keywords": ["moon"]}], "k1")
+    s1 = ifeval_sample(
+        ["punctuation:no_comma", "keywords:existence"], [hub_kwargs, {**hub_kwargs, "keywords": ["moon"]}], "k1"
+    )
     s2 = ifeval_sample(["punctuation:no_comma"], [hub_kwargs], "k2")
     a = scorer.score(s1, Generation(text="Sure, here:\nthe moon is bright"))  # strict: comma fails; loose: both pass
     b = scorer.score(s2, Generation(text="a, b"))  # fails both ways
-    assert a.extras == {"strict_prompt": 0.0, "loose_prompt": 1.0, "n_strict_followed": 1.0, "n_loose_followed": 2.0,
-                        "n_instructions": 2.0}
+    assert a.extras == {
+        "strict_prompt": 0.0,
+        "loose_prompt": 1.0,
+        "n_strict_followed": 1.0,
+        "n_loose_followed": 2.0,
+        "n_instructions": 2.0,
+    }
     assert a.value == pytest.approx((0 + 1 + 0.5 + 1) / 4)
     assert b.value == 0.0
     accuracies = ifeval_accuracies([a, b])
-    assert accuracies == {"strict_prompt": 0.0, "strict_instruction": 1 / 3, "loose_prompt": 0.5,
-                          "loose_instruction": 2 / 3}
+    assert accuracies == {
+        "strict_prompt": 0.0,
+        "strict_instruction": 1 / 3,
+        "loose_prompt": 0.5,
+        "loose_instruction": 2 / 3,
+    }
     assert scorer.aggregate([a, b]) == pytest.approx(100 * (0 + 1 / 3 + 0.5 + 2 / 3) / 4)
     # task extras: the four accuracies in percent and the mean count (not a count x 100)
-    assert scorer.aggregate_extras([a, b]) == pytest.approx({"strict_prompt": 0.0, "strict_instruction": 100 / 3,
-                                                             "loose_prompt": 50.0, "loose_instruction": 200 / 3,
-                                                             "instructions_per_prompt": 1.5})
+    assert scorer.aggregate_extras([a, b]) == pytest.approx(
+        {
+            "strict_prompt": 0.0,
+            "strict_instruction": 100 / 3,
+            "loose_prompt": 50.0,
+            "loose_instruction": 200 / 3,
+            "instructions_per_prompt": 1.5,
+        }
+    )
 
 
 def test_scorer_errors_name_the_sample():
@@ -159,7 +228,8 @@ def test_scorer_errors_name_the_sample():
     with pytest.raises(DataError, match="k9.*unknown instruction"):
         scorer.score(ifeval_sample(["no:such"], [{}], "k9"), Generation(text="x"))
     with pytest.raises(DataError, match="k8.*missing argument 'num_words'"):
-        scorer.score(ifeval_sample(["length_constraints:number_words"], [{"relation": "at least"}], "k8"),
-                     Generation(text="x"))
+        scorer.score(
+            ifeval_sample(["length_constraints:number_words"], [{"relation": "at least"}], "k8"), Generation(text="x")
+        )
     with pytest.raises(DataError, match="fields.metadata"):
         scorer.score(Sample(id="k7", text="p", audio=Audio(data=b"x")), Generation(text="x"))

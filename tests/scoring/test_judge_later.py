@@ -37,14 +37,33 @@ def setup_run(tmp_path):
     folder.mkdir()
     rows = [{"prompt": f"Tell me about topic {i}.", "audio": {"bytes": b"-", "path": None}} for i in range(3)]
     pq.write_table(pa.Table.from_pylist(rows), folder / "test-00000-of-00001.parquet")
-    lines = [{"task": "voicebench_commoneval", "id": str(i), "modality": m, "response": f"{m} answer {i}"}
-             for i in range(3) for m in ("text", "speech")]
-    lines += [{"task": "voicebench_advbench", "id": str(i), "modality": m, "response": "I'm sorry."}
-              for i in range(4) for m in ("text", "speech")]
+    lines = [
+        {"task": "voicebench_commoneval", "id": str(i), "modality": m, "response": f"{m} answer {i}"}
+        for i in range(3)
+        for m in ("text", "speech")
+    ]
+    lines += [
+        {"task": "voicebench_advbench", "id": str(i), "modality": m, "response": "I'm sorry."}
+        for i in range(4)
+        for m in ("text", "speech")
+    ]
     responses = write_jsonl(tmp_path / "responses.jsonl", lines)
-    return ["--model", "replay", "--model_args", f"path={responses}", "--tasks", "voicebench_commoneval,voicebench_advbench",
-            "--data_dir", str(mirror), "--output_path", str(tmp_path / "out"), "--no_cache", "--no_progress",
-            "--bootstrap_iters", "50"]
+    return [
+        "--model",
+        "replay",
+        "--model_args",
+        f"path={responses}",
+        "--tasks",
+        "voicebench_commoneval,voicebench_advbench",
+        "--data_dir",
+        str(mirror),
+        "--output_path",
+        str(tmp_path / "out"),
+        "--no_cache",
+        "--no_progress",
+        "--bootstrap_iters",
+        "50",
+    ]
 
 
 def only_run_dir(tmp_path):
@@ -97,9 +116,21 @@ def test_a_task_naming_a_key_or_url_sends_nothing(tmp_path, monkeypatch):
             "fields: {text: '{prompt}'}\nspeech: {column: audio}\n"
             "output_type: generate\n"
             f"scorer: {{name: llm_judge, args: {{mode: open, base_url: '{stub.url}', api_key_env: HF_TOKEN}}}}\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         (task_dir / "rows.jsonl").write_text(json.dumps({"prompt": "hi", "audio": "a.wav"}) + "\n", encoding="utf-8")
-        code = main(["--model", "dummy", "--tasks", "leaky", "--include_path", str(task_dir), "--output_path",
-                     str(tmp_path / "out"), "--no_progress"])
+        code = main(
+            [
+                "--model",
+                "dummy",
+                "--tasks",
+                "leaky",
+                "--include_path",
+                str(task_dir),
+                "--output_path",
+                str(tmp_path / "out"),
+                "--no_progress",
+            ]
+        )
         assert code == 2
     assert stub.requests == []

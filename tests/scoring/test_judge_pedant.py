@@ -64,8 +64,10 @@ def sample(references=()):
     return Sample(id="a1", text="How do I boil an egg?", audio=Audio(data=b"x"), references=tuple(references))
 
 
-@pytest.mark.parametrize("reply,rating", [("4", 4), ("[[5]]", 5), ("Rating: 2/5", 2), (" 3.", 3), ("none", None),
-                                          ("10", None), ("I'd say 4.5", None)])
+@pytest.mark.parametrize(
+    "reply,rating",
+    [("4", 4), ("[[5]]", 5), ("Rating: 2/5", 2), (" 3.", 3), ("none", None), ("10", None), ("I'd say 4.5", None)],
+)
 def test_parse_rating(reply, rating):
     assert parse_rating(reply) == rating
 
@@ -119,7 +121,13 @@ def test_voicebench_profile_sends_its_settings_and_averages_three_ratings():
         tie = qa.score(sample(["nine minutes"]), Generation(text="9 minutes"))
     assert rated.value == pytest.approx((4 + 5 + 3) / 3 / 5) and rated.extras == {"judge_rating": 4.0}
     body = stub.requests[0]
-    assert (body["model"], body["temperature"], body["top_p"], body["n"], body["max_tokens"]) == ("gpt-4o-mini", 0.5, 0.95, 3, 1024)
+    assert (body["model"], body["temperature"], body["top_p"], body["n"], body["max_tokens"]) == (
+        "gpt-4o-mini",
+        0.5,
+        0.95,
+        3,
+        1024,
+    )
     assert body["messages"][0]["content"] == "You are a helpful assistant who tries to help answer the user's question."
     assert "### [Response]: Boil it {response}." in body["messages"][1]["content"]  # filled by plain replacement
     assert majority.value == 1.0  # "yes" twice after lower-casing
@@ -130,7 +138,9 @@ def test_judge_profile_option_overrides_the_task():
     with StubJudge(["3"]) as stub:
         configure_judge(JudgeEndpoint(base_url=stub.url, model="m"))
         override_profile("modgap")
-        assert LLMJudge(mode="open", profile="voicebench").score(sample(), Generation(text="x")).value == pytest.approx(0.6)
+        assert LLMJudge(mode="open", profile="voicebench").score(sample(), Generation(text="x")).value == pytest.approx(
+            0.6
+        )
     assert "n" not in stub.requests[0] and stub.requests[0]["temperature"] == 0.0
 
 

@@ -45,10 +45,19 @@ def test_qa_match_table(response, references, value):
     assert ReferenceQAMatch().score(sample(references), Generation(text=response)).value == value
 
 
-@pytest.mark.parametrize("text,digits", [
-    ("twenty five", "25"), ("nineteen eighty four", "1984"), ("one hundred and five", "105"),
-    ("two thousand and twelve", "2012"), ("fourth of july", "4 of july"), ("21st", "21"), ("three", "3"),
-    ("twelve", "12"), ("thirteen colonies", "13 colonies"),
-])
+@pytest.mark.parametrize(
+    "text,digits",
+    [
+        ("twenty five", "25"),
+        ("nineteen eighty four", "1984"),
+        ("one hundred and five", "105"),
+        ("two thousand and twelve", "2012"),
+        ("fourth of july", "4 of july"),
+        ("21st", "21"),
+        ("three", "3"),
+        ("twelve", "12"),
+        ("thirteen colonies", "13 colonies"),
+    ],
+)
 def test_spoken_numbers(text, digits):
     assert spoken_numbers_as_digits(text) == digits

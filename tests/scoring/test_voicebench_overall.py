@@ -11,8 +11,17 @@ from modgap_eval.leaderboard.entries import read_reported
 from modgap_eval.tasks.loader import discover
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NINE = ["voicebench_alpacaeval_full", "voicebench_commoneval", "voicebench_wildvoice", "voicebench_sdqa_usa",
-        "voicebench_mmsu", "voicebench_openbookqa", "voicebench_bbh", "voicebench_ifeval", "voicebench_advbench"]
+NINE = [
+    "voicebench_alpacaeval_full",
+    "voicebench_commoneval",
+    "voicebench_wildvoice",
+    "voicebench_sdqa_usa",
+    "voicebench_mmsu",
+    "voicebench_openbookqa",
+    "voicebench_bbh",
+    "voicebench_ifeval",
+    "voicebench_advbench",
+]
 # Published by VoiceBench (README leaderboard at 5338154): 9 columns (open-ended on 1-5) and Overall.
 PUBLISHED = {
     "gpt4o_audio": ([4.78, 4.49, 4.58, 75.50, 80.25, 89.23, 84.10, 76.02, 98.65], 86.75),
@@ -44,13 +53,36 @@ def test_group_readings_use_each_members_reading_or_its_primary_score():
     from modgap_eval.results import GapStats, ModalityScore, ReadingResult, TaskResult
 
     def task(name, text, speech, readings=None):
-        gap = GapStats(gap=text - speech, relative_gap=None, ci_low=0, ci_high=0, ci_level=0.95, bootstrap_iters=1,
-                       n_paired=4, both_right=0, text_only=0, speech_only=0, both_wrong=0, mcnemar_p=1.0)
-        return TaskResult(task=name, version=1, content_hash="x", output_type="generate", scorer={}, prompt={},
-                          speech_source={}, n_samples=4, text=ModalityScore(score=text, stderr=0, n=4),
-                          speech=ModalityScore(score=speech, stderr=0, n=4), gap=gap,
-                          readings={k: ReadingResult(description="", text=t, speech=s, gap=t - s)
-                                    for k, (t, s) in (readings or {}).items()})
+        gap = GapStats(
+            gap=text - speech,
+            relative_gap=None,
+            ci_low=0,
+            ci_high=0,
+            ci_level=0.95,
+            bootstrap_iters=1,
+            n_paired=4,
+            both_right=0,
+            text_only=0,
+            speech_only=0,
+            both_wrong=0,
+            mcnemar_p=1.0,
+        )
+        return TaskResult(
+            task=name,
+            version=1,
+            content_hash="x",
+            output_type="generate",
+            scorer={},
+            prompt={},
+            speech_source={},
+            n_samples=4,
+            text=ModalityScore(score=text, stderr=0, n=4),
+            speech=ModalityScore(score=speech, stderr=0, n=4),
+            gap=gap,
+            readings={
+                k: ReadingResult(description="", text=t, speech=s, gap=t - s) for k, (t, s) in (readings or {}).items()
+            },
+        )
 
     tasks = {"mcq": task("mcq", 50, 25, {"strict": (50, 25), "voicebench": (60, 40)}), "judged": task("judged", 80, 70)}
     group = aggregate_group("g", ["mcq", "judged"], tasks)

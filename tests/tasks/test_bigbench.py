@@ -39,20 +39,42 @@ def write_sdist(cache: Path, tasks: dict[str, dict]) -> Path:
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("MODGAP_CACHE", str(tmp_path / "cache"))
-    write_sdist(tmp_path / "cache", {"toy": TASK, "nested/sub": TASK, "general_knowledge": TASK,
-                                     "free_only": {"examples": [{"input": "x", "target": "y"}]}})
+    write_sdist(
+        tmp_path / "cache",
+        {
+            "toy": TASK,
+            "nested/sub": TASK,
+            "general_knowledge": TASK,
+            "free_only": {"examples": [{"input": "x", "target": "y"}]},
+        },
+    )
     return tmp_path / "cache"
 
 
 def test_rows_from_task_json(cache):
     rows = bigbench.load_rows("toy")
     assert rows == [
-        {"id": "toy-00000", "question": "How many legs do horses have?", "choices": ["two", "four", "six"],
-         "answer": 1, "correct_choices": ["four"]},
-        {"id": "toy-00001", "question": "Capital of France?", "choices": ["Paris", "Rome"], "answer": 0,
-         "correct_choices": ["Paris"]},
-        {"id": "toy-00003", "question": "Two right answers", "choices": ["a", "b", "c"], "answer": 1,
-         "correct_choices": ["b", "c"]},
+        {
+            "id": "toy-00000",
+            "question": "How many legs do horses have?",
+            "choices": ["two", "four", "six"],
+            "answer": 1,
+            "correct_choices": ["four"],
+        },
+        {
+            "id": "toy-00001",
+            "question": "Capital of France?",
+            "choices": ["Paris", "Rome"],
+            "answer": 0,
+            "correct_choices": ["Paris"],
+        },
+        {
+            "id": "toy-00003",
+            "question": "Two right answers",
+            "choices": ["a", "b", "c"],
+            "answer": 1,
+            "correct_choices": ["b", "c"],
+        },
     ]
     assert (cache / "bigbench" / "tasks" / "toy" / "task.json").is_file()
     # shipped tasks present in the archive were extracted in the same scan; others were not
@@ -99,12 +121,16 @@ def test_shipped_task_list_matches_yaml_folder():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (Path.home() / ".cache/modgap_eval/bigbench" / bigbench.SDIST_NAME).is_file(),
-                    reason="needs the real bigbench sdist in ~/.cache/modgap_eval (downloaded by the first real run)")
+@pytest.mark.skipif(
+    not (Path.home() / ".cache/modgap_eval/bigbench" / bigbench.SDIST_NAME).is_file(),
+    reason="needs the real bigbench sdist in ~/.cache/modgap_eval (downloaded by the first real run)",
+)
 def test_real_sdist_general_knowledge(monkeypatch, tmp_path):
     monkeypatch.setenv("MODGAP_CACHE", str(tmp_path))
     (tmp_path / "bigbench").mkdir()
-    (tmp_path / "bigbench" / bigbench.SDIST_NAME).symlink_to(Path.home() / ".cache/modgap_eval/bigbench" / bigbench.SDIST_NAME)
+    (tmp_path / "bigbench" / bigbench.SDIST_NAME).symlink_to(
+        Path.home() / ".cache/modgap_eval/bigbench" / bigbench.SDIST_NAME
+    )
     rows = bigbench.load_rows("general_knowledge")
     assert len(rows) == 70
     assert rows[0]["question"] == "How many legs do horses have?" and rows[0]["choices"][rows[0]["answer"]] == "four"

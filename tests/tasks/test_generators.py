@@ -11,19 +11,29 @@ from modgap_eval.tasks.generators import GENERATORS, MONTHS, WEEKDAYS
 
 
 def test_registered_generators():
-    assert GENERATORS.names() == ["arithmetic", "month_neighbour", "number_comparison", "weekday_after", "weekday_neighbour"]
+    assert GENERATORS.names() == [
+        "arithmetic",
+        "month_neighbour",
+        "number_comparison",
+        "weekday_after",
+        "weekday_neighbour",
+    ]
     with pytest.raises(RegistryError, match="did you mean 'arithmetic'"):
         GENERATORS.get("arithmetc")
 
 
-@pytest.mark.parametrize("name", ["arithmetic", "month_neighbour", "number_comparison", "weekday_after", "weekday_neighbour"])
+@pytest.mark.parametrize(
+    "name", ["arithmetic", "month_neighbour", "number_comparison", "weekday_after", "weekday_neighbour"]
+)
 def test_same_seed_same_rows_other_seed_other_rows(name):
     make = GENERATORS.get(name)
     assert make(count=20, seed=3) == make(count=20, seed=3)
     assert make(count=20, seed=3) != make(count=20, seed=4)
     rows = make(count=20, seed=3)
     assert len({row["id"] for row in rows}) == 20
-    assert all(0 <= row["answer"] < len(row["choices"]) and len(set(row["choices"])) == len(row["choices"]) for row in rows)
+    assert all(
+        0 <= row["answer"] < len(row["choices"]) and len(set(row["choices"])) == len(row["choices"]) for row in rows
+    )
 
 
 def test_arithmetic_answers_are_right():
@@ -61,7 +71,8 @@ def test_month_answers_are_right_and_the_named_month_is_never_an_option():
         assert month not in row["choices"] and len(row["choices"]) == 4
     assert sum(row["direction"] == "after" for row in rows) == 24  # alternating directions
     assert {r["question"] for r in GENERATORS.get("month_neighbour")(count=10, directions=["before"])} <= {
-        f"What month comes before {m}?" for m in MONTHS}
+        f"What month comes before {m}?" for m in MONTHS
+    }
 
 
 def test_weekday_neighbour_answers_are_right_and_the_named_day_is_never_an_option():
@@ -72,15 +83,18 @@ def test_weekday_neighbour_answers_are_right_and_the_named_day_is_never_an_optio
         assert day not in row["choices"] and len(row["choices"]) == 4
 
 
-@pytest.mark.parametrize("name,args,message", [
-    ("month_neighbour", {"directions": ["around"]}, "directions must be"),
-    ("month_neighbour", {"n_choices": 12}, "n_choices"),
-    ("weekday_neighbour", {"n_choices": 7}, "n_choices"),
-    ("arithmetic", {"count": 0}, "count must be"),
-    ("arithmetic", {"operations": ["divide"]}, "unknown operations"),
-    ("number_comparison", {"low": 5, "high": 5}, "high must exceed low"),
-    ("weekday_after", {"n_choices": 9}, "n_choices"),
-])
+@pytest.mark.parametrize(
+    "name,args,message",
+    [
+        ("month_neighbour", {"directions": ["around"]}, "directions must be"),
+        ("month_neighbour", {"n_choices": 12}, "n_choices"),
+        ("weekday_neighbour", {"n_choices": 7}, "n_choices"),
+        ("arithmetic", {"count": 0}, "count must be"),
+        ("arithmetic", {"operations": ["divide"]}, "unknown operations"),
+        ("number_comparison", {"low": 5, "high": 5}, "high must exceed low"),
+        ("weekday_after", {"n_choices": 9}, "n_choices"),
+    ],
+)
 def test_bad_arguments(name, args, message):
     with pytest.raises(ConfigError, match=message):
         GENERATORS.get(name)(**args)

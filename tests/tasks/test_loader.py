@@ -23,7 +23,9 @@ scorer: {{name: mc_loglikelihood}}
 """
 
 
-def setup(tmp_path: Path, rows: list[dict], source: str = "{kind: jsonl, path: d.jsonl}", choices: str = "choices") -> Path:
+def setup(
+    tmp_path: Path, rows: list[dict], source: str = "{kind: jsonl, path: d.jsonl}", choices: str = "choices"
+) -> Path:
     write_wav(tmp_path / "a.wav", 0.5)
     (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "t.yaml").write_text(YAML.format(source=source, choices=choices))
@@ -72,7 +74,9 @@ def test_columns_as_choices_csv_and_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
     (tmp_path / "t.yaml").write_text(YAML.format(source="{kind: parquet, path: d.parquet}", choices="[c1, c2]"))
     (pq_sample,) = load(tmp_path)
-    assert csv_sample.choices == pq_sample.choices == ("x", "y") and csv_sample.answer_index == pq_sample.answer_index == 0
+    assert (
+        csv_sample.choices == pq_sample.choices == ("x", "y") and csv_sample.answer_index == pq_sample.answer_index == 0
+    )
 
 
 def test_hub_mirror_with_audio_bytes(tmp_path):

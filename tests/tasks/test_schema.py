@@ -41,10 +41,20 @@ def test_good_yaml_validates(tmp_path):
         ('template: "Q: {content}"', 'template: "{content} {content}"', "prompt.template", "exactly one {content}"),
         ("speech: {column: audio}", "speech: {column: audio, tts: {engine: piper}}", "speech", "exactly one of"),
         ("speech: {column: audio}", "speech: {}", "speech", "exactly one of"),
-        ("source: {kind: jsonl, path: data.jsonl}", "source: {kind: hf, path: org/data}", "source", "split is required"),
+        (
+            "source: {kind: jsonl, path: data.jsonl}",
+            "source: {kind: hf, path: org/data}",
+            "source",
+            "split is required",
+        ),
         ("source: {kind: jsonl, path: data.jsonl}", "source: {kind: sql, path: x}", "source.kind", "Input should be"),
         ("output_type: loglikelihood", "output_type: logits", "output_type", "Input should be"),
-        ("fields: {text: \"{question}\", choices: choices, answer: answer}", "fields: {text: \"{question}\"}", "<root>", "needs fields.choices"),
+        (
+            'fields: {text: "{question}", choices: choices, answer: answer}',
+            'fields: {text: "{question}"}',
+            "<root>",
+            "needs fields.choices",
+        ),
         ("task: t1", "task: 'bad name!'", "task", "should match pattern"),
     ],
 )
@@ -65,7 +75,12 @@ def test_unknown_scorer_suggests_close_name(tmp_path):
 
 def test_scorer_args_and_output_type_are_checked(tmp_path):
     with pytest.raises(ConfigError, match=r"field 'scorer.args'.*unexpected keyword"):
-        parse_yaml_file(write(tmp_path, GOOD.replace("{name: mc_loglikelihood}", "{name: mc_loglikelihood, args: {normalise: length}}")))
+        parse_yaml_file(
+            write(
+                tmp_path,
+                GOOD.replace("{name: mc_loglikelihood}", "{name: mc_loglikelihood, args: {normalise: length}}"),
+            )
+        )
     with pytest.raises(ConfigError, match=r"field 'scorer.name'.*scores output_type 'generate'"):
         parse_yaml_file(write(tmp_path, GOOD.replace("mc_loglikelihood", "mc_letter")))
 

@@ -41,8 +41,13 @@ def test_yaml_documents_source_licence_size_and_scorer(path):
 
 def test_core5_is_the_papers_4947_items(index):
     members = index.group_members("voicebench_core5")
-    assert members == ["voicebench_advbench", "voicebench_ifeval", "voicebench_openbookqa", "voicebench_mmsu",
-                       "voicebench_sdqa_usa"]
+    assert members == [
+        "voicebench_advbench",
+        "voicebench_ifeval",
+        "voicebench_openbookqa",
+        "voicebench_mmsu",
+        "voicebench_sdqa_usa",
+    ]
     assert sum(index.tasks[m].spec.metadata["size"] for m in members) == 4947
     assert index.tasks["voicebench_sdqa_usa"].spec.source.split == "usa"
 
@@ -59,9 +64,16 @@ def test_offline_default_is_small_offline_and_loglikelihood(index):
     assert any(m.startswith("bigbench_") for m in members) and any(m.startswith("generated_") for m in members)
 
 
-@pytest.mark.parametrize("name,size", [("generated_arithmetic", 40), ("generated_number_comparison", 40),
-                                       ("generated_weekday_after", 28), ("generated_month_neighbour", 48),
-                                       ("generated_weekday_neighbour", 56)])
+@pytest.mark.parametrize(
+    "name,size",
+    [
+        ("generated_arithmetic", 40),
+        ("generated_number_comparison", 40),
+        ("generated_weekday_after", 28),
+        ("generated_month_neighbour", 48),
+        ("generated_weekday_neighbour", 56),
+    ],
+)
 def test_generated_tasks_load_with_declared_size(index, name, size, monkeypatch):
     # TTS is stubbed here (one path per text, the speak() contract); real Piper audio: the slow test below.
     from modgap_eval.tasks import loader
@@ -94,16 +106,21 @@ def test_bigbench_tasks_load_through_the_loader_from_an_sdist(index, tmp_path, m
     from tests.tasks.test_bigbench import write_sdist
 
     monkeypatch.setenv("MODGAP_CACHE", str(tmp_path))
-    task_json = {"examples": [{"input": f"Question {i}?", "target_scores": {"yes": i % 2, "no": 1 - i % 2}}
-                              for i in range(6)]}
+    task_json = {
+        "examples": [{"input": f"Question {i}?", "target_scores": {"yes": i % 2, "no": 1 - i % 2}} for i in range(6)]
+    }
     write_sdist(tmp_path, {name: task_json for name in bigbench.SHIPPED_TASKS})
-    monkeypatch.setattr("modgap_eval.tasks.tts.speak",
-                        lambda texts, spec, progress=False: [Path(f"/clips/{i}.wav") for i, _ in enumerate(texts)])
+    monkeypatch.setattr(
+        "modgap_eval.tasks.tts.speak",
+        lambda texts, spec, progress=False: [Path(f"/clips/{i}.wav") for i, _ in enumerate(texts)],
+    )
     names = [name for name, task in index.tasks.items() if task.spec.source.kind.value == "bigbench"]
     assert len(names) == len(bigbench.SHIPPED_TASKS)
     for name in names:
         samples = loader.load_samples(index.tasks[name])
         assert sorted(s.id for s in samples) == [f"{index.tasks[name].spec.source.path}-{i:05d}" for i in range(6)]
-        assert all(s.choices == ("yes", "no") and s.choices[s.answer_index] == ("yes" if s.text[-2] in "13579" else "no")
-                   for s in samples)
+        assert all(
+            s.choices == ("yes", "no") and s.choices[s.answer_index] == ("yes" if s.text[-2] in "13579" else "no")
+            for s in samples
+        )
         assert [s.id for s in samples] != sorted(s.id for s in samples)  # seeded shuffle (seed 0)

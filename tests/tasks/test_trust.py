@@ -32,9 +32,15 @@ scorer: {scorer}
 ROW = {"id": "r0", "question": "Q?", "choices": ["x", "y"], "answer": 1, "audio": "a.wav"}
 
 
-def make(folder: Path, rows: list[dict] | None = None, source: str = "{kind: jsonl, path: d.jsonl}",
-         text: str = "{question}\\n{choices}", choice_format: str = "{letter}. {choice}",
-         scorer: str = "{name: mc_loglikelihood}", extra: str = "") -> Path:
+def make(
+    folder: Path,
+    rows: list[dict] | None = None,
+    source: str = "{kind: jsonl, path: d.jsonl}",
+    text: str = "{question}\\n{choices}",
+    choice_format: str = "{letter}. {choice}",
+    scorer: str = "{name: mc_loglikelihood}",
+    extra: str = "",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write_wav(folder / "a.wav", 0.5)
     (folder / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in (rows or [ROW])))
@@ -87,8 +93,11 @@ def test_absolute_path_inside_the_folder_or_data_dir_is_accepted(tmp_path):
     folder = tmp_path / "task"
     data = tmp_path / "data"
     write_wav(data / "clip.wav", 0.5)
-    make(folder, rows=[{**ROW, "audio": str(folder / "a.wav")}, {**ROW, "id": "r1", "audio": str(data / "clip.wav")}],
-         source=f"{{kind: jsonl, path: '{folder / 'd.jsonl'}'}}")
+    make(
+        folder,
+        rows=[{**ROW, "audio": str(folder / "a.wav")}, {**ROW, "id": "r1", "audio": str(data / "clip.wav")}],
+        source=f"{{kind: jsonl, path: '{folder / 'd.jsonl'}'}}",
+    )
     task = discover([folder], builtin=False).tasks["t"]
     assert check_task(task, data_dir=data) is None
     samples = load_samples(task, data_dir=data)
@@ -97,7 +106,9 @@ def test_absolute_path_inside_the_folder_or_data_dir_is_accepted(tmp_path):
 
 def test_hf_source_with_a_local_path_outside_the_folder_is_refused(tmp_path, capsys, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
-    err = validate_error(capsys, make(tmp_path / "t1", source=f"{{kind: hf, path: '{tmp_path / 'elsewhere'}', split: test}}"))
+    err = validate_error(
+        capsys, make(tmp_path / "t1", source=f"{{kind: hf, path: '{tmp_path / 'elsewhere'}', split: test}}")
+    )
     assert "source.path" in err and "leaves the task folder" in err
     err = validate_error(capsys, make(tmp_path / "t2", source="{kind: hf, path: ../elsewhere, split: test}"))
     assert "source.path" in err and "leaves the task folder" in err
@@ -113,7 +124,11 @@ def test_hf_source_with_a_local_path_outside_the_folder_is_refused(tmp_path, cap
 @pytest.mark.parametrize("voice", ["/etc/passwd.onnx", "../outside/voice.onnx", "~/../../voice.onnx"])
 def test_a_tts_voice_file_outside_the_folder_is_refused(tmp_path, capsys, voice):
     yaml_path = make(tmp_path / "task")
-    yaml_path.write_text(yaml_path.read_text().replace("speech: {column: audio}", f"speech: {{tts: {{engine: piper, voice: '{voice}'}}}}"))
+    yaml_path.write_text(
+        yaml_path.read_text().replace(
+            "speech: {column: audio}", f"speech: {{tts: {{engine: piper, voice: '{voice}'}}}}"
+        )
+    )
     err = validate_error(capsys, yaml_path)
     assert "speech.tts.voice" in err and "leaves the task folder" in err
 
@@ -122,7 +137,9 @@ def test_a_tts_voice_file_inside_the_folder_is_passed_resolved(tmp_path):
     from modgap_eval.tasks.loader import tts_spec
 
     yaml_path = make(tmp_path / "task")
-    yaml_path.write_text(yaml_path.read_text().replace("speech: {column: audio}", "speech: {tts: {engine: piper, voice: v/my.onnx}}"))
+    yaml_path.write_text(
+        yaml_path.read_text().replace("speech: {column: audio}", "speech: {tts: {engine: piper, voice: v/my.onnx}}")
+    )
     task = parse_yaml_file(yaml_path)
     assert tts_spec(task).voice == str((tmp_path / "task" / "v" / "my.onnx").resolve())
     assert task.spec.speech.tts.voice == "v/my.onnx"  # the recorded spec keeps what the file says
@@ -143,12 +160,15 @@ def test_a_directory_given_as_audio_is_named_a_directory(tmp_path, capsys):
 # ---------------------------------------------------------------- one validator
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    ({**ROW, "answer": 7}, "field 'fields.answer': 7"),
-    ({**ROW, "audio": "missing.wav"}, "file 'missing.wav' not found"),
-    ({k: v for k, v in ROW.items() if k != "question"}, "field 'fields.text' uses {question}"),
-    ({**ROW, "choices": []}, "must hold a non-empty list"),
-])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({**ROW, "answer": 7}, "field 'fields.answer': 7"),
+        ({**ROW, "audio": "missing.wav"}, "file 'missing.wav' not found"),
+        ({k: v for k, v in ROW.items() if k != "question"}, "field 'fields.text' uses {question}"),
+        ({**ROW, "choices": []}, "must hold a non-empty list"),
+    ],
+)
 def test_validate_reads_every_local_row(tmp_path, capsys, row, message):
     yaml_path = make(tmp_path / "task", rows=[ROW, {**row, "id": "r9"}])
     err = validate_error(capsys, yaml_path)
@@ -169,7 +189,8 @@ def test_validate_accepts_a_good_task_and_counts_only_the_named_files(tmp_path, 
 # ---------------------------------------------------------------- 3. bounded parsing
 
 LAUGHS = "metadata:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 
 
 def test_billion_laughs_is_refused_naming_the_file(tmp_path, capsys):
@@ -191,15 +212,18 @@ def test_file_size_nesting_and_encoding_bounds(tmp_path, capsys):
     assert str(latin) in err and "not UTF-8" in err
 
 
-@pytest.mark.parametrize(("field", "template", "message"), [
-    ("choice_format", "{choice:>300000000}", "no format specs"),
-    ("choice_format", "{choice.__class__.__mro__}", "no attribute or index access"),
-    ("choice_format", "{choice[0]}", "no attribute or index access"),
-    ("choice_format", "{letter}) {answer}", "unknown placeholder(s) ['{answer}']"),
-    ("choice_format", "{letter", "not a valid template"),
-    ("text", "{question!r}", "no format specs or conversions"),
-    ("text", "{}", "no attribute or index access, no positional"),
-])
+@pytest.mark.parametrize(
+    ("field", "template", "message"),
+    [
+        ("choice_format", "{choice:>300000000}", "no format specs"),
+        ("choice_format", "{choice.__class__.__mro__}", "no attribute or index access"),
+        ("choice_format", "{choice[0]}", "no attribute or index access"),
+        ("choice_format", "{letter}) {answer}", "unknown placeholder(s) ['{answer}']"),
+        ("choice_format", "{letter", "not a valid template"),
+        ("text", "{question!r}", "no format specs or conversions"),
+        ("text", "{}", "no attribute or index access, no positional"),
+    ],
+)
 def test_templates_are_restricted(tmp_path, capsys, field, template, message):
     yaml_path = make(tmp_path / "task", **{field: template})
     err = validate_error(capsys, yaml_path)
@@ -207,8 +231,11 @@ def test_templates_are_restricted(tmp_path, capsys, field, template, message):
 
 
 def test_braces_are_escaped_and_the_prompt_split_is_exact(tmp_path):
-    path = make(tmp_path / "task", text="{{literal}} {question}\\n{choices}",
-                extra='prompt: {template: "{{content}} -> {content} <-"}\n')
+    path = make(
+        tmp_path / "task",
+        text="{{literal}} {question}\\n{choices}",
+        extra='prompt: {template: "{{content}} -> {content} <-"}\n',
+    )
     task = parse_yaml_file(path)
     assert task.spec.prompt.split() == ("{content} -> ", " <-")
     (sample,) = load_samples(task)
@@ -242,17 +269,23 @@ def test_the_audit_hook_sees_opens(tmp_path):
 # ---------------------------------------------------------------- 1. no credentials, endpoints or downloads
 
 
-@pytest.mark.parametrize(("scorer", "field"), [
-    ("{name: llm_judge, args: {base_url: 'http://127.0.0.1:9/v1', api_key_env: HF_TOKEN}}", "base_url"),
-    ("{name: llm_judge, args: {api_key_env: HF_TOKEN}}", "api_key_env"),
-    ("{name: llm_judge, args: {mode: open, judge: {endpoint: x}}}", "judge.endpoint"),
-    ("{name: llm_judge, args: {mode: 'https://evil.example/v1'}}", "mode"),
-    ("{name: llm_judge, args: {hf_token: x}}", "hf_token"),
-])
+@pytest.mark.parametrize(
+    ("scorer", "field"),
+    [
+        ("{name: llm_judge, args: {base_url: 'http://127.0.0.1:9/v1', api_key_env: HF_TOKEN}}", "base_url"),
+        ("{name: llm_judge, args: {api_key_env: HF_TOKEN}}", "api_key_env"),
+        ("{name: llm_judge, args: {mode: open, judge: {endpoint: x}}}", "judge.endpoint"),
+        ("{name: llm_judge, args: {mode: 'https://evil.example/v1'}}", "mode"),
+        ("{name: llm_judge, args: {hf_token: x}}", "hf_token"),
+    ],
+)
 def test_scorer_args_may_not_name_endpoints_or_keys(tmp_path, capsys, scorer, field):
     yaml_path = make(tmp_path / "task", scorer=scorer)
-    yaml_path.write_text(yaml_path.read_text().replace("loglikelihood", "generate").replace(
-        "choices: choices, answer: answer, ", "references: question, "))
+    yaml_path.write_text(
+        yaml_path.read_text()
+        .replace("loglikelihood", "generate")
+        .replace("choices: choices, answer: answer, ", "references: question, ")
+    )
     err = validate_error(capsys, yaml_path)
     assert "field 'scorer.args'" in err and field in err
     assert "endpoint" in err or "URL" in err
@@ -276,8 +309,23 @@ def test_output_path_naming_a_file_fails_before_any_work(task_dir, tmp_path, cap
     target = tmp_path / "results.txt"
     target.write_text("not a folder")
     for out in (target, target / "sub"):
-        assert main(["--model", "dummy", "--tasks", "arith", "--include_path", str(task_dir), "--output_path", str(out),
-                     "--no_cache", "--no_progress"]) == 2
+        assert (
+            main(
+                [
+                    "--model",
+                    "dummy",
+                    "--tasks",
+                    "arith",
+                    "--include_path",
+                    str(task_dir),
+                    "--output_path",
+                    str(out),
+                    "--no_cache",
+                    "--no_progress",
+                ]
+            )
+            == 2
+        )
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "--output_path" in err and "is a file, not a folder" in err
 
@@ -290,7 +338,9 @@ def test_every_hostile_task_is_a_modgap_error_at_run_time_too(tmp_path):
     from modgap_eval.runner import evaluate
 
     with pytest.raises(ModgapError, match="leaves the task folder"):
-        evaluate(RunConfig(model="dummy", tasks=["t"], include_path=[folder], output_path=tmp_path / "o", progress=False))
+        evaluate(
+            RunConfig(model="dummy", tasks=["t"], include_path=[folder], output_path=tmp_path / "o", progress=False)
+        )
     assert not (tmp_path / "o").exists()
 
 
@@ -304,7 +354,23 @@ def test_paths_are_not_followed_through_symlinked_task_folders_elsewhere(tmp_pat
 
 
 def test_a_negative_intervention_layer_is_blamed_on_the_option(task_dir, tmp_path, capsys):
-    assert main(["--model", "dummy", "--tasks", "arith", "--include_path", str(task_dir), "--output_path",
-                 str(tmp_path / "o"), "--intervention", "angle", "--intervention_layers=-3"]) == 2
+    assert (
+        main(
+            [
+                "--model",
+                "dummy",
+                "--tasks",
+                "arith",
+                "--include_path",
+                str(task_dir),
+                "--output_path",
+                str(tmp_path / "o"),
+                "--intervention",
+                "angle",
+                "--intervention_layers=-3",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("modgap-eval: error: --intervention_layers:") and "'-3'" in err

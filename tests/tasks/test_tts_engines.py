@@ -22,19 +22,24 @@ def decode(path):
     return samples, rate
 
 
-needs = {name: pytest.mark.skipif(shutil.which(name) is None, reason=f"{name} not installed (apt-get install {name})")
-         for name in ("flite", "espeak-ng")}
+needs = {
+    name: pytest.mark.skipif(shutil.which(name) is None, reason=f"{name} not installed (apt-get install {name})")
+    for name in ("flite", "espeak-ng")
+}
 
 from tests.extras import extra
 
 needs_piper = pytest.mark.skipif(importlib.util.find_spec("piper") is None, reason=extra("piper", "tts"))
 
 
-@pytest.mark.parametrize("engine", [
-    pytest.param("piper", marks=needs_piper),
-    pytest.param("flite", marks=needs["flite"]),
-    pytest.param("espeak-ng", marks=needs["espeak-ng"]),
-])
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param("piper", marks=needs_piper),
+        pytest.param("flite", marks=needs["flite"]),
+        pytest.param("espeak-ng", marks=needs["espeak-ng"]),
+    ],
+)
 def test_engine_speaks_a_decodable_clip_and_caches_it(engine, monkeypatch):
     spec = TTSSpec(engine=engine, sample_rate=16_000)
     (first,) = tts.speak([TEXT], spec)

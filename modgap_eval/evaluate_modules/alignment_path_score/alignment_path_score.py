@@ -48,12 +48,20 @@ class AlignmentPathScore(evaluate.Metric):
     def _compute(self, speech_states, text_states, seed=0, centering=False):
         speech = [torch.as_tensor(s, dtype=torch.float32) for s in speech_states]
         text = [torch.as_tensor(t, dtype=torch.float32) for t in text_states]
-        summary = analyse_states(speech, text, options=RepresentationOptions(derangement_seed=seed, centering=centering, examples=0)).summary
+        summary = analyse_states(
+            speech, text, options=RepresentationOptions(derangement_seed=seed, centering=centering, examples=0)
+        ).summary
         out = {"n": summary.n_samples}
         for spec in REPRESENTATION_METRICS:
             value = getattr(summary, spec.name)
             if spec.baselined:
-                out.update({spec.name: value.matched, f"{spec.name}_mismatched": value.mismatched, f"{spec.name}_excess": value.excess})
+                out.update(
+                    {
+                        spec.name: value.matched,
+                        f"{spec.name}_mismatched": value.mismatched,
+                        f"{spec.name}_excess": value.excess,
+                    }
+                )
             else:
                 out[spec.name] = value
         out.update(

@@ -32,6 +32,7 @@ Examples:
     50.0
 """
 
+
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
 class ModalityGap(evaluate.Metric):
     def _info(self):
