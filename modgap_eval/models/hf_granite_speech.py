@@ -12,11 +12,8 @@ moved by ~0.05 nat in the tiny test); written prompts batch as usual.
 The checkpoint carries a LoRA meant for audio inputs only (transformers switches it in its own
 ``generate``); it is loaded with peft (``hf_lora``, ``speech_lora=""``: beside the weights) and
 switched the same way for every pass: on for speech batches, off for text batches.
-
-Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``):
-batched = one-at-a-time = HF by hand, log-likelihoods, audio spans, interventions, and the LoRA
-on for speech / off for text against weights merged by hand. The feature extractor needs
-torchaudio.
+Tested on a tiny checkpoint saved the real way (``tests/models/test_hf_families.py``); the feature
+extractor needs torchaudio.
 """
 
 from __future__ import annotations
