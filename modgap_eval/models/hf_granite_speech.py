@@ -7,13 +7,10 @@ card's system prompt is the default here (fixed date: the same prompt on every r
 
 Spoken prompts run one clip per pass (``clip_per_pass``): the conformer encoder takes no audio
 mask, so the frames a batch pads a shorter clip with would change that clip's embeddings (log-probs
-moved by ~0.05 nat in the tiny test); written prompts batch as usual.
-
-The checkpoint carries a LoRA meant for audio inputs only (transformers switches it in its own
-``generate``); it is loaded with peft (``hf_lora``, ``speech_lora=""``: beside the weights) and
-switched the same way for every pass: on for speech batches, off for text batches.
-Tested on a tiny checkpoint saved the real way (``tests/models/test_hf_families.py``); the feature
-extractor needs torchaudio.
+moved by ~0.05 nat in the tiny test); written prompts batch as usual. The checkpoint's LoRA is meant
+for audio inputs only: loaded with peft (``hf_lora``, ``speech_lora=""``: beside the weights), it is
+on for speech batches and off for text batches. Tested on a tiny checkpoint saved the real way
+(``tests/models/test_hf_families.py``); the feature extractor needs torchaudio.
 """
 
 from __future__ import annotations
