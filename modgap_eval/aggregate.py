@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from modgap_eval.errors import DataError
 from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalityScore, ReadingResult, TaskResult
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
@@ -84,7 +85,10 @@ def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootst
         x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings
     ]
     if missing:
-        raise ValueError(f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it")
+        raise DataError(
+            f"scorer declares reading {reading.name!r} but sample {missing[0]!r} has no value for it (an output made "
+            f"before that reading existed, e.g. a sample log without calibration log-probs: re-run the task)"
+        )
     text_values = [x.text.readings[reading.name] for x in scored]
     speech_values = [x.speech.readings[reading.name] for x in scored]
     text = 100.0 * sum(text_values) / len(scored) if scored else float("nan")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from modgap_eval.aggregate import score_task
+from modgap_eval.errors import DataError
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import paired_bootstrap
 from modgap_eval.tasks.schema import OutputType
@@ -68,7 +69,7 @@ def test_a_declared_reading_missing_from_a_sample_is_an_error():
 
     samples = _samples(2)
     outputs = {s.id: Generation(text="yes") for s in samples}
-    with pytest.raises(ValueError, match="reading 'half'.*sample 's0'"):
+    with pytest.raises(DataError, match="reading 'half'.*sample 's0'.*re-run"):
         score_task(Forgetful(), samples, outputs, outputs, seed=1, bootstrap_iters=10)
 
 
