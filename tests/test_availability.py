@@ -6,6 +6,7 @@ import pytest
 
 from modgap_eval.tasks.availability import unavailable_reason
 from modgap_eval.tasks.loader import parse_yaml_file
+from tests.extras import extra
 
 HUB_TASK = """task: hubby
 version: 1
@@ -19,6 +20,7 @@ scorer: {name: exact_match}
 
 @pytest.fixture
 def hub_task(tmp_path, monkeypatch):
+    pytest.importorskip("huggingface_hub", reason=extra("huggingface_hub", "data"))
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))

@@ -17,6 +17,7 @@ from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.choice import BYTES_KEY, CALIBRATION_KEY, LoglikelihoodChoice
 from modgap_eval.types import Audio, Loglikelihood, Sample
 from tests.conftest import ARITH, make_task_dir
+from tests.extras import extra
 
 MC = Sample(id="s1", text="q", audio=Audio(path=Path("x.wav")), choices=("a", "bb", "ccc"), answer_index=1)
 
@@ -103,6 +104,7 @@ def _pick(values) -> int:
 
 
 def test_runner_readings_equal_hand_computed_ones_on_a_tiny_model(tmp_path):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from modgap_eval.config import RunConfig

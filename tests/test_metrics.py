@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-import torch
+import pytest
+
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
+
 
 from modgap_eval.analysis.alignment import compare_states
 from modgap_eval.analysis.schema import Baselined, RepresentationSummary

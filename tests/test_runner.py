@@ -242,6 +242,7 @@ def _all_skipped_task_dir(tmp_path: Path) -> Path:
 
 
 def test_all_skipped_task_is_reported_and_every_command_reads_the_run(tmp_path, capsys):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     from modgap_eval.cli import main
     from modgap_eval.rescoring import rescore_run
 
@@ -263,6 +264,7 @@ def test_all_skipped_task_is_reported_and_every_command_reads_the_run(tmp_path, 
 
 
 def test_results_are_written_after_each_task(task_dir, tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     from modgap_eval.pipeline import represent as stage
 
     real = stage.represent
@@ -285,6 +287,7 @@ def test_results_are_written_after_each_task(task_dir, tmp_path, monkeypatch):
 
 
 def test_representations_are_cached_with_the_responses(task_dir, tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     first = run(task_dir, tmp_path / "out")
     records = list((tmp_path / "out" / ".cache" / "representations").glob("*.jsonl"))
     assert len(records) == 1 and len(records[0].read_text().splitlines()) == 2  # one per task
@@ -299,6 +302,7 @@ def test_representations_are_cached_with_the_responses(task_dir, tmp_path, monke
 
 def test_resume_after_kill_mid_representations_gives_identical_numbers(task_dir, tmp_path):
     """Representation floats: identical (same computation on the same states; the tolerance would be 1e-6 relative)."""
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [
         sys.executable,
@@ -431,6 +435,7 @@ def test_a_damaged_cache_line_is_skipped_counted_and_rerun(task_dir, tmp_path, c
 
 def test_hf_representations_of_a_resumed_run_equal_an_uninterrupted_run(tmp_path):
     """Tiny Qwen2-Audio: responses cached, figures lost (a kill mid-representations): identical figures."""
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the representation stage
     import shutil
 
     from tests.models.tiny import build_tiny_qwen2_audio

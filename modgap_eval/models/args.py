@@ -69,7 +69,13 @@ def check_device(device: str, flag: str = "--device") -> str:
     """``device`` if this torch offers it, else a ConfigError naming ``flag``."""
     if device == "cpu":  # always there; no torch import for the dummy's default
         return device
-    import torch
+    try:
+        import torch
+    except ImportError:  # a core-only install: only the CPU is on offer
+        raise ConfigError(
+            f"{flag} {device!r}: no torch installed, so only 'cpu' is available "
+            f"(pip install 'modgap-eval[models]' for GPUs)"
+        ) from None
 
     try:
         parsed = torch.device(device)

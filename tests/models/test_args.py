@@ -8,6 +8,7 @@ from modgap_eval.errors import ConfigError
 from modgap_eval.models import MODELS, RuntimeOptions
 from modgap_eval.models.args import check_device
 from modgap_eval.models.base import parse_model_args
+from tests.extras import extra
 
 
 def one_line_error(name: str, args: dict, runtime: RuntimeOptions | None = None) -> str:
@@ -40,6 +41,7 @@ def test_dummy_args_are_typed_and_ranged():
 
 @pytest.mark.parametrize("name", ["text-lm", "qwen2-audio", "voxtral", "paper-lslm", "granite-speech"])
 def test_hf_args_refused_before_any_load(name):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the HF families import torch
     assert "did you mean 'pretrained'" in one_line_error(name, {"pretrianed": "x"})
     assert "dtype='float64'" in one_line_error(name, {"pretrained": "/nonexistent", "dtype": "float64"})
     assert "--model_args device 'tpu9'" in one_line_error(name, {"pretrained": "/nonexistent", "device": "tpu9"})
@@ -48,6 +50,7 @@ def test_hf_args_refused_before_any_load(name):
 
 
 def test_cascade_and_reference_args():
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the HF families import torch
     assert "asr_max_new_tokens='0'" in one_line_error("cascade", {"asr_max_new_tokens": "0"})
     assert "did you mean 'asr'" in one_line_error("cascade", {"asrr": "x"})
     assert "did you mean 'checkpoint'" in one_line_error("reference", {"checkpont": "final"})
@@ -55,6 +58,7 @@ def test_cascade_and_reference_args():
 
 
 def test_devices_torch_lacks_are_config_errors_naming_the_flag():
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the HF families import torch
     import torch
 
     assert check_device("cpu") == "cpu"
@@ -73,6 +77,7 @@ def test_devices_torch_lacks_are_config_errors_naming_the_flag():
 
 
 def test_model_info_records_the_device_used(tmp_path):
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the HF families import torch
     from tests.models.tiny import build_tiny_causal_lm
 
     assert MODELS.get("dummy").from_args({}, RuntimeOptions()).info().device == "cpu"

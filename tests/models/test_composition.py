@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.extras import extra
+
+pytest.importorskip("torch", reason=extra("torch", "models"))
+
 from modgap_eval.models import MODELS
 from modgap_eval.models.memo import BoundedMemo
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
+
+from tests.extras import extra
+
+torch = pytest.importorskip("torch", reason=extra("torch", "models"))
+pytest.importorskip("transformers", reason=extra("transformers", "models"))
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.models import MODELS, RuntimeOptions

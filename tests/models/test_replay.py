@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+
+from tests.extras import extra
+
+pa = pytest.importorskip("pyarrow", reason=extra("pyarrow", "data"))
+pq = pytest.importorskip("pyarrow.parquet", reason=extra("pyarrow.parquet", "data"))
 
 from modgap_eval.config import RunConfig
 from modgap_eval.errors import ConfigError, DataError
