@@ -363,11 +363,15 @@
       select.append(og);
     }
     // Opens on the URL's #group:NAME / #task:NAME, else on the suite most models report in full: the group
-    // most models report, then the one covering most tasks (a suite before its own sub-groups), then by name.
-    const reporting = (g) => models.filter((m) => Object.prototype.hasOwnProperty.call(m.groups, g)).length;
+    // most models report with a gap (both modalities: a speech-only published row has none), then the one most
+    // models report at all, then the one covering most tasks (a suite before its own sub-groups), then by name.
+    const has = (m, g) => Object.prototype.hasOwnProperty.call(m.groups, g);
+    const withGap = (g) => models.filter((m) => has(m, g) && m.groups[g].gap !== null && m.groups[g].gap !== undefined).length;
+    const reporting = (g) => models.filter((m) => has(m, g)).length;
     const covering = (g) => Math.max(0, ...models.filter((m) => Object.prototype.hasOwnProperty.call(m.groups, g))
       .map((m) => (m.groups[g].tasks || []).length));
-    const widest = groups.slice().sort((a, b) => reporting(b) - reporting(a) || covering(b) - covering(a)
+    const widest = groups.slice().sort((a, b) => withGap(b) - withGap(a) || reporting(b) - reporting(a)
+      || covering(b) - covering(a)
       || (a < b ? -1 : 1))[0];
     const asked = decodeURIComponent(window.location.hash.slice(1));
     const offered = [...groups.map((g) => "group:" + g), ...tasks.map((t) => "task:" + t)];

@@ -69,7 +69,7 @@ def residual_stream(model, request):
 
     handles = [
         model.model.register_forward_pre_hook(grab_ids, with_kwargs=True),
-        model.decoder_blocks()[-1].register_forward_hook(grab_states),
+        model.taps.blocks[-1].register_forward_hook(grab_states),
     ]
     try:
         model.loglikelihood([request])
@@ -90,7 +90,7 @@ def test_intervention_changes_only_what_follows_the_selected_positions(model, mo
     ids, plain = residual_stream(model, LoglikelihoodRequest(prompts.speech, (" yes",)))
     ids2, edited = residual_stream(model, LoglikelihoodRequest(prompts.speech, (" yes",), intervention=intervention))
     assert torch.equal(ids, ids2)
-    audio = (ids == model.audio_token_id).nonzero().flatten()
+    audio = (ids == model.model.config.audio_token_id).nonzero().flatten()
     assert len(audio) == speech.length
     first = int(audio[0]) + min(intervention.positions)
     changed = (edited - plain).abs().amax(dim=-1) > 1e-4
