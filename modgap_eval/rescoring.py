@@ -7,10 +7,11 @@ a rescore of an unchanged run reproduces its numbers. Tasks the run lists as not
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from modgap_eval.aggregate import Output, aggregate_group, score_task
+from modgap_eval.aggregate import Output, TaskScores, aggregate_group, score_task
 from modgap_eval.errors import ConfigError, RegistryError
 from modgap_eval.results import ModalityRecord, RunResults, SampleRecord, read_results
 from modgap_eval.scoring import SCORERS
@@ -39,36 +40,36 @@ def read_sample_log(path: Path) -> list[SampleRecord]:
     return records
 
 
+def score_from_log(run_dir: Path, name: str, scorer_record: dict[str, Any], seed: int, iters: int) -> TaskScores:
+    """Score task ``name`` of a run from its sample log, with the scorer its results record."""
+    records = read_sample_log(run_dir / f"samples_{name}.jsonl")
+    try:
+        scorer = SCORERS.get(scorer_record["name"])(**scorer_record.get("args", {}))
+    except (RegistryError, TypeError) as exc:
+        raise ConfigError(f"{run_dir}: task {name}: cannot rebuild scorer {scorer_record}: {exc}") from exc
+    samples = [
+        Sample(
+            id=r.id,
+            text=r.text,
+            audio=Audio(path=Path(f"<not needed to rescore: {r.id}>")),
+            references=tuple(r.references),
+            choices=tuple(r.choices),
+            answer_index=r.answer_index,
+            metadata=r.metadata,
+        )
+        for r in records
+    ]
+    text = {r.id: _output(r.text_result) for r in records}
+    speech = {r.id: _output(r.speech_result) for r in records}
+    return score_task(scorer, samples, text, speech, seed, iters)
+
+
 def rescore_run(run_dir: Path) -> RunResults:
     results = read_results(run_dir)
     tasks, pooled = {}, {}
     seed, iters = results.envelope.seed, results.envelope.bootstrap_iters
     for name, task in results.tasks.items():
-        records = read_sample_log(run_dir / f"samples_{name}.jsonl")
-        try:
-            scorer = SCORERS.get(task.scorer["name"])(**task.scorer.get("args", {}))
-        except (RegistryError, TypeError) as exc:
-            raise ConfigError(f"{run_dir}: task {name}: cannot rebuild scorer {task.scorer}: {exc}") from exc
-        samples = [
-            Sample(
-                id=r.id,
-                text=r.text,
-                audio=Audio(path=Path(f"<not needed to rescore: {r.id}>")),
-                references=tuple(r.references),
-                choices=tuple(r.choices),
-                answer_index=r.answer_index,
-                metadata=r.metadata,
-            )
-            for r in records
-        ]
-        scores = score_task(
-            scorer,
-            samples,
-            {r.id: _output(r.text_result) for r in records},
-            {r.id: _output(r.speech_result) for r in records},
-            seed,
-            iters,
-        )
+        scores = score_from_log(run_dir, name, task.scorer, seed, iters)
         pooled[name] = scores.samples
         tasks[name] = task.model_copy(
             update={

@@ -67,7 +67,9 @@ class SampleErrorRecord(Strict):
     message: str
 
 
-class TaskResult(Strict):
+class TaskRecord(Strict):
+    """What every task's record holds besides its scores (scored or not)."""
+
     task: str
     version: int | str
     content_hash: str
@@ -79,6 +81,9 @@ class TaskResult(Strict):
     metadata: dict[str, Any] = Field(default_factory=dict)
     n_samples: int
     errors: list[SampleErrorRecord] = Field(default_factory=list)
+
+
+class TaskResult(TaskRecord):
     text: ModalityScore
     speech: ModalityScore
     gap: GapStats
@@ -89,23 +94,13 @@ class TaskResult(Strict):
     interventions: list[InterventionSummary] = Field(default_factory=list)
 
 
-class NotScoredTask(Strict):
+class NotScoredTask(TaskRecord):
     """A task whose responses were generated and saved (``samples_<task>.jsonl``) but not scored.
 
     ``reason`` says why (``"no judge"``: an llm_judge task run without a judge endpoint);
     ``modgap-eval rescore RUN_DIR --judge_base_url ...`` scores it later.
     """
 
-    task: str
-    version: int | str
-    content_hash: str
-    output_type: str
-    scorer: dict[str, Any]
-    prompt: dict[str, Any]
-    speech_source: dict[str, Any]
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    n_samples: int
-    errors: list[SampleErrorRecord] = Field(default_factory=list)
     reason: str
     n_responses: int
     """Samples with a saved response in both modalities."""

@@ -75,38 +75,17 @@ def write_unscored_log(
 
 def score_pending(results: Any, run_dir: Path) -> Any:
     """``results`` with every not-scored task scored from its sample log; unchanged while no judge is configured."""
-    from modgap_eval.aggregate import aggregate_group, score_task
-    from modgap_eval.rescoring import _output, read_sample_log
+    from modgap_eval.aggregate import aggregate_group
+    from modgap_eval.rescoring import score_from_log
     from modgap_eval.results import TaskResult
     from modgap_eval.scoring import SCORERS
-    from modgap_eval.types import Audio
 
     if not results.not_scored or judge_endpoint() is None:
         return results  # still waiting: they stay "not scored (no judge)"
     tasks = dict(results.tasks)
     for name, pending in results.not_scored.items():
-        records = read_sample_log(run_dir / f"samples_{name}.jsonl")
+        scores = score_from_log(run_dir, name, pending.scorer, results.envelope.seed, results.envelope.bootstrap_iters)
         scorer = SCORERS.get(pending.scorer["name"])(**pending.scorer.get("args", {}))
-        samples = [
-            Sample(
-                id=r.id,
-                text=r.text,
-                audio=Audio(path=Path(f"<not needed to score: {r.id}>")),
-                references=tuple(r.references),
-                choices=tuple(r.choices),
-                answer_index=r.answer_index,
-                metadata=r.metadata,
-            )
-            for r in records
-        ]
-        scores = score_task(
-            scorer,
-            samples,
-            {r.id: _output(r.text_result) for r in records},
-            {r.id: _output(r.speech_result) for r in records},
-            results.envelope.seed,
-            results.envelope.bootstrap_iters,
-        )
         fields = pending.model_dump(exclude={"reason", "n_responses"})
         fields["scorer"] = {**fields["scorer"], "judge": scorer.describe()}
         tasks[name] = TaskResult(
