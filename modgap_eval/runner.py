@@ -82,11 +82,6 @@ def evaluate(config: RunConfig, model: Model | None = None, tasks: Sequence[Load
         dtype=config.dtype,
         batch_size=adapter_batch_size(config.batch_size),
         seed=config.seed,
-        # States always come from the representation stage's own pass, never kept from the scoring pass:
-        # a resumed run (responses cached) then computes exactly the uninterrupted run's figures, and no
-        # figure depends on a memo's capacity. Kept states differed by up to 4e-4 relative (an excess near
-        # cancellation) on a tiny Qwen2-Audio; the cost is one prefill per prompt on a real model.
-        keep_states=False,
     )
     model = model if model is not None else model_cls.from_args(config.model_args, runtime)
     info = model.info()

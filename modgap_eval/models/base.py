@@ -40,8 +40,6 @@ class RuntimeOptions:
     batch_size: int | None = None
     """None means 'auto': the adapter picks the largest batch that fits."""
     seed: int = 1234
-    keep_states: bool = False
-    """Hidden states will be asked for the prompts scored: an adapter may keep them from the scoring pass."""
 
 
 @dataclass(frozen=True)

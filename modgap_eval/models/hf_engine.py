@@ -7,9 +7,9 @@ Batching. Requests run in same-modality, length-sorted batches (``Batcher``: fix
 halving on out-of-memory). Every pass pads on the left; ``generate`` lets HF derive positions from
 the attention mask, the other passes give explicit position ids (unless the family derives its own),
 so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``. Hidden states are
-read by ``hf_taps`` hooks; with ``keep_states`` a scoring prefill keeps them for the hidden-state
-requests that follow (``states_memo``), and families with ``reuse_audio_embeddings`` keep a clip's
-audio embeddings so a later hidden-state pass skips the processor and the audio encoder.
+read by ``hf_taps`` hooks, always from a pass of their own (never kept from a scoring prefill, so a
+resumed run's figures equal an uninterrupted run's); families with ``reuse_audio_embeddings`` keep a
+clip's audio embeddings so a later hidden-state pass skips the processor and the audio encoder.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from modgap_eval.models.hf_common import (
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
 from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
 from modgap_eval.models.hf_taps import HIDDEN_STATE_CONVENTION, LayerTaps, edits_for
-from modgap_eval.models.memo import BoundedMemo, audio_key, prompt_key, tensor_bytes
+from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
 from modgap_eval.types import (
     GenerateRequest,
     Generation,
@@ -51,7 +51,6 @@ from modgap_eval.types import (
     Prompt,
 )
 
-STATES_MEMO_BYTES = 1 << 30
 AUDIO_MEMO_BYTES = 1 << 30
 
 M = TypeVar("M", bound="HFModel")
@@ -87,8 +86,6 @@ class HFModel(Model):
         self.batcher = Batcher(runtime.batch_size)
         self.pad_id = pad_id(self.model, self.tokenizer)
         self.taps = LayerTaps(self.model.get_decoder().layers)
-        # Content-span states of scoring prefills, for the hidden-state requests that follow (same prompts).
-        self.states_memo = BoundedMemo(STATES_MEMO_BYTES if runtime.keep_states else 0)
         self.audio_memo = BoundedMemo(AUDIO_MEMO_BYTES if self.family.reuse_audio_embeddings else 0)
 
     @classmethod
@@ -273,18 +270,8 @@ class HFModel(Model):
         return self.by_modality(items, partial(full_rows if self.family.own_positions else shared_prefill, self))
 
     def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
-        """Content-span states; prompts already scored with ``keep_states`` on come from that prefill."""
-        out: list[HiddenStates | None] = [
-            self.states_memo.get(prompt_key(r.prompt)) if self.states_memo.enabled else None for r in requests
-        ]
-        missing = [i for i, states in enumerate(out) if states is None]
-        if missing:
-            for i, states in zip(missing, self.by_modality([requests[i] for i in missing], self.states_batch)):
-                out[i] = states
-        done = [states for states in out if states is not None]
-        if len(done) != len(out):
-            raise RuntimeError(f"model {self.name!r}: {len(out) - len(done)} hidden-state requests got no states")
-        return done
+        """Content-span states of each prompt, from a pass of their own."""
+        return self.by_modality(list(requests), self.states_batch)
 
     @torch.inference_mode()
     def states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:

@@ -18,8 +18,7 @@ from typing import Any
 import torch
 
 from modgap_eval.models.hf_common import Padded
-from modgap_eval.models.memo import prompt_key, tensor_bytes
-from modgap_eval.types import HiddenStates, Loglikelihood, Prompt
+from modgap_eval.types import Loglikelihood, Prompt
 
 
 @dataclass(frozen=True)
@@ -50,17 +49,9 @@ def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     arguments = forward_arguments(engine.model)
     if "logits_to_keep" in arguments:
         inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
-    capture = [padded.content(i) for i in range(len(items))] if engine.states_memo.enabled else None
-    with engine.taps.active(
-        capture=capture, edits=engine.gather_edits(items, padded), keep_inputs=engine.keep_for(prompts, padded)
-    ):
+    with engine.taps.active(edits=engine.gather_edits(items, padded), keep_inputs=engine.keep_for(prompts, padded)):
         out = engine.model(**inputs, use_cache=True)
     engine.remember(prompts, engine.taps)
-    if capture is not None:
-        for i, it in enumerate(items):
-            if it.intervention is None:  # an edited pass is not the prompt's own states
-                states = HiddenStates(engine.taps.stacked(i), tokens=padded.rows[i].labels)
-                engine.states_memo.put(prompt_key(it.prompt), states, tensor_bytes(states.states))
     # Left padding: every row's last prompt token sits at the last position.
     first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
     scores = [[float(first[i, ids[0]]) for ids in it.continuations] for i, it in enumerate(items)]

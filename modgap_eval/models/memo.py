@@ -1,7 +1,7 @@
 """One memo class for what an adapter keeps from earlier passes, and the keys it keeps it under.
 
 ``BoundedMemo`` drops the least recently used entries beyond a byte budget; every memo in the
-adapters is one (a clip's audio embeddings, a prompt's states, a clip's LSLM vectors, a clip's
+adapters is one (a clip's audio embeddings, a clip's LSLM vectors, a clip's
 transcript), so none grows without bound over a long run.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from modgap_eval.types import Prompt, Waveform
+from modgap_eval.types import Waveform
 
 
 class BoundedMemo:
@@ -51,12 +51,6 @@ def audio_key(audio: Waveform) -> str:
     """A clip's identity: a digest of its samples, its rate and dtype."""
     digest = hashlib.sha1(np.ascontiguousarray(audio.samples).tobytes())
     return f"{digest.hexdigest()}:{audio.sample_rate}:{audio.samples.dtype}"
-
-
-def prompt_key(prompt: Prompt) -> str:
-    """A prompt's identity: every field that reaches the model (the clip by its digest)."""
-    content = prompt.text if prompt.audio is None else audio_key(prompt.audio)
-    return repr((prompt.modality.value, prompt.system, prompt.prefix, prompt.suffix, content))
 
 
 def tensor_bytes(tensor: Any) -> int:

@@ -166,22 +166,3 @@ def test_cache_path_equals_one_full_row_per_continuation(model):
     for a, b in zip(cached, rows):
         assert a.token_counts == b.token_counts
         assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
-
-
-def test_keep_states_serves_hidden_states_from_the_scoring_prefill(folder, model):
-    """With keep_states, scored prompts' states come from the log-likelihood prefill, equal to a fresh pass."""
-    keeper = MODELS.get("text-lm").from_args(
-        {"pretrained": str(folder)}, RuntimeOptions(batch_size=2, keep_states=True)
-    )
-    prompts = [prompt(c, "You are terse.") for c in CONTENTS]
-    keeper.loglikelihood([LoglikelihoodRequest(p, ("A", " Paris")) for p in prompts[:2]])
-    assert len(keeper.states_memo.entries) == 2 and not model.states_memo.enabled  # off unless asked for
-    calls = []
-    plain_batch = keeper.states_batch
-    keeper.states_batch = lambda batch: calls.append(len(batch)) or plain_batch(batch)
-    kept = keeper.hidden_states([HiddenStatesRequest(p) for p in prompts])
-    assert calls == [len(prompts) - 2]  # only the prompt that was never scored runs a pass
-    fresh = model.hidden_states([HiddenStatesRequest(p) for p in prompts])
-    for k, f in zip(kept, fresh):
-        assert k.tokens == f.tokens and k.states.shape == f.states.shape
-        assert torch.allclose(k.states, f.states, atol=1e-3)  # float32 noise on states of magnitude ~1e2
