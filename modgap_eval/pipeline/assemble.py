@@ -14,7 +14,7 @@ from modgap_eval.requests import describe_prompt
 from modgap_eval.results import ModalityRecord, SampleErrorRecord, SampleRecord, TaskResult
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.tasks.loader import LoadedTask
-from modgap_eval.types import Generation, Modality
+from modgap_eval.types import Generation, Modality, Sample
 
 
 def task_fields(data: TaskData, errors: Mapping[str, str], scorer: Scorer) -> dict[str, Any]:
@@ -78,33 +78,53 @@ def write_sample_log(
     with path.open("w", encoding="utf-8") as handle:
         for x in scores.samples:
             representation = per_sample.get(x.sample.id)
-            record = SampleRecord(
-                id=x.sample.id,
-                text=x.sample.text,
-                references=list(x.sample.references),
-                choices=list(x.sample.choices),
-                answer_index=x.sample.answer_index,
-                metadata=dict(x.sample.metadata),
-                text_result=modality_record(describe_prompt(task, x.sample, Modality.TEXT), x.text_output, x.text),
-                speech_result=modality_record(
-                    describe_prompt(task, x.sample, Modality.SPEECH), x.speech_output, x.speech
-                ),
+            record = sample_record(
+                task,
+                x.sample,
+                (x.text_output, x.text),
+                (x.speech_output, x.speech),
                 flipped=x.flipped,
                 representation=dict(representation) if representation is not None else None,
             )
             handle.write(record.model_dump_json() + "\n")
 
 
-def modality_record(prompt: str, output: Output, score: SampleScore) -> ModalityRecord:
-    common = dict(
-        prompt=prompt,
-        extras=json.loads(json.dumps(dict(output.extras), default=str)),
-        score=score.value,
-        extracted=score.extracted,
-        unextractable=score.unextractable,
-        score_extras=dict(score.extras),
-        readings=dict(score.readings),
+def sample_record(
+    task: LoadedTask,
+    sample: Sample,
+    text: tuple[Output, SampleScore | None],
+    speech: tuple[Output, SampleScore | None],
+    flipped: str | None = None,
+    representation: dict[str, float] | None = None,
+) -> SampleRecord:
+    """One sample-log line: both prompts, outputs and (when scored) scores; what ``rescore`` reads."""
+    return SampleRecord(
+        id=sample.id,
+        text=sample.text,
+        references=list(sample.references),
+        choices=list(sample.choices),
+        answer_index=sample.answer_index,
+        metadata=dict(sample.metadata),
+        text_result=modality_record(describe_prompt(task, sample, Modality.TEXT), *text),
+        speech_result=modality_record(describe_prompt(task, sample, Modality.SPEECH), *speech),
+        flipped=flipped,
+        representation=representation,
     )
+
+
+def modality_record(prompt: str, output: Output, score: SampleScore | None) -> ModalityRecord:
+    """One modality's output and, when scored, its score (None: generated and saved, judged later)."""
+    common: dict[str, Any] = dict(prompt=prompt, extras=json.loads(json.dumps(dict(output.extras), default=str)))
+    if score is None:
+        common["score"] = None
+    else:
+        common.update(
+            score=score.value,
+            extracted=score.extracted,
+            unextractable=score.unextractable,
+            score_extras=dict(score.extras),
+            readings=dict(score.readings),
+        )
     if isinstance(output, Generation):
         return ModalityRecord(response=output.text, **common)
     return ModalityRecord(logprobs=list(output.logprobs), token_counts=list(output.token_counts), **common)

@@ -14,7 +14,7 @@ from typing import Any
 
 from modgap_eval.scoring.base import Scorer
 from modgap_eval.scoring.judge_config import judge_endpoint
-from modgap_eval.types import Generation, Loglikelihood, Modality, Sample
+from modgap_eval.types import Generation, Loglikelihood, Sample
 
 NO_JUDGE = "no judge"
 
@@ -32,23 +32,7 @@ def write_unscored_log(
     speech: Mapping[str, Generation | Loglikelihood],
 ) -> int:
     """Write the saved responses of samples answered in both modalities; returns how many."""
-    import json
-
-    from modgap_eval.requests import describe_prompt
-    from modgap_eval.results import ModalityRecord, SampleRecord
-
-    def record(sample: Sample, modality: Modality, output: Generation | Loglikelihood) -> ModalityRecord:
-        extras = json.loads(json.dumps(dict(output.extras), default=str))
-        prompt = describe_prompt(task, sample, modality)
-        if isinstance(output, Generation):
-            return ModalityRecord(prompt=prompt, response=output.text, extras=extras, score=None)
-        return ModalityRecord(
-            prompt=prompt,
-            logprobs=list(output.logprobs),
-            token_counts=list(output.token_counts),
-            extras=extras,
-            score=None,
-        )
+    from modgap_eval.pipeline.assemble import sample_record
 
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -56,19 +40,7 @@ def write_unscored_log(
         for s in samples:
             if s.id not in text or s.id not in speech:
                 continue
-            handle.write(
-                SampleRecord(
-                    id=s.id,
-                    text=s.text,
-                    references=list(s.references),
-                    choices=list(s.choices),
-                    answer_index=s.answer_index,
-                    metadata=dict(s.metadata),
-                    text_result=record(s, Modality.TEXT, text[s.id]),
-                    speech_result=record(s, Modality.SPEECH, speech[s.id]),
-                ).model_dump_json()
-                + "\n"
-            )
+            handle.write(sample_record(task, s, (text[s.id], None), (speech[s.id], None)).model_dump_json() + "\n")
             written += 1
     return written
 

@@ -78,10 +78,10 @@ def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None)
 
 def _bigbench_problem(name: str) -> str | None:
     from modgap_eval.paths import cache_dir
-    from modgap_eval.tasks.bigbench import SDIST_NAME, _task_file
+    from modgap_eval.tasks.bigbench import SDIST_NAME, is_extracted
 
     # the sdist comes from PyPI, not the hub: only MODGAP_OFFLINE says PyPI cannot be reached
-    if _task_file(name).is_file() or (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
+    if is_extracted(name) or (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
         return None
     return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 
