@@ -3,7 +3,8 @@
 ``index.html`` embeds the data as JSON in a ``<script type="application/json">`` element (a ``fetch``
 of a local file fails under ``file://``), and beside it the declared metrics (``modgap_eval.metrics``)
 from which ``app.js`` builds the table's columns; ``app.js`` draws the table and the inline-SVG plots
-with plain DOM calls. The output is a pure function of the leaderboard: the same data gives the same bytes.
+with plain DOM calls. Where a view's entries declare readings (``TaskEntry.readings``: strict and
+voicebench, acc/acc_norm/pmi) a selector picks the one shown, the primary by default. The output is a pure function of the leaderboard: the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ the same prompt. GAP = text − speech in points (lower is better). Sim and APS 
 publication's numbers; they were not run by this project and use the publication's own task definitions.</p>
 <div class="controls">
   <span><label for="scope">View</label> <select id="scope"></select></span>
+  <span id="reading-control" hidden><label for="reading">Reading</label> <select id="reading"></select></span>
   <span><label for="metric">Similarity</label> <select id="metric"><option value="cos">cosine</option>
     <option value="euc">Euclidean</option></select></span>
   <span><label for="variant">Shown as</label> <select id="variant"><option value="excess">excess over chance</option>
@@ -48,6 +50,7 @@ publication's numbers; they were not run by this project and use the publication
     <option value="mismatched">mismatched pairs (chance)</option></select></span>
 </div>
 <h2 id="scope-title"></h2>
+<p id="reading-note" class="note" hidden></p>
 <table id="board"></table>
 <p id="empty" class="note" hidden>No entries yet: add results with
 <code>modgap-eval leaderboard add RESULTS...</code>.</p>
