@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from modgap_eval.leaderboard.site import build_site
 from modgap_eval.paths import REPO_ROOT
 from tests.extras import extra
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
+from tests.leaderboard.reading_board import GROUP, HOSTILE_READING, MCQ_TASK, ONE_READING_TASK, reading_board
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -61,20 +64,11 @@ def build_board(tmp_path: Path) -> Path:
     return build_site(board, tmp_path / "lb" / "site")
 
 
-def column(page, key: str) -> list[float]:
-    return [
-        float(v)
-        for v in page.eval_on_selector_all(
-            f'#board tbody td[data-key="{key}"]', "tds => tds.map(td => td.dataset.value)"
-        )
-    ]
-
-
-def test_site_renders_sorts_plots_and_escapes(tmp_path):
-    require_browser()
+@contextmanager
+def opened(tmp_path: Path, index: Path) -> Iterator[tuple[object, list[str]]]:
+    """A page of headless Chromium at ``index``, with every page error, console error and dialog recorded."""
     from playwright.sync_api import sync_playwright
 
-    index = build_board(tmp_path)
     problems: list[str] = []
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
@@ -94,68 +88,91 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
             page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
             page.goto(index.as_uri())
             page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-
-            # The table renders: the default view is the group most models report, three reproduced models.
-            assert page.text_content("#scope-title") == "Group suite"
-            assert page.locator("#board tbody tr").count() == 3
-            # Default order: GAP ascending (lower is better); the group's GAP is the mean of its tasks'.
-            assert column(page, "gap") == [9.0, 14.0, 19.0]
-            page.click('#board th[data-key="gap"]')
-            assert column(page, "gap") == [19.0, 14.0, 9.0]
-            assert page.get_attribute('#board th[data-key="gap"]', "aria-sort") == "descending"
-            page.click('#board th[data-key="text"]')
-            assert column(page, "text") == [60.0, 65.0, 75.0]
-            names = page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
-            assert names == [SCRIPT_NAME, "alpha", "beta"]
-
-            # A task view: every plot is drawn as inline SVG.
-            page.select_option("#scope", "task:gk")
-            assert page.text_content("#scope-title") == "Task gk"
-            assert page.locator("#gap-bars g.bar rect").count() == 3
-            assert page.locator("#gap-bars line.whisker").count() == 9
-            assert page.locator("#layer-curves g.curve polyline").count() == 6
-            assert page.locator("#gap-aps g.point circle").count() == 3
-            title = page.get_attribute('#board tbody tr:first-child td[data-key="aps"]', "title")
-            assert title.startswith("matched ") and "mismatched" in title and "excess" in title
-            assert "McNemar p 0.23" in page.get_attribute('#board tbody tr:first-child td[data-key="gap"]', "title")
-            page.click('#board th[data-key="aps"]')
-            aps = column(page, "aps")
-            assert aps == sorted(aps) and len(aps) == 3
-
-            # The hostile model name is shown as text and ran nothing.
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            # the page's own three: the data, the declared metrics, app.js
-            assert page.locator("script").count() == 3
-            # the table's representation columns come from the declared metrics (one per family)
-            assert [
-                th.split(" ")[0] for th in page.eval_on_selector_all("#board th", "ths => ths.map(t => t.textContent)")
-            ][6:10] == ["Sim", "APS", "Monotonicity", "Consistency"]
-            assert "higher is better" in page.get_attribute('#board th[data-key="aps"]', "title")
-            assert page.locator("#board img").count() == 0
-            assert SCRIPT_NAME in page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
-
-            # The paper's numbers are labelled.
-            page.select_option("#scope", "group:voicebench_core5")
-            assert page.locator("#board tbody tr.reported .badge").text_content() == "reported, not reproduced"
-            assert column(page, "gap") == [13.3]
-            page.select_option("#scope", "task:gk")
-
-            shot = tmp_path / "leaderboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-
-            # An empty leaderboard says how to fill it, without errors.
-            empty = build_site(Leaderboard(), tmp_path / "empty")
-            page.goto(empty.as_uri())
-            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-            assert page.is_visible("#empty") and page.locator("#board tbody tr").count() == 0
-
-            # A link to a view opens it (the default is the group most models report).
-            page.goto(index.as_uri() + "#group:voicebench_core5")
-            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-            assert page.text_content("#scope-title") == "Group voicebench_core5"
-            assert page.input_value("#scope") == "group:voicebench_core5"
+            yield page, problems
         finally:
             context.close()
+
+
+def column(page, key: str) -> list[float]:
+    return [
+        float(v)
+        for v in page.eval_on_selector_all(
+            f'#board tbody td[data-key="{key}"]', "tds => tds.map(td => td.dataset.value)"
+        )
+    ]
+
+
+def texts(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.textContent)")
+
+
+def cell(page, model: str, key: str) -> float:
+    return float(page.get_attribute(f'#board tbody tr[data-model="{model}"] td[data-key="{key}"]', "data-value"))
+
+
+def test_site_renders_sorts_plots_and_escapes(tmp_path):
+    require_browser()
+    index = build_board(tmp_path)
+    with opened(tmp_path, index) as (page, problems):
+        # The table renders: the default view is the group most models report, three reproduced models.
+        assert page.text_content("#scope-title") == "Group suite"
+        assert page.locator("#board tbody tr").count() == 3
+        # Default order: GAP ascending (lower is better); the group's GAP is the mean of its tasks'.
+        assert column(page, "gap") == [9.0, 14.0, 19.0]
+        page.click('#board th[data-key="gap"]')
+        assert column(page, "gap") == [19.0, 14.0, 9.0]
+        assert page.get_attribute('#board th[data-key="gap"]', "aria-sort") == "descending"
+        page.click('#board th[data-key="text"]')
+        assert column(page, "text") == [60.0, 65.0, 75.0]
+        names = page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
+        assert names == [SCRIPT_NAME, "alpha", "beta"]
+
+        # A task view: every plot is drawn as inline SVG.
+        page.select_option("#scope", "task:gk")
+        assert page.text_content("#scope-title") == "Task gk"
+        assert page.locator("#gap-bars g.bar rect").count() == 3
+        assert page.locator("#gap-bars line.whisker").count() == 9
+        assert page.locator("#layer-curves g.curve polyline").count() == 6
+        assert page.locator("#gap-aps g.point circle").count() == 3
+        title = page.get_attribute('#board tbody tr:first-child td[data-key="aps"]', "title")
+        assert title.startswith("matched ") and "mismatched" in title and "excess" in title
+        assert "McNemar p 0.23" in page.get_attribute('#board tbody tr:first-child td[data-key="gap"]', "title")
+        page.click('#board th[data-key="aps"]')
+        aps = column(page, "aps")
+        assert aps == sorted(aps) and len(aps) == 3
+
+        # The hostile model name is shown as text and ran nothing.
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        # the page's own three: the data, the declared metrics, app.js
+        assert page.locator("script").count() == 3
+        # the table's representation columns come from the declared metrics (one per family)
+        assert [
+            th.split(" ")[0] for th in page.eval_on_selector_all("#board th", "ths => ths.map(t => t.textContent)")
+        ][6:10] == ["Sim", "APS", "Monotonicity", "Consistency"]
+        assert "higher is better" in page.get_attribute('#board th[data-key="aps"]', "title")
+        assert page.locator("#board img").count() == 0
+        assert SCRIPT_NAME in page.eval_on_selector_all("#board tbody .name", "ns => ns.map(n => n.textContent)")
+
+        # The paper's numbers are labelled.
+        page.select_option("#scope", "group:voicebench_core5")
+        assert page.locator("#board tbody tr.reported .badge").text_content() == "reported, not reproduced"
+        assert column(page, "gap") == [13.3]
+        page.select_option("#scope", "task:gk")
+
+        shot = tmp_path / "leaderboard.png"
+        page.screenshot(path=str(shot), full_page=True)
+
+        # An empty leaderboard says how to fill it, without errors.
+        empty = build_site(Leaderboard(), tmp_path / "empty")
+        page.goto(empty.as_uri())
+        page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        assert page.is_visible("#empty") and page.locator("#board tbody tr").count() == 0
+
+        # A link to a view opens it (the default is the group most models report).
+        page.goto(index.as_uri() + "#group:voicebench_core5")
+        page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        assert page.text_content("#scope-title") == "Group voicebench_core5"
+        assert page.input_value("#scope") == "group:voicebench_core5"
     assert not problems, problems
     assert shot.stat().st_size > 10_000
     artifacts = os.environ.get("MODGAP_ARTIFACTS")
@@ -167,26 +184,95 @@ def test_site_renders_sorts_plots_and_escapes(tmp_path):
 def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
     """The shipped board: three published VoiceBench rows report the voicebench group with speech only (no
     gap), cascade and reference report offline_default with a gap: the site opens on offline_default (most
-    models with a gap first), not on the group with the most rows."""
+    models with a gap first), not on the group with the most rows. Its readings (acc, acc_norm, pmi) are
+    offered; the group's own numbers are each task's primary (acc, and pmi for weekday_neighbour)."""
     require_browser()
-    from playwright.sync_api import sync_playwright
-
     from modgap_eval.leaderboard.merge import load_leaderboard
-    from modgap_eval.leaderboard.site import build_site as build
 
     board = load_leaderboard(REPO_ROOT / "leaderboard" / "leaderboard.json")
     reporting = {g: sum(g in m.groups for m in board.models) for g in ("voicebench", "offline_default")}
     assert reporting == {"voicebench": 3, "offline_default": 2}  # more rows, but none with a gap
-    index = build(board, tmp_path / "site")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = context.new_page()
-            page.goto(index.as_uri())
-            page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-            assert page.text_content("#scope-title") == "Group offline_default"
-            assert page.locator("#board tbody tr").count() == 2
-        finally:
-            context.close()
+    reproduced = [m for m in board.models if "offline_default" in m.groups]
+    weekday = "generated_weekday_neighbour"
+    primaries = {n for m in reproduced for n, r in m.tasks[weekday].readings.items() if r.primary}
+    assert primaries == {"pmi"}
+    with opened(tmp_path, build_site(board, tmp_path / "site")) as (page, problems):
+        assert page.text_content("#scope-title") == "Group offline_default"
+        assert page.locator("#board tbody tr").count() == 2
+        assert texts(page, "#reading option") == ["primary (each task's own)", "acc", "acc_norm", "pmi"]
+        for m in reproduced:
+            assert cell(page, m.id, "gap") == pytest.approx(m.groups["offline_default"].gap, abs=1e-12)
+        page.select_option("#reading", "pmi")
+        assert page.text_content('#board th[data-key="speech"]') == "Speech · pmi"
+        for m in reproduced:
+            pmi = m.groups["offline_default"].readings["pmi"]
+            assert cell(page, m.id, "speech") == pytest.approx(pmi.speech, abs=1e-12)
+            assert cell(page, m.id, "gap") == pytest.approx(pmi.text - pmi.speech, abs=1e-12)
+        # A task whose primary is pmi: the chosen pmi is that task's primary, shown with its CI.
+        page.select_option("#scope", "task:" + weekday)
+        assert texts(page, "#reading option") == ["pmi (primary)", "acc", "acc_norm"]
+        assert page.input_value("#reading") == ""
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(reproduced)
+    assert not problems, problems
+
+
+def test_reading_selector_shows_the_chosen_reading_and_names_it(tmp_path):
+    """VoiceBench-style readings scored for real (strict, primary; voicebench): choosing voicebench puts its
+    values in the text/speech/gap cells, the headers and the Reading column name it, the CI (the primary's)
+    is withdrawn, the published row says "as published", and a hostile reading name stays text."""
+    require_browser()
+    board, results = reading_board(tmp_path)
+    ids = {m.name: m.id for m in board.models}
+    mcq = {name: r.tasks[MCQ_TASK] for name, r in results.items()}
+    for task in mcq.values():  # the fixture must tell the readings apart, or the test could not fail
+        assert task.readings["voicebench"].speech != task.readings["strict"].speech
+    with opened(tmp_path, build_site(board, tmp_path / "site")) as (page, problems):
+        page.select_option("#scope", "task:" + MCQ_TASK)
+        assert page.is_visible("#reading")
+        assert texts(page, "#reading option") == ["strict (primary)", "voicebench", HOSTILE_READING]
+        assert page.text_content('#board th[data-key="speech"]') == "Speech · strict (primary)"
+        for name, task in mcq.items():
+            assert cell(page, ids[name], "speech") == pytest.approx(task.speech.score, abs=1e-12)
+        reading_of = 'tbody tr[data-model="{}"] td[data-key="reading"]'
+        assert page.text_content(reading_of.format(ids["GPT-4o-Audio"])) == "as published"
+        assert page.text_content(reading_of.format(ids["alpha"])) == "strict (primary)"
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(mcq)
+
+        page.select_option("#reading", "voicebench")
+        assert [page.text_content(f'#board th[data-key="{k}"]') for k in ("text", "speech", "gap")] == [
+            "Text · voicebench",
+            "Speech · voicebench",
+            "GAP · voicebench",
+        ]
+        for name, task in mcq.items():
+            # 1/4 credit where VoiceBench would draw a letter: the expectation, by hand from the responses' rules
+            assert cell(page, ids[name], "speech") == pytest.approx(task.readings["voicebench"].speech, abs=1e-12)
+            assert cell(page, ids[name], "gap") == pytest.approx(
+                task.readings["voicebench"].text - task.readings["voicebench"].speech, abs=1e-12
+            )
+            assert page.text_content(reading_of.format(ids[name])) == "voicebench"
+            assert page.text_content(f'tbody tr[data-model="{ids[name]}"] td[data-key="ci"]') == "—"
+        assert cell(page, ids["GPT-4o-Audio"], "speech") == 80.25  # the published number, labelled as such
+        assert page.locator("#gap-bars line.whisker").count() == 0
+        assert "voicebench reading" in page.text_content("#reading-note")
+
+        # The group keeps the chosen reading: the mean of its tasks under it, a one-reading task with its score.
+        page.select_option("#scope", "group:" + GROUP)
+        assert page.input_value("#reading") == "voicebench"
+        for name, r in results.items():
+            expected = (mcq[name].readings["voicebench"].speech + r.tasks[ONE_READING_TASK].speech.score) / 2
+            assert cell(page, ids[name], "speech") == pytest.approx(expected, abs=1e-12)
+
+        # A hostile reading name is an option's text and a header's text, never markup.
+        page.select_option("#reading", HOSTILE_READING)
+        assert page.text_content('#board th[data-key="gap"]') == "GAP · " + HOSTILE_READING
+        beta = next(m for m in board.models if m.name == "beta").groups[GROUP]
+        assert cell(page, ids["beta"], "gap") == pytest.approx(beta.readings[HOSTILE_READING].gap)
+        assert page.text_content(reading_of.format(ids["alpha"])) == "no " + HOSTILE_READING + " reading"
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("img").count() == 0
+
+        # A view without declared readings has no selector and no Reading column.
+        page.select_option("#scope", "task:voicebench_bbh")
+        assert not page.is_visible("#reading") and page.locator('#board th[data-key="reading"]').count() == 0
+    assert not problems, problems

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from modgap_eval.leaderboard.entries import read_incoming
 from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.leaderboard.site import build_site, render_index, script_safe_json
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
+from tests.leaderboard.reading_board import GROUP, HOSTILE_READING, MCQ_TASK, ONE_READING_TASK, reading_board
 
 NASTY = ["</script><script>alert(1)</script>", "<!-- <script>", "a\u2028b\u2029c", "&amp; & <b>", '"quoted" \\ back']
 
@@ -74,3 +77,27 @@ def test_build_is_deterministic_and_self_contained(tmp_path):
     # Nothing loaded from the network: every src/href is a local file.
     for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert not re.match(r"[a-z]+:|//", ref), ref
+
+
+def test_page_data_carries_each_entrys_readings_with_the_primary_marked(tmp_path):
+    """What app.js reads for the reading selector: per task each declared reading and which is primary (the
+    entry's own numbers), per group each reading's mean; a hostile reading name cannot end its script."""
+    board, results = reading_board(tmp_path)
+    html = render_index(board)
+    assert len(re.findall(r"</script", html, re.I)) == 3
+    assert '<select id="reading">' in html and '<span id="reading-control" hidden>' in html
+    data = {m["name"]: m for m in json.loads(embedded_data(html))["models"]}
+    for name, run in results.items():
+        task, entry = run.tasks[MCQ_TASK], data[name]["tasks"][MCQ_TASK]
+        assert [n for n, r in entry["readings"].items() if r["primary"]] == [task.primary_reading] == ["strict"]
+        primary = entry["readings"]["strict"]
+        assert (primary["text"], primary["speech"], primary["gap"]) == (entry["text"], entry["speech"], entry["gap"])
+        assert entry["readings"]["voicebench"]["speech"] == task.readings["voicebench"].speech
+        group = data[name]["groups"][GROUP]["readings"]
+        # members without a reading enter with their one score (aggregate._group_readings)
+        one = run.tasks[ONE_READING_TASK].speech.score
+        assert group["voicebench"]["speech"] == pytest.approx((task.readings["voicebench"].speech + one) / 2)
+        assert group["strict"]["speech"] == pytest.approx(data[name]["groups"][GROUP]["speech"])
+    assert HOSTILE_READING in data["beta"]["tasks"][MCQ_TASK]["readings"]
+    assert HOSTILE_READING not in html  # present only with its < > escaped
+    assert data["GPT-4o-Audio"]["tasks"][MCQ_TASK]["readings"] == {}  # a published row: its only numbers
