@@ -20,7 +20,10 @@
     const args = Object.entries(m.args).map(([k, v]) => k + "=" + v).join(",");
     return [m.id, m.name + " [" + ([args, m.revision, m.provenance === "reported" ? "reported" : ""].filter(Boolean).join(" @ ") || m.id.slice(0, 6)) + "]"];
   }));
-  const state = { scope: null, metric: "cos", variant: "excess", sortKey: "gap", sortDir: 1 };
+  // reading: null shows each entry's own numbers (its primary reading), else a declared reading's name.
+  const state = { scope: null, metric: "cos", variant: "excess", reading: null, sortKey: "gap", sortDir: 1 };
+  // The readings the current view offers (set by render): declared names and the primary's name.
+  let view = { names: [], primary: null };
 
   // ---- small DOM helpers ------------------------------------------------------------------
   function el(tag, attrs, children) {
@@ -69,6 +72,45 @@
     if (value === null || value === undefined) return null;
     return spec.baselined ? value[state.variant] : value;
   }
+  // ---- declared readings ------------------------------------------------------------------
+  // A task or group may declare several readings of its score (VoiceBench's strict and voicebench,
+  // lm-eval's acc/acc_norm/pmi); the entry's own text/speech/gap are the primary one, marked in
+  // `readings` for a task. A group's own numbers are its members' primaries: one name when they agree.
+  function declared(entry) {
+    return Object.keys(entry.readings || {});
+  }
+  function primaryOf(row) {
+    const marked = (e) => (e ? Object.keys(e.readings || {}).filter((n) => e.readings[n].primary) : []);
+    if (state.scope.kind === "task") return marked(row.entry)[0] || null;
+    const names = new Set(row.entry.tasks.flatMap((t) => marked(row.model.tasks[t])));
+    return names.size === 1 ? [...names][0] : null;
+  }
+  function readingChoices(list) {
+    const names = [], primaries = new Set();
+    for (const r of list) {
+      declared(r.entry).forEach((n) => (names.includes(n) ? null : names.push(n)));
+      if (declared(r.entry).length) primaries.add(primaryOf(r));
+    }
+    return { names, primary: primaries.size === 1 ? [...primaries][0] : null };
+  }
+  function primaryLabel() {
+    if (view.primary !== null) return view.primary + " (primary)";
+    return state.scope.kind === "group" ? "primary (each task's own)" : "primary";
+  }
+  function shown(row) {
+    // The numbers of the chosen reading and its name; only the primary's carry the paired statistics.
+    // A row without declared readings has one set of numbers: a published row's are the publication's own.
+    const e = row.entry, own = { text: e.text, speech: e.speech, gap: e.gap, primary: true };
+    if (!declared(e).length) return { ...own, reading: row.model.provenance === "reported" ? "as published" : "its only reading" };
+    if (state.reading === null) return { ...own, reading: primaryLabel() };
+    const r = e.readings[state.reading];
+    if (!r) return { text: null, speech: null, gap: null, primary: false, reading: "no " + state.reading + " reading" };
+    return { text: r.text, speech: r.speech, gap: r.gap, primary: !!r.primary, reading: state.reading };
+  }
+  function readingSuffix() {
+    return view.names.length ? " · " + (state.reading === null ? primaryLabel() : state.reading) : "";
+  }
+
   function rows() {
     const out = [];
     for (const model of models) {
@@ -81,8 +123,9 @@
   const COLUMNS = [
     { key: "model", label: "Model", value: (r) => r.model.name, text: true },
     { key: "parameters", label: "Params", value: (r) => r.model.parameters, show: (v) => (isNum(v) ? (v / 1e6).toFixed(1) + " M" : "—") },
-    ...METRICS.gap.map((m) => ({ key: m.name, label: m.label, value: (r) => r.entry[m.name], show: (v) => fmt(v, m.digits), spec: () => m })),
-    { key: "ci", label: "GAP CI", value: (r) => (r.entry.gap_ci ? r.entry.gap_ci.low : null), show: (v, r) => (r.entry.gap_ci ? "[" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "—") },
+    { key: "reading", label: "Reading", value: (r) => shown(r).reading, show: (v) => v, text: true, when: () => view.names.length > 0 },
+    ...METRICS.gap.map((m) => ({ key: m.name, label: m.label, value: (r) => shown(r)[m.name], show: (v) => fmt(v, m.digits), spec: () => m, read: true })),
+    { key: "ci", label: "GAP CI", value: (r) => (shown(r).primary && r.entry.gap_ci ? r.entry.gap_ci.low : null), show: (v, r) => (isNum(v) ? "[" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "—") },
     ...[...new Set(METRICS.representation.map((m) => m.family))].map((family) => {
       const first = METRICS.representation.find((m) => m.family === family);
       return { key: family, label: first.label, value: (r) => similarity(r.entry, family), show: (v) => fmt(v, first.digits), spec: () => familyMetric(family) };
@@ -90,8 +133,11 @@
     { key: "n", label: "n", value: (r) => (r.entry.n_paired === undefined ? null : r.entry.n_paired), show: (v) => (isNum(v) ? String(v) : "—") },
   ];
 
+  function columns() {
+    return COLUMNS.filter((c) => !c.when || c.when());
+  }
   function sortRows(list) {
-    const column = COLUMNS.find((c) => c.key === state.sortKey);
+    const column = columns().find((c) => c.key === state.sortKey) || COLUMNS.find((c) => c.key === "gap");
     return list.slice().sort((a, b) => {
       const va = column.value(a), vb = column.value(b);
       const missingA = va === null || va === undefined || (!column.text && !isNum(va));
@@ -107,9 +153,10 @@
     const table = document.getElementById("board");
     table.replaceChildren();
     const headRow = el("tr");
-    for (const column of COLUMNS) {
+    for (const column of columns()) {
       let label = column.label, title = "Sort by " + column.label;
       const spec = column.spec ? column.spec() : null;
+      if (column.read) label += readingSuffix();
       if (spec && spec.similarity) label += " " + state.metric;
       if (spec && spec.baselined) label += " (" + state.variant + ")";
       if (spec) title = spec.per_sample + "; " + (spec.higher_is_better ? "higher" : "lower") + " is better. Sort by " + label;
@@ -123,7 +170,7 @@
     const body = el("tbody");
     for (const row of list) {
       const tr = el("tr", { "data-model": row.model.id, class: row.model.provenance });
-      for (const column of COLUMNS) {
+      for (const column of columns()) {
         const value = column.value(row);
         const td = el("td", { "data-key": column.key });
         if (isNum(value)) td.setAttribute("data-value", String(value));
@@ -137,8 +184,8 @@
           if (args) td.append(el("div", { class: "sub" }, args));
         } else {
           td.textContent = column.show(value, row);
-          td.className = "num";
-          const detail = cellDetail(column.key, row.entry);
+          td.className = column.key === "reading" ? "reading" : "num";
+          const detail = cellDetail(column, row);
           if (detail) td.setAttribute("title", detail);
         }
         tr.append(td);
@@ -149,15 +196,20 @@
     document.getElementById("empty").hidden = list.length > 0;
   }
 
-  function cellDetail(key, entry) {
-    // Hover text: the numbers behind a cell that the table has no room for.
+  function cellDetail(column, row) {
+    // Hover text: the numbers behind a cell that the table has no room for, and each score's reading.
+    const key = column.key, entry = row.entry, numbers = shown(row);
+    if (key === "ci" && !numbers.primary) return "the leaderboard keeps the paired CI of the primary reading only";
+    if (column.read && !numbers.primary) return numbers.reading + " reading (paired CI and McNemar: primary reading only)";
+    const reading = column.read ? numbers.reading + " reading" : "";
     if (key === "gap") {
-      const parts = [];
+      const parts = reading ? [reading] : [];
       if (isNum(entry.relative_gap)) parts.push("relative gap " + fmt(100 * entry.relative_gap, 1) + "%");
       if (isNum(entry.mcnemar_p)) parts.push("McNemar p " + entry.mcnemar_p.toPrecision(3));
       if (entry.pairs) parts.push("both right " + entry.pairs.both_right + ", text only " + entry.pairs.text_only + ", speech only " + entry.pairs.speech_only + ", both wrong " + entry.pairs.both_wrong);
       return parts.join("; ");
     }
+    if (column.read) return reading;
     if (key === "ci" && entry.gap_ci) return Math.round(entry.gap_ci.level * 100) + "% paired bootstrap CI, " + entry.gap_ci.bootstrap_iters + " resamples";
     const spec = familyMetric(key);
     if (spec && spec.baselined && entry.representation) {
@@ -201,7 +253,7 @@
   function renderGapBars(list) {
     const plot = document.getElementById("gap-bars");
     plot.replaceChildren();
-    const withGap = list.filter((r) => isNum(r.entry.gap));
+    const withGap = list.filter((r) => isNum(shown(r).gap));
     const rowH = 24, left = 220, right = 30, top = 10, width = 720;
     const height = top + Math.max(withGap.length, 1) * rowH + 34;
     plot.setAttribute("viewBox", "0 0 " + width + " " + height);
@@ -211,9 +263,10 @@
       return;
     }
     const values = [0];
+    const ciOf = (r) => (shown(r).primary ? r.entry.gap_ci : null);
     for (const r of withGap) {
-      values.push(r.entry.gap);
-      if (r.entry.gap_ci) values.push(r.entry.gap_ci.low, r.entry.gap_ci.high);
+      values.push(shown(r).gap);
+      if (ciOf(r)) values.push(ciOf(r).low, ciOf(r).high);
     }
     const [lo, hi] = padded(values);
     const x = linearScale(lo, hi, left, width - right);
@@ -222,19 +275,20 @@
       plot.append(svg("line", { x1: x(t.value), x2: x(t.value), y1: top, y2: bottom, class: "grid" }));
       axisLabel(plot, x(t.value), bottom + 14, t.label);
     }
-    axisLabel(plot, (left + width - right) / 2, bottom + 30, "GAP = text − speech (points); whiskers: bootstrap CI");
+    axisLabel(plot, (left + width - right) / 2, bottom + 30, "GAP = text − speech (points)" + readingSuffix() + "; whiskers: bootstrap CI");
     withGap.forEach((r, i) => {
       const y = top + i * rowH;
       const g = svg("g", { class: "bar", "data-model": r.model.id });
-      const x0 = x(Math.min(0, r.entry.gap)), x1 = x(Math.max(0, r.entry.gap));
+      const gap = shown(r).gap, ci = ciOf(r);
+      const x0 = x(Math.min(0, gap)), x1 = x(Math.max(0, gap));
       g.append(svg("rect", { x: x0, y: y + 5, width: Math.max(x1 - x0, 1), height: rowH - 10, fill: colors.get(r.model.id) }));
-      if (r.entry.gap_ci) {
-        const ci = r.entry.gap_ci, mid = y + rowH / 2;
+      if (ci) {
+        const mid = y + rowH / 2;
         g.append(svg("line", { x1: x(ci.low), x2: x(ci.high), y1: mid, y2: mid, class: "whisker" }));
         g.append(svg("line", { x1: x(ci.low), x2: x(ci.low), y1: mid - 6, y2: mid + 6, class: "whisker" }));
         g.append(svg("line", { x1: x(ci.high), x2: x(ci.high), y1: mid - 6, y2: mid + 6, class: "whisker" }));
       }
-      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(r.entry.gap, 2) + (r.entry.gap_ci ? " [" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "")));
+      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(gap, 2) + (ci ? " [" + fmt(ci.low, 2) + ", " + fmt(ci.high, 2) + "]" : "") + " (" + shown(r).reading + ")"));
       axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(labels.get(r.model.id), 30), "end");
       plot.append(g);
     });
@@ -293,14 +347,14 @@
     plot.replaceChildren();
     const width = 720, height = 340, left = 60, right = 30, top = 12, bottom = 44;
     plot.setAttribute("viewBox", "0 0 " + width + " " + height);
-    const points = list.filter((r) => isNum(r.entry.gap) && isNum(similarity(r.entry, "aps")));
+    const points = list.filter((r) => isNum(shown(r).gap) && isNum(similarity(r.entry, "aps")));
     if (!points.length) {
       plot.setAttribute("viewBox", "0 0 " + width + " 60");
       axisLabel(plot, width / 2, 34, "no model in this view has both GAP and APS");
       return;
     }
     const [xlo, xhi] = padded(points.map((r) => similarity(r.entry, "aps")));
-    const [ylo, yhi] = padded(points.map((r) => r.entry.gap));
+    const [ylo, yhi] = padded(points.map((r) => shown(r).gap));
     const x = linearScale(xlo, xhi, left, width - right);
     const y = linearScale(ylo, yhi, height - bottom, top);
     for (const t of ticks(xlo, xhi, 5)) {
@@ -312,12 +366,12 @@
       axisLabel(plot, left - 6, y(t.value) + 4, t.label, "end");
     }
     axisLabel(plot, (left + width - right) / 2, height - 8, "APS " + state.metric + " (" + state.variant + ")");
-    axisLabel(plot, 14, (top + height - bottom) / 2, "GAP", "middle", { transform: "rotate(-90 14 " + (top + height - bottom) / 2 + ")" });
+    axisLabel(plot, 14, (top + height - bottom) / 2, "GAP" + readingSuffix(), "middle", { transform: "rotate(-90 14 " + (top + height - bottom) / 2 + ")" });
     for (const r of points) {
-      const px = x(similarity(r.entry, "aps")), py = y(r.entry.gap);
+      const px = x(similarity(r.entry, "aps")), py = y(shown(r).gap);
       const g = svg("g", { class: "point", "data-model": r.model.id });
       g.append(svg("circle", { cx: px, cy: py, r: 6, fill: colors.get(r.model.id) }));
-      g.append(svg("title", {}, labels.get(r.model.id) + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(r.entry.gap, 2)));
+      g.append(svg("title", {}, labels.get(r.model.id) + ": APS " + fmt(similarity(r.entry, "aps"), 3) + ", GAP " + fmt(shown(r).gap, 2) + " (" + shown(r).reading + ")"));
       // Labels of points in the right third go to their left so they stay inside the plot.
       const onRight = px > left + (width - left - right) * 0.66;
       axisLabel(g, onRight ? px - 9 : px + 9, py - 7, truncate(labels.get(r.model.id), 24), onRight ? "end" : "start");
@@ -383,6 +437,22 @@
     select.addEventListener("change", () => { setScope(select.value); window.location.hash = select.value; render(); });
     document.getElementById("metric").addEventListener("change", (e) => { state.metric = e.target.value; render(); });
     document.getElementById("variant").addEventListener("change", (e) => { state.variant = e.target.value; render(); });
+    document.getElementById("reading").addEventListener("change", (e) => { state.reading = e.target.value || null; render(); });
+  }
+  function renderReadings() {
+    // The reading selector, where the view declares readings: the primary first (the default), then the others.
+    const select = document.getElementById("reading");
+    const others = view.names.filter((n) => n !== view.primary);
+    select.replaceChildren(el("option", { value: "" }, primaryLabel()), ...others.map((n) => el("option", { value: n }, n)));
+    select.value = state.reading === null ? "" : state.reading;
+    document.getElementById("reading-control").hidden = !view.names.length;
+    const note = document.getElementById("reading-note");
+    note.hidden = !view.names.length;
+    const chosen = state.reading === null ? primaryLabel() : state.reading;
+    const sentences = ["Text, Speech and GAP: the " + chosen + " reading."];
+    if (state.reading !== null) sentences.push("The paired CI and McNemar test belong to the primary reading, " + primaryLabel() + ", and are not shown with another.");
+    sentences.push("Rows without declared readings show their only numbers (a published row: as published).");
+    note.textContent = sentences.join(" ");
   }
   function setScope(value) {
     const i = value.indexOf(":");
@@ -394,8 +464,12 @@
       document.getElementById("empty").hidden = false;
       return;
     }
+    view = readingChoices(rows());
+    // A reading chosen in another view stays chosen where this one declares it too (as other than its primary).
+    if (!view.names.includes(state.reading) || state.reading === view.primary) state.reading = null;
     const list = sortRows(rows());
     document.getElementById("scope-title").textContent = (state.scope.kind === "group" ? "Group " : "Task ") + state.scope.name;
+    renderReadings();
     renderTable(list);
     renderGapBars(list);
     renderLayerCurves(list);

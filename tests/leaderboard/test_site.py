@@ -101,3 +101,15 @@ def test_page_data_carries_each_entrys_readings_with_the_primary_marked(tmp_path
     assert HOSTILE_READING in data["beta"]["tasks"][MCQ_TASK]["readings"]
     assert HOSTILE_READING not in html  # present only with its < > escaped
     assert data["GPT-4o-Audio"]["tasks"][MCQ_TASK]["readings"] == {}  # a published row: its only numbers
+
+
+def test_shipped_site_is_the_build_of_the_shipped_board(tmp_path):
+    """leaderboard/site/ is exactly what `modgap-eval leaderboard build` makes from leaderboard/leaderboard.json."""
+    from modgap_eval.leaderboard.merge import load_leaderboard
+    from modgap_eval.paths import REPO_ROOT
+
+    shipped = REPO_ROOT / "leaderboard" / "site"
+    built = build_site(load_leaderboard(REPO_ROOT / "leaderboard" / "leaderboard.json"), tmp_path / "site").parent
+    assert sorted(p.name for p in shipped.iterdir()) == sorted(p.name for p in built.iterdir())
+    for file in built.iterdir():
+        assert (shipped / file.name).read_bytes() == file.read_bytes(), f"{file.name}: run `leaderboard build`"
