@@ -19,18 +19,40 @@ from tests.leaderboard.builders import run_results, task_result, write_run
 MCQ_TASK, ONE_READING_TASK, GROUP = "voicebench_mmsu", "open_ended", "vb_mini"
 HOSTILE_READING = '<img src=x onerror="window.__pwned=3">'
 REFERENCES = ["A", "B", "C", "D", "A", "B"]
-# Speech responses the two readings read differently (tests/scoring/test_voicebench_readings.py has the rules).
+# Speech responses the two readings read differently, with the credit each gives by hand (the rules are in
+# tests/scoring/test_voicebench_readings.py): (response, strict, voicebench). VoiceBench draws a random
+# letter where its templates read none: its reading counts the expectation, 1/4.
 SPEECH = {
-    "alpha": ["The answer is a bit tricky, but A.", "I'm not sure.", "**C**", "d) is right", "A", "Answer: B"],
-    "beta": ["The answer is a bit tricky, but C.", "B", "Final answer: c", "", "A. Paris", "It would be (B)"],
+    "alpha": [
+        ("The answer is a bit tricky, but A.", 1, 1),
+        ("I'm not sure.", 0, 0.25),
+        ("**C**", 1, 0.25),  # no VoiceBench template reads a bare bold letter
+        ("d) is right", 1, 1),
+        ("A", 1, 1),
+        ("Answer: B", 1, 0.25),
+    ],
+    "beta": [
+        ("The answer is a bit tricky, but C.", 0, 1),  # VoiceBench: "the answer is a" fires first
+        ("B", 1, 1),
+        ("Final answer: c", 1, 0.25),
+        ("", 0, 0.25),
+        ("A. Paris", 1, 1),
+        ("It would be (B)", 1, 1),
+    ],
 }
+
+
+def by_hand(model: str, reading: str) -> float:
+    """The speech score under a reading, from the hand credits above (percent)."""
+    column = {"strict": 1, "voicebench": 2}[reading]
+    return 100.0 * sum(row[column] for row in SPEECH[model]) / len(SPEECH[model])
 
 
 def mcq_task(model: str) -> TaskResult:
     """The MCQ task as the runner scores it: text answered cleanly, speech with the model's responses."""
     samples = [Sample(id=f"s{i}", text="q", audio=Audio(data=b"x"), references=(r,)) for i, r in enumerate(REFERENCES)]
     text = {s.id: Generation(text=f"The answer is {r}.") for s, r in zip(samples, REFERENCES)}
-    speech = {s.id: Generation(text=t) for s, t in zip(samples, SPEECH[model])}
+    speech = {s.id: Generation(text=row[0]) for s, row in zip(samples, SPEECH[model])}
     scores = score_task(ReferenceLetter(), samples, text, speech, seed=0, bootstrap_iters=200)
     readings = dict(scores.readings)
     if model == "beta":  # a hand-edited or foreign board may name a reading anything: it must stay text

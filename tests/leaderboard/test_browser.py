@@ -22,7 +22,15 @@ from modgap_eval.leaderboard.site import build_site
 from modgap_eval.paths import REPO_ROOT
 from tests.extras import extra
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
-from tests.leaderboard.reading_board import GROUP, HOSTILE_READING, MCQ_TASK, ONE_READING_TASK, reading_board
+from tests.leaderboard.reading_board import (
+    GROUP,
+    HOSTILE_READING,
+    MCQ_TASK,
+    ONE_READING_TASK,
+    SPEECH,
+    by_hand,
+    reading_board,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -217,63 +225,72 @@ def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
     assert not problems, problems
 
 
+def reading_page(tmp_path: Path):
+    board, results = reading_board(tmp_path)
+    return board, results, opened(tmp_path, build_site(board, tmp_path / "site"))
+
+
+READING_OF = 'tbody tr[data-model="{}"] td[data-key="reading"]'
+
+
 def test_reading_selector_shows_the_chosen_reading_and_names_it(tmp_path):
     """VoiceBench-style readings scored for real (strict, primary; voicebench): choosing voicebench puts its
-    values in the text/speech/gap cells, the headers and the Reading column name it, the CI (the primary's)
-    is withdrawn, the published row says "as published", and a hostile reading name stays text."""
+    values (by hand from the responses) in the text/speech/gap cells, the headers and the Reading column name
+    it, the CI (the primary's) is withdrawn, and the published row says "as published"."""
     require_browser()
-    board, results = reading_board(tmp_path)
+    board, results, page_of = reading_page(tmp_path)
     ids = {m.name: m.id for m in board.models}
-    mcq = {name: r.tasks[MCQ_TASK] for name, r in results.items()}
-    for task in mcq.values():  # the fixture must tell the readings apart, or the test could not fail
-        assert task.readings["voicebench"].speech != task.readings["strict"].speech
-    with opened(tmp_path, build_site(board, tmp_path / "site")) as (page, problems):
+    for name in SPEECH:  # the readings differ on the fixture, or the test could not fail
+        assert by_hand(name, "voicebench") != by_hand(name, "strict")
+    with page_of as (page, problems):
         page.select_option("#scope", "task:" + MCQ_TASK)
         assert page.is_visible("#reading")
         assert texts(page, "#reading option") == ["strict (primary)", "voicebench", HOSTILE_READING]
-        assert page.text_content('#board th[data-key="speech"]') == "Speech · strict (primary)"
-        for name, task in mcq.items():
-            assert cell(page, ids[name], "speech") == pytest.approx(task.speech.score, abs=1e-12)
-        reading_of = 'tbody tr[data-model="{}"] td[data-key="reading"]'
-        assert page.text_content(reading_of.format(ids["GPT-4o-Audio"])) == "as published"
-        assert page.text_content(reading_of.format(ids["alpha"])) == "strict (primary)"
-        assert page.locator("#gap-bars line.whisker").count() == 3 * len(mcq)
+        assert page.text_content('#board th[data-key="speech"]') == "Speech · strict"
+        for name in SPEECH:
+            assert cell(page, ids[name], "speech") == pytest.approx(by_hand(name, "strict"), abs=1e-9)
+            assert page.text_content(READING_OF.format(ids[name])) == "strict (primary)"
+        assert page.text_content(READING_OF.format(ids["GPT-4o-Audio"])) == "as published"
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(SPEECH)
 
         page.select_option("#reading", "voicebench")
-        assert [page.text_content(f'#board th[data-key="{k}"]') for k in ("text", "speech", "gap")] == [
-            "Text · voicebench",
-            "Speech · voicebench",
-            "GAP · voicebench",
-        ]
-        for name, task in mcq.items():
-            # 1/4 credit where VoiceBench would draw a letter: the expectation, by hand from the responses' rules
-            assert cell(page, ids[name], "speech") == pytest.approx(task.readings["voicebench"].speech, abs=1e-12)
-            assert cell(page, ids[name], "gap") == pytest.approx(
-                task.readings["voicebench"].text - task.readings["voicebench"].speech, abs=1e-12
-            )
-            assert page.text_content(reading_of.format(ids[name])) == "voicebench"
+        headers = [page.text_content(f'#board th[data-key="{k}"]') for k in ("text", "speech", "gap")]
+        assert headers == ["Text · voicebench", "Speech · voicebench", "GAP · voicebench"]
+        for name in SPEECH:
+            text = results[name].tasks[MCQ_TASK].text.score  # clean written answers: both readings agree
+            assert cell(page, ids[name], "speech") == pytest.approx(by_hand(name, "voicebench"), abs=1e-9)
+            assert cell(page, ids[name], "gap") == pytest.approx(text - by_hand(name, "voicebench"), abs=1e-9)
+            assert page.text_content(READING_OF.format(ids[name])) == "voicebench"
             assert page.text_content(f'tbody tr[data-model="{ids[name]}"] td[data-key="ci"]') == "—"
         assert cell(page, ids["GPT-4o-Audio"], "speech") == 80.25  # the published number, labelled as such
         assert page.locator("#gap-bars line.whisker").count() == 0
         assert "voicebench reading" in page.text_content("#reading-note")
+    assert not problems, problems
 
-        # The group keeps the chosen reading: the mean of its tasks under it, a one-reading task with its score.
+
+def test_reading_carries_over_to_a_group_and_hostile_reading_names_stay_text(tmp_path):
+    """A group's reading is the mean of its tasks under it (a one-reading task with its score); a reading
+    named like markup is an option's and a header's text; a view without readings has no selector."""
+    require_browser()
+    board, results, page_of = reading_page(tmp_path)
+    ids = {m.name: m.id for m in board.models}
+    with page_of as (page, problems):
+        page.select_option("#scope", "task:" + MCQ_TASK)
+        page.select_option("#reading", "voicebench")
         page.select_option("#scope", "group:" + GROUP)
         assert page.input_value("#reading") == "voicebench"
         for name, r in results.items():
-            expected = (mcq[name].readings["voicebench"].speech + r.tasks[ONE_READING_TASK].speech.score) / 2
-            assert cell(page, ids[name], "speech") == pytest.approx(expected, abs=1e-12)
+            expected = (by_hand(name, "voicebench") + r.tasks[ONE_READING_TASK].speech.score) / 2
+            assert cell(page, ids[name], "speech") == pytest.approx(expected, abs=1e-9)
 
-        # A hostile reading name is an option's text and a header's text, never markup.
         page.select_option("#reading", HOSTILE_READING)
         assert page.text_content('#board th[data-key="gap"]') == "GAP · " + HOSTILE_READING
         beta = next(m for m in board.models if m.name == "beta").groups[GROUP]
         assert cell(page, ids["beta"], "gap") == pytest.approx(beta.readings[HOSTILE_READING].gap)
-        assert page.text_content(reading_of.format(ids["alpha"])) == "no " + HOSTILE_READING + " reading"
+        assert page.text_content(READING_OF.format(ids["alpha"])) == "no " + HOSTILE_READING + " reading"
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.locator("img").count() == 0
 
-        # A view without declared readings has no selector and no Reading column.
         page.select_option("#scope", "task:voicebench_bbh")
         assert not page.is_visible("#reading") and page.locator('#board th[data-key="reading"]').count() == 0
     assert not problems, problems

@@ -108,7 +108,8 @@
     return { text: r.text, speech: r.speech, gap: r.gap, primary: !!r.primary, reading: state.reading };
   }
   function readingSuffix() {
-    return view.names.length ? " · " + (state.reading === null ? primaryLabel() : state.reading) : "";
+    // Headers name the reading shortly; the selector, the Reading column and the note mark the primary.
+    return view.names.length ? " · " + (state.reading === null ? view.primary || "primary" : state.reading) : "";
   }
 
   function rows() {
@@ -439,7 +440,7 @@
     document.getElementById("variant").addEventListener("change", (e) => { state.variant = e.target.value; render(); });
     document.getElementById("reading").addEventListener("change", (e) => { state.reading = e.target.value || null; render(); });
   }
-  function renderReadings() {
+  function renderReadings(list) {
     // The reading selector, where the view declares readings: the primary first (the default), then the others.
     const select = document.getElementById("reading");
     const others = view.names.filter((n) => n !== view.primary);
@@ -448,10 +449,11 @@
     document.getElementById("reading-control").hidden = !view.names.length;
     const note = document.getElementById("reading-note");
     note.hidden = !view.names.length;
-    const chosen = state.reading === null ? primaryLabel() : state.reading;
-    const sentences = ["Text, Speech and GAP: the " + chosen + " reading."];
-    if (state.reading !== null) sentences.push("The paired CI and McNemar test belong to the primary reading, " + primaryLabel() + ", and are not shown with another.");
-    sentences.push("Rows without declared readings show their only numbers (a published row: as published).");
+    const primary = view.primary ? "the " + view.primary + " reading" : state.scope.kind === "group" ? "each task's primary reading" : "the primary reading";
+    const shownNow = state.reading !== null ? "the " + state.reading + " reading." : view.primary ? primary + " (primary)." : primary + ".";
+    const sentences = ["Text, Speech and GAP: " + shownNow];
+    if (state.reading !== null) sentences.push("This board carries the paired CI and McNemar test of " + primary + " only: none is shown with another.");
+    if (list.some((r) => !declared(r.entry).length)) sentences.push("Rows without declared readings show their only numbers (a published row: as published).");
     note.textContent = sentences.join(" ");
   }
   function setScope(value) {
@@ -469,7 +471,7 @@
     if (!view.names.includes(state.reading) || state.reading === view.primary) state.reading = null;
     const list = sortRows(rows());
     document.getElementById("scope-title").textContent = (state.scope.kind === "group" ? "Group " : "Task ") + state.scope.name;
-    renderReadings();
+    renderReadings(list);
     renderTable(list);
     renderGapBars(list);
     renderLayerCurves(list);
