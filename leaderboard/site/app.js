@@ -428,17 +428,25 @@
     const widest = groups.slice().sort((a, b) => withGap(b) - withGap(a) || reporting(b) - reporting(a)
       || covering(b) - covering(a)
       || (a < b ? -1 : 1))[0];
-    const asked = decodeURIComponent(window.location.hash.slice(1));
+    // A link may name a reading too: #task:NAME&reading=READING (kept where the view declares it).
+    const decode = (text) => { try { return decodeURIComponent(text); } catch (e) { return ""; } };  // a bad % escape
+    const [askedScope, askedReading] = window.location.hash.slice(1).split("&reading=");
+    const asked = decode(askedScope);
+    if (askedReading) state.reading = decode(askedReading) || null;
     const offered = [...groups.map((g) => "group:" + g), ...tasks.map((t) => "task:" + t)];
     const first = offered.includes(asked) ? asked : widest ? "group:" + widest : tasks.length ? "task:" + tasks[0] : null;
     if (first) {
       select.value = first;
       setScope(first);
     }
-    select.addEventListener("change", () => { setScope(select.value); window.location.hash = select.value; render(); });
+    select.addEventListener("change", () => { setScope(select.value); render(); linkHere(); });
     document.getElementById("metric").addEventListener("change", (e) => { state.metric = e.target.value; render(); });
     document.getElementById("variant").addEventListener("change", (e) => { state.variant = e.target.value; render(); });
-    document.getElementById("reading").addEventListener("change", (e) => { state.reading = e.target.value || null; render(); });
+    document.getElementById("reading").addEventListener("change", (e) => { state.reading = e.target.value || null; render(); linkHere(); });
+  }
+  function linkHere() {
+    const scope = state.scope.kind + ":" + state.scope.name;
+    window.location.hash = scope + (state.reading === null ? "" : "&reading=" + encodeURIComponent(state.reading));
   }
   function renderReadings(list) {
     // The reading selector, where the view declares readings: the primary first (the default), then the others.

@@ -227,7 +227,8 @@ def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
 
 def reading_page(tmp_path: Path):
     board, results = reading_board(tmp_path)
-    return board, results, opened(tmp_path, build_site(board, tmp_path / "site"))
+    index = build_site(board, tmp_path / "site")
+    return board, results, index, opened(tmp_path, index)
 
 
 READING_OF = 'tbody tr[data-model="{}"] td[data-key="reading"]'
@@ -238,7 +239,7 @@ def test_reading_selector_shows_the_chosen_reading_and_names_it(tmp_path):
     values (by hand from the responses) in the text/speech/gap cells, the headers and the Reading column name
     it, the CI (the primary's) is withdrawn, and the published row says "as published"."""
     require_browser()
-    board, results, page_of = reading_page(tmp_path)
+    board, results, _, page_of = reading_page(tmp_path)
     ids = {m.name: m.id for m in board.models}
     for name in SPEECH:  # the readings differ on the fixture, or the test could not fail
         assert by_hand(name, "voicebench") != by_hand(name, "strict")
@@ -269,15 +270,21 @@ def test_reading_selector_shows_the_chosen_reading_and_names_it(tmp_path):
 
 
 def test_reading_carries_over_to_a_group_and_hostile_reading_names_stay_text(tmp_path):
-    """A group's reading is the mean of its tasks under it (a one-reading task with its score); a reading
-    named like markup is an option's and a header's text; a view without readings has no selector."""
+    """A link names a view and a reading; a group's reading is the mean of its tasks under it (a one-reading
+    task with its score); a reading named like markup is an option's and a header's text; a view without
+    readings has no selector."""
     require_browser()
-    board, results, page_of = reading_page(tmp_path)
+    board, results, index, page_of = reading_page(tmp_path)
     ids = {m.name: m.id for m in board.models}
     with page_of as (page, problems):
-        page.select_option("#scope", "task:" + MCQ_TASK)
-        page.select_option("#reading", "voicebench")
+        # A link opens a view under a reading; the address follows the choices.
+        page.goto("about:blank")
+        page.goto(index.as_uri() + f"#task:{MCQ_TASK}&reading=voicebench")
+        page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        assert page.input_value("#reading") == "voicebench"
+        assert cell(page, ids["alpha"], "speech") == pytest.approx(by_hand("alpha", "voicebench"), abs=1e-9)
         page.select_option("#scope", "group:" + GROUP)
+        assert page.url.endswith(f"#group:{GROUP}&reading=voicebench")
         assert page.input_value("#reading") == "voicebench"
         for name, r in results.items():
             expected = (by_hand(name, "voicebench") + r.tasks[ONE_READING_TASK].speech.score) / 2
@@ -293,4 +300,10 @@ def test_reading_carries_over_to_a_group_and_hostile_reading_names_stay_text(tmp
 
         page.select_option("#scope", "task:voicebench_bbh")
         assert not page.is_visible("#reading") and page.locator('#board th[data-key="reading"]').count() == 0
+
+        # A link with a broken % escape opens the default view (decodeURIComponent would throw).
+        page.goto("about:blank")
+        page.goto(index.as_uri() + "#task:%E0%A4%A&reading=%")
+        page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        assert page.text_content("#scope-title") == "Group " + GROUP
     assert not problems, problems
