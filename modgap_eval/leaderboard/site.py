@@ -52,7 +52,7 @@ publication's numbers; they were not run by this project and use the publication
 </div>
 <h2 id="scope-title"></h2>
 <p id="reading-note" class="note" hidden></p>
-<table id="board"></table>
+<div class="table-scroll"><table id="board"></table></div>
 <p id="empty" class="note" hidden>No entries yet: add results with
 <code>modgap-eval leaderboard add RESULTS...</code>.</p>
 <h2>GAP with confidence intervals</h2>

@@ -107,9 +107,12 @@
     if (!r) return { text: null, speech: null, gap: null, primary: false, reading: "no " + state.reading + " reading" };
     return { text: r.text, speech: r.speech, gap: r.gap, primary: !!r.primary, reading: state.reading };
   }
+  function readingName() {
+    // Headers and axes name the reading shortly; the selector, the Reading column and the note mark the primary.
+    return state.reading === null ? view.primary || "primary" : state.reading;
+  }
   function readingSuffix() {
-    // Headers name the reading shortly; the selector, the Reading column and the note mark the primary.
-    return view.names.length ? " · " + (state.reading === null ? view.primary || "primary" : state.reading) : "";
+    return view.names.length ? " · " + readingName() : "";
   }
 
   function rows() {
@@ -157,11 +160,12 @@
     for (const column of columns()) {
       let label = column.label, title = "Sort by " + column.label;
       const spec = column.spec ? column.spec() : null;
-      if (column.read) label += readingSuffix();
       if (spec && spec.similarity) label += " " + state.metric;
       if (spec && spec.baselined) label += " (" + state.variant + ")";
       if (spec) title = spec.per_sample + "; " + (spec.higher_is_better ? "higher" : "lower") + " is better. Sort by " + label;
-      const th = el("th", { "data-key": column.key, scope: "col", tabindex: 0, title }, label);
+      // A score's header names its reading on a line of its own (the table stays narrow).
+      const reading = column.read && view.names.length ? el("span", { class: "reading" }, readingName()) : [];
+      const th = el("th", { "data-key": column.key, scope: "col", tabindex: 0, title: title + readingSuffix() }, [label, reading]);
       if (column.key === state.sortKey) th.setAttribute("aria-sort", state.sortDir > 0 ? "ascending" : "descending");
       th.addEventListener("click", () => sortBy(column.key));
       th.addEventListener("keydown", (e) => (e.key === "Enter" ? sortBy(column.key) : null));
