@@ -103,7 +103,8 @@
     const e = row.entry, own = { text: e.text, speech: e.speech, gap: e.gap, primary: true };
     if (!declared(e).length) return { ...own, reading: row.model.provenance === "reported" ? "as published" : "its only reading" };
     if (state.reading === null) return { ...own, reading: primaryLabel() };
-    const r = e.readings[state.reading];
+    // own keys only: a reading named "constructor" must not find Object's
+    const r = Object.prototype.hasOwnProperty.call(e.readings, state.reading) ? e.readings[state.reading] : null;
     if (!r) return { text: null, speech: null, gap: null, primary: false, reading: "no " + state.reading + " reading" };
     return { text: r.text, speech: r.speech, gap: r.gap, primary: !!r.primary, reading: state.reading };
   }

@@ -18,6 +18,7 @@ from tests.leaderboard.builders import run_results, task_result, write_run
 
 MCQ_TASK, ONE_READING_TASK, GROUP = "voicebench_mmsu", "open_ended", "vb_mini"
 HOSTILE_READING = '<img src=x onerror="window.__pwned=3">'
+INHERITED_NAME = "constructor"  # a name every JS object inherits: a row without it must say so
 REFERENCES = ["A", "B", "C", "D", "A", "B"]
 # Speech responses the two readings read differently, with the credit each gives by hand (the rules are in
 # tests/scoring/test_voicebench_readings.py): (response, strict, voicebench). VoiceBench draws a random
@@ -57,6 +58,7 @@ def mcq_task(model: str) -> TaskResult:
     readings = dict(scores.readings)
     if model == "beta":  # a hand-edited or foreign board may name a reading anything: it must stay text
         readings[HOSTILE_READING] = ReadingResult(description="hostile", text=50.0, speech=25.0, gap=25.0)
+        readings[INHERITED_NAME] = ReadingResult(description="inherited", text=40.0, speech=30.0, gap=10.0)
     return task_result(MCQ_TASK, 0.0, 0.0, scorer="mc_reference_letter").model_copy(
         update={
             "text": scores.text,

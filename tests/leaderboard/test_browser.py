@@ -25,6 +25,7 @@ from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results,
 from tests.leaderboard.reading_board import (
     GROUP,
     HOSTILE_READING,
+    INHERITED_NAME,
     MCQ_TASK,
     ONE_READING_TASK,
     SPEECH,
@@ -251,7 +252,7 @@ def test_reading_selector_shows_the_chosen_reading_and_names_it(tmp_path):
     with page_of as (page, problems):
         page.select_option("#scope", "task:" + MCQ_TASK)
         assert page.is_visible("#reading")
-        assert texts(page, "#reading option") == ["strict (primary)", "voicebench", HOSTILE_READING]
+        assert texts(page, "#reading option") == ["strict (primary)", "voicebench", HOSTILE_READING, INHERITED_NAME]
         assert header(page, "speech") == ["Speech", "strict"]
         for name in SPEECH:
             assert cell(page, ids[name], "speech") == pytest.approx(by_hand(name, "strict"), abs=1e-9)
@@ -305,6 +306,9 @@ def test_reading_carries_over_to_a_group_and_hostile_reading_names_stay_text(tmp
         assert page.text_content(READING_OF.format(ids["alpha"])) == "no " + HOSTILE_READING + " reading"
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.locator("img").count() == 0
+        page.select_option("#reading", INHERITED_NAME)
+        assert page.text_content(READING_OF.format(ids["alpha"])) == "no constructor reading"
+        assert cell(page, ids["beta"], "gap") == pytest.approx(beta.readings[INHERITED_NAME].gap)
 
         page.select_option("#scope", "task:voicebench_bbh")
         assert not page.is_visible("#reading") and page.locator('#board th[data-key="reading"]').count() == 0
