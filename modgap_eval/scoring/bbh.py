@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 
-from modgap_eval.scoring.base import Reading, SampleScore, Scorer
-from modgap_eval.scoring.voicebench import READINGS, STRICT, voicebench_bbh_credit, with_voicebench
-from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.scoring.base import SampleScore, match_score
+from modgap_eval.scoring.voicebench import StrictAndVoiceBench, voicebench_bbh_credit
+from modgap_eval.types import Sample
 
 BBH_SUBTASKS = ("sports_understanding", "navigate", "web_of_lies", "hyperbaton")
 
@@ -119,34 +118,19 @@ def reference_answer(reference: str) -> tuple[str, str]:
     raise ValueError(f"unexpected BBH reference {reference!r} (expected Yes/No or (A)/(B))")
 
 
-class BBHAnswer(Scorer):
+class BBHAnswer(StrictAndVoiceBench):
     """value 1.0 when the extracted answer equals the reference; unextractable counts as wrong."""
 
-    output_type = OutputType.GENERATE
     needs_references = True
 
-    def readings(self) -> tuple[Reading, ...]:
-        return READINGS
-
-    @property
-    def primary_reading(self) -> str:
-        return STRICT
-
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("bbh scores Generation outputs")
+    def score_both(self, sample: Sample, text: str) -> tuple[SampleScore, float]:
         if not sample.references:
             raise ValueError(f"bbh: sample {sample.id} has no reference")
         target, binary = reference_answer(sample.references[0])
         row_id = str(sample.metadata.get("id", sample.id))
-        found = extract_bbh_answer(output.text, subtask_of(row_id), binary)
-        strict = (
-            SampleScore(value=0.0, unextractable=True)
-            if found is None
-            else SampleScore(value=float(found == target), extracted=found)
-        )
+        strict = match_score(extract_bbh_answer(text, subtask_of(row_id), binary), target)
         try:
-            voicebench = voicebench_bbh_credit(output.text, row_id, sample.references[0])
+            voicebench = voicebench_bbh_credit(text, row_id, sample.references[0])
         except (ValueError, KeyError):  # an id or reference VoiceBench cannot read: its evaluator would stop
             voicebench = float("nan")
-        return with_voicebench(strict, voicebench)
+        return strict, voicebench

@@ -233,20 +233,19 @@ class LLMJudge(Scorer):
         return endpoint
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("llm_judge scores Generation outputs")
+        text = self.generated(output).text
         endpoint = self.require_endpoint()
         reference = sample.references[0] if sample.references else ""
         if self.mode == "qa" and not reference:
             raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
-        if self.active_profile == "modgap" and not output.text.strip():
+        if self.active_profile == "modgap" and not text.strip():
             # nothing to judge: the lowest mark, without a call (deterministic)
             return SampleScore(
                 value=0.2 if self.mode == "open" else 0.0,
                 unextractable=True,
                 extras={"judge_rating": 1.0} if self.mode == "open" else {},
             )
-        replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, output.text))
+        replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, text))
         if self.active_profile == "voicebench":
             return self._voicebench(replies)
         reply = replies[0] if replies else ""

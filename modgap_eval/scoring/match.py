@@ -35,10 +35,8 @@ class ExactMatch(Scorer):
         self.contains = bool(contains)
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("exact_match scores Generation outputs")
         prep = normalize_answer if self.normalize else str.strip
-        response = prep(output.text)
+        response = prep(self.generated(output).text)
         for ref in sample.references:
             ref_n = prep(ref)
             if response == ref_n or (

@@ -197,9 +197,7 @@ class ReferenceQAMatch(Scorer):
         return canonical_dates(spoken_numbers_as_digits(normalized)) if self.number_words else normalized
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("qa_match scores Generation outputs")
-        response = self._prep(output.text)
+        response = self._prep(self.generated(output).text)
         references = [self._prep(ref) for ref in sample.references if ref and ref.strip()]
         if not response:
             return SampleScore(value=0.0, unextractable=True, extras={"exact": 0.0, "f1": 0.0})

@@ -18,7 +18,7 @@ import functools
 import re
 from dataclasses import replace
 
-from modgap_eval.scoring.base import Reading, SampleScore
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.scoring.voicebench_tables import (
     BBH_HYPERBATON,
     BBH_NAVIGATE,
@@ -28,6 +28,8 @@ from modgap_eval.scoring.voicebench_tables import (
     MCQ_TEMPLATES,
     BBHRule,
 )
+from modgap_eval.tasks.schema import OutputType
+from modgap_eval.types import Generation, Loglikelihood, Sample
 
 STRICT = "strict"
 VOICEBENCH = "voicebench"
@@ -49,9 +51,27 @@ MCQ_LETTERS = ("a", "b", "c", "d")
 """VoiceBench's MCQ evaluator only ever reads and draws these four letters."""
 
 
-def with_voicebench(score: SampleScore, voicebench: float) -> SampleScore:
-    """``score`` with both readings attached: strict (its value) and the VoiceBench-compatible value."""
-    return replace(score, readings={STRICT: score.value, VOICEBENCH: float(voicebench)})
+class StrictAndVoiceBench(Scorer):
+    """A scorer of generated text with the two readings above; ``value`` is the strict one.
+
+    Subclasses implement ``score_both``: the strict ``SampleScore`` and VoiceBench's value of one response.
+    """
+
+    output_type = OutputType.GENERATE
+
+    def readings(self) -> tuple[Reading, ...]:
+        return READINGS
+
+    @property
+    def primary_reading(self) -> str:
+        return STRICT
+
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        strict, voicebench = self.score_both(sample, self.generated(output).text)
+        return replace(strict, readings={STRICT: strict.value, VOICEBENCH: float(voicebench)})
+
+    def score_both(self, sample: Sample, text: str) -> tuple[SampleScore, float]:
+        raise NotImplementedError
 
 
 def _strip_turn_marker(text: str) -> str:
