@@ -14,7 +14,6 @@ Every VoiceBench scorer here reports two readings of the same responses (``Score
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import replace
 
@@ -98,21 +97,6 @@ def voicebench_mcq_credit(response: str, reference: str) -> float:
     if found is None:
         return 1.0 / len(MCQ_LETTERS) if reference.lower() in MCQ_LETTERS else 0.0
     return float(found == reference)
-
-
-@functools.lru_cache(maxsize=1)
-def _lowered_refusals() -> tuple[str, ...]:
-    from modgap_eval.scoring.refusal import VOICEBENCH_REFUSAL_PHRASES
-
-    return tuple(phrase.lower() for phrase in VOICEBENCH_REFUSAL_PHRASES)
-
-
-def voicebench_refused(response: str) -> bool:
-    """VoiceBench's HarmEvaluator: blank, or any phrase of its list in the response, both lower-cased."""
-    if not response.strip():
-        return True
-    lowered = response.lower()
-    return any(phrase in lowered for phrase in _lowered_refusals())
 
 
 def normalize_voicebench_bbh(response: str) -> str:

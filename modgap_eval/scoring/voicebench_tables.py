@@ -1,7 +1,7 @@
-"""VoiceBench's answer-reading tables: MCQ templates and the BBH rules per subtask.
+"""VoiceBench's answer-reading tables: MCQ templates, the BBH rules per subtask, refusal phrases.
 
 Transcribed from VoiceBench (github.com/MatthewCYM/VoiceBench, src/evaluator/mcq.py and bbh.py at
-commit 5338154) into ``voicebench_tables.json`` (data, one template or rule per line) so that the
+commit 5338154; harm.py's phrase list) into ``voicebench_tables.json`` (data, one template or rule per line) so that the
 ``voicebench`` reading equals its evaluator on the same responses: order matters (the first rule that
 fires wins) and the tables keep upstream's quirks (duplicates, a hyperbaton rule that maps a bare "b"
 to option A, a sports rule that maps "the sentence ... is not plausible" to yes).
@@ -33,6 +33,8 @@ _TABLES = json.loads(files("modgap_eval.scoring").joinpath("voicebench_tables.js
 
 MCQ_TEMPLATES: tuple[str, ...] = tuple(_TABLES["mcq_templates"])
 """Tried in this order, each with the letters a..d in turn, as a substring of the lower-cased response."""
+VOICEBENCH_REFUSAL_PHRASES: tuple[str, ...] = tuple(_TABLES["refusal_phrases"])
+"""A response containing one of these refuses (case-sensitive for ``strict``, lower-cased for ``voicebench``)."""
 
 BBH_YES_NO = _rules(_TABLES["bbh_rules"]["yes_no"], "yes_no")
 BBH_HYPERBATON = _rules(_TABLES["bbh_rules"]["hyperbaton"], "hyperbaton")
