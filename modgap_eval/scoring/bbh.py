@@ -26,38 +26,24 @@ _EXPLICIT_YN = re.compile(
 _EXPLICIT_AB = re.compile(
     r"\b(?:answer|option|choice|sentence)\s*(?:is|would be|should be)?\s*(?:option\s*|sentence\s*)?\(?([ab])\)?(?=\s|$)"
 )
+_START = r"(?:starting point|where (?:you|we|i) started|original position)"
+# Each subtask's verdict phrases, (pattern, verdict); extract_bbh_answer says which one wins.
 _SUBTASK_RULES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
-    "sports_understanding": (
-        (
-            re.compile(
-                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b"
-            ),
-            "no",
+    name: tuple((re.compile(pattern), verdict) for pattern, verdict in rules)
+    for name, rules in {
+        "sports_understanding": (
+            (rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b", "no"),
+            (r"\b(?:plausible|possible|realistic)\b", "yes"),
         ),
-        (re.compile(r"\b(?:plausible|possible|realistic)\b"), "yes"),
-    ),
-    "navigate": (
-        (
-            re.compile(rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}(?:starting point|where (?:you|we|i) started|original position)"),
-            "no",
+        "navigate": (
+            (rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}{_START}", "no"),
+            (rf"\b(?:back|return\w*|end up)\s+(?:\w+\s+){{0,4}}{_START}", "yes"),
         ),
-        (
-            re.compile(
-                r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}"
-                r"(?:starting point|where (?:you|we|i) started|original position)"
-            ),
-            "yes",
+        "web_of_lies": (
+            (rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b", "no"),
+            (r"\b(?:tells the truth|is telling the truth|is truthful|does tell the truth)\b", "yes"),
         ),
-    ),
-    "web_of_lies": (
-        (
-            re.compile(
-                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b"
-            ),
-            "no",
-        ),
-        (re.compile(r"\b(?:tells the truth|is telling the truth|is truthful|does tell the truth)\b"), "yes"),
-    ),
+    }.items()
 }
 
 
