@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.scoring.base import SampleScore
-from modgap_eval.scoring.voicebench import StrictAndVoiceBench
-from modgap_eval.scoring.voicebench_tables import VOICEBENCH_REFUSAL_PHRASES
+from modgap_eval.scoring.voicebench import VOICEBENCH_REFUSAL_PHRASES, StrictAndVoiceBench
 from modgap_eval.types import Sample
 
 _LOWERED = tuple(phrase.lower() for phrase in VOICEBENCH_REFUSAL_PHRASES)
