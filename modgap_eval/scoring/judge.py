@@ -48,12 +48,12 @@ request and the assistant's reply. Rate the reply from 1 to 5:
 4: relevant, accurate and concise; answers the request clearly.
 5: highly relevant, accurate and to the point; exactly the information needed.
 
-[Request]: {question}
+[Request]: {prompt}
 [Reply]: {response}
 
 Output only the rating, a single digit from 1 to 5."""
 
-QA_PROMPT = """[Question]: {question}
+QA_PROMPT = """[Question]: {prompt}
 [Reference answer]: {reference}
 [Candidate answer]: {response}
 
@@ -135,7 +135,7 @@ PROFILES: dict[str, JudgeProfile] = {
     "modgap": JudgeProfile(
         "modgap",
         JUDGE_SYSTEM,
-        {"open": OPEN_PROMPT.replace("{question}", "{prompt}"), "qa": QA_PROMPT.replace("{question}", "{prompt}")},
+        {"open": OPEN_PROMPT, "qa": QA_PROMPT},
         None,
         {"temperature": 0.0, "max_tokens": 16},
     ),
