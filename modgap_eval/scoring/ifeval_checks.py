@@ -43,6 +43,13 @@ def _compare(value: int, kwargs: Mapping[str, Any], target: str, relation: str =
     raise ValueError(f"relation must be 'less than' or 'at least', not {how!r}")
 
 
+def _separated(pieces: list[str]) -> list[str] | None:
+    """The non-blank pieces between separators; None when a blank one lies inside (IFEval fails those)."""
+    if any(not piece.strip() for piece in pieces[1:-1]):
+        return None
+    return [piece for piece in pieces if piece.strip()]
+
+
 # ---------------------------------------------------------------------------------------- checks
 @check("keywords:existence")
 def _keywords_existence(response: str, kwargs: Mapping[str, Any]) -> bool:
@@ -80,15 +87,8 @@ def _number_sentences(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("length_constraints:number_paragraphs")
 def _number_paragraphs(response: str, kwargs: Mapping[str, Any]) -> bool:
-    paragraphs = re.split(r"\s?\*\*\*\s?", response)
-    count = len(paragraphs)
-    for index, paragraph in enumerate(paragraphs):
-        if not paragraph.strip():
-            if index in (0, len(paragraphs) - 1):
-                count -= 1
-            else:
-                return False  # an empty paragraph between two separators
-    return count == int(_arg(kwargs, "num_paragraphs"))
+    paragraphs = _separated(re.split(r"\s?\*\*\*\s?", response))
+    return paragraphs is not None and len(paragraphs) == int(_arg(kwargs, "num_paragraphs"))
 
 
 @check("length_constraints:number_words")
@@ -179,15 +179,8 @@ def _title(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("combination:two_responses")
 def _two_responses(response: str, kwargs: Mapping[str, Any]) -> bool:
-    parts = response.split("******")
-    valid = []
-    for index, part in enumerate(parts):
-        if not part.strip():
-            if index not in (0, len(parts) - 1):
-                return False
-        else:
-            valid.append(part)
-    return len(valid) == 2 and valid[0].strip() != valid[1].strip()
+    parts = _separated(response.split("******"))
+    return parts is not None and len(parts) == 2 and parts[0].strip() != parts[1].strip()
 
 
 @check("combination:repeat_prompt")
