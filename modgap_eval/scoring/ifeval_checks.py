@@ -76,8 +76,7 @@ def _letter_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
 # A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.
 @check("language:response_language")
 def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
-    found = detect_language(response)
-    return found is None or found == str(_arg(kwargs, "language"))
+    return detect_language(response) in (None, str(_arg(kwargs, "language")))
 
 
 @check("length_constraints:number_sentences")
@@ -207,14 +206,12 @@ def _capital_word_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("change_case:english_capital")
 def _english_capital(response: str, kwargs: Mapping[str, Any]) -> bool:
-    language = detect_language(response)
-    return response.isupper() and (language is None or language == "en")
+    return response.isupper() and detect_language(response) in (None, "en")
 
 
 @check("change_case:english_lowercase")
 def _english_lowercase(response: str, kwargs: Mapping[str, Any]) -> bool:
-    language = detect_language(response)
-    return response.islower() and (language is None or language == "en")
+    return response.islower() and detect_language(response) in (None, "en")
 
 
 @check("punctuation:no_comma")
