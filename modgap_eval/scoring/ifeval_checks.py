@@ -206,12 +206,12 @@ def _capital_word_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("change_case:english_capital")
 def _english_capital(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return response.isupper() and detect_language(response) in (None, "en")
+    return detect_language(response) in (None, "en") and response.isupper()
 
 
 @check("change_case:english_lowercase")
 def _english_lowercase(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return response.islower() and detect_language(response) in (None, "en")
+    return detect_language(response) in (None, "en") and response.islower()
 
 
 @check("punctuation:no_comma")
