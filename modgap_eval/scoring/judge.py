@@ -249,15 +249,12 @@ class LLMJudge(Scorer):
         if self.active_profile == "voicebench":
             return self._voicebench(replies)
         reply = replies[0] if replies else ""
-        if self.mode == "open":
-            rating = parse_rating(reply)
-            if rating is None:
-                return SampleScore(value=0.0, extracted=reply[:80], unextractable=True)
-            return SampleScore(value=rating / 5.0, extracted=str(rating), extras={"judge_rating": float(rating)})
-        verdict = parse_verdict(reply)
-        if verdict is None:
+        found = parse_rating(reply) if self.mode == "open" else parse_verdict(reply)
+        if found is None:
             return SampleScore(value=0.0, extracted=reply[:80], unextractable=True)
-        return SampleScore(value=float(verdict), extracted="yes" if verdict else "no")
+        if self.mode == "open":
+            return SampleScore(value=found / 5.0, extracted=str(found), extras={"judge_rating": float(found)})
+        return SampleScore(value=float(found), extracted="yes" if found else "no")
 
     def _voicebench(self, replies: list[str]) -> SampleScore:
         if self.mode == "qa":
