@@ -8,7 +8,7 @@ Unknown names raise RegistryError with close matches ("did you mean").
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
 from modgap_eval.errors import RegistryError, did_you_mean
@@ -17,14 +17,21 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Maps names to objects given directly or as lazy ``"module:Attr"`` references."""
+    """Maps names to objects given directly or as lazy ``"module:Attr"`` references.
 
-    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+    ``builtins`` are the package's own entries, name -> ``"module:Attr"``.
+    """
+
+    def __init__(
+        self, kind: str, entry_point_group: str | None = None, builtins: Mapping[str, str] | None = None
+    ) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
         self._refs: dict[str, str] = {}
         self._objects: dict[str, T] = {}
         self._entry_points_loaded = entry_point_group is None
+        for name, ref in (builtins or {}).items():
+            self.add(name, ref)
 
     def add(self, name: str, ref: str | T) -> None:
         """Register ``ref`` (a ``"module:Attr"`` string or the object itself) under ``name``."""

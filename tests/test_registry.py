@@ -22,11 +22,14 @@ def test_import_is_light():
 
 
 def test_lazy_reference_resolves_on_first_use():
-    registry: Registry[object] = Registry("thing")
+    registry: Registry[object] = Registry("thing", builtins={"json_loads": "json:loads"})
     registry.add("json_dumps", "json:dumps")
     import json
 
-    assert registry.get("json_dumps") is json.dumps
+    assert registry.names() == ["json_dumps", "json_loads"]
+    assert registry.get("json_dumps") is json.dumps and registry.get("json_loads") is json.loads
+    with pytest.raises(RegistryError, match="must be 'module:Attr'"):
+        Registry("thing", builtins={"x": "no_colon"})
     registry.add("broken", "no_such_module_xyz:Thing")
     with pytest.raises(RegistryError, match="cannot import 'no_such_module_xyz'"):
         registry.get("broken")

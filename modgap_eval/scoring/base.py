@@ -71,6 +71,12 @@ class Scorer:
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         raise NotImplementedError
 
+    def generated(self, output: Generation | Loglikelihood) -> Generation:
+        """``output`` as the Generation a scorer of generated text needs (the loader pairs them; mypy narrows)."""
+        if not isinstance(output, Generation):
+            raise TypeError(f"{type(self).__name__} scores Generation outputs")
+        return output
+
     def aggregate(self, scores: Sequence[SampleScore]) -> float:
         """Task score in percent; the default is the mean of ``value`` × 100."""
         return 100.0 * sum(s.value for s in scores) / len(scores) if scores else float("nan")
@@ -83,6 +89,13 @@ class Scorer:
     def describe(self) -> dict[str, object]:
         """Constructor arguments as recorded in results (override if they are not attributes)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+def match_score(found: str | None, target: str) -> SampleScore:
+    """1.0 when the answer read from an output equals ``target``; nothing read is wrong and counted."""
+    if found is None:
+        return SampleScore(value=0.0, unextractable=True)
+    return SampleScore(value=float(found == target), extracted=found)
 
 
 def letter(index: int) -> str:

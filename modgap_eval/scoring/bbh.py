@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 
-from modgap_eval.scoring.base import Reading, SampleScore, Scorer
-from modgap_eval.scoring.voicebench import READINGS, STRICT, voicebench_bbh_credit, with_voicebench
-from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.scoring.base import SampleScore, match_score
+from modgap_eval.scoring.voicebench import StrictAndVoiceBench, voicebench_bbh_credit
+from modgap_eval.types import Sample
 
 BBH_SUBTASKS = ("sports_understanding", "navigate", "web_of_lies", "hyperbaton")
 
@@ -27,38 +26,24 @@ _EXPLICIT_YN = re.compile(
 _EXPLICIT_AB = re.compile(
     r"\b(?:answer|option|choice|sentence)\s*(?:is|would be|should be)?\s*(?:option\s*|sentence\s*)?\(?([ab])\)?(?=\s|$)"
 )
+_START = r"(?:starting point|where (?:you|we|i) started|original position)"
+# Each subtask's verdict phrases, (pattern, verdict); extract_bbh_answer says which one wins.
 _SUBTASK_RULES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
-    "sports_understanding": (
-        (
-            re.compile(
-                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b"
-            ),
-            "no",
+    name: tuple((re.compile(pattern), verdict) for pattern, verdict in rules)
+    for name, rules in {
+        "sports_understanding": (
+            (rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,2}}(?:plausible|possible|likely|realistic)|implausible|unlikely)\b", "no"),
+            (r"\b(?:plausible|possible|realistic)\b", "yes"),
         ),
-        (re.compile(r"\b(?:plausible|possible|realistic)\b"), "yes"),
-    ),
-    "navigate": (
-        (
-            re.compile(rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}(?:starting point|where (?:you|we|i) started|original position)"),
-            "no",
+        "navigate": (
+            (rf"\b{_NEG}\s+(?:\w+\s+){{0,4}}{_START}", "no"),
+            (rf"\b(?:back|return\w*|end up)\s+(?:\w+\s+){{0,4}}{_START}", "yes"),
         ),
-        (
-            re.compile(
-                r"\b(?:back|return\w*|end up)\s+(?:\w+\s+){0,4}"
-                r"(?:starting point|where (?:you|we|i) started|original position)"
-            ),
-            "yes",
+        "web_of_lies": (
+            (rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b", "no"),
+            (r"\b(?:tells the truth|is telling the truth|is truthful|does tell the truth)\b", "yes"),
         ),
-    ),
-    "web_of_lies": (
-        (
-            re.compile(
-                rf"\b(?:{_NEG}\s+(?:\w+\s+){{0,1}}tell(?:s|ing)? the truth|lies|is lying|tells a lie|is a liar)\b"
-            ),
-            "no",
-        ),
-        (re.compile(r"\b(?:tells the truth|is telling the truth|is truthful|does tell the truth)\b"), "yes"),
-    ),
+    }.items()
 }
 
 
@@ -119,34 +104,19 @@ def reference_answer(reference: str) -> tuple[str, str]:
     raise ValueError(f"unexpected BBH reference {reference!r} (expected Yes/No or (A)/(B))")
 
 
-class BBHAnswer(Scorer):
+class BBHAnswer(StrictAndVoiceBench):
     """value 1.0 when the extracted answer equals the reference; unextractable counts as wrong."""
 
-    output_type = OutputType.GENERATE
     needs_references = True
 
-    def readings(self) -> tuple[Reading, ...]:
-        return READINGS
-
-    @property
-    def primary_reading(self) -> str:
-        return STRICT
-
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("bbh scores Generation outputs")
+    def score_both(self, sample: Sample, text: str) -> tuple[SampleScore, float]:
         if not sample.references:
             raise ValueError(f"bbh: sample {sample.id} has no reference")
         target, binary = reference_answer(sample.references[0])
         row_id = str(sample.metadata.get("id", sample.id))
-        found = extract_bbh_answer(output.text, subtask_of(row_id), binary)
-        strict = (
-            SampleScore(value=0.0, unextractable=True)
-            if found is None
-            else SampleScore(value=float(found == target), extracted=found)
-        )
+        strict = match_score(extract_bbh_answer(text, subtask_of(row_id), binary), target)
         try:
-            voicebench = voicebench_bbh_credit(output.text, row_id, sample.references[0])
+            voicebench = voicebench_bbh_credit(text, row_id, sample.references[0])
         except (ValueError, KeyError):  # an id or reference VoiceBench cannot read: its evaluator would stop
             voicebench = float("nan")
-        return with_voicebench(strict, voicebench)
+        return strict, voicebench

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter, match_score
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -235,10 +235,7 @@ class LetterChoice(Scorer):
     needs_choices = True
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("mc_letter scores Generation outputs")
-        found = extract_letter(output.text, len(sample.choices))
-        if found is None:
-            return SampleScore(value=0.0, unextractable=True)
         assert sample.answer_index is not None  # guaranteed by the loader for choice tasks
-        return SampleScore(value=float(found == letter(sample.answer_index)), extracted=found)
+        return match_score(
+            extract_letter(self.generated(output).text, len(sample.choices)), letter(sample.answer_index)
+        )

@@ -65,12 +65,11 @@ class IFEvalScorer(Scorer):
         return [(iid, clean_kwargs(kw)) for iid, kw in zip(ids, all_kwargs)]
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("ifeval scores Generation outputs")
+        text = self.generated(output).text
         instructions = self._instructions(sample)
         try:
-            strict = [follows(iid, output.text, kw, loose=False) for iid, kw in instructions]
-            loose = [follows(iid, output.text, kw, loose=True) for iid, kw in instructions]
+            strict = [follows(iid, text, kw, loose=False) for iid, kw in instructions]
+            loose = [follows(iid, text, kw, loose=True) for iid, kw in instructions]
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"ifeval: sample {sample.id}: bad instruction arguments ({exc})") from exc
         n = len(instructions)
@@ -85,7 +84,7 @@ class IFEvalScorer(Scorer):
         return SampleScore(
             value=value,
             extracted=f"strict {sum(strict)}/{n}, loose {sum(loose)}/{n}",
-            unextractable=not output.text.strip(),
+            unextractable=not text.strip(),
             extras=extras,
         )
 

@@ -27,24 +27,27 @@ def check(instruction_id: str) -> Callable[[Check], Check]:
     return register
 
 
-def _compare(value: int, relation: str, target: int) -> bool:
-    if relation == "less than":
-        return value < target
-    if relation == "at least":
-        return value >= target
-    raise ValueError(f"relation must be 'less than' or 'at least', not {relation!r}")
-
-
-def _int(kwargs: Mapping[str, Any], key: str) -> int:
+def _arg(kwargs: Mapping[str, Any], key: str) -> Any:
     if kwargs.get(key) is None:
         raise ValueError(f"missing argument {key!r}")
-    return int(kwargs[key])
+    return kwargs[key]
 
 
-def _str(kwargs: Mapping[str, Any], key: str) -> str:
-    if kwargs.get(key) is None:
-        raise ValueError(f"missing argument {key!r}")
-    return str(kwargs[key])
+def _compare(value: int, kwargs: Mapping[str, Any], target: str, relation: str = "relation") -> bool:
+    """``value`` against the count argument ``target`` under the relation argument ``relation``."""
+    how, count = str(_arg(kwargs, relation)), int(_arg(kwargs, target))
+    if how == "less than":
+        return value < count
+    if how == "at least":
+        return value >= count
+    raise ValueError(f"relation must be 'less than' or 'at least', not {how!r}")
+
+
+def _separated(pieces: list[str]) -> list[str] | None:
+    """The non-blank pieces between separators; None when a blank one lies inside (IFEval fails those)."""
+    if any(not piece.strip() for piece in pieces[1:-1]):
+        return None
+    return [piece for piece in pieces if piece.strip()]
 
 
 # ---------------------------------------------------------------------------------------- checks
@@ -55,8 +58,8 @@ def _keywords_existence(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("keywords:frequency")
 def _keywords_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
-    found = len(re.findall(_str(kwargs, "keyword"), response, flags=re.IGNORECASE))
-    return _compare(found, _str(kwargs, "relation"), _int(kwargs, "frequency"))
+    found = len(re.findall(str(_arg(kwargs, "keyword")), response, flags=re.IGNORECASE))
+    return _compare(found, kwargs, "frequency")
 
 
 @check("keywords:forbidden_words")
@@ -67,46 +70,36 @@ def _forbidden_words(response: str, kwargs: Mapping[str, Any]) -> bool:
 @check("keywords:letter_frequency")
 def _letter_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
     letters = Counter(response.lower())
-    return _compare(
-        letters[_str(kwargs, "letter").lower()], _str(kwargs, "let_relation"), _int(kwargs, "let_frequency")
-    )
+    return _compare(letters[str(_arg(kwargs, "letter")).lower()], kwargs, "let_frequency", "let_relation")
 
 
 # A language-identification failure (e.g. a response of digits only) counts as following, as in IFEval.
 @check("language:response_language")
 def _response_language(response: str, kwargs: Mapping[str, Any]) -> bool:
-    found = detect_language(response)
-    return found is None or found == _str(kwargs, "language")
+    return detect_language(response) in (None, str(_arg(kwargs, "language")))
 
 
 @check("length_constraints:number_sentences")
 def _number_sentences(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return _compare(len(split_sentences(response)), _str(kwargs, "relation"), _int(kwargs, "num_sentences"))
+    return _compare(len(split_sentences(response)), kwargs, "num_sentences")
 
 
 @check("length_constraints:number_paragraphs")
 def _number_paragraphs(response: str, kwargs: Mapping[str, Any]) -> bool:
-    paragraphs = re.split(r"\s?\*\*\*\s?", response)
-    count = len(paragraphs)
-    for index, paragraph in enumerate(paragraphs):
-        if not paragraph.strip():
-            if index in (0, len(paragraphs) - 1):
-                count -= 1
-            else:
-                return False  # an empty paragraph between two separators
-    return count == _int(kwargs, "num_paragraphs")
+    paragraphs = _separated(re.split(r"\s?\*\*\*\s?", response))
+    return paragraphs is not None and len(paragraphs) == int(_arg(kwargs, "num_paragraphs"))
 
 
 @check("length_constraints:number_words")
 def _number_words(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return _compare(count_words(response), _str(kwargs, "relation"), _int(kwargs, "num_words"))
+    return _compare(count_words(response), kwargs, "num_words")
 
 
 @check("length_constraints:nth_paragraph_first_word")
 def _nth_paragraph_first_word(response: str, kwargs: Mapping[str, Any]) -> bool:
     paragraphs = re.split(r"\n\n", response)
     count = sum(1 for paragraph in paragraphs if paragraph.strip())
-    nth = _int(kwargs, "nth_paragraph")
+    nth = int(_arg(kwargs, "nth_paragraph"))
     if nth > count or nth < 1:
         return False
     paragraph = paragraphs[nth - 1].strip()
@@ -118,17 +111,17 @@ def _nth_paragraph_first_word(response: str, kwargs: Mapping[str, Any]) -> bool:
         if char in ".,?!'\"":
             break
         first += char.lower()
-    return count == _int(kwargs, "num_paragraphs") and first == _str(kwargs, "first_word").lower()
+    return count == int(_arg(kwargs, "num_paragraphs")) and first == str(_arg(kwargs, "first_word")).lower()
 
 
 @check("detectable_content:number_placeholders")
 def _number_placeholders(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return len(re.findall(r"\[.*?\]", response)) >= _int(kwargs, "num_placeholders")
+    return len(re.findall(r"\[.*?\]", response)) >= int(_arg(kwargs, "num_placeholders"))
 
 
 @check("detectable_content:postscript")
 def _postscript(response: str, kwargs: Mapping[str, Any]) -> bool:
-    marker = _str(kwargs, "postscript_marker")
+    marker = str(_arg(kwargs, "postscript_marker"))
     if marker == "P.P.S":
         pattern = r"\s*p\.\s?p\.\s?s.*$"
     elif marker == "P.S.":
@@ -142,7 +135,7 @@ def _postscript(response: str, kwargs: Mapping[str, Any]) -> bool:
 def _number_bullet_lists(response: str, kwargs: Mapping[str, Any]) -> bool:
     stars = re.findall(r"^\s*\*[^\*].*$", response, flags=re.MULTILINE)
     dashes = re.findall(r"^\s*-.*$", response, flags=re.MULTILINE)
-    return len(stars) + len(dashes) == _int(kwargs, "num_bullets")
+    return len(stars) + len(dashes) == int(_arg(kwargs, "num_bullets"))
 
 
 @check("detectable_format:constrained_response")
@@ -155,14 +148,14 @@ def _constrained_response(response: str, kwargs: Mapping[str, Any]) -> bool:
 def _number_highlighted_sections(response: str, kwargs: Mapping[str, Any]) -> bool:
     single = [h for h in re.findall(r"\*[^\n\*]*\*", response) if h.strip("*").strip()]
     double = [h for h in re.findall(r"\*\*[^\n\*]*\*\*", response) if h.removeprefix("**").removesuffix("**").strip()]
-    return len(single) + len(double) >= _int(kwargs, "num_highlights")
+    return len(single) + len(double) >= int(_arg(kwargs, "num_highlights"))
 
 
 @check("detectable_format:multiple_sections")
 def _multiple_sections(response: str, kwargs: Mapping[str, Any]) -> bool:
-    splitter = _str(kwargs, "section_spliter")
+    splitter = str(_arg(kwargs, "section_spliter"))
     sections = re.split(r"\s?" + splitter + r"\s?\d+\s?", response)
-    return len(sections) - 1 >= _int(kwargs, "num_sections")
+    return len(sections) - 1 >= int(_arg(kwargs, "num_sections"))
 
 
 @check("detectable_format:json_format")
@@ -185,25 +178,18 @@ def _title(response: str, kwargs: Mapping[str, Any]) -> bool:
 
 @check("combination:two_responses")
 def _two_responses(response: str, kwargs: Mapping[str, Any]) -> bool:
-    parts = response.split("******")
-    valid = []
-    for index, part in enumerate(parts):
-        if not part.strip():
-            if index not in (0, len(parts) - 1):
-                return False
-        else:
-            valid.append(part)
-    return len(valid) == 2 and valid[0].strip() != valid[1].strip()
+    parts = _separated(response.split("******"))
+    return parts is not None and len(parts) == 2 and parts[0].strip() != parts[1].strip()
 
 
 @check("combination:repeat_prompt")
 def _repeat_prompt(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return response.strip().lower().startswith(_str(kwargs, "prompt_to_repeat").strip().lower())
+    return response.strip().lower().startswith(str(_arg(kwargs, "prompt_to_repeat")).strip().lower())
 
 
 @check("startend:end_checker")
 def _end_checker(response: str, kwargs: Mapping[str, Any]) -> bool:
-    return response.strip().strip('"').lower().endswith(_str(kwargs, "end_phrase").strip().lower())
+    return response.strip().strip('"').lower().endswith(str(_arg(kwargs, "end_phrase")).strip().lower())
 
 
 @check("startend:quotation")
@@ -215,19 +201,17 @@ def _quotation(response: str, kwargs: Mapping[str, Any]) -> bool:
 @check("change_case:capital_word_frequency")
 def _capital_word_frequency(response: str, kwargs: Mapping[str, Any]) -> bool:
     capitals = sum(1 for word in word_tokens(response) if word.isupper())
-    return _compare(capitals, _str(kwargs, "capital_relation"), _int(kwargs, "capital_frequency"))
+    return _compare(capitals, kwargs, "capital_frequency", "capital_relation")
 
 
 @check("change_case:english_capital")
 def _english_capital(response: str, kwargs: Mapping[str, Any]) -> bool:
-    language = detect_language(response)
-    return response.isupper() and (language is None or language == "en")
+    return detect_language(response) in (None, "en") and response.isupper()
 
 
 @check("change_case:english_lowercase")
 def _english_lowercase(response: str, kwargs: Mapping[str, Any]) -> bool:
-    language = detect_language(response)
-    return response.islower() and (language is None or language == "en")
+    return detect_language(response) in (None, "en") and response.islower()
 
 
 @check("punctuation:no_comma")

@@ -48,12 +48,12 @@ request and the assistant's reply. Rate the reply from 1 to 5:
 4: relevant, accurate and concise; answers the request clearly.
 5: highly relevant, accurate and to the point; exactly the information needed.
 
-[Request]: {question}
+[Request]: {prompt}
 [Reply]: {response}
 
 Output only the rating, a single digit from 1 to 5."""
 
-QA_PROMPT = """[Question]: {question}
+QA_PROMPT = """[Question]: {prompt}
 [Reference answer]: {reference}
 [Candidate answer]: {response}
 
@@ -135,7 +135,7 @@ PROFILES: dict[str, JudgeProfile] = {
     "modgap": JudgeProfile(
         "modgap",
         JUDGE_SYSTEM,
-        {"open": OPEN_PROMPT.replace("{question}", "{prompt}"), "qa": QA_PROMPT.replace("{question}", "{prompt}")},
+        {"open": OPEN_PROMPT, "qa": QA_PROMPT},
         None,
         {"temperature": 0.0, "max_tokens": 16},
     ),
@@ -233,32 +233,28 @@ class LLMJudge(Scorer):
         return endpoint
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("llm_judge scores Generation outputs")
+        text = self.generated(output).text
         endpoint = self.require_endpoint()
         reference = sample.references[0] if sample.references else ""
         if self.mode == "qa" and not reference:
             raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
-        if self.active_profile == "modgap" and not output.text.strip():
+        if self.active_profile == "modgap" and not text.strip():
             # nothing to judge: the lowest mark, without a call (deterministic)
             return SampleScore(
                 value=0.2 if self.mode == "open" else 0.0,
                 unextractable=True,
                 extras={"judge_rating": 1.0} if self.mode == "open" else {},
             )
-        replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, output.text))
+        replies = self.complete(endpoint, fill(self.prompt, sample.text, reference, text))
         if self.active_profile == "voicebench":
             return self._voicebench(replies)
         reply = replies[0] if replies else ""
-        if self.mode == "open":
-            rating = parse_rating(reply)
-            if rating is None:
-                return SampleScore(value=0.0, extracted=reply[:80], unextractable=True)
-            return SampleScore(value=rating / 5.0, extracted=str(rating), extras={"judge_rating": float(rating)})
-        verdict = parse_verdict(reply)
-        if verdict is None:
+        found = parse_rating(reply) if self.mode == "open" else parse_verdict(reply)
+        if found is None:
             return SampleScore(value=0.0, extracted=reply[:80], unextractable=True)
-        return SampleScore(value=float(verdict), extracted="yes" if verdict else "no")
+        if self.mode == "open":
+            return SampleScore(value=found / 5.0, extracted=str(found), extras={"judge_rating": float(found)})
+        return SampleScore(value=float(found), extracted="yes" if found else "no")
 
     def _voicebench(self, replies: list[str]) -> SampleScore:
         if self.mode == "qa":

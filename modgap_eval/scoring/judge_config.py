@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modgap_eval.errors import ConfigError
 
@@ -113,23 +113,10 @@ def apply_judge_options(args: argparse.Namespace) -> None:
     """Configure the judge and downloads from parsed CLI options (options win over the environment)."""
     allow_downloads(getattr(args, "allow_downloads", False))
     override_profile(getattr(args, "judge_profile", None))
-    base_url = getattr(args, "judge_base_url", None)
-    model = getattr(args, "judge_model", None)
-    key_env = getattr(args, "judge_api_key_env", None)
-    if base_url:
-        configure_judge(
-            JudgeEndpoint(
-                base_url=base_url.rstrip("/"),
-                model=model or os.environ.get(MODEL_ENV) or None,
-                api_key_env=key_env or DEFAULT_KEY_ENV,
-            )
-        )
-    elif model or key_env:
-        from_env = judge_endpoint()
-        if from_env is None:
-            raise ConfigError("--judge_model/--judge_api_key_env need --judge_base_url (or $MODGAP_JUDGE_BASE_URL)")
-        configure_judge(
-            JudgeEndpoint(
-                base_url=from_env.base_url, model=model or from_env.model, api_key_env=key_env or DEFAULT_KEY_ENV
-            )
-        )
+    base_url, model, key_env = (getattr(args, f"judge_{name}", None) for name in ("base_url", "model", "api_key_env"))
+    if not (base_url or model or key_env):
+        return
+    current = JudgeEndpoint(base_url.rstrip("/"), os.environ.get(MODEL_ENV) or None) if base_url else judge_endpoint()
+    if current is None:
+        raise ConfigError("--judge_model/--judge_api_key_env need --judge_base_url (or $MODGAP_JUDGE_BASE_URL)")
+    configure_judge(replace(current, model=model or current.model, api_key_env=key_env or DEFAULT_KEY_ENV))

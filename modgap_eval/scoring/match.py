@@ -20,6 +20,11 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
+def word_spans(haystack: str, needle: str) -> list[tuple[int, int]]:
+    """Where ``needle`` occurs in ``haystack`` as a whole-word span (none for an empty needle)."""
+    return [m.span() for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack)] if needle else []
+
+
 class ExactMatch(Scorer):
     """1 when the response equals a reference.
 
@@ -35,14 +40,10 @@ class ExactMatch(Scorer):
         self.contains = bool(contains)
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("exact_match scores Generation outputs")
         prep = normalize_answer if self.normalize else str.strip
-        response = prep(output.text)
+        response = prep(self.generated(output).text)
         for ref in sample.references:
             ref_n = prep(ref)
-            if response == ref_n or (
-                self.contains and ref_n and re.search(rf"(?<!\w){re.escape(ref_n)}(?!\w)", response)
-            ):
+            if response == ref_n or (self.contains and word_spans(response, ref_n)):
                 return SampleScore(value=1.0, extracted=response)
         return SampleScore(value=0.0, extracted=response, unextractable=not response)

@@ -72,10 +72,9 @@ class PedantQA(Scorer):
         return {"matcher": "PEDANT", "qa_metrics_version": installed_version() or "unknown"}
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("qa_pedant scores Generation outputs")
-        if not output.text.strip():
+        text = self.generated(output).text
+        if not text.strip():
             return SampleScore(value=0.0, unextractable=True)
         references = [ref.lower() for ref in sample.references if ref.strip()]
-        matched = bool(self._matcher().evaluate(references, output.text.lower(), sample.text.lower()))
-        return SampleScore(value=float(matched), extracted=output.text.strip()[:80])
+        matched = bool(self._matcher().evaluate(references, text.lower(), sample.text.lower()))
+        return SampleScore(value=float(matched), extracted=text.strip()[:80])

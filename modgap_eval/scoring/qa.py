@@ -21,7 +21,7 @@ import re
 from collections import Counter
 
 from modgap_eval.scoring.base import SampleScore, Scorer
-from modgap_eval.scoring.match import normalize_answer
+from modgap_eval.scoring.match import normalize_answer, word_spans
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -35,28 +35,13 @@ _UNITS = {
 _TENS = {word: 10 * (i + 2) for i, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-    "thirteenth": 13,
-    "fourteenth": 14,
-    "fifteenth": 15,
-    "sixteenth": 16,
-    "seventeenth": 17,
-    "eighteenth": 18,
-    "nineteenth": 19,
-    "twentieth": 20,
-    "thirtieth": 30,
-}
+    word: value
+    for value, word in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(),
+        start=1,
+    )
+} | {"thirtieth": 30}
 _MONTHS = ("january february march april may june july august september october november december").split()
 _DIGIT_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 _DAY_MONTH = re.compile(r"\b(\d{1,2}) (?:of )?(" + "|".join(_MONTHS) + r")\b")
@@ -121,11 +106,6 @@ def spoken_numbers_as_digits(normalized: str) -> str:
     return " ".join(out)
 
 
-def digits_for_number_words(normalized: str) -> str:
-    """Kept for callers of the old name: see ``spoken_numbers_as_digits``."""
-    return spoken_numbers_as_digits(normalized)
-
-
 def canonical_dates(text: str) -> str:
     """'4 july' / '4 of july' → 'july 4' (after numbers are digits)."""
     return _DAY_MONTH.sub(r"\2 \1", text)
@@ -143,15 +123,6 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def contains_span(haystack: str, needle: str) -> bool:
-    """Whole-word containment of one normalised string in another."""
-    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
-
-
-def _spans(haystack: str, needle: str) -> list[tuple[int, int]]:
-    return [m.span() for m in re.finditer(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack)] if needle else []
-
-
 def _hedged(response: str, span: tuple[int, int], references: list[str]) -> bool:
     """The match sits in "X or Y" (or "either X or Y") where the other side is not a reference too."""
     before = response[: span[0]].split()
@@ -166,7 +137,7 @@ def _hedged(response: str, span: tuple[int, int], references: list[str]) -> bool
     return any(
         other
         and other.split()[0] not in _NOT_ALTERNATIVES
-        and not any(contains_span(other, ref) or contains_span(ref, other) for ref in references)
+        and not any(word_spans(other, ref) or word_spans(ref, other) for ref in references)
         for other in others
     )
 
@@ -197,16 +168,14 @@ class ReferenceQAMatch(Scorer):
         return canonical_dates(spoken_numbers_as_digits(normalized)) if self.number_words else normalized
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("qa_match scores Generation outputs")
-        response = self._prep(output.text)
+        response = self._prep(self.generated(output).text)
         references = [self._prep(ref) for ref in sample.references if ref and ref.strip()]
         if not response:
             return SampleScore(value=0.0, unextractable=True, extras={"exact": 0.0, "f1": 0.0})
         candidates = references + [s for s in map(_surname, references) if s and s not in references]
         hit = None
         for candidate in candidates:
-            spans = _spans(response, candidate)
+            spans = word_spans(response, candidate)
             if spans and not all(_hedged(response, span, references + [candidate]) for span in spans):
                 hit = candidate
                 break

@@ -10,17 +10,15 @@ The ``voicebench`` reading is VoiceBench's MCQ evaluator on the same response (`
 from __future__ import annotations
 
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter
+from modgap_eval.scoring.base import SampleScore, letter, match_score
 from modgap_eval.scoring.choice import extract_letter
-from modgap_eval.scoring.voicebench import READINGS, STRICT, voicebench_mcq_credit, with_voicebench
-from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.scoring.voicebench import StrictAndVoiceBench, voicebench_mcq_credit
+from modgap_eval.types import Sample
 
 
-class ReferenceLetter(Scorer):
+class ReferenceLetter(StrictAndVoiceBench):
     """value 1.0 when the letter read from the response equals the reference letter."""
 
-    output_type = OutputType.GENERATE
     needs_references = True
 
     def __init__(self, n_choices: int = 4) -> None:
@@ -28,26 +26,11 @@ class ReferenceLetter(Scorer):
             raise ConfigError(f"mc_reference_letter: n_choices must be an integer in [2, 26], got {n_choices!r}")
         self.n_choices = n_choices
 
-    def readings(self) -> tuple[Reading, ...]:
-        return READINGS
-
-    @property
-    def primary_reading(self) -> str:
-        return STRICT
-
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        if not isinstance(output, Generation):
-            raise TypeError("mc_reference_letter scores Generation outputs")
+    def score_both(self, sample: Sample, text: str) -> tuple[SampleScore, float]:
         target = sample.references[0].strip().strip("()").upper() if sample.references else ""
         if len(target) != 1 or not "A" <= target <= letter(self.n_choices - 1):
             raise DataError(
                 f"mc_reference_letter: sample {sample.id}: reference {target!r} is not one of "
                 f"A..{letter(self.n_choices - 1)}"
             )
-        found = extract_letter(output.text, self.n_choices)
-        strict = (
-            SampleScore(value=0.0, unextractable=True)
-            if found is None
-            else SampleScore(value=float(found == target), extracted=found)
-        )
-        return with_voicebench(strict, voicebench_mcq_credit(output.text, target))
+        return match_score(extract_letter(text, self.n_choices), target), voicebench_mcq_credit(text, target)

@@ -5,29 +5,29 @@ Every VoiceBench scorer here reports two readings of the same responses (``Score
 - ``strict`` (primary): this project's deterministic extraction; a response with no readable
   answer is wrong and counted as unextractable. Paired CI and McNemar are computed on it.
 - ``voicebench``: what VoiceBench's evaluator (github.com/MatthewCYM/VoiceBench, src/evaluator,
-  commit 5338154) gives — its template order, substring matches, lower-casing and rule quirks
-  (tables in ``voicebench_tables``). Where VoiceBench draws at random (no MCQ letter found: a
+  commit 5338154) gives — its template order, substring matches, lower-casing and rule quirks.
+  Where VoiceBench draws at random (no MCQ letter found: a
   uniform letter A-D; no BBH rule fired: a coin flip), the reading is the expectation over that
   draw (1/4 or 1/2 credit), which is deterministic. A per-sample expectation is not a paired
   right/wrong outcome, so this reading carries no paired statistics (``paired_stats=False``).
+
+Its tables (MCQ templates, BBH rules per subtask, harm.py's refusal phrases) are transcribed into
+``voicebench_tables.json`` (data, one template or rule per line; no code runs from it). Order
+matters (the first rule that fires wins) and upstream's quirks are kept (duplicates, a hyperbaton
+rule that maps a bare "b" to option A, a sports rule that maps "the sentence ... is not plausible" to yes).
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from importlib.resources import files
 
-from modgap_eval.scoring.base import Reading, SampleScore
-from modgap_eval.scoring.voicebench_tables import (
-    BBH_HYPERBATON,
-    BBH_NAVIGATE,
-    BBH_SPORTS,
-    BBH_WEB_OF_LIES,
-    BBH_YES_NO,
-    MCQ_TEMPLATES,
-    BBHRule,
-)
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer
+from modgap_eval.tasks.schema import OutputType
+from modgap_eval.types import Generation, Loglikelihood, Sample
 
 STRICT = "strict"
 VOICEBENCH = "voicebench"
@@ -48,10 +48,62 @@ READINGS: tuple[Reading, ...] = (
 MCQ_LETTERS = ("a", "b", "c", "d")
 """VoiceBench's MCQ evaluator only ever reads and draws these four letters."""
 
+_TABLES = json.loads(files("modgap_eval.scoring").joinpath("voicebench_tables.json").read_text(encoding="utf-8"))
+MCQ_TEMPLATES: tuple[str, ...] = tuple(_TABLES["mcq_templates"])
+"""Tried in this order, each with the letters a..d in turn, as a substring of the lower-cased response."""
+VOICEBENCH_REFUSAL_PHRASES: tuple[str, ...] = tuple(_TABLES["refusal_phrases"])
+"""A response containing one of these refuses (case-sensitive for ``strict``, lower-cased for ``voicebench``)."""
 
-def with_voicebench(score: SampleScore, voicebench: float) -> SampleScore:
-    """``score`` with both readings attached: strict (its value) and the VoiceBench-compatible value."""
-    return replace(score, readings={STRICT: score.value, VOICEBENCH: float(voicebench)})
+BBHRule = tuple[str, str, int]
+"""(test, phrase, answer): answer 1 is yes / option (B), 0 is no / option (A)."""
+_BBH_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "in": lambda phrase, text: phrase in text,
+    "eq": lambda phrase, text: text == phrase,
+    "startswith": lambda phrase, text: text.startswith(phrase),
+    "endswith": lambda phrase, text: text.endswith(phrase),
+    "search": lambda phrase, text: re.search(phrase, text) is not None,
+}
+
+
+def _bbh_rules(name: str) -> tuple[BBHRule, ...]:
+    rules = tuple((str(test), str(phrase), int(answer)) for test, phrase, answer in _TABLES["bbh_rules"][name])
+    bad = [rule for rule in rules if rule[0] not in _BBH_TESTS or rule[2] not in (0, 1)]
+    if bad:  # the file ships with the package: a bad rule is a packaging bug, not a user error
+        raise ValueError(f"voicebench_tables.json: BBH {name} rules {bad[:3]} are not (test, phrase, 0 or 1)")
+    return rules
+
+
+_BBH_RULES = {name: _bbh_rules(name) for name in _TABLES["bbh_rules"]}
+_BBH_SUBTASK_RULES = (
+    # Checked in this order against the row id, as VoiceBench does.
+    ("sports_understanding", ("yes_no", "sports")),
+    ("hyperbaton", ("hyperbaton",)),
+    ("navigate", ("yes_no", "navigate")),
+    ("web_of_lies", ("yes_no", "web_of_lies")),
+)
+
+
+class StrictAndVoiceBench(Scorer):
+    """A scorer of generated text with the two readings above; ``value`` is the strict one.
+
+    Subclasses implement ``score_both``: the strict ``SampleScore`` and VoiceBench's value of one response.
+    """
+
+    output_type = OutputType.GENERATE
+
+    def readings(self) -> tuple[Reading, ...]:
+        return READINGS
+
+    @property
+    def primary_reading(self) -> str:
+        return STRICT
+
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        strict, voicebench = self.score_both(sample, self.generated(output).text)
+        return replace(strict, readings={STRICT: strict.value, VOICEBENCH: float(voicebench)})
+
+    def score_both(self, sample: Sample, text: str) -> tuple[SampleScore, float]:
+        raise NotImplementedError
 
 
 def _strip_turn_marker(text: str) -> str:
@@ -80,21 +132,6 @@ def voicebench_mcq_credit(response: str, reference: str) -> float:
     return float(found == reference)
 
 
-@functools.lru_cache(maxsize=1)
-def _lowered_refusals() -> tuple[str, ...]:
-    from modgap_eval.scoring.refusal import VOICEBENCH_REFUSAL_PHRASES
-
-    return tuple(phrase.lower() for phrase in VOICEBENCH_REFUSAL_PHRASES)
-
-
-def voicebench_refused(response: str) -> bool:
-    """VoiceBench's HarmEvaluator: blank, or any phrase of its list in the response, both lower-cased."""
-    if not response.strip():
-        return True
-    lowered = response.lower()
-    return any(phrase in lowered for phrase in _lowered_refusals())
-
-
 def normalize_voicebench_bbh(response: str) -> str:
     """VoiceBench's BBH normalisation: lower case, turn markers dropped, : ** " - , . ： become spaces."""
     text = response.lower()
@@ -106,32 +143,6 @@ def normalize_voicebench_bbh(response: str) -> str:
     return " ".join(text.split())
 
 
-def _fires(rule: BBHRule, text: str) -> bool:
-    test, phrase, _ = rule
-    if test == "in":
-        return phrase in text
-    if test == "eq":
-        return text == phrase
-    if test == "startswith":
-        return text.startswith(phrase)
-    if test == "endswith":
-        return text.endswith(phrase)
-    return re.search(phrase, text) is not None
-
-
-def _first(rules: tuple[BBHRule, ...], text: str) -> int | None:
-    return next((rule[2] for rule in rules if _fires(rule, text)), None)
-
-
-_BBH_SUBTASK_RULES: tuple[tuple[str, tuple[tuple[BBHRule, ...], ...]], ...] = (
-    # Checked in this order against the row id, as VoiceBench does.
-    ("sports_understanding", (BBH_YES_NO, BBH_SPORTS)),
-    ("hyperbaton", (BBH_HYPERBATON,)),
-    ("navigate", (BBH_YES_NO, BBH_NAVIGATE)),
-    ("web_of_lies", (BBH_YES_NO, BBH_WEB_OF_LIES)),
-)
-
-
 def voicebench_bbh_answer(response: str, row_id: str) -> int | None:
     """VoiceBench's BBH reading: 1 (yes / option B), 0 (no / option A), or None (it then flips a coin).
 
@@ -140,11 +151,8 @@ def voicebench_bbh_answer(response: str, row_id: str) -> int | None:
     text = normalize_voicebench_bbh(response)
     for name, tables in _BBH_SUBTASK_RULES:
         if name in row_id:
-            for table in tables:
-                found = _first(table, text)
-                if found is not None:
-                    return found
-            return None
+            rules = (rule for table in tables for rule in _BBH_RULES[table])
+            return next((answer for test, phrase, answer in rules if _BBH_TESTS[test](phrase, text)), None)
     raise ValueError(f"VoiceBench bbh: id {row_id!r} names no subtask")
 
 

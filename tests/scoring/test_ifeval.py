@@ -95,6 +95,8 @@ CASES = [
     ("detectable_format:title", {}, "<< >>\nText.", False, False),
     ("combination:two_responses", {}, "First answer.\n******\nSecond answer.", True, True),
     ("combination:two_responses", {}, "Same.\n******\nSame.", False, False),
+    ("combination:two_responses", {}, "******\nFirst.\n******\nSecond.\n******", True, True),  # blank ends
+    ("combination:two_responses", {}, "First.\n******\n \n******\nSecond.", False, False),  # blank inside
     ("combination:repeat_prompt", {"prompt_to_repeat": "Say hi."}, "say hi. Hi!", True, True),
     ("combination:repeat_prompt", {"prompt_to_repeat": "Say hi."}, "Hi! Say hi.", False, False),
     ("startend:end_checker", {"end_phrase": "Is there anything else?"}, 'Done. Is there anything else?"', True, True),

@@ -191,6 +191,31 @@ def test_bad_mode_and_profile():
         JudgeEndpoint(base_url="file:///etc/passwd")
 
 
+def test_judge_options_over_the_environment(monkeypatch):
+    import argparse
+
+    from modgap_eval.scoring.judge_config import apply_judge_options
+
+    def options(**given):
+        names = ("judge_base_url", "judge_model", "judge_api_key_env", "judge_profile", "allow_downloads")
+        return argparse.Namespace(**{name: given.get(name) for name in names})
+
+    with pytest.raises(ConfigError, match="need --judge_base_url"):
+        apply_judge_options(options(judge_model="m"))  # a model but no endpoint anywhere
+    apply_judge_options(options())
+    assert judge_endpoint() is None  # no options, no environment: no judge
+    monkeypatch.setenv("MODGAP_JUDGE_BASE_URL", "http://env.example/v1")
+    monkeypatch.setenv("MODGAP_JUDGE_MODEL", "env-model")
+    apply_judge_options(options(judge_api_key_env="MY_KEY"))
+    assert judge_endpoint() == JudgeEndpoint("http://env.example/v1", "env-model", "MY_KEY")
+    configure_judge(None)
+    apply_judge_options(options(judge_base_url="http://cli.example/v1/", judge_profile="modgap"))
+    assert judge_endpoint() == JudgeEndpoint("http://cli.example/v1", "env-model", "MODGAP_JUDGE_API_KEY")
+    configure_judge(None)
+    apply_judge_options(options(judge_base_url="http://cli.example/v1", judge_model="cli-model"))
+    assert judge_endpoint() == JudgeEndpoint("http://cli.example/v1", "cli-model", "MODGAP_JUDGE_API_KEY")
+
+
 def test_pedant_needs_the_cli_opt_in():
     from modgap_eval.scoring.pedant import PedantQA
 
