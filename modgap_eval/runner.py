@@ -214,39 +214,33 @@ def _results(
 ) -> RunResults:
     """The run's results so far; groups' pooled statistics (a bootstrap each) only in the final ones."""
     tasks = {o.name: o.result for o in outcomes if o.result is not None}
-    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
-    not_run = {**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}}
     not_scored = {o.name: o.not_scored for o in outcomes if o.not_scored is not None}
-    members = {name: plan.index.group_members(name) for name in plan.index.groups}
-    groups = {
-        name: aggregate_group(name, members[name], tasks, pooled, config.seed, config.bootstrap_iters)
-        for name in plan.index.groups
-        if all(m in tasks for m in members[name])
-    }
-    pending_groups = {  # groups that only wait for not-scored tasks: rescore with a judge fills them
-        name: list(members[name])
-        for name in plan.index.groups
-        if name not in groups
-        and any(m in not_scored for m in members[name])
-        and all(m in tasks or m in not_scored for m in members[name])
-    }
+    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
+    members = {name: list(plan.index.group_members(name)) for name in plan.index.groups}
     return RunResults(
-        model=ModelRecord(
-            name=info.name,
-            args=dict(info.args),
-            source=info.source,
-            revision=info.revision,
-            parameters=info.parameters,
-            details=dict(info.details),
-        ),
+        model=ModelRecord(**info.model_dump(exclude={"device"})),
         tasks=tasks,
-        groups=groups,
-        not_run=not_run,
+        groups={
+            name: aggregate_group(name, names, tasks, pooled, config.seed, config.bootstrap_iters)
+            for name, names in members.items()
+            if all(m in tasks for m in names)
+        },
+        not_run={**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}},
         not_scored=not_scored,
-        pending_groups=pending_groups,
+        pending_groups={  # groups that only wait for not-scored tasks: rescore with a judge fills them
+            name: names
+            for name, names in members.items()
+            if any(m in not_scored for m in names) and all(m in tasks or m in not_scored for m in names)
+        },
         envelope=Envelope(
             **constants,
-            **_settings(config, runtime, info),
+            command=config.command,
+            seed=config.seed,
+            batch_size=runtime.batch_size,
+            device=info.device or runtime.device,  # ModelInfo.device: what ran, not what was asked
+            dtype=config.dtype,
+            limit=config.limit,
+            bootstrap_iters=config.bootstrap_iters,
             representations=plan.represent,
             started_at=started.isoformat(),
             finished_at=datetime.now(timezone.utc).isoformat(),
@@ -254,19 +248,6 @@ def _results(
             timings_s=dict(timings),
         ),
     )
-
-
-def _settings(config: RunConfig, runtime: RuntimeOptions, info: ModelInfo) -> dict[str, Any]:
-    """The envelope's record of the run's settings; the device is the one the model reports using."""
-    return {
-        "command": config.command,
-        "seed": config.seed,
-        "batch_size": runtime.batch_size,
-        "device": info.device or runtime.device,  # ModelInfo.device: what ran, not what was asked
-        "dtype": config.dtype,
-        "limit": config.limit,
-        "bootstrap_iters": config.bootstrap_iters,
-    }
 
 
 def _envelope_constants() -> dict[str, Any]:
