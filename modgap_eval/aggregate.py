@@ -10,7 +10,7 @@ bootstrap of that statistic; the others from the bootstrap of the sample mean.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -64,18 +64,16 @@ def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> M
 
 def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> GapStats:
     gap_value = text_score - speech_score  # equals stats.gap unless the scorer aggregates non-linearly
+    shift = gap_value - stats.gap
     return GapStats(
+        **asdict(stats.table),
         gap=gap_value,
         relative_gap=relative_gap(gap_value, text_score),
-        ci_low=stats.ci_low + (gap_value - stats.gap),
-        ci_high=stats.ci_high + (gap_value - stats.gap),
+        ci_low=stats.ci_low + shift,
+        ci_high=stats.ci_high + shift,
         ci_level=stats.ci_level,
         bootstrap_iters=stats.iters,
         n_paired=stats.n,
-        both_right=stats.table.both_right,
-        text_only=stats.table.text_only,
-        speech_only=stats.table.speech_only,
-        both_wrong=stats.table.both_wrong,
         mcnemar_p=stats.mcnemar_p,
     )
 
