@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,9 +20,7 @@ from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalitySco
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
 from modgap_eval.transcripts import mean_transcript_wer, with_transcript_wer
-from modgap_eval.types import Generation, Loglikelihood, Sample
-
-Output = Generation | Loglikelihood
+from modgap_eval.types import Output, Sample
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,11 @@ class TaskScores:
     gap: GapStats
     primary_reading: str | None = None
     readings: Mapping[str, ReadingResult] = field(default_factory=dict)
+
+    def result_fields(self) -> dict[str, Any]:
+        """The fields of a ``TaskResult`` that these scores fill (a run and a rescore alike)."""
+        fields = ("text", "speech", "gap", "primary_reading")
+        return {**{name: getattr(self, name) for name in fields}, "readings": dict(self.readings)}
 
 
 def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
