@@ -26,6 +26,7 @@ from modgap_eval.envelope import git_revision, package_versions, platform_descri
 from modgap_eval.errors import CapabilityError, DataError, require
 from modgap_eval.models import MODELS
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, check_capabilities
+from modgap_eval.paths import file_stem
 from modgap_eval.pipeline.assemble import assemble, task_fields, write_sample_log
 from modgap_eval.pipeline.context import RunContext, TaskData
 from modgap_eval.pipeline.execute import execute_task
@@ -289,5 +290,4 @@ def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represe
 
 
 def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    return config.output_path / slug / started.strftime("%Y%m%dT%H%M%S_%fZ")
+    return config.output_path / file_stem(model_name) / started.strftime("%Y%m%dT%H%M%S_%fZ")

@@ -27,6 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from modgap_eval.analysis.decomposition import OVERALL, decompose, path_trend
     from modgap_eval.analysis.plots import plot_decomposition, plot_path_trend
+    from modgap_eval.paths import file_stem
     from modgap_eval.results import read_results
 
     base = read_results(args.base)
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}"
             )
         png = plot_decomposition(
-            rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}"
+            rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{file_stem(label)[:80]}"
         )
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]
@@ -60,7 +61,3 @@ def run(args: argparse.Namespace) -> int:
 def _label(path: Path, results: RunResults) -> str:
     run_dir = path if path.is_dir() else path.parent
     return f"{results.model.name} ({run_dir.name})"
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80]
