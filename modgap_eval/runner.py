@@ -133,9 +133,8 @@ def make_plan(config: RunConfig, model_cls: type[Model], extra_tasks: Sequence[L
             f"base-model text condition run --model cascade --model_args lm=<the same LM> "
             f"(its text pass is that LM alone)"
         )
-    explicit = (
-        set(index.select([n for n in config.tasks if n != "all"])) if any(n != "all" for n in config.tasks) else set()
-    )
+    named = [n for n in config.tasks if n != "all"]
+    explicit = set(index.select(named)) if named else set()
     not_run: dict[str, str] = {}
     for task in selected:
         reason = unavailable_reason(task, config.data_dir)
