@@ -121,9 +121,7 @@ def score_task(
         for s in samples
         if s.id in text_outputs and s.id in speech_outputs
     ]
-    stats = paired_bootstrap(
-        [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
-    )
+    stats = _paired_values_bootstrap(scored, bootstrap_iters, seed)
     if type(scorer).aggregate is not Scorer.aggregate and scored:
         stats = _statistic_bootstrap(scorer, scored, stats, seed)
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
@@ -140,6 +138,10 @@ def score_task(
         primary_reading=scorer.primary_reading,
         readings=readings,
     )
+
+
+def _paired_values_bootstrap(scored: Sequence[ScoredSample], iters: int, seed: int) -> PairedStats:
+    return paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored], iters=iters, seed=seed)
 
 
 def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: PairedStats, seed: int) -> PairedStats:
@@ -191,10 +193,7 @@ def aggregate_group(
     speech_micro = sum(r.speech.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
     micro_stats = None
     if pooled is not None and bootstrap_iters > 0 and n_total:
-        scored = [x for m in members for x in pooled[m]]
-        stats = paired_bootstrap(
-            [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
-        )
+        stats = _paired_values_bootstrap([x for m in members for x in pooled[m]], bootstrap_iters, seed)
         micro_stats = _gap_stats(stats, text_micro, speech_micro)
     return GroupResult(
         group=name,
