@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from modgap_eval.results import RunResults
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,10 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from modgap_eval.analysis.decomposition import OVERALL, decompose, path_trend
     from modgap_eval.analysis.plots import plot_decomposition, plot_path_trend
     from modgap_eval.paths import file_stem
-    from modgap_eval.results import read_results
+    from modgap_eval.results import read_results, run_dir_of
 
     base = read_results(args.base)
-    runs = [(_label(path, results), results) for path, results in ((p, read_results(p)) for p in args.lslm)]
+    runs = [(f"{r.model.name} ({run_dir_of(p).name})", r) for p, r in ((p, read_results(p)) for p in args.lslm)]
     for index, (label, results) in enumerate(runs):
         rows = decompose(base, results, args.tasks)
         print(f"{base.model.name} (base) -> {label}")
@@ -56,8 +52,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"{row.label:<32} monotonicity cos {shown[0]}  euc {shown[1]}  consistency {shown[2]}")
         print(f"written: {png}")
     return 0
-
-
-def _label(path: Path, results: RunResults) -> str:
-    run_dir = path if path.is_dir() else path.parent
-    return f"{results.model.name} ({run_dir.name})"
