@@ -11,12 +11,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "decompose", help="total drop = fine-tuning erosion + modality gap; path trends across checkpoints"
     )
-    parser.add_argument(
-        "lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order"
-    )
-    parser.add_argument("--base", type=Path, required=True, help="the base text LLM's results on the same tasks")
-    parser.add_argument("--task", action="append", dest="tasks", default=None, help="only these tasks (repeatable)")
-    parser.add_argument("--out", type=Path, default=Path("plots"), help="folder for PNG + JSON (default: ./plots)")
+    add = parser.add_argument
+    add("lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order")
+    add("--base", type=Path, required=True, help="the base text LLM's results on the same tasks")
+    add("--task", action="append", dest="tasks", default=None, help="only these tasks (repeatable)")
+    add("--out", type=Path, default=Path("plots"), help="folder for PNG + JSON (default: ./plots)")
     parser.set_defaults(func=run)
 
 

@@ -15,11 +15,10 @@ from typing import Any, cast
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plot", help="plot layer curves, token heatmaps and GAP-vs-similarity scatters")
-    parser.add_argument("runs", nargs="+", type=Path, help="run directories (holding results.json)")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: RUN_DIR/plots for one run, else ./plots)"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("runs", nargs="+", type=Path, help="run directories (holding results.json)")
+    add("--out", type=Path, default=None, help="output folder (default: RUN_DIR/plots for one run, else ./plots)")
+    add(
         "--baseline",
         choices=["matched", "mismatched", "excess"],
         default="excess",
