@@ -10,8 +10,8 @@ bootstrap of that statistic; the others from the bootstrap of the sample mean.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,9 +20,7 @@ from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalitySco
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
 from modgap_eval.transcripts import mean_transcript_wer, with_transcript_wer
-from modgap_eval.types import Generation, Loglikelihood, Sample
-
-Output = Generation | Loglikelihood
+from modgap_eval.types import Output, Sample
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,11 @@ class TaskScores:
     primary_reading: str | None = None
     readings: Mapping[str, ReadingResult] = field(default_factory=dict)
 
+    def result_fields(self) -> dict[str, Any]:
+        """The fields of a ``TaskResult`` that these scores fill (a run and a rescore alike)."""
+        fields = ("text", "speech", "gap", "primary_reading")
+        return {**{name: getattr(self, name) for name in fields}, "readings": dict(self.readings)}
+
 
 def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> ModalityScore:
     return ModalityScore(
@@ -64,18 +67,16 @@ def _modality(scorer: Scorer, scores: Sequence[SampleScore], stderr: float) -> M
 
 def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> GapStats:
     gap_value = text_score - speech_score  # equals stats.gap unless the scorer aggregates non-linearly
+    shift = gap_value - stats.gap
     return GapStats(
+        **asdict(stats.table),
         gap=gap_value,
         relative_gap=relative_gap(gap_value, text_score),
-        ci_low=stats.ci_low + (gap_value - stats.gap),
-        ci_high=stats.ci_high + (gap_value - stats.gap),
+        ci_low=stats.ci_low + shift,
+        ci_high=stats.ci_high + shift,
         ci_level=stats.ci_level,
         bootstrap_iters=stats.iters,
         n_paired=stats.n,
-        both_right=stats.table.both_right,
-        text_only=stats.table.text_only,
-        speech_only=stats.table.speech_only,
-        both_wrong=stats.table.both_wrong,
         mcnemar_p=stats.mcnemar_p,
     )
 
@@ -120,9 +121,7 @@ def score_task(
         for s in samples
         if s.id in text_outputs and s.id in speech_outputs
     ]
-    stats = paired_bootstrap(
-        [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
-    )
+    stats = _paired_values_bootstrap(scored, bootstrap_iters, seed)
     if type(scorer).aggregate is not Scorer.aggregate and scored:
         stats = _statistic_bootstrap(scorer, scored, stats, seed)
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
@@ -139,6 +138,10 @@ def score_task(
         primary_reading=scorer.primary_reading,
         readings=readings,
     )
+
+
+def _paired_values_bootstrap(scored: Sequence[ScoredSample], iters: int, seed: int) -> PairedStats:
+    return paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored], iters=iters, seed=seed)
 
 
 def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: PairedStats, seed: int) -> PairedStats:
@@ -190,10 +193,7 @@ def aggregate_group(
     speech_micro = sum(r.speech.score * r.gap.n_paired for r in results) / n_total if n_total else float("nan")
     micro_stats = None
     if pooled is not None and bootstrap_iters > 0 and n_total:
-        scored = [x for m in members for x in pooled[m]]
-        stats = paired_bootstrap(
-            [x.text.value for x in scored], [x.speech.value for x in scored], iters=bootstrap_iters, seed=seed
-        )
+        stats = _paired_values_bootstrap([x for m in members for x in pooled[m]], bootstrap_iters, seed)
         micro_stats = _gap_stats(stats, text_micro, speech_micro)
     return GroupResult(
         group=name,

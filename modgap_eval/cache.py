@@ -18,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modgap_eval.types import Generation, Loglikelihood
-
-Output = Generation | Loglikelihood
+from modgap_eval.types import Generation, Loglikelihood, Output
 
 
 def request_key(model_key: str, parts: Sequence[str]) -> str:

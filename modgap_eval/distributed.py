@@ -100,14 +100,6 @@ def gather_merged(part: Mapping[str, V], info: DistInfo) -> dict[str, V] | None:
     return merge(parts) if parts is not None else None
 
 
-def barrier(info: DistInfo) -> None:
-    if info.enabled:
-        import torch.distributed as dist
-
-        init(info)
-        dist.barrier()
-
-
 def finish(info: DistInfo) -> None:
     """Leave the process group (call once at the end of a launched run)."""
     if info.enabled:

@@ -57,16 +57,16 @@ class Registry(Generic[T]):
         self._load_entry_points()
         return sorted(set(self._refs) | set(self._objects))
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.names()
-
     def get(self, name: str) -> T:
         """Resolve ``name``, importing its module on first use."""
         self._load_entry_points()
         if name in self._objects:
             return self._objects[name]
         if name not in self._refs:
-            raise RegistryError(self.unknown_message(name))
+            known = self.names()
+            raise RegistryError(
+                f"unknown {self.kind} {name!r}{did_you_mean(name, known)} (known: {', '.join(known) or 'none'})"
+            )
         module_name, _, attr = self._refs[name].partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -79,12 +79,6 @@ class Registry(Generic[T]):
             raise RegistryError(f"{self.kind} {name!r}: {module_name!r} has no attribute {attr!r}") from exc
         self._objects[name] = obj
         return obj
-
-    def unknown_message(self, name: str) -> str:
-        return (
-            f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}"
-            f" (known: {', '.join(self.names()) or 'none'})"
-        )
 
     def _load_entry_points(self) -> None:
         group = self.entry_point_group

@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from modgap_eval.aggregate import Output, TaskScores, aggregate_group, score_task
+from modgap_eval.aggregate import TaskScores, aggregate_group, score_task
 from modgap_eval.errors import ConfigError, RegistryError
 from modgap_eval.results import ModalityRecord, RunResults, SampleRecord, read_results
 from modgap_eval.scoring import SCORERS
-from modgap_eval.types import Audio, Generation, Loglikelihood, Sample
+from modgap_eval.types import Audio, Generation, Loglikelihood, Output, Sample
 
 
 def _output(record: ModalityRecord) -> Output:
@@ -71,15 +71,7 @@ def rescore_run(run_dir: Path) -> RunResults:
     for name, task in results.tasks.items():
         scores = score_from_log(run_dir, name, task.scorer, seed, iters)
         pooled[name] = scores.samples
-        tasks[name] = task.model_copy(
-            update={
-                "text": scores.text,
-                "speech": scores.speech,
-                "gap": scores.gap,
-                "primary_reading": scores.primary_reading,
-                "readings": dict(scores.readings),
-            }
-        )
+        tasks[name] = task.model_copy(update=scores.result_fields())
     groups = {
         name: aggregate_group(name, group.tasks, tasks, pooled, seed, iters) for name, group in results.groups.items()
     }

@@ -224,6 +224,11 @@ def write_results(results: RunResults, run_dir: Path, name: str = RESULTS_FILE) 
     return path
 
 
+def run_dir_of(path: Path) -> Path:
+    """The run directory a results path names (the directory itself, or the folder of its results file)."""
+    return path if path.is_dir() else path.parent
+
+
 def read_results(path: Path) -> RunResults:
     """Load and validate a results file (or a run directory holding one)."""
     if path.is_dir():

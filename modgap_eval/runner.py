@@ -26,6 +26,7 @@ from modgap_eval.envelope import git_revision, package_versions, platform_descri
 from modgap_eval.errors import CapabilityError, DataError, require
 from modgap_eval.models import MODELS
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions, check_capabilities
+from modgap_eval.paths import file_stem
 from modgap_eval.pipeline.assemble import assemble, task_fields, write_sample_log
 from modgap_eval.pipeline.context import RunContext, TaskData
 from modgap_eval.pipeline.execute import execute_task
@@ -132,9 +133,8 @@ def make_plan(config: RunConfig, model_cls: type[Model], extra_tasks: Sequence[L
             f"base-model text condition run --model cascade --model_args lm=<the same LM> "
             f"(its text pass is that LM alone)"
         )
-    explicit = (
-        set(index.select([n for n in config.tasks if n != "all"])) if any(n != "all" for n in config.tasks) else set()
-    )
+    named = [n for n in config.tasks if n != "all"]
+    explicit = set(index.select(named)) if named else set()
     not_run: dict[str, str] = {}
     for task in selected:
         reason = unavailable_reason(task, config.data_dir)
@@ -214,39 +214,33 @@ def _results(
 ) -> RunResults:
     """The run's results so far; groups' pooled statistics (a bootstrap each) only in the final ones."""
     tasks = {o.name: o.result for o in outcomes if o.result is not None}
-    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
-    not_run = {**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}}
     not_scored = {o.name: o.not_scored for o in outcomes if o.not_scored is not None}
-    members = {name: plan.index.group_members(name) for name in plan.index.groups}
-    groups = {
-        name: aggregate_group(name, members[name], tasks, pooled, config.seed, config.bootstrap_iters)
-        for name in plan.index.groups
-        if all(m in tasks for m in members[name])
-    }
-    pending_groups = {  # groups that only wait for not-scored tasks: rescore with a judge fills them
-        name: list(members[name])
-        for name in plan.index.groups
-        if name not in groups
-        and any(m in not_scored for m in members[name])
-        and all(m in tasks or m in not_scored for m in members[name])
-    }
+    pooled = {o.name: o.scored for o in outcomes if o.result is not None} if final else None
+    members = {name: list(plan.index.group_members(name)) for name in plan.index.groups}
     return RunResults(
-        model=ModelRecord(
-            name=info.name,
-            args=dict(info.args),
-            source=info.source,
-            revision=info.revision,
-            parameters=info.parameters,
-            details=dict(info.details),
-        ),
+        model=ModelRecord(**info.model_dump(exclude={"device"})),
         tasks=tasks,
-        groups=groups,
-        not_run=not_run,
+        groups={
+            name: aggregate_group(name, names, tasks, pooled, config.seed, config.bootstrap_iters)
+            for name, names in members.items()
+            if all(m in tasks for m in names)
+        },
+        not_run={**plan.not_run, **{o.name: o.not_run for o in outcomes if o.not_run is not None}},
         not_scored=not_scored,
-        pending_groups=pending_groups,
+        pending_groups={  # groups that only wait for not-scored tasks: rescore with a judge fills them
+            name: names
+            for name, names in members.items()
+            if any(m in not_scored for m in names) and all(m in tasks or m in not_scored for m in names)
+        },
         envelope=Envelope(
             **constants,
-            **_settings(config, runtime, info),
+            command=config.command,
+            seed=config.seed,
+            batch_size=runtime.batch_size,
+            device=info.device or runtime.device,  # ModelInfo.device: what ran, not what was asked
+            dtype=config.dtype,
+            limit=config.limit,
+            bootstrap_iters=config.bootstrap_iters,
             representations=plan.represent,
             started_at=started.isoformat(),
             finished_at=datetime.now(timezone.utc).isoformat(),
@@ -254,19 +248,6 @@ def _results(
             timings_s=dict(timings),
         ),
     )
-
-
-def _settings(config: RunConfig, runtime: RuntimeOptions, info: ModelInfo) -> dict[str, Any]:
-    """The envelope's record of the run's settings; the device is the one the model reports using."""
-    return {
-        "command": config.command,
-        "seed": config.seed,
-        "batch_size": runtime.batch_size,
-        "device": info.device or runtime.device,  # ModelInfo.device: what ran, not what was asked
-        "dtype": config.dtype,
-        "limit": config.limit,
-        "bootstrap_iters": config.bootstrap_iters,
-    }
 
 
 def _envelope_constants() -> dict[str, Any]:
@@ -308,5 +289,4 @@ def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represe
 
 
 def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_name)
-    return config.output_path / slug / started.strftime("%Y%m%dT%H%M%S_%fZ")
+    return config.output_path / file_stem(model_name) / started.strftime("%Y%m%dT%H%M%S_%fZ")

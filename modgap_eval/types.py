@@ -161,6 +161,10 @@ class Loglikelihood:
     extras: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
+Output = Generation | Loglikelihood
+"""What ``generate`` or ``loglikelihood`` returns for one request (what scorers read and the cache keeps)."""
+
+
 @dataclass(frozen=True)
 class HiddenStates:
     """Per-layer states over the content span only (METHOD.md §2).

@@ -374,12 +374,12 @@ def real_load(*args, **kwargs):
 
 
 def test_records_the_device_the_model_reports(task_dir, tmp_path, monkeypatch):
-    from dataclasses import replace
-
     from modgap_eval.models.dummy import DummyModel
 
     original = DummyModel.info
-    monkeypatch.setattr(DummyModel, "info", lambda self: replace(original(self), device="the-device-it-used"))
+    monkeypatch.setattr(
+        DummyModel, "info", lambda self: original(self).model_copy(update={"device": "the-device-it-used"})
+    )
     outcome = run(task_dir, tmp_path / "out", tasks=["arith"], device="cpu", representations="off")
     assert outcome.results.envelope.device == "the-device-it-used"  # what ran, not what was asked for
 

@@ -12,15 +12,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "correlate", help="fit GAP against Sim/APS across models or checkpoints (METHOD.md §5)"
     )
-    parser.add_argument("results", nargs="+", type=Path, help="results.json files or run directories (one point each)")
-    parser.add_argument("--metric", choices=baselined_names(), default="aps_cos")
-    parser.add_argument(
+    add = parser.add_argument
+    add("results", nargs="+", type=Path, help="results.json files or run directories (one point each)")
+    add("--metric", choices=baselined_names(), default="aps_cos")
+    add(
         "--baseline",
         choices=["matched", "mismatched", "excess"],
         default="excess",
         help="x on true pairs, on mismatched pairs, or their excess (METHOD.md §4b; default)",
     )
-    parser.add_argument(
+    add(
         "--task",
         action="append",
         dest="tasks",
@@ -28,18 +29,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fit this task (repeatable); default: every task all files analysed, plus 'overall_macro' "
         "(mean over tasks) and 'overall_micro' (pooled over samples)",
     )
-    parser.add_argument(
-        "--scope", default=None, help="print only this scope (a task name, 'overall_macro' or 'overall_micro')"
-    )
-    parser.add_argument(
+    add("--scope", default=None, help="print only this scope (a task name, 'overall_macro' or 'overall_micro')")
+    add(
         "--group-regex",
         default=None,
         help="group points by this regex on the model name (first capture group), e.g. '^(qwen|llama)'",
     )
-    parser.add_argument(
-        "--group-key", default=None, help="group points by a dotted results field, e.g. model.details.family"
-    )
-    parser.add_argument("--output", type=Path, default=None, help="also write points and fits as JSON here")
+    add("--group-key", default=None, help="group points by a dotted results field, e.g. model.details.family")
+    add("--output", type=Path, default=None, help="also write points and fits as JSON here")
     parser.set_defaults(func=run)
 
 

@@ -5,32 +5,28 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from modgap_eval.results import RunResults
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "decompose", help="total drop = fine-tuning erosion + modality gap; path trends across checkpoints"
     )
-    parser.add_argument(
-        "lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order"
-    )
-    parser.add_argument("--base", type=Path, required=True, help="the base text LLM's results on the same tasks")
-    parser.add_argument("--task", action="append", dest="tasks", default=None, help="only these tasks (repeatable)")
-    parser.add_argument("--out", type=Path, default=Path("plots"), help="folder for PNG + JSON (default: ./plots)")
+    add = parser.add_argument
+    add("lslm", nargs="+", type=Path, help="LSLM results (run dirs or results.json), checkpoints in order")
+    add("--base", type=Path, required=True, help="the base text LLM's results on the same tasks")
+    add("--task", action="append", dest="tasks", default=None, help="only these tasks (repeatable)")
+    add("--out", type=Path, default=Path("plots"), help="folder for PNG + JSON (default: ./plots)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from modgap_eval.analysis.decomposition import OVERALL, decompose, path_trend
     from modgap_eval.analysis.plots import plot_decomposition, plot_path_trend
-    from modgap_eval.results import read_results
+    from modgap_eval.paths import file_stem
+    from modgap_eval.results import read_results, run_dir_of
 
     base = read_results(args.base)
-    runs = [(_label(path, results), results) for path, results in ((p, read_results(p)) for p in args.lslm)]
+    runs = [(f"{r.model.name} ({run_dir_of(p).name})", r) for p, r in ((p, read_results(p)) for p in args.lslm)]
     for index, (label, results) in enumerate(runs):
         rows = decompose(base, results, args.tasks)
         print(f"{base.model.name} (base) -> {label}")
@@ -41,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}"
             )
         png = plot_decomposition(
-            rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{_slug(label)}"
+            rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{file_stem(label)[:80]}"
         )
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]
@@ -55,12 +51,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"{row.label:<32} monotonicity cos {shown[0]}  euc {shown[1]}  consistency {shown[2]}")
         print(f"written: {png}")
     return 0
-
-
-def _label(path: Path, results: RunResults) -> str:
-    run_dir = path if path.is_dir() else path.parent
-    return f"{results.model.name} ({run_dir.name})"
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80]

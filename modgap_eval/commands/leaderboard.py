@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     _leaderboard_argument(add)
     add.add_argument("--no_build", action="store_true", help="do not rebuild the site after merging")
-    add.set_defaults(func=run)
+    add.set_defaults(func=_add)
 
     build = actions.add_parser("build", help="render the static site (works from file:// and GitHub Pages)")
     _leaderboard_argument(build)
@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="also upload leaderboard.json to this Hugging Face dataset repo",
     )
-    build.set_defaults(func=run)
+    build.set_defaults(func=_build)
 
 
 def _leaderboard_argument(parser: argparse.ArgumentParser) -> None:
@@ -54,12 +54,6 @@ def _leaderboard_argument(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_LEADERBOARD,
         help=f"the leaderboard JSON (default: {DEFAULT_LEADERBOARD})",
     )
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.leaderboard_action == "add":
-        return _add(args)
-    return _build(args)
 
 
 def _add(args: argparse.Namespace) -> int:

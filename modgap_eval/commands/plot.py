@@ -15,11 +15,10 @@ from typing import Any, cast
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plot", help="plot layer curves, token heatmaps and GAP-vs-similarity scatters")
-    parser.add_argument("runs", nargs="+", type=Path, help="run directories (holding results.json)")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: RUN_DIR/plots for one run, else ./plots)"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("runs", nargs="+", type=Path, help="run directories (holding results.json)")
+    add("--out", type=Path, default=None, help="output folder (default: RUN_DIR/plots for one run, else ./plots)")
+    add(
         "--baseline",
         choices=["matched", "mismatched", "excess"],
         default="excess",
@@ -33,13 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from modgap_eval.analysis.examples import read_examples
     from modgap_eval.analysis.plots import plot_heatmap, plot_layer_curves, plot_scatter
     from modgap_eval.errors import ConfigError
-    from modgap_eval.results import read_results
+    from modgap_eval.results import read_results, run_dir_of
 
     out = args.out or (args.runs[0] / "plots" if len(args.runs) == 1 else Path("plots"))
     runs = [(path, read_results(path)) for path in args.runs]
-    labels = [
-        f"{r.model.name} ({(p if p.is_dir() else p.parent).name})" if len(runs) > 1 else r.model.name for p, r in runs
-    ]
+    labels = [f"{r.model.name} ({run_dir_of(p).name})" if len(runs) > 1 else r.model.name for p, r in runs]
     names = file_names(runs)
     written = []
     tasks = list(dict.fromkeys(name for _, r in runs for name, t in r.tasks.items() if t.representations is not None))
@@ -53,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
         ]
         written.append(plot_layer_curves(series, f"{task}: speech vs text states per layer", out / f"layers_{task}"))
     for name, label, (path, _) in zip(names, labels, runs):
-        run_dir = path if path.is_dir() else path.parent
-        for task, stored in read_examples(run_dir).items():
+        for task, stored in read_examples(run_dir_of(path)).items():
             for example in stored.examples:
                 stem = out / f"heatmap_{name}_{task}_{example.sample_id}_layer{example.layer}"
                 written.append(plot_heatmap(example, f"{label} / {task}", stem))
@@ -80,12 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
 def file_names(runs: list[tuple[Path, Any]]) -> list[str]:
     """Per run, a file-name part from its model name; runs of one model add their run folder's name."""
+    from modgap_eval.results import run_dir_of
 
     def clean(text: str) -> str:
         return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "model"
 
     models = [clean(r.model.name) for _, r in runs]
-    return [
-        m if models.count(m) == 1 else f"{m}_{clean((p if p.is_dir() else p.parent).name)}"
-        for m, (p, _) in zip(models, runs)
-    ]
+    return [m if models.count(m) == 1 else f"{m}_{clean(run_dir_of(p).name)}" for m, (p, _) in zip(models, runs)]

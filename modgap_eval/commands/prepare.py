@@ -12,13 +12,12 @@ from pathlib import Path
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("prepare", help="download task data and synthesise TTS audio ahead of a run")
-    parser.add_argument("tasks", help="'all' or comma-separated task and group names (modgap-eval ls tasks)")
-    parser.add_argument(
-        "--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs"
-    )
-    parser.add_argument("--data_dir", type=Path, default=None, help="offline mirror of hub datasets (as for a run)")
-    parser.add_argument("--limit", type=int, default=None, help="prepare only the first N samples of each task")
-    parser.add_argument("--no_progress", action="store_true", help="hide progress bars")
+    add = parser.add_argument
+    add("tasks", help="'all' or comma-separated task and group names (modgap-eval ls tasks)")
+    add("--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs")
+    add("--data_dir", type=Path, default=None, help="offline mirror of hub datasets (as for a run)")
+    add("--limit", type=int, default=None, help="prepare only the first N samples of each task")
+    add("--no_progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -43,6 +43,16 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
         default="raise",
         help="a bad sample stops the run, or is recorded and skipped",
     )
+    _add_analysis_options(add)
+    add("--no_progress", action="store_true", help="hide progress bars")
+    from modgap_eval.scoring.judge_config import add_judge_options
+
+    add_judge_options(parser)
+    return parser
+
+
+def _add_analysis_options(add: Callable[..., object]) -> None:
+    """The hidden-state analysis and the intervention (METHOD.md §4-§6)."""
     add(
         "--representations",
         choices=["auto", "on", "off"],
@@ -58,11 +68,6 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     )
     add("--critical", default="bottom-3", help="critical tokens: bottom-K or all")
     add("--intervention_layers", default="0", help="'0' (adapter output), a block index, or 'all'")
-    add("--no_progress", action="store_true", help="hide progress bars")
-    from modgap_eval.scoring.judge_config import add_judge_options
-
-    add_judge_options(parser)
-    return parser
 
 
 def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
@@ -79,28 +84,11 @@ def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     apply_judge_options(args)
     if args.no_progress:
         quiet_library_bars()
+    same_name = {k: v for k, v in vars(args).items() if k in RunConfig.model_fields}  # the rest is converted below
     try:
         config = RunConfig(
-            model=args.model,
-            model_args=parse_model_args(args.model_args),
-            tasks=args.tasks.split(","),
-            include_path=args.include_path,
-            data_dir=args.data_dir,
-            limit=args.limit,
-            batch_size=args.batch_size,
-            device=args.device,
-            dtype=args.dtype,
-            seed=args.seed,
-            bootstrap_iters=args.bootstrap_iters,
-            output_path=args.output_path,
-            log_samples=args.log_samples,
+            **{**same_name, "model_args": parse_model_args(args.model_args), "tasks": args.tasks.split(",")},
             use_cache=not args.no_cache,
-            on_error=args.on_error,
-            representations=args.representations,
-            centering=args.centering,
-            intervention=args.intervention,
-            critical=args.critical,
-            intervention_layers=args.intervention_layers,
             progress=not args.no_progress,
             command=["modgap-eval", *(sys.argv[1:] if argv is None else argv)],
         )

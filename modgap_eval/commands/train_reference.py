@@ -26,42 +26,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
         "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
-    defaults = recipe_defaults()
-    parser.add_argument("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
-    parser.add_argument("--run", default=defaults.run, help=f"name of the run folder (default {defaults.run})")
-    parser.add_argument("--clips", type=int, default=defaults.clips, help="training sentences to synthesise")
-    parser.add_argument("--heldout", type=int, default=defaults.heldout, help="held-out sentences for WER")
-    parser.add_argument("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
-    parser.add_argument(
-        "--adapter_hidden", type=int, default=defaults.adapter_hidden, help="width of the adapter's hidden layer"
-    )
-    parser.add_argument("--steps", type=int, default=defaults.steps)
-    parser.add_argument("--batch_size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
-    parser.add_argument(
-        "--negatives", type=int, default=defaults.negatives, help="sampled non-target tokens per batch (0 = all)"
-    )
-    parser.add_argument(
+    defaults, add = recipe_defaults(), parser.add_argument
+    add("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
+    add("--run", default=defaults.run, help=f"name of the run folder (default {defaults.run})")
+    add("--clips", type=int, default=defaults.clips, help="training sentences to synthesise")
+    add("--heldout", type=int, default=defaults.heldout, help="held-out sentences for WER")
+    add("--max_shards", type=int, default=None, help="use only the first N shards of 500 clips")
+    add("--adapter_hidden", type=int, default=defaults.adapter_hidden, help="width of the adapter's hidden layer")
+    add("--steps", type=int, default=defaults.steps)
+    add("--batch_size", type=int, default=defaults.batch_size)
+    add("--lr", type=float, default=defaults.lr)
+    add("--negatives", type=int, default=defaults.negatives, help="sampled non-target tokens per batch (0 = all)")
+    add(
         "--checkpoint_steps",
         default=",".join(map(str, defaults.checkpoint_steps)),
         help="comma-separated steps to save",
     )
-    parser.add_argument("--eval_every", type=int, default=defaults.eval_every)
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="TTS worker processes")
-    parser.add_argument("--device", default=defaults.device, help="cpu or cuda")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument(
-        "--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)"
-    )
-    parser.add_argument("--eval_group", default="offline_default", help="task group for the evaluate stage")
-    parser.add_argument("--eval_limit", type=int, default=None, help="items per task for the evaluate stage")
-    parser.add_argument("--eval_output", default=None, help="JSON file for the evaluate stage's report")
-    parser.add_argument("--no_progress", action="store_true")
+    add("--eval_every", type=int, default=defaults.eval_every)
+    add("--workers", type=int, default=defaults.workers, help="TTS worker processes")
+    add("--device", default=defaults.device, help="cpu or cuda")
+    add("--seed", type=int, default=defaults.seed)
+    add("--ship_to", default=None, help="folder for the ship stage (default: the package's checkpoints)")
+    add("--eval_group", default="offline_default", help="task group for the evaluate stage")
+    add("--eval_limit", type=int, default=None, help="items per task for the evaluate stage")
+    add("--eval_output", default=None, help="JSON file for the evaluate stage's report")
+    add("--no_progress", action="store_true")
     parser.set_defaults(func=run)
 
 
 def recipe_options(args: argparse.Namespace) -> RecipeOptions:
     """The command line's ``RecipeOptions``."""
+    from dataclasses import fields
+
     from modgap_eval.errors import ConfigError
     from modgap_eval.reference import recipe
 
@@ -71,23 +67,9 @@ def recipe_options(args: argparse.Namespace) -> RecipeOptions:
         raise ConfigError(
             f"--checkpoint_steps {args.checkpoint_steps!r} is not a comma-separated list of integers"
         ) from exc
-    return recipe.RecipeOptions(
-        run=args.run,
-        clips=args.clips,
-        heldout=args.heldout,
-        seed=args.seed,
-        workers=args.workers,
-        adapter_hidden=args.adapter_hidden,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        negatives=args.negatives,
-        checkpoint_steps=steps,
-        eval_every=args.eval_every,
-        device=args.device,
-        max_shards=args.max_shards,
-        progress=not args.no_progress,
-    )
+    # every option named like a recipe field passes through by name; the others are converted here
+    same_name = {f.name: getattr(args, f.name) for f in fields(recipe.RecipeOptions) if hasattr(args, f.name)}
+    return recipe.RecipeOptions(**{**same_name, "checkpoint_steps": steps}, progress=not args.no_progress)
 
 
 def run(args: argparse.Namespace) -> int:

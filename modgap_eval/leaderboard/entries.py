@@ -27,6 +27,7 @@ from modgap_eval.leaderboard.schema import (
     ReportedResults,
     ReportedScores,
     RepresentationEntry,
+    RepresentationFacts,
     RunRecord,
     TaskEntry,
     TaskIdentity,
@@ -155,24 +156,18 @@ def _model_entry(provenance: Provenance, record: ModelRecord) -> ModelEntry:
 
 
 def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
-    gap = task.gap
     return TaskEntry(
         task=name,
         run=run_id,
-        identity=TaskIdentity(
-            version=task.version, scorer=task.scorer, output_type=task.output_type, content_hash=task.content_hash
-        ),
+        identity=TaskIdentity.model_validate(task, from_attributes=True),
         n_samples=task.n_samples,
-        n_paired=gap.n_paired,
+        **task.gap.model_dump(include={"n_paired", "gap", "relative_gap", "mcnemar_p"}),
         text=task.text.score,
         speech=task.speech.score,
         text_stderr=task.text.stderr,
         speech_stderr=task.speech.stderr,
-        gap=gap.gap,
-        relative_gap=gap.relative_gap,
-        gap_ci=GapInterval.model_validate(gap, from_attributes=True),
-        mcnemar_p=gap.mcnemar_p,
-        pairs=PairTable.model_validate(gap, from_attributes=True),
+        gap_ci=GapInterval.model_validate(task.gap, from_attributes=True),
+        pairs=PairTable.model_validate(task.gap, from_attributes=True),
         unextractable_text=task.text.unextractable,
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
@@ -185,15 +180,9 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
 
 
 def _representation(summary: RepresentationSummary) -> RepresentationEntry:
+    facts = set(RepresentationFacts.model_fields)  # curves and how the states were taken
     return RepresentationEntry(
-        **{m.name: getattr(summary, m.name) for m in REPRESENTATION_METRICS},
-        layer_cos=summary.layer_cos,
-        layer_euc=summary.layer_euc,
-        num_layers=summary.num_layers,
-        n_samples=summary.n_samples,
-        layer_convention=summary.layer_convention,
-        centering=summary.centering,
-        derangement_seed=summary.derangement_seed,
+        **{m.name: getattr(summary, m.name) for m in REPRESENTATION_METRICS}, **summary.model_dump(include=facts)
     )
 
 

@@ -80,14 +80,11 @@ def save_leaderboard(board: Leaderboard, path: Path) -> bool:
 
 def merge_all(board: Leaderboard, runs: list[IncomingRun]) -> MergeOutcome:
     """Merge runs in order; any refusal raises before anything is returned (all or nothing)."""
-    messages: list[str] = []
-    changed = False
+    outcomes = []
     for run in runs:
-        outcome = merge_run(board, run)
-        board = outcome.board
-        messages.extend(outcome.messages)
-        changed = changed or outcome.changed
-    return MergeOutcome(board=board, messages=tuple(messages), changed=changed)
+        outcomes.append(merge_run(board, run))
+        board = outcomes[-1].board
+    return MergeOutcome(board, tuple(m for o in outcomes for m in o.messages), any(o.changed for o in outcomes))
 
 
 def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:

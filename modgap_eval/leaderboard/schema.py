@@ -108,19 +108,26 @@ RepresentationEntry = create_model(
 )
 
 
-class TaskEntry(Strict):
-    task: str
+class _Cell(Strict):
+    """What a task's and a group's entry share (``leaderboard.json`` is written with sorted keys)."""
+
     run: str
     """Id of the run (in the model's ``runs``) these numbers come from."""
+    text: float | None = None
+    speech: float | None = None
+    gap: float | None = None
+    n_paired: int | None = None
+    representation: RepresentationEntry | None = None
+    readings: dict[str, ReadingEntry] = Field(default_factory=dict)
+
+
+class TaskEntry(_Cell):
+    task: str
     identity: TaskIdentity | None = None
     """None for reported entries (their task definition is the publication's)."""
     n_samples: int | None = None
-    n_paired: int | None = None
-    text: float | None = None
-    speech: float | None = None
     text_stderr: float | None = None
     speech_stderr: float | None = None
-    gap: float | None = None
     relative_gap: float | None = None
     gap_ci: GapInterval | None = None
     mcnemar_p: float | None = None
@@ -128,25 +135,16 @@ class TaskEntry(Strict):
     unextractable_text: int | None = None
     unextractable_speech: int | None = None
     errors: int | None = None
-    representation: RepresentationEntry | None = None
-    readings: dict[str, ReadingEntry] = Field(default_factory=dict)
 
 
-class GroupEntry(Strict):
+class GroupEntry(_Cell):
     """A group's score is the plain mean of its tasks' scores (METHOD.md §1)."""
 
     group: str
-    run: str
     tasks: list[str]
-    text: float | None = None
-    speech: float | None = None
-    gap: float | None = None
     text_micro: float | None = None
     speech_micro: float | None = None
     gap_micro: float | None = None
-    n_paired: int | None = None
-    representation: RepresentationEntry | None = None
-    readings: dict[str, ReadingEntry] = Field(default_factory=dict)
 
 
 class RunRecord(Strict):

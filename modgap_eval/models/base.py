@@ -8,11 +8,14 @@ same order. Audio arrives already decoded and resampled to ``sample_rate``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from pydantic import ConfigDict
+
 from modgap_eval.errors import CapabilityError, ConfigError
+from modgap_eval.results import ModelRecord
 from modgap_eval.types import (
     GenerateRequest,
     Generation,
@@ -42,20 +45,17 @@ class RuntimeOptions:
     seed: int = 1234
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the results record about the model actually used."""
+class ModelInfo(ModelRecord):
+    """The results' model record (``ModelRecord``) of the model actually used, and where it ran."""
 
-    name: str
-    args: Mapping[str, str] = field(default_factory=dict)
-    source: str = ""
-    """Where the weights came from (hub id, local folder, offline package)."""
-    revision: str = ""
-    parameters: int | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    model_config = ConfigDict(frozen=True)
     device: str = ""
     """The device(s) the model actually ran on (``cpu``, ``cuda:0``, ``cuda:0,cuda:1`` when spread);
     empty for an adapter that does not say."""
+
+    def __init__(self, *fields: Any, **named: Any) -> None:
+        # Adapters may give the record's leading fields positionally, in ModelRecord's order.
+        super().__init__(**dict(zip(type(self).model_fields, fields)), **named)
 
 
 class Model:

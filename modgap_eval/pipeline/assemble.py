@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modgap_eval.aggregate import Output, TaskScores
+from modgap_eval.aggregate import TaskScores
 from modgap_eval.pipeline.context import TaskData
 from modgap_eval.pipeline.represent import Represented
 from modgap_eval.requests import describe_prompt
 from modgap_eval.results import ModalityRecord, SampleErrorRecord, SampleRecord, TaskResult
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.tasks.loader import LoadedTask
-from modgap_eval.types import Generation, Modality, Sample
+from modgap_eval.types import Generation, Modality, Output, Sample
 
 
 def task_fields(data: TaskData, errors: Mapping[str, str], scorer: Scorer) -> dict[str, Any]:
@@ -52,11 +52,7 @@ def assemble(
 ) -> TaskResult:
     return TaskResult(
         **task_fields(data, errors, scorer),
-        text=scores.text,
-        speech=scores.speech,
-        gap=scores.gap,
-        primary_reading=scores.primary_reading,
-        readings=dict(scores.readings),
+        **scores.result_fields(),
         representations=represented.summary,
         interventions=list(interventions),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modgap_eval.batching import requests_per_call
-from modgap_eval.cache import Output, request_key
+from modgap_eval.cache import request_key
 from modgap_eval.calibration import attach_calibration, calibration_premise, neutral_samples
 from modgap_eval.distributed import gather_merged, shard
 from modgap_eval.errors import ConfigError, DataError
@@ -21,7 +21,7 @@ from modgap_eval.pipeline.context import RunContext, TaskData
 from modgap_eval.requests import PendingRequest, content_length, make_prompt, make_request, request_parts
 from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Modality, Sample
+from modgap_eval.types import Modality, Output, Sample
 
 
 @dataclass(frozen=True)
