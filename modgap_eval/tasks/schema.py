@@ -131,11 +131,16 @@ class FieldsSpec(Strict):
         return templates.check(text, {"letter", "choice"})
 
 
+MAX_TTS_SAMPLE_RATE = 48_000
+"""Speech models take 16 kHz and speech is recorded at most at 48 kHz; a higher rate only multiplies memory."""
+
+
 class TTSSpec(Strict):
     engine: str
     voice: str | None = None
     rate: float = 1.0
-    sample_rate: int | None = None
+    """Speaking speed (> 1 is faster); each engine refuses values outside [0.25, 4]."""
+    sample_rate: int | None = Field(default=None, ge=8_000, le=MAX_TTS_SAMPLE_RATE, strict=True)
 
 
 class SpeechSpec(Strict):
@@ -180,9 +185,16 @@ class OutputType(str, Enum):
     """Free generation, scored from the text."""
 
 
+MAX_NEW_TOKENS = 4096
+"""A task file is untrusted: its generation length must not exhaust memory (the KV cache grows with it).
+The longest shipped task asks 1024 (IFEval); 4096 tokens is several pages of answer."""
+MAX_STOPS = 32
+
+
 class GenerationSpec(Strict):
-    max_new_tokens: int = Field(default=256, ge=1)
-    stop: list[str] = Field(default_factory=list)
+    max_new_tokens: int = Field(default=256, ge=1, le=MAX_NEW_TOKENS, strict=True)
+    """``strict``: an integer, not ``true``, ``256.0`` or ``"256"``."""
+    stop: list[str] = Field(default_factory=list, max_length=MAX_STOPS)
 
 
 class ScorerSpec(Strict):
