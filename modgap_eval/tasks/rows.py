@@ -177,11 +177,16 @@ def audio_digest(audio: Audio) -> str:
         return hashlib.sha256(audio.data).hexdigest()
     assert audio.path is not None
     try:
-        return _file_digest(audio.path, audio.path.stat().st_mtime_ns)
+        return file_digest(audio.path)
     except OSError:
         return hashlib.sha256(f"missing:{audio.path}".encode()).hexdigest()
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of the file's bytes, remembered while its modification time stays the same."""
+    return _digest(path, path.stat().st_mtime_ns)
+
+
 @lru_cache(maxsize=65536)
-def _file_digest(path: Path, mtime_ns: int) -> str:
+def _digest(path: Path, mtime_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
