@@ -45,6 +45,10 @@ class LoadedGroup:
     spec: GroupSpec
     path: Path
 
+    @property
+    def name(self) -> str:
+        return self.spec.group
+
 
 @dataclass(frozen=True)
 class TaskIndex:
@@ -177,7 +181,7 @@ def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIn
     groups: dict[str, LoadedGroup] = {}
     for path in unique.values():
         item = parse_yaml_file(path)
-        name = item.spec.task if isinstance(item, LoadedTask) else item.spec.group
+        name = item.name
         other = tasks.get(name) or groups.get(name)
         if other is not None:
             raise ConfigError(f"{path}: name {name!r} is already defined in {other.path}")

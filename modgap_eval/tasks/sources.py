@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,18 +123,15 @@ def load_rows(
 ) -> list[Row]:
     if spec.kind is SourceKind.HF:
         return _hf_rows(spec, base_dir, data_dir, audio_column, where)
-    if spec.kind is SourceKind.GENERATED:
+    if spec.kind in (SourceKind.GENERATED, SourceKind.BIGBENCH):
+        from modgap_eval.tasks import bigbench
         from modgap_eval.tasks.generators import GENERATORS
 
+        make = (
+            GENERATORS.get(spec.path) if spec.kind is SourceKind.GENERATED else partial(bigbench.load_rows, spec.path)
+        )
         try:
-            return list(GENERATORS.get(spec.path)(**spec.args))
-        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
-            raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
-    if spec.kind is SourceKind.BIGBENCH:
-        from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
-
-        try:
-            return list(bigbench_rows(spec.path, **spec.args))
+            return list(make(**spec.args))
         except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     path = resolve_local(spec.path, base_dir, data_dir, where)
