@@ -8,7 +8,7 @@ file and the field. Nothing is skipped silently.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from modgap_eval.errors import ConfigError, DataError, RegistryError, did_you_me
 from modgap_eval.paths import builtin_tasks_dir
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer
-from modgap_eval.tasks.rows import audio_digest, sample_fields
+from modgap_eval.tasks.rows import audio_digest, column, sample_fields
 from modgap_eval.tasks.safe_yaml import one_line, read_yaml, shorten
 from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec, TTSSpec
 from modgap_eval.tasks.sources import Row, hf_location, load_rows, resolve_local, rows_available
@@ -81,10 +81,6 @@ class TaskIndex:
         return self._expand(group, ())
 
 
-def _field_path(loc: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
 def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
     """Parse and validate one task or group YAML; errors name the file and the field.
 
@@ -102,7 +98,9 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
             return LoadedGroup(GroupSpec.model_validate(raw), path)
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {shorten(e['msg'])}" for e in exc.errors())
+        problems = "; ".join(
+            f"field '{'.'.join(map(str, e['loc'])) or '<root>'}': {shorten(e['msg'])}" for e in exc.errors()
+        )
         raise ConfigError(one_line(f"{path}: {problems}")) from exc
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
@@ -217,12 +215,7 @@ def build_samples(
     drafts: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, row in enumerate(rows):
-        if id_column and id_column not in row:
-            raise DataError(
-                f"{where_task}, row {index}: field 'fields.id': no column {id_column!r} "
-                f"(columns {sorted(map(str, row))})"
-            )
-        sample_id = str(row[id_column]) if id_column else str(index)
+        sample_id = str(column(row, id_column, "fields.id", f"{where_task}, row {index}")) if id_column else str(index)
         shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(shorten(sample_id, 80))
         where = f"{where_task}, sample {shown}"
         if sample_id in seen:

@@ -12,18 +12,13 @@ import csv
 import json
 import os
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from modgap_eval.errors import ConfigError, DataError, require
+from modgap_eval.errors import ConfigError, DataError, RegistryError, require
 from modgap_eval.tasks.schema import SourceKind, SourceSpec
 
 Row = dict[str, Any]
-
-
-def _inside(path: Path, roots: list[Path]) -> bool:
-    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def resolve_local(
@@ -40,7 +35,7 @@ def resolve_local(
         raise ConfigError(f"{where}: field '{field}': {path!r} is not a file path")
     roots = [Path(os.path.realpath(base_dir))] + ([Path(os.path.realpath(data_dir))] if data_dir else [])
     candidates = [Path(os.path.realpath(root / path)) for root in roots]
-    inside = [c for c in candidates if _inside(c, roots)]
+    inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
     if not inside:
         raise ConfigError(
             f"{where}: field '{field}': path {path!r} leaves the task folder {roots[0]}"
@@ -124,15 +119,16 @@ def load_rows(
     if spec.kind is SourceKind.HF:
         return _hf_rows(spec, base_dir, data_dir, audio_column, where)
     if spec.kind in (SourceKind.GENERATED, SourceKind.BIGBENCH):
-        from modgap_eval.tasks import bigbench
+        from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
         from modgap_eval.tasks.generators import GENERATORS
 
-        make = (
-            GENERATORS.get(spec.path) if spec.kind is SourceKind.GENERATED else partial(bigbench.load_rows, spec.path)
-        )
         try:
-            return list(make(**spec.args))
-        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
+            if spec.kind is SourceKind.BIGBENCH:
+                return bigbench_rows(spec.path, **spec.args)
+            return list(GENERATORS.get(spec.path)(**spec.args))
+        except RegistryError as exc:  # no generator of that name
+            raise ConfigError(f"{where}: field 'source.path': {exc}") from exc
+        except (ConfigError, TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     path = resolve_local(spec.path, base_dir, data_dir, where)
     try:

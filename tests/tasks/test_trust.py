@@ -337,6 +337,21 @@ def test_source_args_may_not_name_urls(tmp_path, capsys):
     assert "field 'source.args'" in validate_error(capsys, yaml_path)
 
 
+@pytest.mark.parametrize(
+    ("source", "field", "message"),
+    [
+        ("{kind: generated, path: arithmetc}", "source.path", "did you mean 'arithmetic'"),
+        ("{kind: generated, path: arithmetic, args: {count: 0}}", "source.args", "count must be an integer"),
+        ("{kind: generated, path: arithmetic, args: {bogus: 1}}", "source.args", "unexpected keyword argument"),
+        ("{kind: bigbench, path: 'Bad Name'}", "source.path", "not of the form 'task' or 'task/subtask'"),
+    ],
+)
+def test_generated_and_bigbench_sources_name_the_file_and_field(tmp_path, capsys, source, field, message):
+    yaml_path = make(tmp_path / "task", source=source)
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and f"field '{field}'" in err and message in err
+
+
 # ---------------------------------------------------------------- 4. one line, never a traceback
 
 
