@@ -16,16 +16,9 @@ from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.tasks.schema import SourceKind
 from modgap_eval.tasks.sources import resolve_local, rows_available
 
-_TRUE = ("1", "true", "yes", "on")
 
-
-def _truthy(variable: str) -> bool:
-    return os.environ.get(variable, "").lower() in _TRUE
-
-
-def offline() -> bool:
-    """True when the user said the hub cannot be reached (the hub's variables, or MODGAP_OFFLINE)."""
-    return any(_truthy(v) for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
+def _switched_on(*variables: str) -> bool:
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in variables)
 
 
 def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
@@ -47,14 +40,14 @@ def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
     except (ConfigError, DataError) as exc:
         return str(exc)
     if source.kind is SourceKind.HF:
-        return _hub_problem(source.path, source.name, source.split or "", data_dir)
+        return _hub_problem(source.path, source.name, source.split or "")
     return _bigbench_problem(source.path)
 
 
-def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None) -> str | None:
-    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet (or the hub's own shard files)"
-    if not offline():
+def _hub_problem(path: str, name: str | None, split: str) -> str | None:
+    if not _switched_on("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"):
         return None  # the hub is asked at load time, still before any model work
+    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet (or the hub's own shard files)"
     try:
         from huggingface_hub import constants
     except ImportError:
@@ -71,7 +64,7 @@ def _bigbench_problem(name: str) -> str | None:
     from modgap_eval.tasks.bigbench import SDIST_NAME
 
     # the sdist comes from PyPI, not the hub: only MODGAP_OFFLINE says PyPI cannot be reached
-    if (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
+    if (cache_dir("bigbench") / SDIST_NAME).is_file() or not _switched_on("MODGAP_OFFLINE"):
         return None
     return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 

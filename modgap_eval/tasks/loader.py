@@ -163,30 +163,24 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
 
 def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIndex:
     """Validate every YAML in the built-in tasks folder and the include paths (files or folders)."""
-    files: list[Path] = []
-    roots = ([builtin_tasks_dir()] if builtin else []) + [Path(p) for p in include_paths]
-    for root in roots:
-        if root.is_file():
-            files.append(root)
-        elif root.is_dir():
-            files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
-        else:
+    files: dict[Path, Path] = {}  # by real path: the built-in folder named again with --include_path is read once
+    for root in ([builtin_tasks_dir()] if builtin else []) + [Path(p) for p in include_paths]:
+        if not (root.is_file() or root.is_dir()):
             raise ConfigError(f"--include_path {root}: no such file or folder")
-    unique: dict[Path, Path] = {}
-    for path in files:  # the built-in folder named again with --include_path is read once
-        unique.setdefault(path.resolve(), path)
+        found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+        for path in found:
+            files.setdefault(path.resolve(), path)
     tasks: dict[str, LoadedTask] = {}
     groups: dict[str, LoadedGroup] = {}
-    for path in unique.values():
+    for path in files.values():
         item = parse_yaml_file(path)
-        name = item.name
-        other = tasks.get(name) or groups.get(name)
+        other = tasks.get(item.name) or groups.get(item.name)
         if other is not None:
-            raise ConfigError(f"{path}: name {name!r} is already defined in {other.path}")
+            raise ConfigError(f"{path}: name {item.name!r} is already defined in {other.path}")
         if isinstance(item, LoadedTask):
-            tasks[name] = item
+            tasks[item.name] = item
         else:
-            groups[name] = item
+            groups[item.name] = item
     index = TaskIndex(tasks, groups)
     for group in groups.values():
         for member in group.spec.tasks:
