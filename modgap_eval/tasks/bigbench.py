@@ -1,11 +1,11 @@
 """BIG-bench multiple-choice tasks as rows (``source.kind: bigbench``, ``path: <task name>``).
 
 Data comes from the ``bigbench==1.0.0`` source distribution on PyPI (Apache-2.0; some tasks wrap
-third-party data under their own licences): downloaded once with ``pip download --no-deps`` into
-``cache_dir("bigbench")`` — never installed (it pulls TensorFlow) — and only the needed
-``task.json`` files are extracted beside it. The Hugging Face hub copies of BIG-bench are
-loading-script datasets that current ``datasets`` releases refuse to run, so the sdist is the one
-source, online or not; the same bytes give the same items and ids everywhere.
+third-party data under their own licences): downloaded once, hash-checked, into ``cache_dir("bigbench")``,
+never installed (it pulls TensorFlow); only the needed ``task.json`` files are extracted beside it.
+The Hugging Face hub copies of BIG-bench are loading-script datasets that current ``datasets``
+releases refuse to run, so the sdist is the one source, online or not; the same bytes give the same
+items and ids everywhere.
 """
 
 from __future__ import annotations

@@ -75,7 +75,6 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
                 f"nor an existing folder inside the task folder"
             )
         return str(local), None
-    mirror = None
     if data_dir is not None:
         from modgap_eval.tasks.mirror import mirror_files
 
@@ -96,7 +95,7 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
             f"{where}: field 'source.path': {path!r} names the folder {os.path.abspath(path)} outside "
             f"the task folder (load_dataset would read it instead of the hub); run from another folder"
         )
-    return path, mirror
+    return path, None
 
 
 def rows_available(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> str | None:
