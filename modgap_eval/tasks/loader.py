@@ -125,16 +125,25 @@ def tts_spec(task: LoadedTask, data_dir: Path | None = None) -> TTSSpec | None:
     """The task's TTS settings with a voice *file* resolved inside the task folder (or data dir).
 
     A voice name (``en_US-joe-medium``, ``slt``) passes unchanged; anything path-like is a file the
-    task would make the engine read, so it obeys the task-folder rule like every other path.
+    task would make the engine read, so it obeys the task-folder rule like every other path. The
+    engine is built once here, so an unknown engine, a rate out of range or a bad voice name fails
+    at validate, naming the file (finding the engine's program is the availability check's job).
     """
     tts = task.spec.speech.tts
-    if tts is None or tts.voice is None:
-        return tts
-    voice = tts.voice
-    if not any(mark in voice for mark in ("/", "\\", "~")) and not voice.endswith((".onnx", ".json")):
-        return tts
-    path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field="speech.tts.voice")
-    return tts.model_copy(update={"voice": str(path)})
+    if tts is None:
+        return None
+    voice = tts.voice or ""
+    if any(mark in voice for mark in ("/", "\\", "~")) or voice.endswith((".onnx", ".json")):
+        field = "speech.tts.voice"
+        path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field=field)
+        tts = tts.model_copy(update={"voice": str(path)})
+    from modgap_eval.tasks.tts import TTS_ENGINES
+
+    try:
+        TTS_ENGINES.get(tts.engine)(tts)
+    except (ConfigError, RegistryError) as exc:
+        raise ConfigError(one_line(f"{task.path}: field 'speech.tts': {exc}")) from exc
+    return tts
 
 
 def build_scorer(spec: TaskSpec, path: Path) -> Scorer:

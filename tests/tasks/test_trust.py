@@ -290,6 +290,22 @@ def test_tts_sample_rate_is_bounded(tmp_path, capsys, rate):
     assert str(yaml_path) in err and "field 'speech.tts.sample_rate'" in err
 
 
+@pytest.mark.parametrize(
+    ("tts", "message"),
+    [
+        ("{engine: flite, rate: 1000000000}", "speech.tts.rate must be within [0.25, 4]"),
+        ("{engine: flite, rate: -1}", "speech.tts.rate must be within [0.25, 4]"),
+        ("{engine: flite, voice: 'slt; rm -rf /'}", "is not a built-in voice name"),
+        ("{engine: flyte}", "did you mean 'flite'"),
+    ],
+)
+def test_tts_settings_are_checked_at_validate(tmp_path, capsys, tts, message):
+    yaml_path = make(tmp_path / "task")
+    yaml_path.write_text(yaml_path.read_text().replace("{column: audio}", f"{{tts: {tts}}}"))
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and "field 'speech.tts'" in err and message in err
+
+
 def test_generation_and_sample_rate_at_their_bounds_are_accepted(tmp_path):
     yaml_path = make(tmp_path / "task", extra="generation: {max_new_tokens: 4096, stop: ['\\n']}\n")
     assert parse_yaml_file(yaml_path).spec.generation.max_new_tokens == 4096
