@@ -132,15 +132,14 @@ def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
 
 def _hub_cache_roots() -> list[Path]:
     """Where ``datasets`` keeps downloaded files: hub rows may point at audio there, nowhere else."""
-    roots = []
     try:
         import datasets.config
         import huggingface_hub.constants
-
-        roots = [Path(datasets.config.HF_DATASETS_CACHE), Path(huggingface_hub.constants.HF_HUB_CACHE)]
     except ImportError:
-        pass
-    return [Path(os.path.realpath(r)) for r in roots]
+        return []
+    return [
+        Path(os.path.realpath(r)) for r in (datasets.config.HF_DATASETS_CACHE, huggingface_hub.constants.HF_HUB_CACHE)
+    ]
 
 
 def _audio(value: Any, kind: SourceKind, task_dir: Path, data_dir: Path | None, where: str, strict: bool) -> Audio:

@@ -71,7 +71,6 @@ def speak(texts: Sequence[str], spec: TTSSpec, progress: bool = False) -> list[P
             f"modgap-eval: speaking {len(todo)} new clip(s) with {spec.engine} (once; cached in {folder})",
             file=sys.stderr,
         )
-
         for text, path in tqdm(todo, desc=f"TTS {spec.engine}", unit="clip", disable=not progress):
             if not text.strip():
                 raise DataError(f"TTS {spec.engine}: cannot speak an empty text")
