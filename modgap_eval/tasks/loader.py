@@ -1,8 +1,8 @@
 """Find task and group YAML files, validate them strictly, and load a task's paired samples.
 
-Every YAML under the built-in ``tasks/`` folder and each ``--include_path`` is parsed with
-``yaml.safe_load`` (no tags execute code) and validated; any problem is a ConfigError naming the
-file and the field. Nothing is skipped silently.
+Every YAML under the built-in ``tasks/`` folder and each ``--include_path`` is parsed within fixed
+bounds by a safe loader (``safe_yaml``: no tags execute code) and validated; any problem is a
+ConfigError naming the file and the field. Nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -274,10 +274,7 @@ def content_hash(task: LoadedTask, samples: Sequence[Sample]) -> str:
     """sha256 over the YAML and every sample's text, targets and audio bytes."""
     digest = hashlib.sha256(task.yaml_text.encode("utf-8"))
     for sample in samples:
-        digest.update(
-            "\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode(
-                "utf-8"
-            )
-        )
+        fields = [sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]
+        digest.update("\x1f".join(fields).encode("utf-8"))
         digest.update(audio_digest(sample.audio).encode("ascii"))
     return digest.hexdigest()
