@@ -29,17 +29,13 @@ def decode(audio: Audio, sample_rate: int) -> Waveform:
     import numpy as np
     import soundfile
 
+    if audio.path is not None and audio.path.is_dir():
+        raise DataError(f"audio path is a directory, not a file: {audio.path}")
+    if audio.path is not None and not audio.path.is_file():
+        raise DataError(f"audio file not found: {audio.path}")
     try:
-        if audio.path is not None:
-            if audio.path.is_dir():
-                raise DataError(f"audio path is a directory, not a file: {audio.path}")
-            if not audio.path.is_file():
-                raise DataError(f"audio file not found: {audio.path}")
-            samples, rate = soundfile.read(str(audio.path), dtype="float32", always_2d=True)
-        else:
-            samples, rate = soundfile.read(io.BytesIO(audio.data or b""), dtype="float32", always_2d=True)
-    except DataError:
-        raise
+        source = str(audio.path) if audio.path is not None else io.BytesIO(audio.data or b"")
+        samples, rate = soundfile.read(source, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise DataError(f"cannot decode audio {audio.describe()}: {exc}") from exc
     if samples.shape[0] == 0:

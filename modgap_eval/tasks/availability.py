@@ -14,17 +14,11 @@ from pathlib import Path
 from modgap_eval.errors import ConfigError, DataError, DependencyError, RegistryError
 from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.tasks.schema import SourceKind
-
-_TRUE = ("1", "true", "yes", "on")
-
-
-def _truthy(variable: str) -> bool:
-    return os.environ.get(variable, "").lower() in _TRUE
+from modgap_eval.tasks.sources import resolve_local, rows_available
 
 
-def offline() -> bool:
-    """True when the user said the hub cannot be reached (the hub's variables, or MODGAP_OFFLINE)."""
-    return any(_truthy(v) for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"))
+def _switched_on(*variables: str) -> bool:
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in variables)
 
 
 def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
@@ -37,34 +31,23 @@ def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
 
 
 def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
-    source = task.spec.source
-    if source.kind is SourceKind.HF:
-        from modgap_eval.tasks.sources import hf_location
-
-        try:  # the same resolution as loading: a local folder, or a mirror in any accepted layout
-            target, mirrored = hf_location(source, task.path.parent, data_dir, str(task.path))
-        except (ConfigError, DataError) as exc:
-            return str(exc)
-        if mirrored or os.path.isabs(target):
+    source, folder = task.spec.source, task.path.parent
+    try:  # the same resolution as loading: a local file or folder, or a mirror in any accepted layout
+        if source.kind in (SourceKind.JSONL, SourceKind.CSV, SourceKind.PARQUET):
+            resolve_local(source.path, folder, data_dir, f"{task.path}: field 'source.path'")
+        if rows_available(source, folder, data_dir, str(task.path)) is None:
             return None
-        return _hub_problem(source.path, source.name, source.split or "", data_dir)
-    if source.kind is SourceKind.BIGBENCH:
-        return _bigbench_problem(source.path)
-    if source.kind is SourceKind.GENERATED:
-        return None
-    from modgap_eval.tasks.sources import resolve_local
-
-    try:
-        resolve_local(source.path, task.path.parent, data_dir, f"{task.path}: field 'source.path'")
-    except DataError as exc:
+    except (ConfigError, DataError) as exc:
         return str(exc)
-    return None
+    if source.kind is SourceKind.HF:
+        return _hub_problem(source.path, source.name, source.split or "")
+    return _bigbench_problem(source.path)
 
 
-def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None) -> str | None:
-    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet (or the hub's own shard files)"
-    if not offline():
+def _hub_problem(path: str, name: str | None, split: str) -> str | None:
+    if not _switched_on("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "MODGAP_OFFLINE"):
         return None  # the hub is asked at load time, still before any model work
+    mirror = f"<data_dir>/{path}/{name or 'default'}/{split}.parquet (or the hub's own shard files)"
     try:
         from huggingface_hub import constants
     except ImportError:
@@ -78,10 +61,10 @@ def _hub_problem(path: str, name: str | None, split: str, data_dir: Path | None)
 
 def _bigbench_problem(name: str) -> str | None:
     from modgap_eval.paths import cache_dir
-    from modgap_eval.tasks.bigbench import SDIST_NAME, is_extracted
+    from modgap_eval.tasks.bigbench import SDIST_NAME
 
     # the sdist comes from PyPI, not the hub: only MODGAP_OFFLINE says PyPI cannot be reached
-    if is_extracted(name) or (cache_dir("bigbench") / SDIST_NAME).is_file() or not _truthy("MODGAP_OFFLINE"):
+    if (cache_dir("bigbench") / SDIST_NAME).is_file() or not _switched_on("MODGAP_OFFLINE"):
         return None
     return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 

@@ -1,11 +1,11 @@
 """BIG-bench multiple-choice tasks as rows (``source.kind: bigbench``, ``path: <task name>``).
 
 Data comes from the ``bigbench==1.0.0`` source distribution on PyPI (Apache-2.0; some tasks wrap
-third-party data under their own licences): downloaded once with ``pip download --no-deps`` into
-``cache_dir("bigbench")`` — never installed (it pulls TensorFlow) — and only the needed
-``task.json`` files are extracted beside it. The Hugging Face hub copies of BIG-bench are
-loading-script datasets that current ``datasets`` releases refuse to run, so the sdist is the one
-source, online or not; the same bytes give the same items and ids everywhere.
+third-party data under their own licences): downloaded once, hash-checked, into ``cache_dir("bigbench")``,
+never installed (it pulls TensorFlow); only the needed ``task.json`` files are extracted beside it.
+The Hugging Face hub copies of BIG-bench are loading-script datasets that current ``datasets``
+releases refuse to run, so the sdist is the one source, online or not; the same bytes give the same
+items and ids everywhere.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SHIPPED_TASKS = (
     "sports_understanding",
     "strategyqa",
 )
-_TASK_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
+TASK_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)?$")
 
 Row = dict[str, Any]
 
@@ -48,7 +48,7 @@ def load_rows(path: str, max_items: int | None = None, seed: int | None = None) 
     Only multiple-choice examples (with ``target_scores``) are kept; ids are the example's index
     in the task file, so they never depend on the shuffle.
     """
-    if not _TASK_NAME.match(path):
+    if not TASK_NAME.match(path):
         raise ConfigError(f"BIG-bench task name {path!r} is not of the form 'task' or 'task/subtask'")
     if max_items is not None and (not isinstance(max_items, int) or max_items < 1):
         raise ConfigError(f"BIG-bench {path}: max_items must be a positive integer, got {max_items!r}")
@@ -185,4 +185,4 @@ def _task_file(name: str) -> Path:
 
 def is_extracted(name: str) -> bool:
     """Whether the task's task.json is already on disk (reading it needs no download)."""
-    return bool(_TASK_NAME.match(name)) and _task_file(name).is_file()
+    return bool(TASK_NAME.match(name)) and _task_file(name).is_file()

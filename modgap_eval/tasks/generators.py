@@ -32,6 +32,14 @@ def _check_count(name: str, count: int, limit: int) -> None:
         raise ConfigError(f"generator {name!r}: count must be an integer in [1, {limit}], got {count!r}")
 
 
+def _generate(name: str, seed: int, count: int, item: Callable[[random.Random, int], Row]) -> list[Row]:
+    """``count`` rows ``{"id", **item(rng, index)}`` drawn from one seeded generator, in a shuffled order."""
+    rng = random.Random(seed)
+    rows = [{"id": f"{name}-{index:04d}", **item(rng, index)} for index in range(count)]
+    rng.shuffle(rows)
+    return rows
+
+
 def _place(correct: Any, distractors: list[Any], rng: random.Random) -> tuple[list[str], int]:
     """Shuffle the correct option among the distractors; return (choices, answer index)."""
     options = [correct] + distractors
@@ -51,9 +59,8 @@ def arithmetic(
         raise ConfigError(f"generator 'arithmetic': unknown operations {unknown}; choose from {sorted(_OPERATIONS)}")
     if not 2 <= max_operand <= 1_000_000 or not 2 <= n_choices <= 26:  # bounded: the options pool grows with both
         raise ConfigError("generator 'arithmetic': max_operand must be in [2, 1000000] and n_choices in [2, 26]")
-    rng = random.Random(seed)
-    rows = []
-    for index in range(count):
+
+    def item(rng: random.Random, index: int) -> Row:
         op = operations[index % len(operations)]
         a, b = rng.randint(1, max_operand), rng.randint(1, max_operand)
         if op == "minus" and b > a:
@@ -61,17 +68,9 @@ def arithmetic(
         result = _OPERATIONS[op](a, b)
         pool = [v for v in range(max(0, result - 2 * n_choices), result + 2 * n_choices + 1) if v != result]
         choices, answer = _place(result, rng.sample(pool, n_choices - 1), rng)
-        rows.append(
-            {
-                "id": f"arithmetic-{index:04d}",
-                "question": f"What is {a} {op} {b}?",
-                "choices": choices,
-                "answer": answer,
-                "operation": op,
-            }
-        )
-    rng.shuffle(rows)
-    return rows
+        return {"question": f"What is {a} {op} {b}?", "choices": choices, "answer": answer, "operation": op}
+
+    return _generate("arithmetic", seed, count, item)
 
 
 @GENERATORS.register("number_comparison")
@@ -80,23 +79,15 @@ def number_comparison(count: int = 40, seed: int = 0, low: int = 1, high: int = 
     _check_count("number_comparison", count, 10_000)
     if high - low < 1 or abs(low) > 10**9 or abs(high) > 10**9:
         raise ConfigError("generator 'number_comparison': high must exceed low, both within +-1e9")
-    rng = random.Random(seed)
-    rows = []
-    for index in range(count):
+
+    def item(rng: random.Random, index: int) -> Row:
         a, b = rng.sample(range(low, high + 1), 2)
         word = "larger" if index % 2 == 0 else "smaller"
         correct = max(a, b) if word == "larger" else min(a, b)
-        rows.append(
-            {
-                "id": f"number_comparison-{index:04d}",
-                "question": f"Which number is {word}, {a} or {b}?",
-                "choices": [str(a), str(b)],
-                "answer": [a, b].index(correct),
-                "relation": word,
-            }
-        )
-    rng.shuffle(rows)
-    return rows
+        question = f"Which number is {word}, {a} or {b}?"
+        return {"question": question, "choices": [str(a), str(b)], "answer": [a, b].index(correct), "relation": word}
+
+    return _generate("number_comparison", seed, count, item)
 
 
 @GENERATORS.register("weekday_after")
@@ -106,40 +97,19 @@ def weekday_after(count: int = 28, seed: int = 0, n_choices: int = 4) -> list[Ro
     if not 2 <= n_choices <= 7:
         raise ConfigError("generator 'weekday_after': n_choices must be in [2, 7]")
     offsets = {1: "one day", 2: "two days", 3: "three days"}
-    rng = random.Random(seed)
-    rows = []
-    for index in range(count):
+
+    def item(rng: random.Random, index: int) -> Row:
         start = rng.randrange(7)
         offset = rng.choice(sorted(offsets))
         correct = WEEKDAYS[(start + offset) % 7]
-        others = [day for day in WEEKDAYS if day != correct]
-        choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
-        rows.append(
-            {
-                "id": f"weekday_after-{index:04d}",
-                "question": f"What day of the week comes {offsets[offset]} after {WEEKDAYS[start]}?",
-                "choices": choices,
-                "answer": answer,
-            }
-        )
-    rng.shuffle(rows)
-    return rows
+        choices, answer = _place(correct, rng.sample([d for d in WEEKDAYS if d != correct], n_choices - 1), rng)
+        question = f"What day of the week comes {offsets[offset]} after {WEEKDAYS[start]}?"
+        return {"question": question, "choices": choices, "answer": answer}
+
+    return _generate("weekday_after", seed, count, item)
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = tuple("January February March April May June July August September October November December".split())
 
 
 def _neighbours(
@@ -156,25 +126,17 @@ def _neighbours(
         raise ConfigError(f"generator {name!r}: directions must be 'after' and/or 'before', got {directions!r}")
     if not 2 <= n_choices <= len(units) - 1:
         raise ConfigError(f"generator {name!r}: n_choices must be in [2, {len(units) - 1}]")
-    rng = random.Random(seed)
-    rows = []
-    for index in range(count):
+
+    def item(rng: random.Random, index: int) -> Row:
         direction = directions[index % len(directions)]
         start = rng.randrange(len(units))
         correct = units[(start + (1 if direction == "after" else -1)) % len(units)]
         others = [u for u in units if u not in (correct, units[start])]
         choices, answer = _place(correct, rng.sample(others, n_choices - 1), rng)
-        rows.append(
-            {
-                "id": f"{name}-{index:04d}",
-                "question": f"What {unit} comes {direction} {units[start]}?",
-                "choices": choices,
-                "answer": answer,
-                "direction": direction,
-            }
-        )
-    rng.shuffle(rows)
-    return rows
+        question = f"What {unit} comes {direction} {units[start]}?"
+        return {"question": question, "choices": choices, "answer": answer, "direction": direction}
+
+    return _generate(name, seed, count, item)
 
 
 @GENERATORS.register("month_neighbour")

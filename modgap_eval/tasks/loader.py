@@ -1,14 +1,14 @@
 """Find task and group YAML files, validate them strictly, and load a task's paired samples.
 
-Every YAML under the built-in ``tasks/`` folder and each ``--include_path`` is parsed with
-``yaml.safe_load`` (no tags execute code) and validated; any problem is a ConfigError naming the
-file and the field. Nothing is skipped silently.
+Every YAML under the built-in ``tasks/`` folder and each ``--include_path`` is parsed within fixed
+bounds by a safe loader (``safe_yaml``: no tags execute code) and validated; any problem is a
+ConfigError naming the file and the field. Nothing is skipped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from modgap_eval.errors import ConfigError, DataError, RegistryError, did_you_me
 from modgap_eval.paths import builtin_tasks_dir
 from modgap_eval.scoring import SCORERS
 from modgap_eval.scoring.base import Scorer
-from modgap_eval.tasks.rows import audio_digest, sample_fields
+from modgap_eval.tasks.rows import audio_digest, column, sample_fields
 from modgap_eval.tasks.safe_yaml import one_line, read_yaml, shorten
 from modgap_eval.tasks.schema import GroupSpec, SourceKind, TaskSpec, TTSSpec
 from modgap_eval.tasks.sources import Row, hf_location, load_rows, resolve_local, rows_available
@@ -44,6 +44,10 @@ class LoadedTask:
 class LoadedGroup:
     spec: GroupSpec
     path: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.group
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,6 @@ class TaskIndex:
         return self._expand(group, ())
 
 
-def _field_path(loc: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
 def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
     """Parse and validate one task or group YAML; errors name the file and the field.
 
@@ -98,7 +98,9 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
             return LoadedGroup(GroupSpec.model_validate(raw), path)
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"field '{_field_path(e['loc']) or '<root>'}': {shorten(e['msg'])}" for e in exc.errors())
+        problems = "; ".join(
+            f"field '{'.'.join(map(str, e['loc'])) or '<root>'}': {shorten(e['msg'])}" for e in exc.errors()
+        )
         raise ConfigError(one_line(f"{path}: {problems}")) from exc
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
@@ -123,16 +125,25 @@ def tts_spec(task: LoadedTask, data_dir: Path | None = None) -> TTSSpec | None:
     """The task's TTS settings with a voice *file* resolved inside the task folder (or data dir).
 
     A voice name (``en_US-joe-medium``, ``slt``) passes unchanged; anything path-like is a file the
-    task would make the engine read, so it obeys the task-folder rule like every other path.
+    task would make the engine read, so it obeys the task-folder rule like every other path. The
+    engine is built once here, so an unknown engine, a rate out of range or a bad voice name fails
+    at validate, naming the file (finding the engine's program is the availability check's job).
     """
     tts = task.spec.speech.tts
-    if tts is None or tts.voice is None:
-        return tts
-    voice = tts.voice
-    if not any(mark in voice for mark in ("/", "\\", "~")) and not voice.endswith((".onnx", ".json")):
-        return tts
-    path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field="speech.tts.voice")
-    return tts.model_copy(update={"voice": str(path)})
+    if tts is None:
+        return None
+    voice = tts.voice or ""
+    if any(mark in voice for mark in ("/", "\\", "~")) or voice.endswith((".onnx", ".json")):
+        field = "speech.tts.voice"
+        path = resolve_local(voice, task.path.parent, data_dir, str(task.path), must_exist=False, field=field)
+        tts = tts.model_copy(update={"voice": str(path)})
+    from modgap_eval.tasks.tts import TTS_ENGINES
+
+    try:
+        TTS_ENGINES.get(tts.engine)(tts)
+    except (ConfigError, RegistryError) as exc:
+        raise ConfigError(one_line(f"{task.path}: field 'speech.tts': {exc}")) from exc
+    return tts
 
 
 def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
@@ -161,30 +172,24 @@ def build_scorer(spec: TaskSpec, path: Path) -> Scorer:
 
 def discover(include_paths: Sequence[Path] = (), builtin: bool = True) -> TaskIndex:
     """Validate every YAML in the built-in tasks folder and the include paths (files or folders)."""
-    files: list[Path] = []
-    roots = ([builtin_tasks_dir()] if builtin else []) + [Path(p) for p in include_paths]
-    for root in roots:
-        if root.is_file():
-            files.append(root)
-        elif root.is_dir():
-            files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
-        else:
+    files: dict[Path, Path] = {}  # by real path: the built-in folder named again with --include_path is read once
+    for root in ([builtin_tasks_dir()] if builtin else []) + [Path(p) for p in include_paths]:
+        if not (root.is_file() or root.is_dir()):
             raise ConfigError(f"--include_path {root}: no such file or folder")
-    unique: dict[Path, Path] = {}
-    for path in files:  # the built-in folder named again with --include_path is read once
-        unique.setdefault(path.resolve(), path)
+        found = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+        for path in found:
+            files.setdefault(path.resolve(), path)
     tasks: dict[str, LoadedTask] = {}
     groups: dict[str, LoadedGroup] = {}
-    for path in unique.values():
+    for path in files.values():
         item = parse_yaml_file(path)
-        name = item.spec.task if isinstance(item, LoadedTask) else item.spec.group
-        other = tasks.get(name) or groups.get(name)
+        other = tasks.get(item.name) or groups.get(item.name)
         if other is not None:
-            raise ConfigError(f"{path}: name {name!r} is already defined in {other.path}")
+            raise ConfigError(f"{path}: name {item.name!r} is already defined in {other.path}")
         if isinstance(item, LoadedTask):
-            tasks[name] = item
+            tasks[item.name] = item
         else:
-            groups[name] = item
+            groups[item.name] = item
     index = TaskIndex(tasks, groups)
     for group in groups.values():
         for member in group.spec.tasks:
@@ -213,12 +218,7 @@ def build_samples(
     drafts: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, row in enumerate(rows):
-        if id_column and id_column not in row:
-            raise DataError(
-                f"{where_task}, row {index}: field 'fields.id': no column {id_column!r} "
-                f"(columns {sorted(map(str, row))})"
-            )
-        sample_id = str(row[id_column]) if id_column else str(index)
+        sample_id = str(column(row, id_column, "fields.id", f"{where_task}, row {index}")) if id_column else str(index)
         shown = sample_id if sample_id.isprintable() and len(sample_id) <= 80 else repr(shorten(sample_id, 80))
         where = f"{where_task}, sample {shown}"
         if sample_id in seen:
@@ -274,10 +274,7 @@ def content_hash(task: LoadedTask, samples: Sequence[Sample]) -> str:
     """sha256 over the YAML and every sample's text, targets and audio bytes."""
     digest = hashlib.sha256(task.yaml_text.encode("utf-8"))
     for sample in samples:
-        digest.update(
-            "\x1f".join([sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]).encode(
-                "utf-8"
-            )
-        )
+        fields = [sample.id, sample.text, *sample.references, *sample.choices, str(sample.answer_index)]
+        digest.update("\x1f".join(fields).encode("utf-8"))
         digest.update(audio_digest(sample.audio).encode("ascii"))
     return digest.hexdigest()

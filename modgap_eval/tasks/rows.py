@@ -20,7 +20,7 @@ from modgap_eval.tasks import templates
 from modgap_eval.tasks.safe_yaml import shorten
 from modgap_eval.tasks.schema import FieldsSpec, SourceKind, TaskSpec
 from modgap_eval.tasks.sources import Row, resolve_local
-from modgap_eval.tasks.templates import TemplateError
+from modgap_eval.tasks.templates import MAX_RENDERED_CHARS, TemplateError
 from modgap_eval.types import Audio
 
 MAX_OPTIONS = 26  # options are lettered A-Z
@@ -84,38 +84,32 @@ def _choices_text(fields: FieldsSpec, choices: Sequence[str], where: str) -> str
     except TemplateError as exc:
         raise DataError(f"{where}: field 'fields.choice_format': {exc}") from None
     choices_text = "\n".join(lines)
-    if len(choices_text) > templates.MAX_RENDERED_CHARS:
+    if len(choices_text) > MAX_RENDERED_CHARS:
         raise DataError(
-            f"{where}: field 'fields.choices': the options render to more than "
-            f"{templates.MAX_RENDERED_CHARS:,} characters"
+            f"{where}: field 'fields.choices': the options render to more than {MAX_RENDERED_CHARS:,} characters"
         )
     return choices_text
 
 
 def _text(spec: TaskSpec, row: Row, choices_text: str, where: str) -> str:
     """The written content, non-empty and short enough once the prompt template surrounds it."""
-    text = _render(spec.fields.text, row, choices_text, where)
-    if not text.strip():
-        raise DataError(f"{where}: field 'fields.text': the written content is empty")
-    frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
-    if len(text) + frame > templates.MAX_RENDERED_CHARS:
-        raise DataError(
-            f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
-            f"more than {templates.MAX_RENDERED_CHARS:,}"
-        )
-    return text
-
-
-def _render(template: str, row: Row, choices_text: str, where: str) -> str:
-    values = {**row, "choices": choices_text}
     try:
-        return templates.render(template, values)
+        text = templates.render(spec.fields.text, {**row, "choices": choices_text})
     except KeyError as exc:
         raise DataError(
             f"{where}: field 'fields.text' uses {{{exc.args[0]}}} but the row has columns {sorted(map(str, row))}"
         ) from None
     except TemplateError as exc:
         raise DataError(f"{where}: field 'fields.text': {exc}") from None
+    if not text.strip():
+        raise DataError(f"{where}: field 'fields.text': the written content is empty")
+    frame = sum(map(len, spec.prompt.split())) + len(spec.prompt.system or "")  # what surrounds the content
+    if len(text) + frame > MAX_RENDERED_CHARS:
+        raise DataError(
+            f"{where}: field 'prompt.template': the prompt renders to {len(text) + frame:,} characters, "
+            f"more than {MAX_RENDERED_CHARS:,}"
+        )
+    return text
 
 
 def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
@@ -138,15 +132,14 @@ def _answer_index(raw: Any, choices: Sequence[str], where: str) -> int:
 
 def _hub_cache_roots() -> list[Path]:
     """Where ``datasets`` keeps downloaded files: hub rows may point at audio there, nowhere else."""
-    roots = []
     try:
         import datasets.config
         import huggingface_hub.constants
-
-        roots = [Path(datasets.config.HF_DATASETS_CACHE), Path(huggingface_hub.constants.HF_HUB_CACHE)]
     except ImportError:
-        pass
-    return [Path(os.path.realpath(r)) for r in roots]
+        return []
+    return [
+        Path(os.path.realpath(r)) for r in (datasets.config.HF_DATASETS_CACHE, huggingface_hub.constants.HF_HUB_CACHE)
+    ]
 
 
 def _audio(value: Any, kind: SourceKind, task_dir: Path, data_dir: Path | None, where: str, strict: bool) -> Audio:
@@ -177,11 +170,16 @@ def audio_digest(audio: Audio) -> str:
         return hashlib.sha256(audio.data).hexdigest()
     assert audio.path is not None
     try:
-        return _file_digest(audio.path, audio.path.stat().st_mtime_ns)
+        return file_digest(audio.path)
     except OSError:
         return hashlib.sha256(f"missing:{audio.path}".encode()).hexdigest()
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of the file's bytes, remembered while its modification time stays the same."""
+    return _digest(path, path.stat().st_mtime_ns)
+
+
 @lru_cache(maxsize=65536)
-def _file_digest(path: Path, mtime_ns: int) -> str:
+def _digest(path: Path, mtime_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 from enum import Enum
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from modgap_eval.strict import Frozen as Strict
 from modgap_eval.tasks import templates
+from modgap_eval.tasks.bigbench import TASK_NAME as BIGBENCH_TASK_NAME
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-+:%\[\]]+$")
 URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.|^\s*localhost[:/]", re.IGNORECASE)
@@ -48,6 +50,12 @@ def check_no_credentials(args: Any, where: str = "") -> Any:
     return args
 
 
+TaskArgs = Annotated[dict[str, Any], AfterValidator(check_no_credentials)]
+"""Source and scorer arguments: free-form, but never an endpoint or a credential."""
+Template = Annotated[str, AfterValidator(templates.check)]
+OptionTemplate = Annotated[str, AfterValidator(partial(templates.check, allowed={"letter", "choice"}))]
+
+
 class SourceKind(str, Enum):
     HF = "hf"
     JSONL = "jsonl"
@@ -67,7 +75,7 @@ class SourceSpec(Strict):
     """Hugging Face config name."""
     split: str | None = None
     revision: str | None = None
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: TaskArgs = Field(default_factory=dict)
     """Arguments for generated sources (e.g. count, seed)."""
 
     @model_validator(mode="after")
@@ -78,13 +86,15 @@ class SourceSpec(Strict):
 
     @field_validator("path")
     @classmethod
-    def _no_escape(cls, path: str) -> str:
+    def _no_escape(cls, path: str, info: ValidationInfo) -> str:
         # Absolute paths are checked against the task folder by the loader; a relative path that climbs
         # out with '..' leaves every folder, so it is refused here, whatever the source kind.
         if not path or "\x00" in path:
             raise ValueError("path is empty or holds a NUL byte")
         if not os.path.isabs(path) and os.path.normpath(path).split(os.sep)[0] == "..":
             raise ValueError(f"path {path!r} leaves the task folder ('..'); task files may only read inside it")
+        if info.data.get("kind") is SourceKind.BIGBENCH and not BIGBENCH_TASK_NAME.match(path):
+            raise ValueError(f"BIG-bench task name {path!r} is not of the form 'task' or 'task/subtask'")
         return path
 
     @field_validator("name", "split")
@@ -95,16 +105,11 @@ class SourceSpec(Strict):
             raise ValueError(f"{value!r} may hold only letters, digits and _ - . + : % [ ] (no '/' or '..')")
         return value
 
-    @field_validator("args")
-    @classmethod
-    def _no_urls(cls, args: dict[str, Any]) -> dict[str, Any]:
-        return check_no_credentials(args)
-
 
 class FieldsSpec(Strict):
     """How a dataset row becomes a Sample."""
 
-    text: str
+    text: Template
     """Template over row columns, e.g. ``"{question}"`` or ``"{question}\\n{choices}"``. ``{choices}``
     renders the options as lines ``A. first`` ... (see ``choice_format``)."""
     id: str | None = None
@@ -117,25 +122,20 @@ class FieldsSpec(Strict):
     """Column with the correct option: an index, a letter, or the option's text."""
     metadata: list[str] = Field(default_factory=list)
     """Columns copied into Sample.metadata for the scorer."""
-    choice_format: str = "{letter}. {choice}"
+    choice_format: OptionTemplate = "{letter}. {choice}"
     """How one option renders into ``{choices}``: placeholders ``{letter}`` and ``{choice}`` only."""
 
-    @field_validator("text")
-    @classmethod
-    def _text_template(cls, text: str) -> str:
-        return templates.check(text)
 
-    @field_validator("choice_format")
-    @classmethod
-    def _choice_template(cls, text: str) -> str:
-        return templates.check(text, {"letter", "choice"})
+MAX_TTS_SAMPLE_RATE = 48_000
+"""Speech models take 16 kHz and speech is recorded at most at 48 kHz; a higher rate only multiplies memory."""
 
 
 class TTSSpec(Strict):
     engine: str
     voice: str | None = None
     rate: float = 1.0
-    sample_rate: int | None = None
+    """Speaking speed (> 1 is faster); each engine refuses values outside [0.25, 4]."""
+    sample_rate: int | None = Field(default=None, ge=8_000, le=MAX_TTS_SAMPLE_RATE, strict=True)
 
 
 class SpeechSpec(Strict):
@@ -180,20 +180,22 @@ class OutputType(str, Enum):
     """Free generation, scored from the text."""
 
 
+MAX_NEW_TOKENS = 4096
+"""A task file is untrusted: its generation length must not exhaust memory (the KV cache grows with it).
+The longest shipped task asks 1024 (IFEval); 4096 tokens is several pages of answer."""
+MAX_STOPS = 32
+
+
 class GenerationSpec(Strict):
-    max_new_tokens: int = Field(default=256, ge=1)
-    stop: list[str] = Field(default_factory=list)
+    max_new_tokens: int = Field(default=256, ge=1, le=MAX_NEW_TOKENS, strict=True)
+    """``strict``: an integer, not ``true``, ``256.0`` or ``"256"``."""
+    stop: list[str] = Field(default_factory=list, max_length=MAX_STOPS)
 
 
 class ScorerSpec(Strict):
     name: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    args: TaskArgs = Field(default_factory=dict)
     """Scoring options only: never an endpoint, URL, key or credential variable (see check_no_credentials)."""
-
-    @field_validator("args")
-    @classmethod
-    def _no_credentials(cls, args: dict[str, Any]) -> dict[str, Any]:
-        return check_no_credentials(args)
 
 
 class TaskSpec(Strict):

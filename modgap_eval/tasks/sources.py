@@ -15,14 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from modgap_eval.errors import ConfigError, DataError, require
+from modgap_eval.errors import ConfigError, DataError, RegistryError, require
 from modgap_eval.tasks.schema import SourceKind, SourceSpec
 
 Row = dict[str, Any]
-
-
-def _inside(path: Path, roots: list[Path]) -> bool:
-    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def resolve_local(
@@ -39,7 +35,7 @@ def resolve_local(
         raise ConfigError(f"{where}: field '{field}': {path!r} is not a file path")
     roots = [Path(os.path.realpath(base_dir))] + ([Path(os.path.realpath(data_dir))] if data_dir else [])
     candidates = [Path(os.path.realpath(root / path)) for root in roots]
-    inside = [c for c in candidates if _inside(c, roots)]
+    inside = [c for c in candidates if any(c.is_relative_to(root) for root in roots)]
     if not inside:
         raise ConfigError(
             f"{where}: field '{field}': path {path!r} leaves the task folder {roots[0]}"
@@ -79,7 +75,6 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
                 f"nor an existing folder inside the task folder"
             )
         return str(local), None
-    mirror = None
     if data_dir is not None:
         from modgap_eval.tasks.mirror import mirror_files
 
@@ -100,7 +95,7 @@ def hf_location(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: 
             f"{where}: field 'source.path': {path!r} names the folder {os.path.abspath(path)} outside "
             f"the task folder (load_dataset would read it instead of the hub); run from another folder"
         )
-    return path, mirror
+    return path, None
 
 
 def rows_available(spec: SourceSpec, base_dir: Path, data_dir: Path | None, where: str) -> str | None:
@@ -122,19 +117,17 @@ def load_rows(
 ) -> list[Row]:
     if spec.kind is SourceKind.HF:
         return _hf_rows(spec, base_dir, data_dir, audio_column, where)
-    if spec.kind is SourceKind.GENERATED:
+    if spec.kind in (SourceKind.GENERATED, SourceKind.BIGBENCH):
+        from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
         from modgap_eval.tasks.generators import GENERATORS
 
         try:
+            if spec.kind is SourceKind.BIGBENCH:
+                return bigbench_rows(spec.path, **spec.args)
             return list(GENERATORS.get(spec.path)(**spec.args))
-        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
-            raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
-    if spec.kind is SourceKind.BIGBENCH:
-        from modgap_eval.tasks.bigbench import load_rows as bigbench_rows
-
-        try:
-            return list(bigbench_rows(spec.path, **spec.args))
-        except (TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
+        except RegistryError as exc:  # no generator of that name
+            raise ConfigError(f"{where}: field 'source.path': {exc}") from exc
+        except (ConfigError, TypeError, ValueError, OverflowError) as exc:  # a bad argument's type or value
             raise ConfigError(f"{where}: field 'source.args': {exc}") from exc
     path = resolve_local(spec.path, base_dir, data_dir, where)
     try:

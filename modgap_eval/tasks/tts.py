@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from modgap_eval.errors import DataError
+from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.paths import cache_dir
 from modgap_eval.registry import Registry
 from modgap_eval.tasks.schema import TTSSpec
@@ -22,9 +22,13 @@ class TTSEngine:
     """Base class: ``synthesize`` returns one encoded WAV file's bytes for ``text``."""
 
     name: ClassVar[str]
+    default_voice: ClassVar[str | None] = None
 
     def __init__(self, spec: TTSSpec) -> None:
+        if not 0.25 <= spec.rate <= 4.0:
+            raise ConfigError(f"TTS {self.name}: speech.tts.rate must be within [0.25, 4], got {spec.rate}")
         self.spec = spec
+        self.voice_name = spec.voice or self.default_voice
 
     def version(self) -> str:
         raise NotImplementedError
@@ -36,7 +40,7 @@ class TTSEngine:
         return {
             "engine": self.spec.engine,
             "version": self.version(),
-            "voice": self.spec.voice,
+            "voice": self.voice_name,
             "rate": self.spec.rate,
             "sample_rate": self.spec.sample_rate,
         }
@@ -67,7 +71,6 @@ def speak(texts: Sequence[str], spec: TTSSpec, progress: bool = False) -> list[P
             f"modgap-eval: speaking {len(todo)} new clip(s) with {spec.engine} (once; cached in {folder})",
             file=sys.stderr,
         )
-
         for text, path in tqdm(todo, desc=f"TTS {spec.engine}", unit="clip", disable=not progress):
             if not text.strip():
                 raise DataError(f"TTS {spec.engine}: cannot speak an empty text")

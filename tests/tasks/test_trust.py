@@ -258,6 +258,63 @@ def test_the_prompt_around_the_content_counts_towards_the_bound(tmp_path, capsys
     assert "sample r0" in err and "field 'prompt.template'" in err
 
 
+@pytest.mark.parametrize(
+    ("setting", "field", "message"),
+    [
+        ("generation: {max_new_tokens: 1000000000}", "generation.max_new_tokens", "less than or equal to 4096"),
+        ("generation: {max_new_tokens: 4097}", "generation.max_new_tokens", "less than or equal to 4096"),
+        ("generation: {max_new_tokens: -5}", "generation.max_new_tokens", "greater than or equal to 1"),
+        ("generation: {max_new_tokens: 0}", "generation.max_new_tokens", "greater than or equal to 1"),
+        ("generation: {max_new_tokens: 1.0e9}", "generation.max_new_tokens", "valid integer"),
+        ("generation: {max_new_tokens: '256'}", "generation.max_new_tokens", "valid integer"),
+        ("generation: {max_new_tokens: true}", "generation.max_new_tokens", "valid integer"),
+        ("generation: {max_new_tokens: [1]}", "generation.max_new_tokens", "valid integer"),
+        ("generation: {stop: [" + ", ".join(["x"] * 33) + "]}", "generation.stop", "at most 32 items"),
+        ("generation: {stop: 7}", "generation.stop", "valid list"),
+    ],
+)
+def test_generation_settings_are_bounded(tmp_path, capsys, setting, field, message):
+    """A task file may not ask for unbounded generation: its KV cache would exhaust memory."""
+    yaml_path = make(tmp_path / "task", extra=setting + "\n")
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and f"field '{field}'" in err and message in err
+
+
+@pytest.mark.parametrize("rate", ["1000000000", "-16000", "0", "4000", "48001", "16000.0", "'16000'", "true"])
+def test_tts_sample_rate_is_bounded(tmp_path, capsys, rate):
+    yaml_path = make(tmp_path / "task")
+    yaml_path.write_text(
+        yaml_path.read_text().replace("{column: audio}", f"{{tts: {{engine: flite, sample_rate: {rate}}}}}")
+    )
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and "field 'speech.tts.sample_rate'" in err
+
+
+@pytest.mark.parametrize(
+    ("tts", "message"),
+    [
+        ("{engine: flite, rate: 1000000000}", "speech.tts.rate must be within [0.25, 4]"),
+        ("{engine: flite, rate: -1}", "speech.tts.rate must be within [0.25, 4]"),
+        ("{engine: flite, voice: 'slt; rm -rf /'}", "is not a built-in voice name"),
+        ("{engine: flyte}", "did you mean 'flite'"),
+    ],
+)
+def test_tts_settings_are_checked_at_validate(tmp_path, capsys, tts, message):
+    yaml_path = make(tmp_path / "task")
+    yaml_path.write_text(yaml_path.read_text().replace("{column: audio}", f"{{tts: {tts}}}"))
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and "field 'speech.tts'" in err and message in err
+
+
+def test_generation_and_sample_rate_at_their_bounds_are_accepted(tmp_path):
+    yaml_path = make(tmp_path / "task", extra="generation: {max_new_tokens: 4096, stop: ['\\n']}\n")
+    assert parse_yaml_file(yaml_path).spec.generation.max_new_tokens == 4096
+    for rate in (8000, 48000):
+        path = make(tmp_path / f"t{rate}")
+        path.write_text(path.read_text().replace("{column: audio}", f"{{tts: {{engine: flite, sample_rate: {rate}}}}}"))
+        assert parse_yaml_file(path).spec.speech.tts.sample_rate == rate
+
+
 def test_the_audit_hook_sees_opens(tmp_path):
     """The open-detector the fuzz test relies on does see an ordinary read."""
     path = secret(tmp_path)
@@ -294,6 +351,21 @@ def test_scorer_args_may_not_name_endpoints_or_keys(tmp_path, capsys, scorer, fi
 def test_source_args_may_not_name_urls(tmp_path, capsys):
     yaml_path = make(tmp_path / "task", source="{kind: generated, path: arithmetic, args: {seed: 'http://x/y'}}")
     assert "field 'source.args'" in validate_error(capsys, yaml_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "message"),
+    [
+        ("{kind: generated, path: arithmetc}", "source.path", "did you mean 'arithmetic'"),
+        ("{kind: generated, path: arithmetic, args: {count: 0}}", "source.args", "count must be an integer"),
+        ("{kind: generated, path: arithmetic, args: {bogus: 1}}", "source.args", "unexpected keyword argument"),
+        ("{kind: bigbench, path: 'Bad Name'}", "source.path", "not of the form 'task' or 'task/subtask'"),
+    ],
+)
+def test_generated_and_bigbench_sources_name_the_file_and_field(tmp_path, capsys, source, field, message):
+    yaml_path = make(tmp_path / "task", source=source)
+    err = validate_error(capsys, yaml_path)
+    assert str(yaml_path) in err and f"field '{field}'" in err and message in err
 
 
 # ---------------------------------------------------------------- 4. one line, never a traceback
