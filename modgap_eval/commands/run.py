@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -108,9 +109,11 @@ def quiet_library_bars() -> None:
     datasets): through their environment switches before they are imported, their calls after."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # transformers reads it when its logging module loads
     os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
-    if "transformers" in sys.modules:
-        sys.modules["transformers"].utils.logging.disable_progress_bar()
-    if "huggingface_hub" in sys.modules:
-        sys.modules["huggingface_hub"].utils.disable_progress_bars()
-    if "datasets" in sys.modules:
-        sys.modules["datasets"].disable_progress_bars()
+    # A package may be in sys.modules before its submodule is: import the submodule that owns the switch.
+    for package, module, switch in (
+        ("transformers", "transformers.utils.logging", "disable_progress_bar"),
+        ("huggingface_hub", "huggingface_hub.utils", "disable_progress_bars"),
+        ("datasets", "datasets", "disable_progress_bars"),
+    ):
+        if package in sys.modules:
+            getattr(importlib.import_module(module), switch)()
