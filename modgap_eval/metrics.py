@@ -160,13 +160,6 @@ REPRESENTATION_METRICS: tuple[MetricSpec, ...] = (
 )
 
 
-def metric(name: str) -> MetricSpec:
-    for spec in GAP_METRICS + REPRESENTATION_METRICS:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
-
-
 def baselined_names() -> tuple[str, ...]:
     """Representation metrics reported with a chance baseline (what ``correlate`` can put on x)."""
     return tuple(m.name for m in REPRESENTATION_METRICS if m.baselined)
