@@ -21,7 +21,7 @@ from modgap_eval.analysis.schema import RepresentationSummary, TokenSimilarityEx
 from modgap_eval.analysis.similarity import mean_pool, token_matrices
 from modgap_eval.analysis.summary import Figures, summarise
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
+from modgap_eval.types import HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
 MIN_SAMPLES = 2
@@ -88,13 +88,9 @@ def analyse_states(
     if len(speech) != len(text):
         raise DataError(f"got {len(speech)} speech and {len(text)} text state tensors; they must pair up")
     ids = [str(k) for k in range(len(speech))] if ids is None else [str(i) for i in ids]
-    stand_ins = [Sample(id=i, text="", audio=Audio(data=b"-")) for i in ids]
 
     def fetch(members: Sequence[int]):
-        pairs = {k: (HiddenStates(states=speech[k]), HiddenStates(states=text[k])) for k in members}
-        for k, (s, t) in pairs.items():
-            _check_states(stand_ins[k], s, t)
-        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+        return {k: HiddenStates(states=speech[k]) for k in members}, {k: HiddenStates(states=text[k]) for k in members}
 
     return _analyse(ids, fetch, options, options.layer_convention or "given by the caller", progress=False)
 
@@ -112,8 +108,15 @@ def _analyse(
     except ValueError as exc:
         raise DataError(f"representation analysis: {exc}") from exc
     batches = _batches(blocks, options.batch_size)
-    center = _centering_means(fetch, batches, len(ids)) if options.centering else None
-    compared, examples = _compare_all(ids, fetch, batches, center, options, progress)
+
+    def checked(members: Sequence[int]):
+        speech, text = fetch(members)
+        for k in members:
+            _check_states(ids[k], speech[k], text[k])
+        return speech, text
+
+    center = _centering_means(checked, batches, len(ids)) if options.centering else None
+    compared, examples = _compare_all(ids, checked, batches, center, options, progress)
     rows = [compared[k] for k in range(len(ids))]  # the caller's order, whatever the batches were
     summary = RepresentationSummary(
         n_samples=len(ids),
@@ -198,34 +201,27 @@ def _fetch_states(
     text_out = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
     if len(speech_out) != len(pairs) or len(text_out) != len(pairs):
         raise RuntimeError(f"{type(model).__name__}.hidden_states returned the wrong number of outputs")
-    speech, text = {}, {}
-    for k, s_out, t_out in zip(members, speech_out, text_out):
-        _check_states(samples[k], s_out, t_out)
-        speech[k], text[k] = s_out, t_out
-    return speech, text
+    return dict(zip(members, speech_out)), dict(zip(members, text_out))
 
 
-def _check_states(sample: Sample, speech: HiddenStates, text: HiddenStates) -> None:
+def _check_states(sample_id: str, speech: HiddenStates, text: HiddenStates) -> None:
     s, t = speech.states, text.states
     problem = state_problem(s, t)
     if problem is None and not (torch.isfinite(s).all() and torch.isfinite(t).all()):
         problem = "non-finite values (inf/NaN) in the states; try a wider --dtype such as float32"
     if problem:
-        raise DataError(f"sample {sample.id!r}: hidden states: {problem}")
+        raise DataError(f"sample {sample_id!r}: hidden states: {problem}")
 
 
 def _centering_means(fetch: Fetch, batches, count: int) -> torch.Tensor:
     """Per-layer mean over samples and both modalities of the mean-pooled states (METHOD.md §4b, ours)."""
-    total: torch.Tensor | None = None
+    total = torch.zeros((), dtype=torch.float64)
     for batch in batches:
         members = [m for block in batch for m in block.members]
         speech, text = fetch(members)
         for k in members:  # fixed order within a fixed block order: independent of batch size
-            pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
-            total = pooled if total is None else total + pooled
+            total = total + (mean_pool(speech[k].states) + mean_pool(text[k].states))  # float64
         del speech, text
-    if total is None:
-        raise DataError("centering means: no samples to average over")
     return total / (2 * count)
 
 
