@@ -26,7 +26,6 @@ BASELINES = ("matched", "mismatched", "excess")
 # like a group score); micro = pooled over samples (each task weighs its n, like the model card).
 OVERALL_MACRO = "overall_macro"
 OVERALL_MICRO = "overall_micro"
-OVERALL = OVERALL_MACRO
 MIN_POINTS = 5
 """Below this many points a fit is reported with a warning: at n = 2 the line passes through both (R² = 1)."""
 ALL_GROUPS = "(all groups)"

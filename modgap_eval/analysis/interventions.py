@@ -16,6 +16,7 @@ import torch
 from modgap_eval.analysis.alignment import alignment_path, path_scores
 from modgap_eval.analysis.schema import InterventionSummary
 from modgap_eval.analysis.similarity import token_matrices
+from modgap_eval.analysis.stage import check_states, pair_states
 from modgap_eval.errors import CapabilityError, ConfigError, DataError
 from modgap_eval.models.base import Capability
 from modgap_eval.scoring.base import SampleScore
@@ -23,7 +24,6 @@ from modgap_eval.types import (
     GenerateRequest,
     Generation,
     HiddenStates,
-    HiddenStatesRequest,
     Intervention,
     InterventionMode,
     Loglikelihood,
@@ -242,12 +242,9 @@ def _build_interventions(
     layers: str,
 ) -> list[Intervention]:
     """One ``Intervention`` per sample, from its speech and text states (dropped before returning)."""
-    speech_states = model.hidden_states([HiddenStatesRequest(p.speech) for p in pairs])
-    text_states = model.hidden_states([HiddenStatesRequest(p.text) for p in pairs])
     out = []
-    for sample, s, t in zip(batch, speech_states, text_states):
-        if s.states.shape[1] == 0 or t.states.shape[1] == 0:
-            raise DataError(f"sample {sample.id!r}: empty content span in hidden states")
+    for sample, s, t in zip(batch, *pair_states(model, pairs)):
+        check_states(sample.id, s, t)
         out.append(build_intervention(s, t, mode, selection, parse_layers(layers, s.num_layers)))
     return out
 

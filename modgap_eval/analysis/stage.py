@@ -72,7 +72,8 @@ def analyse_task(
     baseline (METHOD.md §3, §4, §4b). ``make_prompts`` may raise DataError; it propagates."""
 
     def fetch(members: Sequence[int]):
-        return _fetch_states(model, samples, members, make_prompts)
+        speech, text = pair_states(model, [make_prompts(samples[k]) for k in members])
+        return dict(zip(members, speech)), dict(zip(members, text))
 
     return _analyse([s.id for s in samples], fetch, options, _layer_convention(model, options), progress)
 
@@ -112,7 +113,7 @@ def _analyse(
     def checked(members: Sequence[int]):
         speech, text = fetch(members)
         for k in members:
-            _check_states(ids[k], speech[k], text[k])
+            check_states(ids[k], speech[k], text[k])
         return speech, text
 
     center = _centering_means(checked, batches, len(ids)) if options.centering else None
@@ -193,18 +194,17 @@ def _batches(blocks: Sequence[Block], batch_size: int) -> list[list[Block]]:
     return batches
 
 
-def _fetch_states(
-    model, samples: Sequence[Sample], members: Sequence[int], make_prompts: Callable[[Sample], PromptPair]
-) -> tuple[dict[int, HiddenStates], dict[int, HiddenStates]]:
-    pairs = [make_prompts(samples[k]) for k in members]
-    speech_out = model.hidden_states([HiddenStatesRequest(pair.speech) for pair in pairs])
-    text_out = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
-    if len(speech_out) != len(pairs) or len(text_out) != len(pairs):
+def pair_states(model, pairs: Sequence[PromptPair]) -> tuple[list[HiddenStates], list[HiddenStates]]:
+    """The speech and the text hidden states of each prompt pair (one ``hidden_states`` call each)."""
+    speech = model.hidden_states([HiddenStatesRequest(pair.speech) for pair in pairs])
+    text = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
+    if len(speech) != len(pairs) or len(text) != len(pairs):
         raise RuntimeError(f"{type(model).__name__}.hidden_states returned the wrong number of outputs")
-    return dict(zip(members, speech_out)), dict(zip(members, text_out))
+    return speech, text
 
 
-def _check_states(sample_id: str, speech: HiddenStates, text: HiddenStates) -> None:
+def check_states(sample_id: str, speech: HiddenStates, text: HiddenStates) -> None:
+    """A DataError naming the sample unless its states can be compared (shapes, content, finite values)."""
     s, t = speech.states, text.states
     problem = state_problem(s, t)
     if problem is None and not (torch.isfinite(s).all() and torch.isfinite(t).all()):
