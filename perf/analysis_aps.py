@@ -63,9 +63,7 @@ def main() -> None:
     subset = time_loop_subset(speech, text, args.columns)
     scale = (LAYERS + 1) * T_T / args.columns
     loop = subset * scale
-    print(
-        f"shape: {LAYERS} blocks (+ layer 0), T_s={T_S}, T_t={T_T}, d={WIDTH}; torch threads={torch.get_num_threads()}"
-    )
+    print(f"shape: {LAYERS} blocks (+ layer 0), T_s={T_S}, T_t={T_T}, d={WIDTH}; torch threads={torch.get_num_threads()}")
     print(f"vectorised compare_states (all layers, cos+euc): {vectorised:.3f} s (median of {args.repeats})")
     print(f"loop reference: {subset:.2f} s for 1 layer x {args.columns} columns, scaled x{scale:.0f} -> {loop:.0f} s")
     print(f"speed-up (loop / vectorised): {loop / vectorised:.0f}x")

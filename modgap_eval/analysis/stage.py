@@ -133,8 +133,7 @@ def _analyse(
         sample_id: {**r.lengths, **r.matched.as_record(), **r.mismatched.as_record("_mismatched")}
         for sample_id, r in zip(ids, rows)
     }
-    position = {sample_id: k for k, sample_id in enumerate(ids)}
-    examples.sort(key=lambda e: (position[e.sample_id], e.layer))
+    examples.sort(key=lambda e: (ids.index(e.sample_id), e.layer))  # a few examples: the first samples'
     return TaskRepresentation(summary=summary, per_sample=per_sample, examples=tuple(examples))
 
 
