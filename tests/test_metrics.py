@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch", reason=extra("torch", "models"))
 
 
 from modgap_eval.analysis.alignment import compare_states
-from modgap_eval.analysis.schema import Baselined, RepresentationFacts, RepresentationSummary
+from modgap_eval.analysis.schema import Baselined, RepresentationSummary, SummaryFacts
 from modgap_eval.analysis.stage import analyse_states
 from modgap_eval.leaderboard.entries import _representation
 from modgap_eval.leaderboard.schema import (
@@ -63,12 +63,12 @@ def test_every_metric_field_is_declared_and_every_declaration_is_computed():
     g = torch.Generator().manual_seed(1)
     assert list(compare_states(torch.randn(3, 4, 5, generator=g), torch.randn(3, 2, 5, generator=g)).values) == declared
     # the facts are not metrics: a figure added here instead of to ``metrics`` fails this line
-    assert set(RepresentationFacts.model_fields) == {
+    assert set(SummaryFacts.model_fields) == {
         *("n_samples", "num_layers", "layer_convention", "centering", "derangement_seed", "derangement"),
         *("centering_reference", "layer_cos", "layer_euc", "zero_states", "cosine_excluded"),
         *(f"monotonicity_excluded_{part}" for part in ("cos", "euc", "layers_cos", "layers_euc")),
     }
-    metric_fields = set(RepresentationSummary.model_fields) - set(RepresentationFacts.model_fields)
+    metric_fields = set(RepresentationSummary.model_fields) - set(SummaryFacts.model_fields)
     unbaselined = [m.name + "_mismatched" for m in REPRESENTATION_METRICS if not m.baselined]
     assert metric_fields == set(declared + unbaselined)
 

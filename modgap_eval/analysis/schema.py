@@ -36,7 +36,7 @@ class BaselinedCurve(Strict):
     excess: list[float]
 
 
-class RepresentationFacts(Strict):
+class SummaryFacts(Strict):
     """A task's representation summary besides its metrics: how the states were taken, the per-layer
     curves and what was left out."""
 
@@ -83,8 +83,8 @@ def _metric_fields() -> dict[str, Any]:
 
 RepresentationSummary = create_model(
     "RepresentationSummary",
-    __base__=RepresentationFacts,
-    __doc__="""A task's representation figures: ``RepresentationFacts`` and a field per metric of
+    __base__=SummaryFacts,
+    __doc__="""A task's representation figures: ``SummaryFacts`` and a field per metric of
     ``metrics.REPRESENTATION_METRICS``, derived from that list.""",
     **_metric_fields(),
 )
