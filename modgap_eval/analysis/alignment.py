@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -108,7 +109,7 @@ class PairComparison:
     zero_states: int = 0
     """Zero-vector states (speech frames and text tokens) in layers 1..L: they have no cosine."""
 
-    @property
+    @cached_property
     def by_layer(self) -> dict[str, torch.Tensor]:
         """Every representation metric (``metrics.REPRESENTATION_METRICS``) per layer: ``[L+1]`` each.
 
@@ -124,7 +125,7 @@ class PairComparison:
             "consistency": self.consistency_by_layer,
         }
 
-    @property
+    @cached_property
     def values(self) -> dict[str, float | None]:
         """Each metric's single number: the mean over the layers 1..L where it is defined (METHOD.md
         §3–§4; for monotonicity, ours); None when it is defined at none."""
