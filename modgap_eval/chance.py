@@ -2,17 +2,22 @@
 
 A multiple-choice item with k options is guessed right with probability 1/k; items are independent,
 so the number right by guessing is Poisson-binomial (a plain binomial when every item has the same k).
-``above_chance_p`` is the exact probability of at least the observed number right by guessing alone.
-Pure and light: the one Poisson-binomial tail in ``modgap_eval.stats``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def above_chance_p(correct: int, probabilities: Sequence[float]) -> float:
-    """Exact one-sided p of at least ``correct`` right answers under independent guessing (Poisson-binomial)."""
-    from modgap_eval.stats import poisson_binomial_sf  # numpy: imported when a test is made
+    """P(at least ``correct`` right answers under independent guessing with P(right) = p_i).
 
-    return poisson_binomial_sf(correct, probabilities)
+    The Poisson-binomial tail: the distribution is the convolution of the per-item pmfs ``[1 − p, p]``
+    (scipy has none); exact up to float64 rounding for any number of items.
+    """
+    dist = np.ones(1)
+    for p in probabilities:
+        dist = np.convolve(dist, [1.0 - p, p])
+    return float(dist[max(correct, 0) :].sum())

@@ -2,9 +2,10 @@
 
 A ``MetricSpec`` names a metric as results files and leaderboard entries spell it, says which way is
 better, what it is computed from per sample, how samples are reduced and how its interval is
-computed (METHOD.md §1, §3, §4, §4b). The leaderboard schema and entries, the reported-numbers
-schema, ``correlate`` and the site's table columns read these lists, so a new representation
-metric is one entry here plus its computation (``analysis``) and its summary field.
+computed (METHOD.md §1, §3, §4, §4b). The results and leaderboard schemas, the leaderboard entries,
+the reported-numbers schema, the summary table, ``correlate`` and the site's columns read these
+lists, so a new representation metric is one entry here plus its per-layer computation
+(``analysis.alignment.PairComparison.by_layer``).
 
 Plain data: importing this module imports nothing else.
 """
@@ -158,13 +159,6 @@ REPRESENTATION_METRICS: tuple[MetricSpec, ...] = (
         reportable=True,
     ),
 )
-
-
-def metric(name: str) -> MetricSpec:
-    for spec in GAP_METRICS + REPRESENTATION_METRICS:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
 
 
 def baselined_names() -> tuple[str, ...]:

@@ -7,6 +7,7 @@ were selected but have no result are listed as not run, with the reason.
 
 from __future__ import annotations
 
+from modgap_eval.metrics import REPRESENTATION_METRICS
 from modgap_eval.results import GapStats, RunResults, TaskResult
 
 NAME = 32
@@ -79,12 +80,11 @@ def _task_notes(task: TaskResult) -> list[str]:
             stats = f", 95% CI {ci}, McNemar p {p}"
         values = f"text {reading.text:.2f}, speech {reading.speech:.2f}, gap {reading.gap:+.2f}"
         notes.append(f"{reading_name}{primary}: {values}{stats}")
-    rep = task.representations
-    if rep is not None:
-        notes.append(
-            "; ".join(
-                f"{label} matched {b.matched:.3f}, mismatched {b.mismatched:.3f}, excess {b.excess:+.3f}"
-                for label, b in (("Sim_cos", rep.sim_cos), ("APS_cos", rep.aps_cos))
-            )
-        )
+    if task.representations is not None:
+        for m in REPRESENTATION_METRICS:
+            if m.baselined:
+                b, d = getattr(task.representations, m.name), m.digits
+                notes.append(
+                    f"{m.name} matched {b.matched:.{d}f}, mismatched {b.mismatched:.{d}f}, excess {b.excess:+.{d}f}"
+                )
     return notes

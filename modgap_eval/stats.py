@@ -66,18 +66,6 @@ def mcnemar_exact(text_only: int, speech_only: int) -> float:
     return float(binomtest(text_only, text_only + speech_only, 0.5).pvalue)
 
 
-def poisson_binomial_sf(successes: int, probabilities: Sequence[float]) -> float:
-    """P(at least ``successes`` of independent Bernoulli(p_i)) : the exact Poisson-binomial tail.
-
-    The distribution is the convolution of the per-trial pmfs ``[1 − p, p]`` (scipy has no
-    Poisson-binomial); exact up to float64 rounding for any number of trials.
-    """
-    dist = np.ones(1)
-    for p in probabilities:
-        dist = np.convolve(dist, [1.0 - p, p])
-    return float(dist[max(successes, 0) :].sum())
-
-
 Scores = Callable[[np.ndarray], "tuple[float, float]"]
 """Positions of one resample (repeats allowed) -> (text score, speech score) in percent."""
 
@@ -107,18 +95,7 @@ def paired_bootstrap(
     if n == 0:
         nan = float("nan")
         return PairedStats(0, nan, nan, nan, nan, nan, nan, nan, level, iters, table, p)
-    rng = np.random.default_rng(seed)
-    text_means, speech_means = [], []
-    for start in range(0, iters, _CHUNK):
-        idx = rng.integers(0, n, size=(min(_CHUNK, iters - start), n))
-        if scores is None:
-            text_means.append(t[idx].mean(axis=1) * 100.0)
-            speech_means.append(s[idx].mean(axis=1) * 100.0)
-        else:
-            pairs = np.array([scores(row) for row in idx], dtype=np.float64).reshape(-1, 2)
-            text_means.append(pairs[:, 0])
-            speech_means.append(pairs[:, 1])
-    tm, sm = np.concatenate(text_means), np.concatenate(speech_means)
+    tm, sm = _resampled_scores(t, s, iters, seed, scores)
     text_score, speech_score = (t.mean() * 100.0, s.mean() * 100.0) if scores is None else scores(np.arange(n))
     gaps = tm - sm
     alpha = (1.0 - level) / 2.0
@@ -136,6 +113,24 @@ def paired_bootstrap(
         table=table,
         mcnemar_p=p,
     )
+
+
+def _resampled_scores(
+    t: np.ndarray, s: np.ndarray, iters: int, seed: int, scores: Scores | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(text, speech) task scores of each of ``iters`` seeded resamples of the positions."""
+    rng = np.random.default_rng(seed)
+    text_means, speech_means = [], []
+    for start in range(0, iters, _CHUNK):
+        idx = rng.integers(0, t.size, size=(min(_CHUNK, iters - start), t.size))
+        if scores is None:
+            text_means.append(t[idx].mean(axis=1) * 100.0)
+            speech_means.append(s[idx].mean(axis=1) * 100.0)
+        else:
+            pairs = np.array([scores(row) for row in idx], dtype=np.float64).reshape(-1, 2)
+            text_means.append(pairs[:, 0])
+            speech_means.append(pairs[:, 1])
+    return np.concatenate(text_means), np.concatenate(speech_means)
 
 
 def relative_gap(gap: float, text_score: float) -> float | None:

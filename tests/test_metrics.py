@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch", reason=extra("torch", "models"))
 
 
 from modgap_eval.analysis.alignment import compare_states
-from modgap_eval.analysis.schema import Baselined, RepresentationSummary
+from modgap_eval.analysis.schema import Baselined, RepresentationSummary, SummaryFacts
 from modgap_eval.analysis.stage import analyse_states
 from modgap_eval.leaderboard.entries import _representation
 from modgap_eval.leaderboard.schema import (
@@ -22,19 +22,16 @@ from modgap_eval.leaderboard.schema import (
     RepresentationEntry,
 )
 from modgap_eval.leaderboard.site import render_index
-from modgap_eval.metrics import (
-    GAP_METRICS,
-    REPRESENTATION_METRICS,
-    baselined_names,
-    metric,
-    reportable_names,
-)
+from modgap_eval.metrics import GAP_METRICS, REPRESENTATION_METRICS, baselined_names, reportable_names
+from modgap_eval.report import summary_table
+from tests.leaderboard.builders import representation, run_results, task_result
 
 
 def test_declarations_are_complete_and_unique():
     names = [m.name for m in GAP_METRICS + REPRESENTATION_METRICS]
     assert len(names) == len(set(names))
-    assert metric("aps_euc").higher_is_better is False and metric("aps_cos").higher_is_better is True
+    spec = {m.name: m for m in REPRESENTATION_METRICS}
+    assert spec["aps_euc"].higher_is_better is False and spec["aps_cos"].higher_is_better is True
     assert baselined_names() == ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
     assert set(reportable_names()) == {"monotonicity_cos", "monotonicity_euc", "consistency"}
     for m in REPRESENTATION_METRICS:
@@ -56,7 +53,33 @@ def test_analysis_and_leaderboard_carry_every_declared_metric():
         assert summary_value == entry_value
         assert isinstance(summary_value, Baselined) == m.baselined
         # the per-sample log holds the pair's own value (sample "0" is compared with its own text)
-        assert result.per_sample["0"][m.name] == getattr(first, m.name)
+        assert result.per_sample["0"][m.name] == first.values[m.name]
+
+
+def test_every_metric_field_is_declared_and_every_declaration_is_computed():
+    """A metric computed, stored or summarised but not declared in ``metrics`` fails here, and so does a
+    declared one that the comparison does not compute (the summary schema is derived from the list)."""
+    declared = [m.name for m in REPRESENTATION_METRICS]
+    g = torch.Generator().manual_seed(1)
+    assert list(compare_states(torch.randn(3, 4, 5, generator=g), torch.randn(3, 2, 5, generator=g)).values) == declared
+    # the facts are not metrics: a figure added here instead of to ``metrics`` fails this line
+    assert set(SummaryFacts.model_fields) == {
+        *("n_samples", "num_layers", "layer_convention", "centering", "derangement_seed", "derangement"),
+        *("centering_reference", "layer_cos", "layer_euc", "zero_states", "cosine_excluded"),
+        *(f"monotonicity_excluded_{part}" for part in ("cos", "euc", "layers_cos", "layers_euc")),
+    }
+    metric_fields = set(RepresentationSummary.model_fields) - set(SummaryFacts.model_fields)
+    unbaselined = [m.name + "_mismatched" for m in REPRESENTATION_METRICS if not m.baselined]
+    assert metric_fields == set(declared + unbaselined)
+
+
+def test_summary_table_prints_every_baselined_metric():
+    rep = representation(0.1)
+    table = summary_table(run_results("m", [task_result("arith", 80.0, 60.0, rep=rep)], group=None))
+    lines = [line.strip() for line in table.splitlines() if "excess" in line]
+    assert [line.split()[0] for line in lines] == list(baselined_names())
+    assert "aps_cos matched 0.600, mismatched 0.420, excess +0.180" in lines
+    assert "sim_euc matched 7.000, mismatched 7.500, excess +0.500" in lines
 
 
 def test_site_embeds_the_declarations():

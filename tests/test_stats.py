@@ -58,11 +58,11 @@ def test_poisson_binomial_tail_against_binomial_and_enumeration():
 
     from scipy.stats import binom
 
-    from modgap_eval.stats import poisson_binomial_sf
+    from modgap_eval.chance import above_chance_p
 
     # equal probabilities: the binomial tail P(X >= k) = binom.sf(k - 1)
     for k in range(0, 22):
-        assert poisson_binomial_sf(k, [0.25] * 20) == pytest.approx(binom.sf(k - 1, 20, 0.25), rel=1e-9, abs=1e-15)
+        assert above_chance_p(k, [0.25] * 20) == pytest.approx(binom.sf(k - 1, 20, 0.25), rel=1e-9, abs=1e-15)
     # unequal probabilities: enumerate all 2^5 outcomes
     probs = [0.1, 0.25, 0.5, 1 / 3, 0.2]
     for k in range(0, 7):
@@ -71,7 +71,7 @@ def test_poisson_binomial_tail_against_binomial_and_enumeration():
             for outcome in product([0, 1], repeat=len(probs))
             if sum(outcome) >= k
         )
-        assert poisson_binomial_sf(k, probs) == pytest.approx(expected, abs=1e-12)
+        assert above_chance_p(k, probs) == pytest.approx(expected, abs=1e-12)
 
 
 def test_bootstrap_of_a_pooled_statistic_is_centred_on_it():

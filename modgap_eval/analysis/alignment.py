@@ -2,8 +2,8 @@
 
 ``compare_states`` is the one core function: a sample's speech and text states in, a rich
 ``PairComparison`` out (per-layer pooled similarities, both paths, their scores, monotonicity and
-consistency per layer). The thin wrappers (``aps_cos`` ...) give single numbers. All functions are
-pure float64 torch (see ``similarity``) and take any leading batch dimensions (usually the layer axis).
+consistency per layer, and every representation metric's single number). All functions are pure
+float64 torch (see ``similarity``) and take any leading batch dimensions (usually the layer axis).
 
 A zero state has no cosine: a zero speech frame is no candidate of the cosine path, a zero text
 token (or a column with only zero frames) has no cosine path entry, and such columns are left out
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -48,14 +49,11 @@ def path_scores(matrix: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
     return matrix.gather(-2, path.unsqueeze(-2)).squeeze(-2)
 
 
-def spearman_with_position(
-    path: torch.Tensor, defined: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spearman ρ between text position and the path (METHOD.md §4 monotonicity): ``[..., T_t] -> ([...], [...])``.
+def spearman_with_position(path: torch.Tensor, defined: torch.Tensor | None = None) -> torch.Tensor:
+    """Spearman ρ between text position and the path (METHOD.md §4 monotonicity): ``[..., T_t] -> [...]``.
 
-    Only columns where ``defined`` (default: all) take part. Returns ``(rho, ok)``; ties get average
-    ranks. ρ is undefined (``ok`` False, ``rho`` 0) with fewer than 2 columns or a constant path;
-    callers exclude and count those.
+    Only columns where ``defined`` (default: all) take part; ties get average ranks. ρ is undefined
+    (NaN) with fewer than 2 columns or a constant path; callers exclude and count those.
     """
     keep = torch.ones(path.shape, dtype=torch.bool, device=path.device) if defined is None else defined
     weight = keep.to(torch.float64)
@@ -71,7 +69,7 @@ def spearman_with_position(
     spread = (dr * dr).sum(-1) * (dp * dp).sum(-1)
     ok = spread > 0
     rho = (dr * dp).sum(-1) / torch.sqrt(torch.where(ok, spread, torch.ones_like(spread)))
-    return torch.where(ok, rho.clamp(-1.0, 1.0), torch.zeros_like(rho)), ok
+    return rho.clamp(-1.0, 1.0).masked_fill(~ok, float("nan"))
 
 
 def path_agreement(path_a: torch.Tensor, path_b: torch.Tensor, defined: torch.Tensor | None = None) -> torch.Tensor:
@@ -87,9 +85,8 @@ def path_agreement(path_a: torch.Tensor, path_b: torch.Tensor, defined: torch.Te
 class PairComparison:
     """Everything METHOD.md §3–§4 defines for one (speech, text) pair, per layer l = 0..L.
 
-    Tensors are float64 (paths int64, masks bool) with a leading layer axis of size L + 1. Single
-    numbers (Sim, APS, monotonicity, consistency) average layers 1..L, as METHOD.md §3–§4 do; a
-    cosine figure is NaN in a layer without any cosine and None when no layer 1..L has one.
+    Tensors are float64 (paths int64) with a leading layer axis of size L + 1; a per-layer figure is
+    NaN where it is undefined (no cosine, or a path Spearman cannot rank).
     """
 
     layer_cos: torch.Tensor
@@ -105,80 +102,39 @@ class PairComparison:
     path_score_euc: torch.Tensor
     """[L+1, T_t] A^euc_l[i*_j, j]."""
     monotonicity_cos_by_layer: torch.Tensor
-    """[L+1] Spearman of the cosine path with position (0 where undefined)."""
-    monotonicity_cos_defined: torch.Tensor
-    """[L+1] bool: T_t ≥ 2 and the cosine path is not constant."""
+    """[L+1] Spearman of the cosine path with position; NaN for T_t < 2 or a constant path."""
     monotonicity_euc_by_layer: torch.Tensor
-    monotonicity_euc_defined: torch.Tensor
     consistency_by_layer: torch.Tensor
     """[L+1] share of tokens where the cosine and Euclidean paths agree (tokens with a cosine path)."""
     zero_states: int = 0
     """Zero-vector states (speech frames and text tokens) in layers 1..L: they have no cosine."""
 
-    @property
-    def num_layers(self) -> int:
-        return int(self.layer_cos.shape[0]) - 1
+    @cached_property
+    def by_layer(self) -> dict[str, torch.Tensor]:
+        """Every representation metric (``metrics.REPRESENTATION_METRICS``) per layer: ``[L+1]`` each.
 
-    @property
-    def sim_cos(self) -> float | None:
-        """Sim^cos = mean_{l=1..L} cos_l (METHOD.md §3). Higher is better."""
-        return _defined(over_blocks(self.layer_cos))
+        Sim = the pooled similarity, APS = the mean path score over the columns (METHOD.md §3, §4).
+        """
+        return {
+            "sim_cos": self.layer_cos,
+            "sim_euc": self.layer_euc,
+            "aps_cos": self.path_score_cos.nanmean(dim=-1),
+            "aps_euc": self.path_score_euc.mean(dim=-1),
+            "monotonicity_cos": self.monotonicity_cos_by_layer,
+            "monotonicity_euc": self.monotonicity_euc_by_layer,
+            "consistency": self.consistency_by_layer,
+        }
 
-    @property
-    def sim_euc(self) -> float:
-        """Sim^euc = mean_{l=1..L} euc_l (METHOD.md §3). Lower is better."""
-        return float(over_blocks(self.layer_euc))
+    @cached_property
+    def values(self) -> dict[str, float | None]:
+        """Each metric's single number: the mean over the layers 1..L where it is defined (METHOD.md
+        §3–§4; for monotonicity, ours); None when it is defined at none."""
+        numbers = {name: float(over_blocks(per_layer)) for name, per_layer in self.by_layer.items()}
+        return {name: None if math.isnan(number) else number for name, number in numbers.items()}
 
-    @property
-    def aps_cos_by_layer(self) -> torch.Tensor:
-        return self.path_score_cos.nanmean(dim=-1)
-
-    @property
-    def aps_euc_by_layer(self) -> torch.Tensor:
-        return self.path_score_euc.mean(dim=-1)
-
-    @property
-    def aps_cos(self) -> float | None:
-        """APS^cos = mean_{l=1..L} mean_j A^cos_l[i*_j, j] (METHOD.md §4). Higher is better."""
-        return _defined(over_blocks(self.aps_cos_by_layer))
-
-    @property
-    def aps_euc(self) -> float:
-        """APS^euc = mean_{l=1..L} mean_j A^euc_l[i*_j, j] on the Euclidean path (METHOD.md §4). Lower is better."""
-        return float(over_blocks(self.aps_euc_by_layer))
-
-    @property
-    def monotonicity_cos(self) -> float | None:
-        """Mean over the layers 1..L where it is defined; None when it is defined at none (ours)."""
-        return _mean_defined(self.monotonicity_cos_by_layer[1:], self.monotonicity_cos_defined[1:])
-
-    @property
-    def monotonicity_euc(self) -> float | None:
-        return _mean_defined(self.monotonicity_euc_by_layer[1:], self.monotonicity_euc_defined[1:])
-
-    @property
-    def monotonicity_excluded_layers_cos(self) -> int:
-        """Layers 1..L whose cosine path was undefined for Spearman (T_t < 2 or constant)."""
-        return int((~self.monotonicity_cos_defined[1:]).sum())
-
-    @property
-    def monotonicity_excluded_layers_euc(self) -> int:
-        return int((~self.monotonicity_euc_defined[1:]).sum())
-
-    @property
-    def consistency(self) -> float | None:
-        """Mean over l = 1..L of the share of tokens where both paths agree (METHOD.md §4)."""
-        return _defined(over_blocks(self.consistency_by_layer))
-
-
-def _defined(value: torch.Tensor) -> float | None:
-    number = float(value)
-    return None if math.isnan(number) else number  # NaN: no layer had a cosine
-
-
-def _mean_defined(values: torch.Tensor, defined: torch.Tensor) -> float | None:
-    count = int(defined.sum())
-    return float(values[defined].to(torch.float64).sum() / count) if count else None
+    def excluded_layers(self, name: str) -> int:
+        """Layers 1..L where metric ``name`` is undefined (monotonicity: T_t < 2 or a constant path)."""
+        return int(self.by_layer[name][1:].isnan().sum())
 
 
 def state_problem(speech: torch.Tensor, text: torch.Tensor) -> str | None:
@@ -194,13 +150,6 @@ def state_problem(speech: torch.Tensor, text: torch.Tensor) -> str | None:
     return None
 
 
-def check_pair(speech: torch.Tensor, text: torch.Tensor) -> None:
-    """Raise ValueError unless the states fit together (``state_problem``)."""
-    problem = state_problem(speech, text)
-    if problem:
-        raise ValueError(problem)
-
-
 def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tensor | None = None) -> PairComparison:
     """The core comparison of one sample's states (METHOD.md §3, §4; centering §4b).
 
@@ -208,7 +157,9 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
     given, is ``[L+1, d]``: subtracted from every state first (per-layer mean-centering, METHOD.md §4b;
     it changes cosines, not distances).
     """
-    check_pair(speech, text)
+    problem = state_problem(speech, text)
+    if problem:
+        raise ValueError(problem)
     speech, text = as_float64(speech), as_float64(text)
     if center is not None:
         center = as_float64(center).to(speech.device).unsqueeze(-2)
@@ -219,8 +170,6 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
     path_euc = alignment_path(a_euc, higher_is_better=False)
     score_cos = path_scores(a_cos, path_cos)
     has_cos = ~score_cos.isnan()  # [L+1, T_t]: the column has a cosine path entry
-    mono_cos, mono_cos_ok = spearman_with_position(path_cos, has_cos)
-    mono_euc, mono_euc_ok = spearman_with_position(path_euc)
     return PairComparison(
         layer_cos=cosine(pooled_speech, pooled_text),
         layer_euc=euclidean(pooled_speech, pooled_text),
@@ -228,31 +177,8 @@ def compare_states(speech: torch.Tensor, text: torch.Tensor, center: torch.Tenso
         path_euc=path_euc,
         path_score_cos=score_cos,
         path_score_euc=path_scores(a_euc, path_euc),
-        monotonicity_cos_by_layer=mono_cos,
-        monotonicity_cos_defined=mono_cos_ok,
-        monotonicity_euc_by_layer=mono_euc,
-        monotonicity_euc_defined=mono_euc_ok,
+        monotonicity_cos_by_layer=spearman_with_position(path_cos, has_cos),
+        monotonicity_euc_by_layer=spearman_with_position(path_euc),
         consistency_by_layer=path_agreement(path_cos, path_euc, has_cos),
         zero_states=int(is_zero(speech[1:]).sum() + is_zero(text[1:]).sum()),
     )
-
-
-def aps_cos(speech: torch.Tensor, text: torch.Tensor) -> float | None:
-    """APS^cos of one sample (METHOD.md §4). Higher is better."""
-    return compare_states(speech, text).aps_cos
-
-
-def aps_euc(speech: torch.Tensor, text: torch.Tensor) -> float:
-    """APS^euc of one sample (METHOD.md §4). Lower is better."""
-    return compare_states(speech, text).aps_euc
-
-
-def monotonicity(speech: torch.Tensor, text: torch.Tensor) -> tuple[float | None, float | None]:
-    """(cosine, Euclidean) path monotonicity of one sample; None where undefined (METHOD.md §4)."""
-    result = compare_states(speech, text)
-    return result.monotonicity_cos, result.monotonicity_euc
-
-
-def consistency(speech: torch.Tensor, text: torch.Tensor) -> float | None:
-    """Share of tokens where the cosine and Euclidean paths agree, mean over layers 1..L (METHOD.md §4)."""
-    return compare_states(speech, text).consistency

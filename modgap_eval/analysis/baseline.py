@@ -49,8 +49,3 @@ def derangement_blocks(sample_ids: Sequence[str], seed: int) -> tuple[Block, ...
         blocks.append(Block(tuple(order[start : start + size])))
         start += size
     return tuple(blocks)
-
-
-def mismatched_partner(sample_ids: Sequence[str], seed: int) -> dict[str, str]:
-    """speech sample id -> id of the sample whose text it is compared with."""
-    return {sample_ids[s]: sample_ids[t] for block in derangement_blocks(sample_ids, seed) for s, t in block.partners()}

@@ -26,7 +26,6 @@ BASELINES = ("matched", "mismatched", "excess")
 # like a group score); micro = pooled over samples (each task weighs its n, like the model card).
 OVERALL_MACRO = "overall_macro"
 OVERALL_MICRO = "overall_micro"
-OVERALL = OVERALL_MACRO
 MIN_POINTS = 5
 """Below this many points a fit is reported with a warning: at n = 2 the line passes through both (R² = 1)."""
 ALL_GROUPS = "(all groups)"
@@ -127,47 +126,59 @@ def collect_points(
     """Points per task (``tasks``, default: every task all runs analysed) and two poolings over those common
     tasks: ``overall_macro`` (the plain mean of x and of GAP, like a group score, METHOD.md §1) and
     ``overall_micro`` (weighted by each task's n: analysed samples for x, paired samples for GAP)."""
+    common = _common_tasks(runs, tasks)
+    points: list[Point] = []
+    for source, results in runs:
+        group = group_of(results, group_regex, group_key)
+        points.extend(_run_points(source, results, group, common, metric, baseline))
+    return points
+
+
+def _common_tasks(runs: Sequence[tuple[str, Any]], tasks: Sequence[str] | None) -> list[str]:
     analysed = [
         {name for name, task in results.tasks.items() if task.representations is not None} for _, results in runs
     ]
-    common = sorted(set.intersection(*analysed)) if analysed else []
     if tasks:
         missing = [(source, t) for (source, _), names in zip(runs, analysed) for t in tasks if t not in names]
         if missing:
             raise ConfigError(f"no representation results for task {missing[0][1]!r} in {missing[0][0]}")
-        common = list(tasks)
+        return list(tasks)
+    common = sorted(set.intersection(*analysed)) if analysed else []
     if not common:
         raise ConfigError(no_common_task_message(runs, analysed))
-    points: list[Point] = []
-    for source, results in runs:
-        group = group_of(results, group_regex, group_key)
-        label = results.model.name
-        xs, ys, x_weights, y_weights = [], [], [], []
-        for name in common:
-            task = results.tasks[name]
-            x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
-            if not (math.isfinite(x) and math.isfinite(y)):
-                raise ConfigError(
-                    f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?);"
-                    " leave it out with --task"
-                )
-            xs.append(x)
-            ys.append(y)
-            x_weights.append(task.representations.n_samples)
-            y_weights.append(task.gap.n_paired)
-            points.append(Point(label, source, group, name, x, y))
-        points.append(Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys))))
-        points.append(
-            Point(
-                label,
-                source,
-                group,
-                OVERALL_MICRO,
-                float(np.average(xs, weights=x_weights)),
-                float(np.average(ys, weights=y_weights)),
+    return common
+
+
+def _run_points(
+    source: str, results: Any, group: str, common: Sequence[str], metric: Metric, baseline: Baseline
+) -> list[Point]:
+    """One run's point per common task, then its macro and micro poolings over them."""
+    label = results.model.name
+    points, x_weights, y_weights = [], [], []
+    for name in common:
+        task = results.tasks[name]
+        x, y = similarity_value(task.representations, metric, baseline), float(task.gap.gap)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ConfigError(
+                f"{source}: task {name!r} has an undefined GAP or {metric} (no paired samples?);"
+                " leave it out with --task"
             )
-        )
-    return points
+        points.append(Point(label, source, group, name, x, y))
+        x_weights.append(task.representations.n_samples)
+        y_weights.append(task.gap.n_paired)
+    xs, ys = [p.x for p in points], [p.y for p in points]
+    return [
+        *points,
+        Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys))),
+        Point(
+            label,
+            source,
+            group,
+            OVERALL_MICRO,
+            float(np.average(xs, weights=x_weights)),
+            float(np.average(ys, weights=y_weights)),
+        ),
+    ]
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,11 @@ from modgap_eval.errors import ConfigError
 PREFIX = "representations_"
 
 
-def examples_path(run_dir: Path, task: str) -> Path:
-    return run_dir / f"{PREFIX}{task}.json"
-
-
 def write_examples(run_dir: Path, task: str, examples: Sequence[TokenSimilarityExample]) -> Path | None:
     """Write a task's examples (nothing when there are none); returns the path written."""
     if not examples:
         return None
-    path = examples_path(run_dir, task)
+    path = run_dir / f"{PREFIX}{task}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         RepresentationExamples(task=task, examples=list(examples)).model_dump_json() + "\n", encoding="utf-8"

@@ -15,7 +15,8 @@ import torch
 
 from modgap_eval.analysis.alignment import alignment_path, path_scores
 from modgap_eval.analysis.schema import InterventionSummary
-from modgap_eval.analysis.similarity import token_cosine
+from modgap_eval.analysis.similarity import token_matrices
+from modgap_eval.analysis.stage import check_states, pair_states
 from modgap_eval.errors import CapabilityError, ConfigError, DataError
 from modgap_eval.models.base import Capability
 from modgap_eval.scoring.base import SampleScore
@@ -23,7 +24,6 @@ from modgap_eval.types import (
     GenerateRequest,
     Generation,
     HiddenStates,
-    HiddenStatesRequest,
     Intervention,
     InterventionMode,
     Loglikelihood,
@@ -161,29 +161,23 @@ def build_intervention(
     layer_index = torch.tensor(list(layers), dtype=torch.long)
     s = speech.states.index_select(0, layer_index).to(torch.float32)
     t = text.states.index_select(0, layer_index).to(torch.float32)
-    pairs = select_critical(token_cosine(s, t).mean(dim=0), selection)
+    pairs = select_critical(token_matrices(s, t)[0].mean(dim=0), selection)
     partners = t[:, list(pairs.tokens), :].contiguous()
     return Intervention(mode=InterventionMode(mode), layers=tuple(layers), positions=pairs.positions, partners=partners)
 
 
-def apply_intervention(speech_states: torch.Tensor, intervention: Intervention, layer_slot: int) -> torch.Tensor:
-    """Speech content states ``[T_s, d]`` of one layer with the intervention's positions rewritten.
-
-    ``layer_slot`` indexes ``intervention.layers``. A reference for adapters and tests (hooks rewrite in place).
-    """
-    out = speech_states.clone()
-    if intervention.positions:
-        index = torch.tensor(intervention.positions, dtype=torch.long)
-        out[index] = rewrite(out[index], intervention.partners[layer_slot], intervention.mode)
-    return out
+MakeRequest = Callable[[Sample, Prompt, "Intervention | None"], "GenerateRequest | LoglikelihoodRequest"]
+"""``make_request(sample, speech_prompt, intervention)``: the task's usual request (None: no intervention)."""
+Score = Callable[[Sample, "Generation | Loglikelihood"], SampleScore]
+"""``score(sample, output)``: the scorer's ``SampleScore``."""
 
 
 def run_interventions(
     model,
     samples: Sequence[Sample],
     make_prompts: Callable[[Sample], PromptPair],
-    make_request: Callable[[Sample, Prompt, Intervention | None], GenerateRequest | LoglikelihoodRequest],
-    score: Callable[[Sample, Generation | Loglikelihood], SampleScore],
+    make_request: MakeRequest,
+    score: Score,
     options: InterventionOptions,
     aggregate: Callable[[Sequence[SampleScore]], float] | None = None,
     speech_without: Mapping[str, SampleScore] | None = None,
@@ -191,71 +185,90 @@ def run_interventions(
 ) -> InterventionSummary:
     """Speech accuracy with vs without the intervention on the same items (METHOD.md §6).
 
-    ``make_request(sample, speech_prompt, intervention)`` builds the task's usual request;
-    ``score(sample, output)`` returns the scorer's ``SampleScore``; ``aggregate`` turns a list of them
-    into the task score in percent (default: mean of ``.value`` × 100). ``speech_without`` (sample id ->
-    SampleScore) reuses the main run's speech scores; when None the plain speech pass is run here.
+    ``aggregate`` turns a list of scores into the task score in percent (default: mean of ``.value`` ×
+    100). ``speech_without`` (sample id -> SampleScore) reuses the main run's speech scores; when None
+    the plain speech pass is run here.
     """
+    from tqdm.auto import tqdm
+
+    _check_ready(model, samples)
+    selection = CriticalSelection.parse(options.critical)
+    mode = InterventionMode(options.mode)
+    aggregate = aggregate or _mean_percent
+    with_scores: list[SampleScore] = []
+    without_scores: list[SampleScore] = []
+    interventions: list[Intervention] = []
+    step = max(1, options.batch_size)
+    with tqdm(total=len(samples), desc="interventions", unit="sample", disable=not progress) as bar:
+        for start in range(0, len(samples), step):
+            batch = samples[start : start + step]
+            pairs = [make_prompts(sample) for sample in batch]
+            made = _build_interventions(model, batch, pairs, mode, selection, options.layers)
+            interventions.extend(made)
+            requests = [make_request(sample, p.speech, i) for sample, p, i in zip(batch, pairs, made)]
+            with_scores.extend(score(sample, out) for sample, out in zip(batch, _execute(model, requests)))
+            without_scores.extend(_scores_without(model, batch, pairs, make_request, score, speech_without))
+            bar.update(len(batch))
+    speech_with, speech_plain = aggregate(with_scores), aggregate(without_scores)
+    return InterventionSummary(
+        mode=mode.value,
+        critical=selection.describe(),
+        layers=list(interventions[0].layers),
+        n=len(samples),
+        speech_without=speech_plain,
+        speech_with=speech_with,
+        delta=speech_with - speech_plain,
+        selection=SELECTION_RULE,
+        mean_positions=sum(len(i.positions) for i in interventions) / len(interventions),
+        n_changed=sum(a.value != b.value for a, b in zip(with_scores, without_scores)),
+    )
+
+
+def _check_ready(model, samples: Sequence[Sample]) -> None:
     capabilities: frozenset[Capability] = getattr(model, "capabilities", frozenset())
     missing = [c.value for c in (Capability.INTERVENTION, Capability.HIDDEN_STATES) if c not in capabilities]
     if missing:
         raise CapabilityError(f"model {type(model).__name__} lacks: {', '.join(missing)} (needed by --intervention)")
     if not samples:
         raise DataError("intervention run: no samples")
-    selection = CriticalSelection.parse(options.critical)
-    mode = InterventionMode(options.mode)
-    aggregate = aggregate or (lambda scores: 100.0 * sum(s.value for s in scores) / len(scores))
-    with_scores: list[SampleScore] = []
-    without_scores: list[SampleScore] = []
-    sizes: list[int] = []
-    layers: tuple[int, ...] | None = None
-    step = max(1, options.batch_size)
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(samples), desc="interventions", unit="sample")
-    for start in range(0, len(samples), step):
-        batch = samples[start : start + step]
-        pairs = [make_prompts(sample) for sample in batch]
-        speech_states = model.hidden_states([HiddenStatesRequest(p.speech) for p in pairs])
-        text_states = model.hidden_states([HiddenStatesRequest(p.text) for p in pairs])
-        interventions = []
-        for sample, s, t in zip(batch, speech_states, text_states):
-            if layers is None:
-                layers = parse_layers(options.layers, s.num_layers)
-            if s.states.shape[1] == 0 or t.states.shape[1] == 0:
-                raise DataError(f"sample {sample.id!r}: empty content span in hidden states")
-            interventions.append(build_intervention(s, t, mode, selection, layers))
-        del speech_states, text_states
-        sizes.extend(len(i.positions) for i in interventions)
-        requests = [make_request(sample, p.speech, i) for sample, p, i in zip(batch, pairs, interventions)]
-        with_scores.extend(score(sample, out) for sample, out in zip(batch, _execute(model, requests)))
-        if speech_without is None:
-            plain = [make_request(sample, p.speech, None) for sample, p in zip(batch, pairs)]
-            without_scores.extend(score(sample, out) for sample, out in zip(batch, _execute(model, plain)))
-        else:
-            for sample in batch:
-                if sample.id not in speech_without:
-                    raise DataError(f"intervention run: no speech score without intervention for sample {sample.id!r}")
-                without_scores.append(speech_without[sample.id])
-        if bar is not None:
-            bar.update(len(batch))
-    if bar is not None:
-        bar.close()
-    speech_with, speech_plain = aggregate(with_scores), aggregate(without_scores)
-    return InterventionSummary(
-        mode=mode.value,
-        critical=selection.describe(),
-        layers=list(layers or ()),
-        n=len(samples),
-        speech_without=speech_plain,
-        speech_with=speech_with,
-        delta=speech_with - speech_plain,
-        selection=SELECTION_RULE,
-        mean_positions=sum(sizes) / len(sizes),
-        n_changed=sum(a.value != b.value for a, b in zip(with_scores, without_scores)),
-    )
+
+def _build_interventions(
+    model,
+    batch: Sequence[Sample],
+    pairs: Sequence[PromptPair],
+    mode: InterventionMode,
+    selection: CriticalSelection,
+    layers: str,
+) -> list[Intervention]:
+    """One ``Intervention`` per sample, from its speech and text states (dropped before returning)."""
+    out = []
+    for sample, s, t in zip(batch, *pair_states(model, pairs)):
+        check_states(sample.id, s, t)
+        out.append(build_intervention(s, t, mode, selection, parse_layers(layers, s.num_layers)))
+    return out
+
+
+def _scores_without(
+    model,
+    batch: Sequence[Sample],
+    pairs: Sequence[PromptPair],
+    make_request: MakeRequest,
+    score: Score,
+    speech_without: Mapping[str, SampleScore] | None,
+) -> list[SampleScore]:
+    """The batch's speech scores without the intervention: the main run's, or a plain pass run here."""
+    if speech_without is None:
+        plain = [make_request(sample, p.speech, None) for sample, p in zip(batch, pairs)]
+        return [score(sample, out) for sample, out in zip(batch, _execute(model, plain))]
+    for sample in batch:
+        if sample.id not in speech_without:
+            raise DataError(f"intervention run: no speech score without intervention for sample {sample.id!r}")
+    return [speech_without[sample.id] for sample in batch]
+
+
+def _mean_percent(scores: Sequence[SampleScore]) -> float:
+    return 100.0 * sum(s.value for s in scores) / len(scores)
 
 
 def _execute(model, requests):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,6 @@ def plot_heatmap(example: Any, title: str, stem: Path) -> Path:
 def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem: Path) -> Path:
     """GAP (y) against a similarity (x), one labelled point per results file, OLS line with R², the slope's p
     and n; below ``MIN_POINTS`` points the title says the fit is indicative only."""
-    from dataclasses import asdict
-
     from modgap_eval.analysis.correlation import MIN_POINTS, slope_p_value
 
     plt = _pyplot()
@@ -131,8 +130,6 @@ def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem:
 
 def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
     """Stacked bars per task: fine-tuning erosion and modality gap, summing to the total drop."""
-    from dataclasses import asdict
-
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(rows) + 2), 4.5))
     names = [r.task for r in rows]
@@ -156,8 +153,6 @@ def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
 
 def plot_path_trend(rows: Sequence[Any], title: str, stem: Path) -> Path:
     """Monotonicity (cos, euc) and consistency per checkpoint, in the order given (Fig. 8)."""
-    from dataclasses import asdict
-
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(5, 0.8 * len(rows) + 2), 4))
     labels = [r.label for r in rows]

@@ -7,6 +7,11 @@ and the ``excess`` = matched − mismatched (Euclidean: mismatched − matched),
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import create_model
+
+from modgap_eval.metrics import REPRESENTATION_METRICS
 from modgap_eval.strict import Strict
 
 
@@ -31,7 +36,10 @@ class BaselinedCurve(Strict):
     excess: list[float]
 
 
-class RepresentationSummary(Strict):
+class SummaryFacts(Strict):
+    """A task's representation summary besides its metrics: how the states were taken, the per-layer
+    curves and what was left out."""
+
     n_samples: int
     num_layers: int
     """L: curves have L + 1 entries (layer 0 = decoder input)."""
@@ -42,21 +50,9 @@ class RepresentationSummary(Strict):
     derangement_seed: int
     layer_cos: BaselinedCurve
     layer_euc: BaselinedCurve
-    sim_cos: Baselined
-    sim_euc: Baselined
-    aps_cos: Baselined
-    aps_euc: Baselined
-    monotonicity_cos: float | None
-    monotonicity_euc: float | None
     monotonicity_excluded_cos: int
-    """Samples whose cosine path had T_t < 2 or was constant (Spearman undefined)."""
+    """Samples whose cosine path had T_t < 2 or was constant in every layer (Spearman undefined)."""
     monotonicity_excluded_euc: int
-    consistency: float
-    # Added by the analysis stage (all optional, additive):
-    monotonicity_cos_mismatched: float | None = None
-    """The same monotonicity on the mismatched pairs (its chance level)."""
-    monotonicity_euc_mismatched: float | None = None
-    consistency_mismatched: float | None = None
     monotonicity_excluded_layers_cos: int = 0
     """(sample, layer) pairs, layers 1..L, whose cosine path was undefined for Spearman; a sample's
     monotonicity is the mean over its defined layers and the sample is excluded when none is."""
@@ -70,6 +66,28 @@ class RepresentationSummary(Strict):
     """How mismatched pairs were drawn (METHOD.md §4b)."""
     centering_reference: str = ""
     """What was subtracted when ``centering`` is on."""
+
+
+def _metric_fields() -> dict[str, Any]:
+    """A field per declared metric: baselined ones as ``Baselined``, the others as the mean over the
+    samples where defined (None at none) with the same mean on the mismatched pairs beside it."""
+    fields: dict[str, Any] = {}
+    for m in REPRESENTATION_METRICS:
+        if m.baselined:
+            fields[m.name] = (Baselined, ...)
+        else:
+            fields[m.name] = (float | None, ...)
+            fields[m.name + "_mismatched"] = (float | None, None)
+    return fields
+
+
+RepresentationSummary = create_model(
+    "RepresentationSummary",
+    __base__=SummaryFacts,
+    __doc__="""A task's representation figures: ``SummaryFacts`` and a field per metric of
+    ``metrics.REPRESENTATION_METRICS``, derived from that list.""",
+    **_metric_fields(),
+)
 
 
 class InterventionSummary(Strict):

@@ -45,16 +45,6 @@ def euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(as_float64(a) - as_float64(b), dim=-1)
 
 
-def layer_cosine(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """``cos_l = cos(mean_i h^s_{l,i}, mean_j h^t_{l,j})`` (METHOD.md §3): ``[L+1, T_s, d], [L+1, T_t, d] -> [L+1]``."""
-    return cosine(mean_pool(speech), mean_pool(text))
-
-
-def layer_euclidean(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """``euc_l = ||mean_i h^s_{l,i} − mean_j h^t_{l,j}||_2`` (METHOD.md §3): ``-> [L+1]``."""
-    return euclidean(mean_pool(speech), mean_pool(text))
-
-
 def over_blocks(per_layer: torch.Tensor) -> torch.Tensor:
     """Mean over layers l = 1..L of a ``[..., L+1]`` per-layer quantity (METHOD.md §3: layer 0 excluded).
 
@@ -63,16 +53,6 @@ def over_blocks(per_layer: torch.Tensor) -> torch.Tensor:
     if per_layer.shape[-1] < 2:
         raise ValueError("Sim and APS average layers 1..L: the states need at least one decoder block")
     return per_layer[..., 1:].nanmean(dim=-1)
-
-
-def sim_cos(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """Sim^cos = mean_{l=1..L} cos_l for one sample (METHOD.md §3). Higher is better."""
-    return over_blocks(layer_cosine(speech, text))
-
-
-def sim_euc(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """Sim^euc = mean_{l=1..L} euc_l for one sample (METHOD.md §3). Lower is better."""
-    return over_blocks(layer_euclidean(speech, text))
 
 
 def token_matrices(speech: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,13 +70,3 @@ def token_matrices(speech: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tens
     a_euc = (speech_norm.square() + text_norm.square()).sub_(dots, alpha=2.0).clamp_min_(0.0).sqrt_()
     a_cos = dots.div_(norms).clamp_(-1.0, 1.0).masked_fill_(norms == 0, float("nan"))
     return a_cos, a_euc
-
-
-def token_cosine(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """A^cos[i, j] = cos(h^s_i, h^t_j) (``token_matrices``). Higher is better."""
-    return token_matrices(speech, text)[0]
-
-
-def token_euclidean(speech: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """A^euc[i, j] = ||h^s_i − h^t_j||_2 (``token_matrices``). Lower is better."""
-    return token_matrices(speech, text)[1]

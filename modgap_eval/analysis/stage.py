@@ -13,22 +13,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
-from modgap_eval.analysis.alignment import PairComparison, alignment_path, compare_states, state_problem
+from modgap_eval.analysis.alignment import alignment_path, compare_states, state_problem
 from modgap_eval.analysis.baseline import DERANGEMENT_SCHEME, Block, derangement_blocks
-from modgap_eval.analysis.schema import (
-    Baselined,
-    BaselinedCurve,
-    LayerCurve,
-    RepresentationSummary,
-    TokenSimilarityExample,
-)
+from modgap_eval.analysis.schema import RepresentationSummary, TokenSimilarityExample
 from modgap_eval.analysis.similarity import mean_pool, token_matrices
+from modgap_eval.analysis.summary import Figures, summarise
 from modgap_eval.errors import ConfigError, DataError
-from modgap_eval.metrics import REPRESENTATION_METRICS
-from modgap_eval.types import Audio, HiddenStates, HiddenStatesRequest, PromptPair, Sample
+from modgap_eval.types import HiddenStates, HiddenStatesRequest, PromptPair, Sample
 
 DEFAULT_LAYER_CONVENTION = "as returned by the adapter's hidden_states (METHOD.md §2)"
 MIN_SAMPLES = 2
@@ -64,41 +57,6 @@ class TaskRepresentation:
     """Token similarity matrices kept for heatmaps (write with ``analysis.examples.write_examples``)."""
 
 
-@dataclass(frozen=True)
-class _Figures:
-    """One comparison reduced to what the summary needs (no tensors of size [L, T, d])."""
-
-    layer_cos: np.ndarray
-    """NaN in a layer where a pooled state is a zero vector (no cosine)."""
-    layer_euc: np.ndarray
-    values: Mapping[str, float | None]
-    """Every declared representation metric (``metrics.REPRESENTATION_METRICS``); None where undefined."""
-    excluded_layers_cos: int
-    excluded_layers_euc: int
-    zero_states: int
-
-    @staticmethod
-    def of(result: PairComparison) -> _Figures:
-        return _Figures(
-            layer_cos=result.layer_cos.numpy(),
-            layer_euc=result.layer_euc.numpy(),
-            values={m.name: getattr(result, m.name) for m in REPRESENTATION_METRICS},
-            excluded_layers_cos=result.monotonicity_excluded_layers_cos,
-            excluded_layers_euc=result.monotonicity_excluded_layers_euc,
-            zero_states=result.zero_states,
-        )
-
-    def as_record(self, suffix: str = "") -> dict[str, float]:
-        record = {
-            **self.values,
-            "monotonicity_excluded_layers_cos": float(self.excluded_layers_cos),
-            "monotonicity_excluded_layers_euc": float(self.excluded_layers_euc),
-            "zero_states": float(self.zero_states),
-        }
-        # an undefined figure is absent, never NaN
-        return {key + suffix: value for key, value in record.items() if value is not None}
-
-
 Fetch = Callable[[Sequence[int]], "tuple[dict[int, HiddenStates], dict[int, HiddenStates]]"]
 """Positions of samples -> their (speech, text) HiddenStates, by position."""
 
@@ -114,7 +72,8 @@ def analyse_task(
     baseline (METHOD.md §3, §4, §4b). ``make_prompts`` may raise DataError; it propagates."""
 
     def fetch(members: Sequence[int]):
-        return _fetch_states(model, samples, members, make_prompts)
+        speech, text = pair_states(model, [make_prompts(samples[k]) for k in members])
+        return dict(zip(members, speech)), dict(zip(members, text))
 
     return _analyse([s.id for s in samples], fetch, options, _layer_convention(model, options), progress)
 
@@ -130,24 +89,11 @@ def analyse_states(
     if len(speech) != len(text):
         raise DataError(f"got {len(speech)} speech and {len(text)} text state tensors; they must pair up")
     ids = [str(k) for k in range(len(speech))] if ids is None else [str(i) for i in ids]
-    stand_ins = [Sample(id=i, text="", audio=Audio(data=b"-")) for i in ids]
 
     def fetch(members: Sequence[int]):
-        pairs = {k: (HiddenStates(states=speech[k]), HiddenStates(states=text[k])) for k in members}
-        for k, (s, t) in pairs.items():
-            _check_states(stand_ins[k], s, t)
-        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+        return {k: HiddenStates(states=speech[k]) for k in members}, {k: HiddenStates(states=text[k]) for k in members}
 
     return _analyse(ids, fetch, options, options.layer_convention or "given by the caller", progress=False)
-
-
-def token_similarity_examples(
-    model, sample: Sample, make_prompts: Callable[[Sample], PromptPair], layers: Sequence[int] | None = None
-) -> tuple[TokenSimilarityExample, ...]:
-    """One sample's token cosine matrices and both alignment paths at ``layers`` (default: the middle and
-    the last block), straight from a model: the data of the paper's Fig. 6 (METHOD.md §4)."""
-    speech, text = _fetch_states(model, [sample], [0], make_prompts)
-    return tuple(_examples(sample.id, speech[0], text[0], None, layers))
 
 
 def _analyse(
@@ -163,38 +109,72 @@ def _analyse(
     except ValueError as exc:
         raise DataError(f"representation analysis: {exc}") from exc
     batches = _batches(blocks, options.batch_size)
-    center = _centering_means(fetch, batches, len(ids)) if options.centering else None
 
-    matched: dict[int, _Figures] = {}
-    mismatched: dict[int, _Figures] = {}
-    lengths: dict[int, dict[str, float]] = {}
-    kept = set(range(min(options.examples, len(ids))))
-    examples: list[TokenSimilarityExample] = []
-    bar = _progress(len(ids), progress)
-    for batch in batches:
-        members = [m for block in batch for m in block.members]
+    def checked(members: Sequence[int]):
         speech, text = fetch(members)
-        for block in batch:
-            for s, t in block.partners():
-                matched[s] = _Figures.of(compare_states(speech[s].states, text[s].states, center))
-                mismatched[s] = _Figures.of(compare_states(speech[s].states, text[t].states, center))
-                lengths[s] = {"speech_frames": float(speech[s].length), "text_tokens": float(text[s].length)}
-                if s in kept:
-                    examples.extend(_examples(ids[s], speech[s], text[s], center, options.example_layers))
-        del speech, text  # nothing of size [L, T, d] outlives its batch
-        if bar is not None:
-            bar.update(len(members))
-    if bar is not None:
-        bar.close()
+        for k in members:
+            check_states(ids[k], speech[k], text[k])
+        return speech, text
 
-    order = range(len(ids))
-    summary = _summarise([matched[k] for k in order], [mismatched[k] for k in order], options, convention)
+    center = _centering_means(checked, batches, len(ids)) if options.centering else None
+    compared, examples = _compare_all(ids, checked, batches, center, options, progress)
+    rows = [compared[k] for k in range(len(ids))]  # the caller's order, whatever the batches were
+    summary = RepresentationSummary(
+        n_samples=len(ids),
+        num_layers=len(rows[0].matched.layer_cos) - 1,
+        layer_convention=convention,
+        centering=options.centering,
+        derangement_seed=options.derangement_seed,
+        derangement=DERANGEMENT_SCHEME,
+        centering_reference=CENTERING_REFERENCE if options.centering else "",
+        **summarise([r.matched for r in rows], [r.mismatched for r in rows]),
+    )
     per_sample = {
-        ids[k]: {**lengths[k], **matched[k].as_record(), **mismatched[k].as_record("_mismatched")} for k in order
+        sample_id: {**r.lengths, **r.matched.as_record(), **r.mismatched.as_record("_mismatched")}
+        for sample_id, r in zip(ids, rows)
     }
-    position = {sample_id: k for k, sample_id in enumerate(ids)}
-    examples.sort(key=lambda e: (position[e.sample_id], e.layer))
+    examples.sort(key=lambda e: (ids.index(e.sample_id), e.layer))  # a few examples: the first samples'
     return TaskRepresentation(summary=summary, per_sample=per_sample, examples=tuple(examples))
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """One sample against its own text (matched) and its block partner's text (mismatched)."""
+
+    matched: Figures
+    mismatched: Figures
+    lengths: dict[str, float]
+
+
+def _compare_all(
+    ids: Sequence[str],
+    fetch: Fetch,
+    batches: Sequence[Sequence[Block]],
+    center: torch.Tensor | None,
+    options: RepresentationOptions,
+    progress: bool,
+) -> tuple[dict[int, _Compared], list[TokenSimilarityExample]]:
+    """Every sample's comparisons by position, and the examples of the first ``options.examples``."""
+    from tqdm.auto import tqdm
+
+    compared: dict[int, _Compared] = {}
+    examples: list[TokenSimilarityExample] = []
+    with tqdm(total=len(ids), desc="representations", unit="sample", disable=not progress) as bar:
+        for batch in batches:
+            members = [m for block in batch for m in block.members]
+            speech, text = fetch(members)
+            for block in batch:
+                for s, t in block.partners():
+                    compared[s] = _Compared(
+                        Figures.of(compare_states(speech[s].states, text[s].states, center)),
+                        Figures.of(compare_states(speech[s].states, text[t].states, center)),
+                        {"speech_frames": float(speech[s].length), "text_tokens": float(text[s].length)},
+                    )
+                    if s < options.examples:
+                        examples.extend(_examples(ids[s], speech[s], text[s], center, options.example_layers))
+            del speech, text  # nothing of size [L, T, d] outlives its batch
+            bar.update(len(members))
+    return compared, examples
 
 
 def _batches(blocks: Sequence[Block], batch_size: int) -> list[list[Block]]:
@@ -213,42 +193,34 @@ def _batches(blocks: Sequence[Block], batch_size: int) -> list[list[Block]]:
     return batches
 
 
-def _fetch_states(
-    model, samples: Sequence[Sample], members: Sequence[int], make_prompts: Callable[[Sample], PromptPair]
-) -> tuple[dict[int, HiddenStates], dict[int, HiddenStates]]:
-    pairs = [make_prompts(samples[k]) for k in members]
-    speech_out = model.hidden_states([HiddenStatesRequest(pair.speech) for pair in pairs])
-    text_out = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
-    if len(speech_out) != len(pairs) or len(text_out) != len(pairs):
+def pair_states(model, pairs: Sequence[PromptPair]) -> tuple[list[HiddenStates], list[HiddenStates]]:
+    """The speech and the text hidden states of each prompt pair (one ``hidden_states`` call each)."""
+    speech = model.hidden_states([HiddenStatesRequest(pair.speech) for pair in pairs])
+    text = model.hidden_states([HiddenStatesRequest(pair.text) for pair in pairs])
+    if len(speech) != len(pairs) or len(text) != len(pairs):
         raise RuntimeError(f"{type(model).__name__}.hidden_states returned the wrong number of outputs")
-    speech, text = {}, {}
-    for k, s_out, t_out in zip(members, speech_out, text_out):
-        _check_states(samples[k], s_out, t_out)
-        speech[k], text[k] = s_out, t_out
     return speech, text
 
 
-def _check_states(sample: Sample, speech: HiddenStates, text: HiddenStates) -> None:
+def check_states(sample_id: str, speech: HiddenStates, text: HiddenStates) -> None:
+    """A DataError naming the sample unless its states can be compared (shapes, content, finite values)."""
     s, t = speech.states, text.states
     problem = state_problem(s, t)
     if problem is None and not (torch.isfinite(s).all() and torch.isfinite(t).all()):
         problem = "non-finite values (inf/NaN) in the states; try a wider --dtype such as float32"
     if problem:
-        raise DataError(f"sample {sample.id!r}: hidden states: {problem}")
+        raise DataError(f"sample {sample_id!r}: hidden states: {problem}")
 
 
 def _centering_means(fetch: Fetch, batches, count: int) -> torch.Tensor:
     """Per-layer mean over samples and both modalities of the mean-pooled states (METHOD.md §4b, ours)."""
-    total: torch.Tensor | None = None
+    total = torch.zeros((), dtype=torch.float64)
     for batch in batches:
         members = [m for block in batch for m in block.members]
         speech, text = fetch(members)
         for k in members:  # fixed order within a fixed block order: independent of batch size
-            pooled = mean_pool(speech[k].states).to(torch.float64) + mean_pool(text[k].states).to(torch.float64)
-            total = pooled if total is None else total + pooled
+            total = total + (mean_pool(speech[k].states) + mean_pool(text[k].states))  # float64
         del speech, text
-    if total is None:
-        raise DataError("centering means: no samples to average over")
     return total / (2 * count)
 
 
@@ -284,75 +256,3 @@ def _layer_convention(model, options: RepresentationOptions) -> str:
     except NotImplementedError:
         details = {}
     return str(details.get("layer_convention") or details.get("hidden_states") or DEFAULT_LAYER_CONVENTION)
-
-
-def _curve(rows: Sequence[_Figures], attribute: str) -> LayerCurve:
-    values = np.stack([getattr(r, attribute) for r in rows])
-    if np.isnan(values).all(axis=0).any():
-        raise DataError(f"{attribute}: a layer where every sample's pooled state is a zero vector has no cosine")
-    return LayerCurve(mean=np.nanmean(values, axis=0).tolist(), std=np.nanstd(values, axis=0).tolist())
-
-
-def _defined_mean(values: Sequence[float | None]) -> float | None:
-    """Mean of the defined values (float64, in the given order); None when none is defined."""
-    kept = [v for v in values if v is not None]
-    return float(np.mean(np.asarray(kept, dtype=np.float64))) if kept else None
-
-
-def _mean(values: Sequence[float | None], what: str) -> float:
-    mean = _defined_mean(values)
-    if mean is None:
-        raise DataError(f"{what}: no sample has a cosine (every state a zero vector)")
-    return mean
-
-
-def _baselined(
-    matched: Sequence[_Figures], mismatched: Sequence[_Figures], attribute: str, lower_is_better: bool
-) -> Baselined:
-    m = _mean([r.values[attribute] for r in matched], attribute)
-    x = _mean([r.values[attribute] for r in mismatched], attribute + " (mismatched)")
-    return Baselined(matched=m, mismatched=x, excess=(x - m) if lower_is_better else (m - x))
-
-
-def _baselined_curve(matched, mismatched, attribute: str, lower_is_better: bool) -> BaselinedCurve:
-    m, x = _curve(matched, attribute), _curve(mismatched, attribute)
-    sign = -1.0 if lower_is_better else 1.0
-    return BaselinedCurve(matched=m, mismatched=x, excess=[sign * (a - b) for a, b in zip(m.mean, x.mean)])
-
-
-def _summarise(matched, mismatched, options: RepresentationOptions, convention: str) -> RepresentationSummary:
-    """Every declared metric: baselined ones matched / mismatched / excess, the others as the mean over
-    the samples where they are defined, with ``<name>_mismatched`` beside them (METHOD.md §4b)."""
-    figures: dict[str, object] = {}
-    for m in REPRESENTATION_METRICS:
-        if m.baselined:
-            figures[m.name] = _baselined(matched, mismatched, m.name, lower_is_better=not m.higher_is_better)
-        else:
-            figures[m.name] = _defined_mean([r.values[m.name] for r in matched])
-            figures[m.name + "_mismatched"] = _defined_mean([r.values[m.name] for r in mismatched])
-    return RepresentationSummary(
-        n_samples=len(matched),
-        num_layers=len(matched[0].layer_cos) - 1,
-        layer_convention=convention,
-        centering=options.centering,
-        derangement_seed=options.derangement_seed,
-        layer_cos=_baselined_curve(matched, mismatched, "layer_cos", lower_is_better=False),
-        layer_euc=_baselined_curve(matched, mismatched, "layer_euc", lower_is_better=True),
-        **figures,
-        monotonicity_excluded_cos=sum(r.values["monotonicity_cos"] is None for r in matched),
-        monotonicity_excluded_euc=sum(r.values["monotonicity_euc"] is None for r in matched),
-        monotonicity_excluded_layers_cos=sum(r.excluded_layers_cos for r in matched),
-        monotonicity_excluded_layers_euc=sum(r.excluded_layers_euc for r in matched),
-        zero_states=sum(r.zero_states for r in matched),
-        cosine_excluded=sum(r.values["aps_cos"] is None for r in matched),
-        derangement=DERANGEMENT_SCHEME,
-        centering_reference=CENTERING_REFERENCE if options.centering else "",
-    )
-
-
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="representations", unit="sample")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 MODULES_DIR = Path(__file__).resolve().parent
 MODALITY_GAP = MODULES_DIR / "modality_gap"
@@ -20,3 +21,16 @@ CITATION = """\
 }
 """
 """The paper both modules measure (``evaluate.MetricInfo.citation``)."""
+
+
+def metric_info(description: str, inputs_description: str, features: dict[str, Any]) -> Any:
+    """The ``evaluate.MetricInfo`` of a module here: its texts and input features, the paper's citation."""
+    import datasets
+    import evaluate
+
+    return evaluate.MetricInfo(
+        description=description,
+        citation=CITATION,
+        inputs_description=inputs_description,
+        features=datasets.Features(features),
+    )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from modgap_eval.analysis.baseline import derangement_blocks, mismatched_partner
+from modgap_eval.analysis.baseline import derangement_blocks
+
+
+def mismatched_partner(sample_ids, seed):
+    """speech sample id -> id of the sample whose text it is compared with."""
+    return {sample_ids[s]: sample_ids[t] for block in derangement_blocks(sample_ids, seed) for s, t in block.partners()}
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 10, 11])

@@ -16,7 +16,6 @@ import torch
 from modgap_eval.analysis.interventions import (
     CriticalSelection,
     InterventionOptions,
-    apply_intervention,
     build_intervention,
     parse_layers,
     rewrite,
@@ -32,6 +31,16 @@ from modgap_eval.types import GenerateRequest, Generation, HiddenStates, Interve
 from .test_stage import make_prompts, make_samples
 
 ANGLE, LENGTH = InterventionMode.ANGLE, InterventionMode.LENGTH
+
+
+def apply_intervention(speech_states, intervention, layer_slot):
+    """Speech content states ``[T_s, d]`` of one layer with the intervention's positions rewritten
+    (what the adapters' hooks do in place; ``layer_slot`` indexes ``intervention.layers``)."""
+    out = speech_states.clone()
+    if intervention.positions:
+        index = torch.tensor(intervention.positions, dtype=torch.long)
+        out[index] = rewrite(out[index], intervention.partners[layer_slot], intervention.mode)
+    return out
 
 
 def test_rewrite_by_hand():

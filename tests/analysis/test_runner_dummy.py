@@ -12,12 +12,12 @@ from tests.extras import extra
 
 pytest.importorskip("torch", reason=extra("torch", "models"))
 
-from modgap_eval.analysis.baseline import mismatched_partner
 from modgap_eval.cli import main
 from modgap_eval.results import read_results
 from tests.conftest import ARITH
 
 from . import loop_reference as ref
+from .test_baseline import mismatched_partner
 from .test_stage import constructed_states, mean
 
 

@@ -15,13 +15,13 @@ pytest.importorskip("torch", reason=extra("torch", "models"))
 
 import torch
 
-from modgap_eval.analysis.baseline import mismatched_partner
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_task
 from modgap_eval.errors import DataError
 from modgap_eval.models.dummy import DummyModel
 from modgap_eval.types import Audio, Modality, Prompt, PromptPair, Sample, Waveform
 
 from . import loop_reference as ref
+from .test_baseline import mismatched_partner
 
 TEXTS = [
     "How many legs do horses have",
@@ -205,12 +205,11 @@ def test_empty_content_span_is_a_clear_error(dummy):
         analyse_task(NoTokens(layers=3, width=12), make_samples(2), make_prompts, RepresentationOptions())
 
 
-def test_examples_straight_from_a_model(dummy):
-    from modgap_eval.analysis.stage import token_similarity_examples
-
-    (sample,) = make_samples(1)
-    examples = token_similarity_examples(dummy, sample, make_prompts, layers=(0, 3))
-    assert [e.layer for e in examples] == [0, 3]
+def test_examples_at_chosen_layers(dummy):
+    sample = make_samples(2)[0]
+    options = RepresentationOptions(examples=1, example_layers=(3, 0))
+    examples = analyse_task(dummy, make_samples(2), make_prompts, options).examples
+    assert [(e.sample_id, e.layer) for e in examples] == [(sample.id, 0), (sample.id, 3)]
     want = ref.compare(speech_states(sample, 3, 12), text_states(sample, 3, 12))
     assert examples[1].path_euc == want["path_euc"][3]
     assert examples[0].cosine[0] == pytest.approx([round(v, 5) for v in ref_cosine_row(sample, 0)], abs=1e-5)

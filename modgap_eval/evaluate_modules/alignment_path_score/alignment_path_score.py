@@ -8,7 +8,7 @@ import evaluate
 import torch
 
 from modgap_eval.analysis.stage import RepresentationOptions, analyse_states
-from modgap_eval.evaluate_modules import CITATION
+from modgap_eval.evaluate_modules import metric_info
 from modgap_eval.metrics import REPRESENTATION_METRICS
 
 _DESCRIPTION = """\
@@ -38,12 +38,7 @@ _STATES = datasets.Sequence(datasets.Sequence(datasets.Sequence(datasets.Value("
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
 class AlignmentPathScore(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=CITATION,
-            inputs_description=_KWARGS,
-            features=datasets.Features({"speech_states": _STATES, "text_states": _STATES}),
-        )
+        return metric_info(_DESCRIPTION, _KWARGS, {"speech_states": _STATES, "text_states": _STATES})
 
     def _compute(self, speech_states, text_states, seed=0, centering=False):
         speech = [torch.as_tensor(s, dtype=torch.float32) for s in speech_states]
@@ -54,16 +49,9 @@ class AlignmentPathScore(evaluate.Metric):
         out = {"n": summary.n_samples}
         for spec in REPRESENTATION_METRICS:
             value = getattr(summary, spec.name)
+            out[spec.name] = value.matched if spec.baselined else value
             if spec.baselined:
-                out.update(
-                    {
-                        spec.name: value.matched,
-                        f"{spec.name}_mismatched": value.mismatched,
-                        f"{spec.name}_excess": value.excess,
-                    }
-                )
-            else:
-                out[spec.name] = value
+                out.update({f"{spec.name}_mismatched": value.mismatched, f"{spec.name}_excess": value.excess})
         out.update(
             monotonicity_excluded_cos=summary.monotonicity_excluded_cos,
             monotonicity_excluded_euc=summary.monotonicity_excluded_euc,

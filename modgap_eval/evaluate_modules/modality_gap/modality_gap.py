@@ -6,7 +6,7 @@ Load offline by path: ``evaluate.load("<modgap_eval>/evaluate_modules/modality_g
 import datasets
 import evaluate
 
-from modgap_eval.evaluate_modules import CITATION
+from modgap_eval.evaluate_modules import metric_info
 from modgap_eval.stats import paired_bootstrap, relative_gap
 
 _DESCRIPTION = """\
@@ -36,14 +36,8 @@ Examples:
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
 class ModalityGap(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=CITATION,
-            inputs_description=_KWARGS,
-            features=datasets.Features(
-                {"text_scores": datasets.Value("float64"), "speech_scores": datasets.Value("float64")}
-            ),
-        )
+        scores = datasets.Value("float64")
+        return metric_info(_DESCRIPTION, _KWARGS, {"text_scores": scores, "speech_scores": scores})
 
     def _compute(self, text_scores, speech_scores, bootstrap_iters=1000, seed=0, ci_level=0.95):
         for name, values in (("text_scores", text_scores), ("speech_scores", speech_scores)):
