@@ -26,6 +26,7 @@ from modgap_eval.calibration import (
 from modgap_eval.chance import above_chance_p
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
+from modgap_eval.reference.ctc import greedy_decode
 from modgap_eval.types import Generation, Loglikelihood, LoglikelihoodRequest, Modality, Prompt
 
 
@@ -60,8 +61,6 @@ class TaskResult:
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
-    from modgap_eval.reference.train import greedy_decode
-
     with torch.inference_mode():
         out = model.part.adapter(model.part.front_end.encode(waveform))
         logits = model.part.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
@@ -153,6 +152,43 @@ def summarise(results: dict[str, TaskResult]) -> dict:
         "question_wer": word_error_rate(*zip(*pairs)) if pairs else None,
         "per_task": per_task,
     }
+
+
+def multiple_choice_items(group: str, limit: int | None, progress: bool) -> list[tuple]:
+    """The (task, sample, prompt pair) triples of the group's log-likelihood tasks, ``limit`` samples a task."""
+    from modgap_eval.requests import make_prompt_pair
+    from modgap_eval.tasks.loader import discover, load_samples
+    from modgap_eval.tasks.schema import OutputType
+
+    index = discover()
+    items = []
+    for name in index.select(group):
+        task = index.tasks[name]
+        if task.spec.output_type is not OutputType.LOGLIKELIHOOD:
+            continue
+        for sample in load_samples(task, limit=limit, progress=progress):
+            items.append((task, sample, make_prompt_pair(task, sample, 16_000)))
+    return items
+
+
+def text_report(summary: dict) -> dict:
+    """The written side of a summary (the LM alone: the same for every checkpoint)."""
+    report = {k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")}
+    report["per_task"] = {
+        t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
+        for t, v in summary["per_task"].items()
+    }
+    return report
+
+
+def speech_report(summary: dict, text: dict, notes: dict) -> dict:
+    """The spoken side of a checkpoint's summary, its gap to ``text`` and its training step and held-out WER."""
+    speech = {k: v for k, v in summary.items() if not k.startswith("text")}
+    speech["gap_micro"] = text["text_acc_micro"] - summary["speech_acc_micro"]
+    speech["gap_macro"] = text["text_acc_macro"] - summary["speech_acc_macro"]
+    speech["step"] = notes.get("step")
+    speech["heldout_wer"] = notes.get("heldout_wer")
+    return speech
 
 
 def _loglikelihood_requests(block: Sequence, prompts: Sequence[Prompt]) -> list[LoglikelihoodRequest]:

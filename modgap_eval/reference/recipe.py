@@ -17,7 +17,7 @@ import random
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modgap_eval.errors import DataError
 from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
@@ -25,7 +25,8 @@ from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
 if TYPE_CHECKING:
     import torch
 
-    from modgap_eval.reference.train import Example
+    from modgap_eval.models.paper_lslm import PaperLSLMConfig
+    from modgap_eval.reference.train import TrainConfig
 
 ENCODER = "openai/whisper-tiny.en"
 LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -129,28 +130,6 @@ def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) ->
     return shards, held
 
 
-def available_shards(folder: Path, limit: int | None) -> list[Path]:
-    from modgap_eval.reference.data import shard_path
-
-    out: list[Path] = []
-    while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
-        out.append(shard_path(folder, len(out)))
-    return out
-
-
-def load_examples(paths: list[Path], tokenizer: Any) -> list[Example]:
-    from modgap_eval.reference.data import iter_shards
-    from modgap_eval.reference.train import Example, token_targets
-
-    examples = []
-    for shard in iter_shards(paths):
-        for frames, text in zip(shard["frames"], shard["texts"]):
-            targets = token_targets(tokenizer, text)
-            if 0 < len(targets) <= len(frames) // 5:  # CTC needs at least one frame per target
-                examples.append(Example(frames, targets, text))
-    return examples
-
-
 def lm_embeddings(folder: Path) -> torch.Tensor:
     """The LM's input-embedding matrix read straight from its weights file (no model built)."""
     from safetensors import safe_open
@@ -164,45 +143,27 @@ def lm_embeddings(folder: Path) -> torch.Tensor:
 
 
 def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None) -> list[dict]:
+    """Train on the run's speech shards so far; checkpoints go to ``output`` (default: the run's ``checkpoints``)."""
     import torch
     from transformers import AutoTokenizer
 
     from modgap_eval.models.offline import resolve_pretrained
-    from modgap_eval.models.paper_lslm import PaperLSLMConfig
-    from modgap_eval.reference.train import TrainConfig, train
+    from modgap_eval.reference.data import available_shards, load_examples
+    from modgap_eval.reference.train import train
 
     lm_folder = resolve_pretrained(LM)
     tokenizer = AutoTokenizer.from_pretrained(lm_folder)
-    shards = available_shards(run_dir(options) / "train", options.max_shards)
-    held = available_shards(run_dir(options) / "heldout", None)
+    work = run_dir(options)
+    shards = available_shards(work / "train", options.max_shards)
+    held = available_shards(work / "heldout", None)
     if not shards or not held:
-        raise DataError(f"no speech shards in {run_dir(options)}: run the speech stage first")
+        raise DataError(f"no speech shards in {work}: run the speech stage first")
     examples = load_examples(shards, tokenizer)
     held_out = load_examples(held, tokenizer)
     vocab = sorted({t for ex in examples for t in ex.targets})
     embeddings = lm_embeddings(lm_folder)
-    model_config = PaperLSLMConfig(
-        encoder=ENCODER,
-        lm=LM,
-        encoder_dim=int(examples[0].frames.shape[1]),
-        lm_dim=int(embeddings.shape[1]),
-        stack=options.stack,
-        adapter_hidden=options.adapter_hidden,
-        lm_input="ctc-embeddings",
-        ctc_vocab_size=len(vocab),
-        encoder_window="clip",
-    )
-    config = TrainConfig(
-        steps=options.steps,
-        batch_size=options.batch_size,
-        lr=options.lr,
-        negatives=options.negatives,
-        checkpoint_steps=options.checkpoint_steps,
-        eval_every=options.eval_every,
-        seed=options.seed,
-        device=options.device,
-    )
-    work = run_dir(options)
+    model_config = adapter_config(options, int(examples[0].frames.shape[1]), int(embeddings.shape[1]), len(vocab))
+    config = train_config(options)
     notes = {
         "recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)",
         "run": options.run,
@@ -213,7 +174,7 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
         "data": facts,
     }
     (work / "recipe.json").write_text(json.dumps({"options": asdict(options), "notes": notes}, indent=2, default=str))
-    log = train(
+    return train(
         model_config,
         torch.tensor(vocab),
         embeddings,
@@ -226,7 +187,39 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
         notes,
         options.progress,
     )
-    return log
+
+
+def adapter_config(options: RecipeOptions, encoder_dim: int, lm_dim: int, vocab_size: int) -> PaperLSLMConfig:
+    """The checkpoints' architecture: the recipe's encoder and LM, a CTC head over ``vocab_size`` tokens."""
+    from modgap_eval.models.paper_lslm import PaperLSLMConfig
+
+    return PaperLSLMConfig(
+        encoder=ENCODER,
+        lm=LM,
+        encoder_dim=encoder_dim,
+        lm_dim=lm_dim,
+        stack=options.stack,
+        adapter_hidden=options.adapter_hidden,
+        lm_input="ctc-embeddings",
+        ctc_vocab_size=vocab_size,
+        encoder_window="clip",
+    )
+
+
+def train_config(options: RecipeOptions) -> TrainConfig:
+    """The trainer's settings from the recipe's (warm-up and weight decay keep the trainer's defaults)."""
+    from modgap_eval.reference.train import TrainConfig
+
+    return TrainConfig(
+        steps=options.steps,
+        batch_size=options.batch_size,
+        lr=options.lr,
+        negatives=options.negatives,
+        checkpoint_steps=options.checkpoint_steps,
+        eval_every=options.eval_every,
+        seed=options.seed,
+        device=options.device,
+    )
 
 
 def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
@@ -257,42 +250,22 @@ def evaluate_stage(
     """Text accuracy once (the LM alone), then speech accuracy and question WER per checkpoint."""
     from modgap_eval.models.base import RuntimeOptions
     from modgap_eval.models.paper_lslm import PaperLSLM
-    from modgap_eval.reference.evaluate import CachedFrontEnd, evaluate, summarise
-    from modgap_eval.requests import make_prompt_pair
-    from modgap_eval.tasks.loader import discover, load_samples
-    from modgap_eval.tasks.schema import OutputType
+    from modgap_eval.reference import evaluate
     from modgap_eval.types import Modality
 
-    index = discover()
-    items = []
-    for name in index.select(group):
-        task = index.tasks[name]
-        if task.spec.output_type is not OutputType.LOGLIKELIHOOD:
-            continue
-        for sample in load_samples(task, limit=limit, progress=progress):
-            items.append((task, sample, make_prompt_pair(task, sample, 16_000)))
+    items = evaluate.multiple_choice_items(group, limit, progress)
     report: dict = {"group": group, "items": len(items), "checkpoints": {}}
     front_end = None
     for i, folder in enumerate(checkpoints):
         model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=8))
-        front_end = front_end or CachedFrontEnd(model.part.front_end)
+        front_end = front_end or evaluate.CachedFrontEnd(model.part.front_end)
         model.part.front_end = front_end
         modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]
-        summary = summarise(evaluate(model, items, modalities, progress))
+        summary = evaluate.summarise(evaluate.evaluate(model, items, modalities, progress))
         if i == 0:
-            report["text"] = {
-                k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")
-            }
-            report["text"]["per_task"] = {
-                t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
-                for t, v in summary["per_task"].items()
-            }
-        speech = {k: v for k, v in summary.items() if not k.startswith("text")}
-        speech["gap_micro"] = report["text"]["text_acc_micro"] - summary["speech_acc_micro"]
-        speech["gap_macro"] = report["text"]["text_acc_macro"] - summary["speech_acc_macro"]
-        speech["step"] = model.part.checkpoint.config.notes.get("step")
-        speech["heldout_wer"] = model.part.checkpoint.config.notes.get("heldout_wer")
-        report["checkpoints"][folder.name] = speech
+            report["text"] = evaluate.text_report(summary)
+        notes = model.part.checkpoint.config.notes
+        report["checkpoints"][folder.name] = evaluate.speech_report(summary, report["text"], notes)
         model.close()
         if progress:
             print(
