@@ -49,14 +49,15 @@ class CachedFrontEnd(WhisperFrontEnd):
 
 
 @dataclass
-class TaskResult:
+class TaskCounts:
+    """One task's counts in the check (not the runner's ``TaskResult``)."""
+
     task: str
     n: int = 0
     text_correct: int = 0
     speech_correct: int = 0
-    chance: float = 0.0
-    """Expected correct answers by uniform guessing (sum of 1 / options)."""
     chance_probabilities: list[float] = field(default_factory=list)
+    """Per item, the probability that uniform guessing is right (1 / options); their sum is the expected count."""
     transcripts: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -69,21 +70,20 @@ def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
 
 def evaluate(
     model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True, chunk: int = 32
-) -> dict[str, TaskResult]:
+) -> dict[str, TaskCounts]:
     """``items``: (task, sample, prompt pair) triples; returns per-task counts.
 
     Requests go to the model ``chunk`` at a time (the adapter batches them by its own batch size).
     """
     from tqdm.auto import tqdm
 
-    results: dict[str, TaskResult] = {}
+    results: dict[str, TaskCounts] = {}
     bar = tqdm(total=len(items) * len(modalities), desc="evaluate", unit="req", disable=not progress)
     for start in range(0, len(items), chunk):
         block = items[start : start + chunk]
         for task, sample, _ in block:
-            result = results.setdefault(task.name, TaskResult(task.name))
+            result = results.setdefault(task.name, TaskCounts(task.name))
             result.n += 1
-            result.chance += 1 / len(sample.choices)
             result.chance_probabilities.append(1 / len(sample.choices))
         neutral = _neutral_outputs(model, block)
         for modality in modalities:
@@ -123,7 +123,7 @@ def _neutral_outputs(model: PaperLSLM, block: Sequence) -> dict[str, dict[str, L
     return found
 
 
-def summarise(results: dict[str, TaskResult]) -> dict:
+def summarise(results: dict[str, TaskCounts]) -> dict:
     from modgap_eval.wer import word_error_rate
 
     n = sum(r.n for r in results.values())
@@ -136,7 +136,7 @@ def summarise(results: dict[str, TaskResult]) -> dict:
             "n": r.n,
             "text_acc": 100 * r.text_correct / r.n,
             "speech_acc": 100 * r.speech_correct / r.n,
-            "chance_acc": 100 * r.chance / r.n,
+            "chance_acc": 100 * sum(r.chance_probabilities) / r.n,
             "speech_wer": word_error_rate(*zip(*r.transcripts)) if r.transcripts else None,
         }
         for name, r in results.items()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import torch
 
     from modgap_eval.models.paper_lslm import PaperLSLMConfig
+    from modgap_eval.reference import corpus
     from modgap_eval.reference.train import TrainConfig
 
 ENCODER = "openai/whisper-tiny.en"
@@ -63,7 +64,6 @@ def run_dir(options: RecipeOptions) -> Path:
 def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     """(training texts, held-out texts, facts) — cached as JSON in the run folder."""
     from modgap_eval.reference import corpus
-    from modgap_eval.tasks import bigbench
 
     path = run_dir(options) / "texts.json"
     if path.is_file():
@@ -73,18 +73,8 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     evaluation = corpus.evaluation_texts(tasks)
     index = corpus.ExclusionIndex.build(evaluation)
     total = options.clips + options.heldout
-    pool_path = cache_dir("reference") / "pool.json"  # the slow scan of the sdist, shared by runs
-    if pool_path.is_file() and json.loads(pool_path.read_text())["tasks"] == tasks:
-        saved = json.loads(pool_path.read_text())
-        pool, excluded = saved["pool"], saved["excluded"]
-    else:
-        pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
-        pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
-    # The exclusion test is applied again on every use, so a cached pool never outlives a stricter rule.
-    kept = [s for s in pool if not index.excludes(s)]
-    excluded += len(pool) - len(kept)
-    texts = corpus.select_for_coverage(kept, total, options.seed)
-    pool = kept
+    pool, excluded = usable_pool(index, tasks)
+    texts = corpus.select_for_coverage(pool, total, options.seed)
     if len(texts) < total:
         raise DataError(f"only {len(texts)} usable training sentences; asked for {total}")
     rng = random.Random(options.seed + 1)
@@ -106,6 +96,26 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     }
     path.write_text(json.dumps({"train": train, "heldout": heldout, "facts": facts}))
     return train, heldout, facts
+
+
+def usable_pool(index: corpus.ExclusionIndex, tasks: list[str]) -> tuple[list[str], int]:
+    """The BIG-bench candidate sentences ``index`` does not exclude, and how many near duplicates were removed.
+
+    The slow scan of the sdist is cached for all runs; the exclusion test is applied again on every use,
+    so a cached pool never outlives a stricter rule.
+    """
+    from modgap_eval.reference import corpus
+    from modgap_eval.tasks import bigbench
+
+    pool_path = cache_dir("reference") / "pool.json"
+    saved = json.loads(pool_path.read_text()) if pool_path.is_file() else None
+    if saved is not None and saved["tasks"] == tasks:
+        pool, excluded = saved["pool"], saved["excluded"]
+    else:
+        pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
+        pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
+    kept = [s for s in pool if not index.excludes(s)]
+    return kept, excluded + len(pool) - len(kept)
 
 
 def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) -> tuple[list[Path], list[Path]]:
