@@ -50,17 +50,19 @@ def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
     return out
 
 
+def transcribe(adapter: SpeechAdapter, frames: torch.Tensor, embeddings: torch.Tensor, tokenizer: Any) -> str:
+    """The greedy CTC transcript of one clip's encoder frames (what the LM is given, as text)."""
+    logits = adapter.ctc_logits(adapter(frames), embeddings)
+    return tokenizer.decode(greedy_decode(logits, adapter_vocab(adapter)))
+
+
 @torch.no_grad()
 def evaluate_wer(
     adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer: Any, device: str
 ) -> tuple[float, list[str]]:
     """Held-out WER of the greedy transcripts over the whole vocabulary, and the transcripts."""
     adapter.eval()
-    hypotheses = []
-    for ex in examples:
-        out = adapter(ex.frames.to(device, torch.float32))
-        ids = greedy_decode(adapter.ctc_logits(out, embeddings), adapter_vocab(adapter))
-        hypotheses.append(tokenizer.decode(ids))
+    hypotheses = [transcribe(adapter, ex.frames.to(device, torch.float32), embeddings, tokenizer) for ex in examples]
     adapter.train()
     return word_error_rate([ex.text for ex in examples], hypotheses), hypotheses
 

@@ -26,7 +26,7 @@ from modgap_eval.calibration import (
 from modgap_eval.chance import above_chance_p
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
-from modgap_eval.reference.ctc import greedy_decode
+from modgap_eval.reference.ctc import transcribe
 from modgap_eval.types import Generation, Loglikelihood, LoglikelihoodRequest, Modality, Prompt
 
 
@@ -63,9 +63,8 @@ class TaskCounts:
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
     with torch.inference_mode():
-        out = model.part.adapter(model.part.front_end.encode(waveform))
-        logits = model.part.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
-    return model.tokenizer.decode(greedy_decode(logits, model.part.adapter.vocab_ids))
+        embeddings = model.model.get_input_embeddings().weight.float()
+        return transcribe(model.part.adapter, model.part.front_end.encode(waveform), embeddings, model.tokenizer)
 
 
 def evaluate(

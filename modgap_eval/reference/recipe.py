@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -217,19 +217,11 @@ def adapter_config(options: RecipeOptions, encoder_dim: int, lm_dim: int, vocab_
 
 
 def train_config(options: RecipeOptions) -> TrainConfig:
-    """The trainer's settings from the recipe's (warm-up and weight decay keep the trainer's defaults)."""
+    """The trainer's settings that the recipe names (the same names); warm-up and weight decay keep their defaults."""
     from modgap_eval.reference.train import TrainConfig
 
-    return TrainConfig(
-        steps=options.steps,
-        batch_size=options.batch_size,
-        lr=options.lr,
-        negatives=options.negatives,
-        checkpoint_steps=options.checkpoint_steps,
-        eval_every=options.eval_every,
-        seed=options.seed,
-        device=options.device,
-    )
+    shared = {f.name for f in fields(TrainConfig)} & {f.name for f in fields(RecipeOptions)}
+    return TrainConfig(**{name: getattr(options, name) for name in sorted(shared)})
 
 
 def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
@@ -240,10 +232,10 @@ def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
     if not source.is_dir():
         raise DataError(f"no checkpoints in {source}: run the train stage first")
     fresh = {p.name for p in source.iterdir() if p.is_dir()}
-    for stale in (
-        [p for p in target.iterdir() if (p / CONFIG_FILE).is_file() and p.name not in fresh] if target.is_dir() else []
-    ):
-        shutil.rmtree(stale)  # a checkpoint of an earlier training must not pass for one of this run
+    if target.is_dir():  # a checkpoint of an earlier training must not pass for one of this run
+        for stale in target.iterdir():
+            if (stale / CONFIG_FILE).is_file() and stale.name not in fresh:
+                shutil.rmtree(stale)
     copied = []
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
         shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)
