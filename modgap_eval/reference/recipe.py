@@ -7,6 +7,7 @@ Stages (each resumable, all under ``cache_dir("reference", <run>)``):
 2. ``speech``: TTS in several voices, Whisper tiny.en encoder frames cached once per clip (``data``).
 3. ``train``: the adapter learns CTC onto SmolLM2's embedding rows (``train``); checkpoints are
    written as paper-lslm folders whose encoder and LM are referenced by name (offline sources).
+4. ``ship`` copies them into the package; ``evaluate`` checks each on multiple-choice tasks (``evaluate``).
 """
 
 from __future__ import annotations
