@@ -18,7 +18,7 @@ import random
 import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modgap_eval.errors import DataError
 from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
@@ -26,8 +26,8 @@ from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
 if TYPE_CHECKING:
     import torch
 
-    from modgap_eval.models.paper_lslm import PaperLSLMConfig
     from modgap_eval.reference import corpus
+    from modgap_eval.reference.ctc import Example
     from modgap_eval.reference.train import TrainConfig
 
 ENCODER = "openai/whisper-tiny.en"
@@ -159,27 +159,31 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
     from transformers import AutoTokenizer
 
     from modgap_eval.models.offline import resolve_pretrained
-    from modgap_eval.reference.data import available_shards, load_examples
+    from modgap_eval.models.paper_lslm import PaperLSLMConfig
     from modgap_eval.reference.train import train
 
     lm_folder = resolve_pretrained(LM)
     tokenizer = AutoTokenizer.from_pretrained(lm_folder)
-    work = run_dir(options)
-    shards = available_shards(work / "train", options.max_shards)
-    held = available_shards(work / "heldout", None)
-    if not shards or not held:
-        raise DataError(f"no speech shards in {work}: run the speech stage first")
-    examples = load_examples(shards, tokenizer)
-    held_out = load_examples(held, tokenizer)
+    examples, held_out, shards = training_examples(options, tokenizer)
     vocab = sorted({t for ex in examples for t in ex.targets})
     embeddings = lm_embeddings(lm_folder)
-    model_config = adapter_config(options, int(examples[0].frames.shape[1]), int(embeddings.shape[1]), len(vocab))
-    config = train_config(options)
+    model_config = PaperLSLMConfig(
+        encoder=ENCODER,
+        lm=LM,
+        encoder_dim=int(examples[0].frames.shape[1]),
+        lm_dim=int(embeddings.shape[1]),
+        stack=options.stack,
+        adapter_hidden=options.adapter_hidden,
+        lm_input="ctc-embeddings",
+        ctc_vocab_size=len(vocab),
+        encoder_window="clip",
+    )
+    work = run_dir(options)
     notes = {
         "recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)",
         "run": options.run,
         "train_clips": len(examples),
-        "train_shards": len(shards),
+        "train_shards": shards,
         "heldout_clips": len(held_out),
         "ctc_vocab_size": len(vocab),
         "data": facts,
@@ -192,7 +196,7 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
         examples,
         held_out,
         tokenizer,
-        config,
+        train_config(options),
         work,
         output or work / "checkpoints",
         notes,
@@ -200,21 +204,15 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
     )
 
 
-def adapter_config(options: RecipeOptions, encoder_dim: int, lm_dim: int, vocab_size: int) -> PaperLSLMConfig:
-    """The checkpoints' architecture: the recipe's encoder and LM, a CTC head over ``vocab_size`` tokens."""
-    from modgap_eval.models.paper_lslm import PaperLSLMConfig
+def training_examples(options: RecipeOptions, tokenizer: Any) -> tuple[list[Example], list[Example], int]:
+    """The run's training and held-out examples, and how many training shards they came from."""
+    from modgap_eval.reference.data import available_shards, load_examples
 
-    return PaperLSLMConfig(
-        encoder=ENCODER,
-        lm=LM,
-        encoder_dim=encoder_dim,
-        lm_dim=lm_dim,
-        stack=options.stack,
-        adapter_hidden=options.adapter_hidden,
-        lm_input="ctc-embeddings",
-        ctc_vocab_size=vocab_size,
-        encoder_window="clip",
-    )
+    shards = available_shards(run_dir(options) / "train", options.max_shards)
+    held = available_shards(run_dir(options) / "heldout", None)
+    if not shards or not held:
+        raise DataError(f"no speech shards in {run_dir(options)}: run the speech stage first")
+    return load_examples(shards, tokenizer), load_examples(held, tokenizer), len(shards)
 
 
 def train_config(options: RecipeOptions) -> TrainConfig:
