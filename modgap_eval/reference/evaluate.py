@@ -52,7 +52,6 @@ class CachedFrontEnd(WhisperFrontEnd):
 class TaskCounts:
     """One task's counts in the check (not the runner's ``TaskResult``)."""
 
-    task: str
     n: int = 0
     text_correct: int = 0
     speech_correct: int = 0
@@ -81,7 +80,7 @@ def evaluate(
     for start in range(0, len(items), chunk):
         block = items[start : start + chunk]
         for task, sample, _ in block:
-            result = results.setdefault(task.name, TaskCounts(task.name))
+            result = results.setdefault(task.name, TaskCounts())
             result.n += 1
             result.chance_probabilities.append(1 / len(sample.choices))
         neutral = _neutral_outputs(model, block)
