@@ -214,7 +214,6 @@ def select_for_coverage(
     frequency: Counter[str] = Counter(w for s in sentences for w in set(words(s)))
     seen: Counter[str] = Counter()
     chosen: list[int] = []
-    taken = set()
     for i in order:
         tokens = set(words(sentences[i]))
         if sum(1 for token in tokens if frequency[token] < min_frequency) > 2:
@@ -222,15 +221,11 @@ def select_for_coverage(
         fresh = sum(1 for token in tokens if seen[token] < per_word and frequency[token] >= min_frequency)
         if fresh >= 2 or (fresh and len(tokens) < 8):
             chosen.append(i)
-            taken.add(i)
             seen.update(tokens)
             if len(chosen) >= count:
                 break
-    for i in order:
-        if len(chosen) >= count:
-            break
-        if i not in taken:
-            chosen.append(i)
+    taken = set(chosen)
+    chosen += [i for i in order if i not in taken][: max(0, count - len(chosen))]
     return [sentences[i] for i in chosen]
 
 

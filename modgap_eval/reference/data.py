@@ -3,24 +3,25 @@
 Clips are made by the project's own TTS engines (``tasks.tts_engines``), several voices, and encoded
 by the frozen Whisper encoder on each clip's own window (``paper_lslm.WhisperFrontEnd``), both in
 worker processes; the final-layer frames are stored in float16 shards of ``SHARD_SIZE`` clips under
-``cache_dir("reference", ...)``. A shard that exists is never remade, so an interrupted run resumes.
+``cache_dir("reference", ...)``. A shard that exists is never remade, so an interrupted run resumes;
+``load_examples`` reads shards back as the trainer's examples.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
     from modgap_eval.models.paper_lslm import WhisperFrontEnd
+    from modgap_eval.reference.ctc import Example
     from modgap_eval.tasks.tts import TTSEngine
 
 SHARD_SIZE = 500
@@ -126,12 +127,25 @@ def build_shards(
     return [shard_path(folder, k) for k in range(len(shards))]
 
 
-def write_manifest(folder: Path, manifest: dict) -> None:
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+def available_shards(folder: Path, limit: int | None) -> list[Path]:
+    """The shards of ``folder`` made so far, in order (at most ``limit``): a run still making data can train."""
+    out: list[Path] = []
+    while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
+        out.append(shard_path(folder, len(out)))
+    return out
 
 
-def iter_shards(paths: Sequence[Path]) -> Iterator[dict]:
+def load_examples(paths: Sequence[Path], tokenizer: Any) -> list[Example]:
+    """The shards' clips as CTC examples, keeping those with at least one stacked frame per target token."""
     import torch
 
+    from modgap_eval.reference.ctc import Example, token_targets
+
+    examples = []
     for path in paths:
-        yield torch.load(path, weights_only=True)
+        shard = torch.load(path, weights_only=True)
+        for frames, text in zip(shard["frames"], shard["texts"]):
+            targets = token_targets(tokenizer, text)
+            if 0 < len(targets) <= len(frames) // 5:  # CTC needs at least one frame per target
+                examples.append(Example(frames, targets, text))
+    return examples

@@ -26,6 +26,7 @@ from modgap_eval.calibration import (
 from modgap_eval.chance import above_chance_p
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLM, WhisperFrontEnd
+from modgap_eval.reference.ctc import transcribe
 from modgap_eval.types import Generation, Loglikelihood, LoglikelihoodRequest, Modality, Prompt
 
 
@@ -48,43 +49,39 @@ class CachedFrontEnd(WhisperFrontEnd):
 
 
 @dataclass
-class TaskResult:
-    task: str
+class TaskCounts:
+    """One task's counts in the check (not the runner's ``TaskResult``)."""
+
     n: int = 0
     text_correct: int = 0
     speech_correct: int = 0
-    chance: float = 0.0
-    """Expected correct answers by uniform guessing (sum of 1 / options)."""
     chance_probabilities: list[float] = field(default_factory=list)
+    """Per item, the probability that uniform guessing is right (1 / options); their sum is the expected count."""
     transcripts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def ctc_transcript(model: PaperLSLM, waveform: np.ndarray) -> str:
-    from modgap_eval.reference.train import greedy_decode
-
     with torch.inference_mode():
-        out = model.part.adapter(model.part.front_end.encode(waveform))
-        logits = model.part.adapter.ctc_logits(out, model.model.get_input_embeddings().weight.float())
-    return model.tokenizer.decode(greedy_decode(logits, model.part.adapter.vocab_ids))
+        embeddings = model.model.get_input_embeddings().weight.float()
+        return transcribe(model.part.adapter, model.part.front_end.encode(waveform), embeddings, model.tokenizer)
 
 
 def evaluate(
     model: PaperLSLM, items: Sequence, modalities: Sequence[Modality], progress: bool = True, chunk: int = 32
-) -> dict[str, TaskResult]:
+) -> dict[str, TaskCounts]:
     """``items``: (task, sample, prompt pair) triples; returns per-task counts.
 
     Requests go to the model ``chunk`` at a time (the adapter batches them by its own batch size).
     """
     from tqdm.auto import tqdm
 
-    results: dict[str, TaskResult] = {}
+    results: dict[str, TaskCounts] = {}
     bar = tqdm(total=len(items) * len(modalities), desc="evaluate", unit="req", disable=not progress)
     for start in range(0, len(items), chunk):
         block = items[start : start + chunk]
         for task, sample, _ in block:
-            result = results.setdefault(task.name, TaskResult(task.name))
+            result = results.setdefault(task.name, TaskCounts())
             result.n += 1
-            result.chance += 1 / len(sample.choices)
             result.chance_probabilities.append(1 / len(sample.choices))
         neutral = _neutral_outputs(model, block)
         for modality in modalities:
@@ -124,7 +121,7 @@ def _neutral_outputs(model: PaperLSLM, block: Sequence) -> dict[str, dict[str, L
     return found
 
 
-def summarise(results: dict[str, TaskResult]) -> dict:
+def summarise(results: dict[str, TaskCounts]) -> dict:
     from modgap_eval.wer import word_error_rate
 
     n = sum(r.n for r in results.values())
@@ -137,7 +134,7 @@ def summarise(results: dict[str, TaskResult]) -> dict:
             "n": r.n,
             "text_acc": 100 * r.text_correct / r.n,
             "speech_acc": 100 * r.speech_correct / r.n,
-            "chance_acc": 100 * r.chance / r.n,
+            "chance_acc": 100 * sum(r.chance_probabilities) / r.n,
             "speech_wer": word_error_rate(*zip(*r.transcripts)) if r.transcripts else None,
         }
         for name, r in results.items()
@@ -153,6 +150,43 @@ def summarise(results: dict[str, TaskResult]) -> dict:
         "question_wer": word_error_rate(*zip(*pairs)) if pairs else None,
         "per_task": per_task,
     }
+
+
+def multiple_choice_items(group: str, limit: int | None, progress: bool) -> list[tuple]:
+    """The (task, sample, prompt pair) triples of the group's log-likelihood tasks, ``limit`` samples a task."""
+    from modgap_eval.requests import make_prompt_pair
+    from modgap_eval.tasks.loader import discover, load_samples
+    from modgap_eval.tasks.schema import OutputType
+
+    index = discover()
+    items = []
+    for name in index.select(group):
+        task = index.tasks[name]
+        if task.spec.output_type is not OutputType.LOGLIKELIHOOD:
+            continue
+        for sample in load_samples(task, limit=limit, progress=progress):
+            items.append((task, sample, make_prompt_pair(task, sample, 16_000)))
+    return items
+
+
+def text_report(summary: dict) -> dict:
+    """The written side of a summary (the LM alone: the same for every checkpoint)."""
+    report = {k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")}
+    report["per_task"] = {
+        t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
+        for t, v in summary["per_task"].items()
+    }
+    return report
+
+
+def speech_report(summary: dict, text: dict, notes: dict) -> dict:
+    """The spoken side of a checkpoint's summary, its gap to ``text`` and its training step and held-out WER."""
+    speech = {k: v for k, v in summary.items() if not k.startswith("text")}
+    speech["gap_micro"] = text["text_acc_micro"] - summary["speech_acc_micro"]
+    speech["gap_macro"] = text["text_acc_macro"] - summary["speech_acc_macro"]
+    speech["step"] = notes.get("step")
+    speech["heldout_wer"] = notes.get("heldout_wer")
+    return speech
 
 
 def _loglikelihood_requests(block: Sequence, prompts: Sequence[Prompt]) -> list[LoglikelihoodRequest]:

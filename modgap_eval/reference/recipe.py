@@ -7,6 +7,7 @@ Stages (each resumable, all under ``cache_dir("reference", <run>)``):
 2. ``speech``: TTS in several voices, Whisper tiny.en encoder frames cached once per clip (``data``).
 3. ``train``: the adapter learns CTC onto SmolLM2's embedding rows (``train``); checkpoints are
    written as paper-lslm folders whose encoder and LM are referenced by name (offline sources).
+4. ``ship`` copies them into the package; ``evaluate`` checks each on multiple-choice tasks (``evaluate``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,9 @@ from modgap_eval.paths import BUILTIN_TASKS_DIR, cache_dir
 if TYPE_CHECKING:
     import torch
 
-    from modgap_eval.reference.train import Example
+    from modgap_eval.reference import corpus
+    from modgap_eval.reference.ctc import Example
+    from modgap_eval.reference.train import TrainConfig
 
 ENCODER = "openai/whisper-tiny.en"
 LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -62,7 +65,6 @@ def run_dir(options: RecipeOptions) -> Path:
 def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     """(training texts, held-out texts, facts) — cached as JSON in the run folder."""
     from modgap_eval.reference import corpus
-    from modgap_eval.tasks import bigbench
 
     path = run_dir(options) / "texts.json"
     if path.is_file():
@@ -72,18 +74,8 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     evaluation = corpus.evaluation_texts(tasks)
     index = corpus.ExclusionIndex.build(evaluation)
     total = options.clips + options.heldout
-    pool_path = cache_dir("reference") / "pool.json"  # the slow scan of the sdist, shared by runs
-    if pool_path.is_file() and json.loads(pool_path.read_text())["tasks"] == tasks:
-        saved = json.loads(pool_path.read_text())
-        pool, excluded = saved["pool"], saved["excluded"]
-    else:
-        pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
-        pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
-    # The exclusion test is applied again on every use, so a cached pool never outlives a stricter rule.
-    kept = [s for s in pool if not index.excludes(s)]
-    excluded += len(pool) - len(kept)
-    texts = corpus.select_for_coverage(kept, total, options.seed)
-    pool = kept
+    pool, excluded = usable_pool(index, tasks)
+    texts = corpus.select_for_coverage(pool, total, options.seed)
     if len(texts) < total:
         raise DataError(f"only {len(texts)} usable training sentences; asked for {total}")
     rng = random.Random(options.seed + 1)
@@ -105,6 +97,26 @@ def make_texts(options: RecipeOptions) -> tuple[list[str], list[str], dict]:
     }
     path.write_text(json.dumps({"train": train, "heldout": heldout, "facts": facts}))
     return train, heldout, facts
+
+
+def usable_pool(index: corpus.ExclusionIndex, tasks: list[str]) -> tuple[list[str], int]:
+    """The BIG-bench candidate sentences ``index`` does not exclude, and how many near duplicates were removed.
+
+    The slow scan of the sdist is cached for all runs; the exclusion test is applied again on every use,
+    so a cached pool never outlives a stricter rule.
+    """
+    from modgap_eval.reference import corpus
+    from modgap_eval.tasks import bigbench
+
+    pool_path = cache_dir("reference") / "pool.json"
+    saved = json.loads(pool_path.read_text()) if pool_path.is_file() else None
+    if saved is not None and saved["tasks"] == tasks:
+        pool, excluded = saved["pool"], saved["excluded"]
+    else:
+        pool, excluded = corpus.candidate_pool(index, bigbench.sdist_path(), tasks)
+        pool_path.write_text(json.dumps({"tasks": tasks, "pool": pool, "excluded": excluded}))
+    kept = [s for s in pool if not index.excludes(s)]
+    return kept, excluded + len(pool) - len(kept)
 
 
 def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) -> tuple[list[Path], list[Path]]:
@@ -129,28 +141,6 @@ def make_speech(options: RecipeOptions, train: list[str], heldout: list[str]) ->
     return shards, held
 
 
-def available_shards(folder: Path, limit: int | None) -> list[Path]:
-    from modgap_eval.reference.data import shard_path
-
-    out: list[Path] = []
-    while shard_path(folder, len(out)).is_file() and (limit is None or len(out) < limit):
-        out.append(shard_path(folder, len(out)))
-    return out
-
-
-def load_examples(paths: list[Path], tokenizer: Any) -> list[Example]:
-    from modgap_eval.reference.data import iter_shards
-    from modgap_eval.reference.train import Example, token_targets
-
-    examples = []
-    for shard in iter_shards(paths):
-        for frames, text in zip(shard["frames"], shard["texts"]):
-            targets = token_targets(tokenizer, text)
-            if 0 < len(targets) <= len(frames) // 5:  # CTC needs at least one frame per target
-                examples.append(Example(frames, targets, text))
-    return examples
-
-
 def lm_embeddings(folder: Path) -> torch.Tensor:
     """The LM's input-embedding matrix read straight from its weights file (no model built)."""
     from safetensors import safe_open
@@ -164,21 +154,17 @@ def lm_embeddings(folder: Path) -> torch.Tensor:
 
 
 def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None) -> list[dict]:
+    """Train on the run's speech shards so far; checkpoints go to ``output`` (default: the run's ``checkpoints``)."""
     import torch
     from transformers import AutoTokenizer
 
     from modgap_eval.models.offline import resolve_pretrained
     from modgap_eval.models.paper_lslm import PaperLSLMConfig
-    from modgap_eval.reference.train import TrainConfig, train
+    from modgap_eval.reference.train import train
 
     lm_folder = resolve_pretrained(LM)
     tokenizer = AutoTokenizer.from_pretrained(lm_folder)
-    shards = available_shards(run_dir(options) / "train", options.max_shards)
-    held = available_shards(run_dir(options) / "heldout", None)
-    if not shards or not held:
-        raise DataError(f"no speech shards in {run_dir(options)}: run the speech stage first")
-    examples = load_examples(shards, tokenizer)
-    held_out = load_examples(held, tokenizer)
+    examples, held_out, shards = training_examples(options, tokenizer)
     vocab = sorted({t for ex in examples for t in ex.targets})
     embeddings = lm_embeddings(lm_folder)
     model_config = PaperLSLMConfig(
@@ -192,41 +178,49 @@ def train_stage(options: RecipeOptions, facts: dict, output: Path | None = None)
         ctc_vocab_size=len(vocab),
         encoder_window="clip",
     )
-    config = TrainConfig(
-        steps=options.steps,
-        batch_size=options.batch_size,
-        lr=options.lr,
-        negatives=options.negatives,
-        checkpoint_steps=options.checkpoint_steps,
-        eval_every=options.eval_every,
-        seed=options.seed,
-        device=options.device,
-    )
     work = run_dir(options)
     notes = {
         "recipe": "modgap_eval.reference (CTC onto the LM embedding matrix)",
         "run": options.run,
         "train_clips": len(examples),
-        "train_shards": len(shards),
+        "train_shards": shards,
         "heldout_clips": len(held_out),
         "ctc_vocab_size": len(vocab),
         "data": facts,
     }
     (work / "recipe.json").write_text(json.dumps({"options": asdict(options), "notes": notes}, indent=2, default=str))
-    log = train(
+    return train(
         model_config,
         torch.tensor(vocab),
         embeddings,
         examples,
         held_out,
         tokenizer,
-        config,
+        train_config(options),
         work,
         output or work / "checkpoints",
         notes,
         options.progress,
     )
-    return log
+
+
+def training_examples(options: RecipeOptions, tokenizer: Any) -> tuple[list[Example], list[Example], int]:
+    """The run's training and held-out examples, and how many training shards they came from."""
+    from modgap_eval.reference.data import available_shards, load_examples
+
+    shards = available_shards(run_dir(options) / "train", options.max_shards)
+    held = available_shards(run_dir(options) / "heldout", None)
+    if not shards or not held:
+        raise DataError(f"no speech shards in {run_dir(options)}: run the speech stage first")
+    return load_examples(shards, tokenizer), load_examples(held, tokenizer), len(shards)
+
+
+def train_config(options: RecipeOptions) -> TrainConfig:
+    """The trainer's settings that the recipe names (the same names); warm-up and weight decay keep their defaults."""
+    from modgap_eval.reference.train import TrainConfig
+
+    shared = {f.name for f in fields(TrainConfig)} & {f.name for f in fields(RecipeOptions)}
+    return TrainConfig(**{name: getattr(options, name) for name in sorted(shared)})
 
 
 def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
@@ -237,10 +231,10 @@ def ship(options: RecipeOptions, target: Path = SHIPPED_DIR) -> list[Path]:
     if not source.is_dir():
         raise DataError(f"no checkpoints in {source}: run the train stage first")
     fresh = {p.name for p in source.iterdir() if p.is_dir()}
-    for stale in (
-        [p for p in target.iterdir() if (p / CONFIG_FILE).is_file() and p.name not in fresh] if target.is_dir() else []
-    ):
-        shutil.rmtree(stale)  # a checkpoint of an earlier training must not pass for one of this run
+    if target.is_dir():  # a checkpoint of an earlier training must not pass for one of this run
+        for stale in target.iterdir():
+            if (stale / CONFIG_FILE).is_file() and stale.name not in fresh:
+                shutil.rmtree(stale)
     copied = []
     for folder in sorted(p for p in source.iterdir() if p.is_dir()):
         shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)
@@ -257,42 +251,22 @@ def evaluate_stage(
     """Text accuracy once (the LM alone), then speech accuracy and question WER per checkpoint."""
     from modgap_eval.models.base import RuntimeOptions
     from modgap_eval.models.paper_lslm import PaperLSLM
-    from modgap_eval.reference.evaluate import CachedFrontEnd, evaluate, summarise
-    from modgap_eval.requests import make_prompt_pair
-    from modgap_eval.tasks.loader import discover, load_samples
-    from modgap_eval.tasks.schema import OutputType
+    from modgap_eval.reference import evaluate
     from modgap_eval.types import Modality
 
-    index = discover()
-    items = []
-    for name in index.select(group):
-        task = index.tasks[name]
-        if task.spec.output_type is not OutputType.LOGLIKELIHOOD:
-            continue
-        for sample in load_samples(task, limit=limit, progress=progress):
-            items.append((task, sample, make_prompt_pair(task, sample, 16_000)))
+    items = evaluate.multiple_choice_items(group, limit, progress)
     report: dict = {"group": group, "items": len(items), "checkpoints": {}}
     front_end = None
     for i, folder in enumerate(checkpoints):
         model = PaperLSLM.from_args({"pretrained": str(folder)}, RuntimeOptions(batch_size=8))
-        front_end = front_end or CachedFrontEnd(model.part.front_end)
+        front_end = front_end or evaluate.CachedFrontEnd(model.part.front_end)
         model.part.front_end = front_end
         modalities = [Modality.TEXT, Modality.SPEECH] if i == 0 else [Modality.SPEECH]
-        summary = summarise(evaluate(model, items, modalities, progress))
+        summary = evaluate.summarise(evaluate.evaluate(model, items, modalities, progress))
         if i == 0:
-            report["text"] = {
-                k: v for k, v in summary.items() if k.startswith("text") or k in ("n", "chance_acc_micro")
-            }
-            report["text"]["per_task"] = {
-                t: {"text_acc": v["text_acc"], "chance_acc": v["chance_acc"], "n": v["n"]}
-                for t, v in summary["per_task"].items()
-            }
-        speech = {k: v for k, v in summary.items() if not k.startswith("text")}
-        speech["gap_micro"] = report["text"]["text_acc_micro"] - summary["speech_acc_micro"]
-        speech["gap_macro"] = report["text"]["text_acc_macro"] - summary["speech_acc_macro"]
-        speech["step"] = model.part.checkpoint.config.notes.get("step")
-        speech["heldout_wer"] = model.part.checkpoint.config.notes.get("heldout_wer")
-        report["checkpoints"][folder.name] = speech
+            report["text"] = evaluate.text_report(summary)
+        notes = model.part.checkpoint.config.notes
+        report["checkpoints"][folder.name] = evaluate.speech_report(summary, report["text"], notes)
         model.close()
         if progress:
             print(

@@ -1,12 +1,9 @@
 """Train the reference LSLM's adapter: CTC from frozen Whisper frames onto the frozen LM's embedding rows.
 
-The adapter (×5 stacking, Linear-ReLU-Linear) maps encoder frames into the LM's width; its output is
-scored against the LM's input-embedding rows of the tokens in the training text plus a learned blank
-(``paper_lslm.SpeechAdapter.ctc_logits``) and trained with CTC on the sentence's LM tokens. To keep
-a step cheap on a CPU, each batch scores its own targets plus a uniform sample of the other tokens,
-with the sampled-softmax correction log(N/k) on the sampled logits (``negatives``); evaluation and
-inference score the whole vocabulary. Seeded, resumable from ``state.pt``, checkpoints at set steps,
-a JSONL log of loss, learning rate and held-out greedy WER.
+The adapter (×5 stacking, Linear-ReLU-Linear) maps encoder frames into the LM's width and is trained
+with CTC on the sentence's LM tokens (the objective, its sampled negatives and the held-out WER are
+``ctc``'s). Seeded, resumable from ``state.pt``, checkpoints at set steps, a JSONL log of loss,
+learning rate and held-out greedy WER.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ import torch
 
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.paper_lslm import PaperLSLMConfig, SpeechAdapter, save_checkpoint
-from modgap_eval.wer import word_error_rate
+from modgap_eval.reference.ctc import Example, adapter_vocab, ctc_step, evaluate_wer
 
 
 @dataclass(frozen=True)
@@ -43,54 +40,11 @@ class TrainConfig:
 
 
 @dataclass
-class Example:
-    frames: torch.Tensor
-    """Encoder frames ``[T, d_enc]`` (float16 in memory)."""
-    targets: list[int]
-    text: str
-
-
-@dataclass
 class TrainState:
+    settings: dict
+    """What the run shares with any run that resumes it (``resume_settings``)."""
     step: int = 0
     log: list[dict] = field(default_factory=list)
-
-
-def token_targets(tokenizer: Any, text: str) -> list[int]:
-    """The LM tokens a spoken sentence should become (with the leading space of mid-prompt text)."""
-    return tokenizer(" " + text.strip(), add_special_tokens=False)["input_ids"]
-
-
-def adapter_vocab(adapter: SpeechAdapter) -> torch.Tensor:
-    """The adapter's CTC vocabulary (LM token ids); a registered buffer, which torch types as Tensor | Module."""
-    ids = adapter.vocab_ids
-    assert isinstance(ids, torch.Tensor)
-    return ids
-
-
-def greedy_decode(logits: torch.Tensor, vocab_ids: torch.Tensor) -> list[int]:
-    """CTC greedy path: best class per frame, repeats merged, blanks (0) dropped → LM token ids."""
-    best = logits.argmax(-1).tolist()
-    out, previous = [], 0
-    for cls in best:
-        if cls != previous and cls != 0:
-            out.append(int(vocab_ids[cls - 1]))
-        previous = cls
-    return out
-
-
-@torch.no_grad()
-def evaluate_wer(
-    adapter: SpeechAdapter, embeddings: torch.Tensor, examples: Sequence[Example], tokenizer: Any, device: str
-) -> tuple[float, list[str]]:
-    adapter.eval()
-    hypotheses = []
-    for ex in examples:
-        out = adapter(ex.frames.to(device, torch.float32))
-        ids = greedy_decode(adapter.ctc_logits(out, embeddings), adapter_vocab(adapter))
-        hypotheses.append(tokenizer.decode(ids))
-    adapter.train()
-    return word_error_rate([ex.text for ex in examples], hypotheses), hypotheses
 
 
 def batches(examples: Sequence[Example], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -99,51 +53,6 @@ def batches(examples: Sequence[Example], batch_size: int, rng: random.Random) ->
     groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(groups)
     return groups
-
-
-def ctc_step(
-    adapter: SpeechAdapter,
-    embeddings: torch.Tensor,
-    batch: Sequence[Example],
-    negatives: int,
-    rng: torch.Generator,
-    device: str,
-    position: dict[int, int],
-) -> torch.Tensor:
-    """Mean CTC loss (per target token) of one batch over its targets plus sampled negative tokens.
-
-    ``position`` maps an LM token id to its index in ``adapter.vocab_ids``.
-    """
-    vocab = adapter_vocab(adapter).cpu()
-    wanted = sorted({position[t] for ex in batch for t in ex.targets})
-    if negatives and len(vocab) > len(wanted) + negatives:
-        mask = torch.ones(len(vocab), dtype=torch.bool)
-        mask[wanted] = False
-        pool = mask.nonzero().squeeze(1)
-        sampled = pool[torch.randperm(len(pool), generator=rng)[:negatives]]
-        columns = torch.cat([torch.tensor(wanted), sampled])
-        correction = torch.cat(
-            [torch.zeros(len(wanted)), torch.full((len(sampled),), math.log(len(pool) / len(sampled)))]
-        )
-    else:
-        columns = torch.arange(len(vocab))
-        correction = torch.zeros(len(vocab))
-    column_of = {int(c): k for k, c in enumerate(columns.tolist())}
-    rows = embeddings[vocab[columns].to(embeddings.device)]
-    lengths = [len(ex.frames) // adapter.stack for ex in batch]
-    frames = torch.zeros(len(batch), max(lengths) * adapter.stack, batch[0].frames.shape[1])
-    for i, ex in enumerate(batch):
-        frames[i, : len(ex.frames)] = ex.frames.float()
-    out = adapter(frames.to(device))
-    logits = torch.cat(
-        [(out @ adapter.blank + adapter.blank_bias).unsqueeze(-1), out @ rows.T + correction.to(device)], dim=-1
-    )
-    log_probs = torch.log_softmax(logits, dim=-1).transpose(0, 1)
-    targets = torch.tensor([1 + column_of[position[t]] for ex in batch for t in ex.targets], dtype=torch.long)
-    target_lengths = torch.tensor([len(ex.targets) for ex in batch], dtype=torch.long)
-    return torch.nn.functional.ctc_loss(
-        log_probs, targets, torch.tensor(lengths), target_lengths, blank=0, reduction="mean", zero_infinity=True
-    )
 
 
 def resume_settings(model_config: PaperLSLMConfig, config: TrainConfig) -> dict:
@@ -202,9 +111,7 @@ def train(
     work_dir.mkdir(parents=True, exist_ok=True)
     adapter, optimizer = _build(model_config, vocab_ids, config)
     embeddings = embeddings.to(config.device)
-    state_path = work_dir / "state.pt"
-    settings = resume_settings(model_config, config)
-    state = _resume(state_path, settings, adapter, optimizer)
+    state = _resume(work_dir / "state.pt", resume_settings(model_config, config), adapter, optimizer)
     plan = _schedule(examples, config)
     position = {int(t): i for i, t in enumerate(vocab_ids.tolist())}
     bar = tqdm(total=config.steps, initial=state.step, desc="train adapter (CTC)", unit="step", disable=not progress)
@@ -220,30 +127,12 @@ def train(
         is_checkpoint = state.step in config.checkpoint_steps or state.step == config.steps
         if is_checkpoint or state.step % config.eval_every == 0 or state.step == session_end:
             wer, hyps = evaluate_wer(adapter, embeddings, held_out, tokenizer, config.device)
-            entry = {
-                "step": state.step,
-                "loss": sum(window) / len(window),
-                "lr": learning_rate(state.step - 1, config),
-                "heldout_wer": wer,
-                "elapsed_s": round(time.time() - started, 1),
-                "example": hyps[:2],
-            }
+            entry = _log_entry(state.step, window, config, wer, hyps, started)
             window = []
-            _log(state, entry, work_dir / "train_log.jsonl")
-            bar.write(f"step {state.step}: loss {entry['loss']:.3f} held-out WER {wer:.3f}")
+            _log(state, entry, work_dir / "train_log.jsonl", bar.write)
             if is_checkpoint:
-                name = "final" if state.step == config.steps else f"step-{state.step}"
-                _checkpoint(checkpoint_dir / name, model_config, adapter, config, notes, state.step, wer)
-            torch.save(
-                {
-                    "adapter": adapter.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": state.step,
-                    "log": state.log,
-                    "settings": settings,
-                },
-                state_path,
-            )
+                _checkpoint(checkpoint_dir, model_config, adapter, config, notes, state.step, wer)
+            _save_state(work_dir / "state.pt", adapter, optimizer, state)
     bar.close()
     return state.log
 
@@ -264,12 +153,18 @@ def _build(
 def _resume(state_path: Path, settings: dict, adapter: SpeechAdapter, optimizer: torch.optim.Optimizer) -> TrainState:
     """Load a saved state into the adapter and optimizer (refusing other settings), or start at step 0."""
     if not state_path.is_file():
-        return TrainState()
+        return TrainState(settings)
     saved = torch.load(state_path, weights_only=False)
     check_resumable(state_path, saved.get("settings"), settings)
     adapter.load_state_dict(saved["adapter"])
     optimizer.load_state_dict(saved["optimizer"])
-    return TrainState(saved["step"], saved["log"])
+    return TrainState(settings, saved["step"], saved["log"])
+
+
+def _save_state(state_path: Path, adapter: SpeechAdapter, optimizer: torch.optim.Optimizer, state: TrainState) -> None:
+    """What a resumed run needs: weights, optimiser moments, step and log, and the settings it must share."""
+    saved = {"adapter": adapter.state_dict(), "optimizer": optimizer.state_dict(), "step": state.step}
+    torch.save(saved | {"log": state.log, "settings": state.settings}, state_path)
 
 
 def _schedule(examples: Sequence[Example], config: TrainConfig) -> list[list[int]]:
@@ -303,14 +198,30 @@ def _optimise(
     return float(loss.detach())
 
 
-def _log(state: TrainState, entry: dict, log_path: Path) -> None:
+def _log_entry(
+    step: int, window: list[float], config: TrainConfig, wer: float, hyps: list[str], started: float
+) -> dict:
+    """The log line after ``step``: mean loss since the last line, the step's learning rate, held-out WER."""
+    return {
+        "step": step,
+        "loss": sum(window) / len(window),
+        "lr": learning_rate(step - 1, config),
+        "heldout_wer": wer,
+        "elapsed_s": round(time.time() - started, 1),
+        "example": hyps[:2],
+    }
+
+
+def _log(state: TrainState, entry: dict, log_path: Path, write: Callable[[str], None]) -> None:
+    """Keep ``entry`` in the state, append it to the JSONL log and ``write`` its short line."""
     state.log.append(entry)
     with log_path.open("a") as handle:
         handle.write(json.dumps(entry) + "\n")
+    write(f"step {entry['step']}: loss {entry['loss']:.3f} held-out WER {entry['heldout_wer']:.3f}")
 
 
 def _checkpoint(
-    path: Path,
+    checkpoint_dir: Path,
     model_config: PaperLSLMConfig,
     adapter: SpeechAdapter,
     config: TrainConfig,
@@ -318,7 +229,10 @@ def _checkpoint(
     step: int,
     wer: float | None,
 ) -> None:
-    """Save the adapter (float16) with the run's notes, step, held-out WER and training settings."""
+    """Save the adapter (float16) as ``step-N`` or ``final``, with the run's notes, step, WER and settings."""
+    name = "final" if step == config.steps else f"step-{step}"
     train_config = config.__dict__ | {"checkpoint_steps": list(config.checkpoint_steps)}
     entry = {**notes, "step": step, "heldout_wer": wer, "train_config": train_config}
-    save_checkpoint(path, model_config.model_copy(update={"notes": entry}), adapter, dtype=torch.float16)
+    save_checkpoint(
+        checkpoint_dir / name, model_config.model_copy(update={"notes": entry}), adapter, dtype=torch.float16
+    )

@@ -65,7 +65,7 @@ def test_evaluate_counts_equal_scoring_each_request_alone(tmp_path):
         by_one[Modality.SPEECH],
     )
     assert len(results.transcripts) == len(items)
-    assert results.chance == pytest.approx(sum(1 / len(s.choices) for _, s, _ in items))
+    assert sum(results.chance_probabilities) == pytest.approx(sum(1 / len(s.choices) for _, s, _ in items))
 
 
 def test_evaluate_reads_pmi_with_the_neutral_prompt(tmp_path):

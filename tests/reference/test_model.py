@@ -55,8 +55,8 @@ def test_reference_model_hears_a_spoken_question(tmp_path, monkeypatch):
     if shutil.which("flite") is None:
         pytest.skip("flite not installed")
     from modgap_eval.reference.evaluate import ctc_transcript
-    from modgap_eval.reference.train import word_error_rate
     from modgap_eval.types import LoglikelihoodRequest, Modality, Prompt, Waveform
+    from modgap_eval.wer import word_error_rate
 
     model = MODELS.get("reference").from_args({}, RuntimeOptions(batch_size=2))
     sentence = "The children walked to the school near the river."

@@ -11,13 +11,9 @@ from tests.extras import extra
 torch = pytest.importorskip("torch", reason=extra("torch", "models"))
 
 from modgap_eval.models.paper_lslm import PaperLSLMConfig, load_checkpoint  # noqa: E402
-from modgap_eval.reference.train import (  # noqa: E402
-    Example,
-    TrainConfig,
-    greedy_decode,
-    train,
-    word_error_rate,
-)
+from modgap_eval.reference.ctc import Example, greedy_decode  # noqa: E402
+from modgap_eval.reference.train import TrainConfig, train  # noqa: E402
+from modgap_eval.wer import word_error_rate  # noqa: E402
 
 
 class CharTokenizer:
