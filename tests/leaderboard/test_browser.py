@@ -21,6 +21,7 @@ from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.leaderboard.site import build_site
 from modgap_eval.paths import REPO_ROOT
+from modgap_eval.results import read_results
 from tests.extras import extra
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
 from tests.leaderboard.reading_board import (
@@ -230,6 +231,14 @@ def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
         page.select_option("#scope", "task:" + weekday)
         assert texts(page, "#reading option") == ["pmi (primary)", "acc", "acc_norm"]
         assert page.input_value("#reading") == ""
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(reproduced)
+        # acc there: each row's CI is acc's own, as the shipped run's results file has it
+        page.select_option("#reading", "acc")
+        for m in reproduced:
+            run = m.runs[m.tasks[weekday].run]
+            acc = read_results(REPO_ROOT / "leaderboard" / run.results_path).tasks[weekday].readings["acc"].stats
+            assert acc is not None and ci_cell(page, m.id) == pytest.approx((acc.ci_low, acc.ci_high), abs=0.005)
+            assert cell(page, m.id, "ci") == pytest.approx(acc.ci_low, abs=1e-12)
         assert page.locator("#gap-bars line.whisker").count() == 3 * len(reproduced)
     assert not problems, problems
 
