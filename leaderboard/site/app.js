@@ -46,6 +46,9 @@
   function isNum(v) {
     return typeof v === "number" && Number.isFinite(v);
   }
+  function interval(ci) {
+    return "[" + fmt(ci.low, 2) + ", " + fmt(ci.high, 2) + "]";
+  }
 
   // ---- data access -------------------------------------------------------------------------
   function scopes() {
@@ -97,16 +100,30 @@
     if (view.primary !== null) return view.primary + " (primary)";
     return state.scope.kind === "group" ? "primary (each task's own)" : "primary";
   }
+  // What a row shows of its entry or of a reading: the scores and the paired statistics (gap_ci, mcnemar_p,
+  // pairs), the latter absent where the reading has none (VoiceBench's own reading, a group's readings).
+  const SHOWN = ["text", "speech", "gap", "gap_ci", "mcnemar_p", "pairs"];
+  function numbersOf(source, primary, reading) {
+    const out = { primary, reading };
+    for (const k of SHOWN) out[k] = source && source[k] !== undefined ? source[k] : null;
+    return out;
+  }
   function shown(row) {
-    // The numbers of the chosen reading and its name; only the primary's carry the paired statistics.
-    // A row without declared readings has one set of numbers: a published row's are the publication's own.
-    const e = row.entry, own = { text: e.text, speech: e.speech, gap: e.gap, primary: true };
-    if (!declared(e).length) return { ...own, reading: row.model.provenance === "reported" ? "as published" : "its only reading" };
-    if (state.reading === null) return { ...own, reading: primaryLabel() };
+    // The numbers of the chosen reading and its name. A row without declared readings has one set of
+    // numbers: a published row's are the publication's own.
+    const e = row.entry;
+    if (!declared(e).length) return numbersOf(e, true, row.model.provenance === "reported" ? "as published" : "its only reading");
+    if (state.reading === null) return numbersOf(e, true, primaryLabel());
     // own keys only: a reading named "constructor" must not find Object's
     const r = Object.prototype.hasOwnProperty.call(e.readings, state.reading) ? e.readings[state.reading] : null;
-    if (!r) return { text: null, speech: null, gap: null, primary: false, reading: "no " + state.reading + " reading" };
-    return { text: r.text, speech: r.speech, gap: r.gap, primary: !!r.primary, reading: state.reading };
+    if (!r) return numbersOf(null, false, "no " + state.reading + " reading");
+    return numbersOf(r, !!r.primary, state.reading);
+  }
+  // Said wherever a chosen reading's CI or McNemar test would be and the reading has none.
+  const NO_STATS = "no paired statistics for this reading";
+  function lacksStats(row) {
+    const numbers = shown(row);
+    return state.reading !== null && numbers.reading === state.reading && !numbers.gap_ci;
   }
   function readingName() {
     // Headers and axes name the reading shortly; the selector, the Reading column and the note mark the primary.
@@ -130,7 +147,7 @@
     { key: "parameters", label: "Params", value: (r) => r.model.parameters, show: (v) => (isNum(v) ? (v / 1e6).toFixed(1) + " M" : "—") },
     { key: "reading", label: "Reading", value: (r) => shown(r).reading, show: (v) => v, text: true, when: () => view.names.length > 0 },
     ...METRICS.gap.map((m) => ({ key: m.name, label: m.label, value: (r) => shown(r)[m.name], show: (v) => fmt(v, m.digits), spec: () => m, read: true })),
-    { key: "ci", label: "GAP CI", value: (r) => (shown(r).primary && r.entry.gap_ci ? r.entry.gap_ci.low : null), show: (v, r) => (isNum(v) ? "[" + fmt(r.entry.gap_ci.low, 2) + ", " + fmt(r.entry.gap_ci.high, 2) + "]" : "—") },
+    { key: "ci", label: "GAP CI", value: (r) => (shown(r).gap_ci ? shown(r).gap_ci.low : null), show: (v, r) => (isNum(v) ? interval(shown(r).gap_ci) : "—") },
     ...[...new Set(METRICS.representation.map((m) => m.family))].map((family) => {
       const first = METRICS.representation.find((m) => m.family === family);
       return { key: family, label: first.label, value: (r) => similarity(r.entry, family), show: (v) => fmt(v, first.digits), spec: () => familyMetric(family) };
@@ -204,19 +221,21 @@
 
   function cellDetail(column, row) {
     // Hover text: the numbers behind a cell that the table has no room for, and each score's reading.
-    const key = column.key, entry = row.entry, numbers = shown(row);
-    if (key === "ci" && !numbers.primary) return "the leaderboard keeps the paired CI of the primary reading only";
-    if (column.read && !numbers.primary) return numbers.reading + " reading (paired CI and McNemar: primary reading only)";
+    const key = column.key, entry = row.entry, numbers = shown(row), ci = numbers.gap_ci;
     const reading = column.read ? numbers.reading + " reading" : "";
     if (key === "gap") {
       const parts = reading ? [reading] : [];
-      if (isNum(entry.relative_gap)) parts.push("relative gap " + fmt(100 * entry.relative_gap, 1) + "%");
-      if (isNum(entry.mcnemar_p)) parts.push("McNemar p " + entry.mcnemar_p.toPrecision(3));
-      if (entry.pairs) parts.push("both right " + entry.pairs.both_right + ", text only " + entry.pairs.text_only + ", speech only " + entry.pairs.speech_only + ", both wrong " + entry.pairs.both_wrong);
+      // the entry's relative gap is its own numbers' (a reading's would be its gap over its text score)
+      if (numbers.primary && isNum(entry.relative_gap)) parts.push("relative gap " + fmt(100 * entry.relative_gap, 1) + "%");
+      if (isNum(numbers.mcnemar_p)) parts.push("McNemar p " + numbers.mcnemar_p.toPrecision(3));
+      const p = numbers.pairs;
+      if (p) parts.push("both right " + p.both_right + ", text only " + p.text_only + ", speech only " + p.speech_only + ", both wrong " + p.both_wrong);
+      if (lacksStats(row)) parts.push(NO_STATS);
       return parts.join("; ");
     }
     if (column.read) return reading;
-    if (key === "ci" && entry.gap_ci) return Math.round(entry.gap_ci.level * 100) + "% paired bootstrap CI, " + entry.gap_ci.bootstrap_iters + " resamples";
+    if (key === "ci" && ci) return Math.round(ci.level * 100) + "% paired bootstrap CI, " + ci.bootstrap_iters + " resamples" + (state.reading === null ? "" : " (" + state.reading + " reading)");
+    if (key === "ci" && lacksStats(row)) return NO_STATS;
     const spec = familyMetric(key);
     if (spec && spec.baselined && entry.representation) {
       const v = entry.representation[spec.name];
@@ -269,7 +288,7 @@
       return;
     }
     const values = [0];
-    const ciOf = (r) => (shown(r).primary ? r.entry.gap_ci : null);
+    const ciOf = (r) => shown(r).gap_ci;
     for (const r of withGap) {
       values.push(shown(r).gap);
       if (ciOf(r)) values.push(ciOf(r).low, ciOf(r).high);
@@ -294,7 +313,7 @@
         g.append(svg("line", { x1: x(ci.low), x2: x(ci.low), y1: mid - 6, y2: mid + 6, class: "whisker" }));
         g.append(svg("line", { x1: x(ci.high), x2: x(ci.high), y1: mid - 6, y2: mid + 6, class: "whisker" }));
       }
-      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(gap, 2) + (ci ? " [" + fmt(ci.low, 2) + ", " + fmt(ci.high, 2) + "]" : "") + " (" + shown(r).reading + ")"));
+      g.append(svg("title", {}, labels.get(r.model.id) + ": GAP " + fmt(gap, 2) + (ci ? " " + interval(ci) : "") + " (" + shown(r).reading + (lacksStats(r) ? "; " + NO_STATS : "") + ")"));
       axisLabel(g, left - 8, y + rowH / 2 + 4, truncate(labels.get(r.model.id), 30), "end");
       plot.append(g);
     });
@@ -465,7 +484,8 @@
     const primary = view.primary ? "the " + view.primary + " reading" : state.scope.kind === "group" ? "each task's primary reading" : "the primary reading";
     const shownNow = state.reading !== null ? "the " + state.reading + " reading." : view.primary ? primary + " (primary)." : primary + ".";
     const sentences = ["Text, Speech and GAP: " + shownNow];
-    if (state.reading !== null) sentences.push("This board carries the paired CI and McNemar test of " + primary + " only: none is shown with another.");
+    const having = list.filter((r) => shown(r).reading === state.reading), lacking = having.filter(lacksStats);
+    if (lacking.length) sentences.push("GAP CI and McNemar test: none, " + NO_STATS + (lacking.length < having.length ? " on the rows showing —." : "."));
     if (list.some((r) => !declared(r.entry).length)) sentences.push("Rows without declared readings show their only numbers (a published row: as published).");
     note.textContent = sentences.join(" ");
   }

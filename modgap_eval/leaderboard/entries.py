@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -33,7 +34,16 @@ from modgap_eval.leaderboard.schema import (
     TaskIdentity,
 )
 from modgap_eval.metrics import REPRESENTATION_METRICS, reportable_names
-from modgap_eval.results import RESULTS_FILE, ModelRecord, RunResults, TaskResult, read_results
+from modgap_eval.results import (
+    RESULTS_FILE,
+    GapStats,
+    GroupReading,
+    ModelRecord,
+    ReadingResult,
+    RunResults,
+    TaskResult,
+    read_results,
+)
 from modgap_eval.strict import validated
 
 ID_DIGITS = 16
@@ -140,7 +150,7 @@ def _from_results(file: Path, results: RunResults, leaderboard_dir: Path) -> Inc
             GroupEntry(
                 run=run.id,
                 **group.model_dump(include=set(GroupEntry.model_fields) - {"readings"}),
-                readings={k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap) for k, v in group.readings.items()},
+                readings={k: _reading(v) for k, v in group.readings.items()},
             )
             for _, group in sorted(results.groups.items())
         ),
@@ -161,22 +171,35 @@ def _task_entry(name: str, task: TaskResult, run_id: str) -> TaskEntry:
         run=run_id,
         identity=TaskIdentity.model_validate(task, from_attributes=True),
         n_samples=task.n_samples,
-        **task.gap.model_dump(include={"n_paired", "gap", "relative_gap", "mcnemar_p"}),
+        **task.gap.model_dump(include={"gap", "relative_gap"}),
+        **_paired(task.gap),
         text=task.text.score,
         speech=task.speech.score,
         text_stderr=task.text.stderr,
         speech_stderr=task.speech.stderr,
-        gap_ci=GapInterval.model_validate(task.gap, from_attributes=True),
-        pairs=PairTable.model_validate(task.gap, from_attributes=True),
         unextractable_text=task.text.unextractable,
         unextractable_speech=task.speech.unextractable,
         errors=len(task.errors),
         representation=_representation(task.representations) if task.representations else None,
-        readings={
-            k: ReadingEntry(text=v.text, speech=v.speech, gap=v.gap, primary=k == task.primary_reading)
-            for k, v in task.readings.items()
-        },
+        readings={k: _reading(v, primary=k == task.primary_reading) for k, v in task.readings.items()},
     )
+
+
+def _paired(stats: GapStats | None) -> dict[str, Any]:
+    """The ``PairedFacts`` of a results file's ``GapStats`` (none when the gap has no paired statistics)."""
+    if stats is None:
+        return {}
+    return dict(
+        stats.model_dump(include={"n_paired", "mcnemar_p"}),
+        gap_ci=GapInterval.model_validate(stats, from_attributes=True),
+        pairs=PairTable.model_validate(stats, from_attributes=True),
+    )
+
+
+def _reading(reading: ReadingResult | GroupReading, primary: bool = False) -> ReadingEntry:
+    """A declared reading with its own paired statistics where the run computed them (a group's has none)."""
+    stats = reading.stats if isinstance(reading, ReadingResult) else None
+    return ReadingEntry(**reading.model_dump(include={"text", "speech", "gap"}), primary=primary, **_paired(stats))
 
 
 def _representation(summary: RepresentationSummary) -> RepresentationEntry:

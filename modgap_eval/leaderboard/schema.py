@@ -83,8 +83,22 @@ class RepresentationFacts(Strict):
     derangement_seed: int | None = None
 
 
-class ReadingEntry(Strict):
-    """A task's or group's numbers under one declared reading (e.g. strict, voicebench)."""
+class PairedFacts(Strict):
+    """A gap's paired statistics (METHOD.md §1) as a leaderboard entry keeps them, read from a ``GapStats``."""
+
+    n_paired: int | None = None
+    gap_ci: GapInterval | None = None
+    mcnemar_p: float | None = None
+    pairs: PairTable | None = None
+
+
+class ReadingEntry(PairedFacts):
+    """A task's or group's numbers under one declared reading (e.g. strict, voicebench, pmi).
+
+    The paired statistics are the reading's own where the run computed them (``ReadingResult.stats``)
+    and None where it has none (VoiceBench's own reading, a group's reading, boards written before
+    readings carried them): optional fields, so such boards load unchanged under schema version 1.
+    """
 
     text: float
     speech: float
@@ -121,7 +135,7 @@ class _Cell(Strict):
     readings: dict[str, ReadingEntry] = Field(default_factory=dict)
 
 
-class TaskEntry(_Cell):
+class TaskEntry(_Cell, PairedFacts):
     task: str
     identity: TaskIdentity | None = None
     """None for reported entries (their task definition is the publication's)."""
@@ -129,9 +143,6 @@ class TaskEntry(_Cell):
     text_stderr: float | None = None
     speech_stderr: float | None = None
     relative_gap: float | None = None
-    gap_ci: GapInterval | None = None
-    mcnemar_p: float | None = None
-    pairs: PairTable | None = None
     unextractable_text: int | None = None
     unextractable_speech: int | None = None
     errors: int | None = None

@@ -4,8 +4,9 @@
 of a local file fails under ``file://``), and beside it the declared metrics (``modgap_eval.metrics``)
 from which ``app.js`` builds the table's columns; ``app.js`` draws the table and the inline-SVG plots
 with plain DOM calls. Where a view's entries declare readings (``TaskEntry.readings``: strict and
-voicebench, acc/acc_norm/pmi) a selector picks the one shown, the primary by default. The output is a
-pure function of the leaderboard: the same data gives the same bytes.
+voicebench, acc/acc_norm/pmi) a selector picks the one shown, the primary by default, with the reading's own
+paired CI where the entry keeps one (``ReadingEntry``). The output is a pure function of the leaderboard: the
+same data gives the same bytes.
 """
 
 from __future__ import annotations

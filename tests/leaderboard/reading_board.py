@@ -1,6 +1,7 @@
 """A leaderboard whose entries declare readings, scored for real: VoiceBench-style MCQ responses through
-``mc_reference_letter`` (readings ``strict``, primary, and ``voicebench``) and a group over that task and a
-task with one reading, aggregated by the runner's own ``aggregate_group``."""
+``mc_reference_letter`` (readings ``strict``, primary, and ``voicebench``), option log-likelihoods through
+``mc_loglikelihood`` (``acc``, primary, ``acc_norm`` and ``pmi``, each with its paired CI and McNemar test),
+and a group over the MCQ task and a task with one reading, aggregated by the runner's own ``aggregate_group``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.paths import REPO_ROOT
 from modgap_eval.results import ReadingResult, RunResults, TaskResult
+from modgap_eval.scoring.choice import CALIBRATION_KEY, LoglikelihoodChoice
 from modgap_eval.scoring.reference_letter import ReferenceLetter
-from modgap_eval.types import Audio, Generation, Sample
+from modgap_eval.types import Audio, Generation, Loglikelihood, Sample
 from tests.leaderboard.builders import run_results, task_result, write_run
 
-MCQ_TASK, ONE_READING_TASK, GROUP = "voicebench_mmsu", "open_ended", "vb_mini"
+MCQ_TASK, ONE_READING_TASK, LL_TASK, GROUP = "voicebench_mmsu", "open_ended", "ll_choice", "vb_mini"
 HOSTILE_READING = '<img src=x onerror="window.__pwned=3">'
 INHERITED_NAME = "constructor"  # a name every JS object inherits: a row without it must say so
 REFERENCES = ["A", "B", "C", "D", "A", "B"]
@@ -49,6 +51,50 @@ def by_hand(model: str, reading: str) -> float:
     return 100.0 * sum(row[column] for row in SPEECH[model]) / len(SPEECH[model])
 
 
+# Log-likelihood outputs over the options ("cat", "horse"; "cat" is right), read three ways with the credit
+# each reading gives by hand: (log P(cat), log P(horse), neutral-prompt log P(cat), log P(horse)), then
+# acc (sums: -1 > -2), acc_norm (per byte: -1/3 against -2/5) and pmi (minus the neutral prompt's).
+OPTIONS = ("cat", "horse")
+OUTPUTS = {
+    "all": ((-1.0, -2.0, -1.0, -1.0), {"acc": 1, "acc_norm": 1, "pmi": 1}),  # -0.33 > -0.4; 0 > -1
+    "acc_only": ((-3.0, -4.0, -1.0, -3.0), {"acc": 1, "acc_norm": 0, "pmi": 0}),  # -1 < -0.8; -2 < -1
+    "pmi_only": ((-3.0, -2.0, -3.0, -0.5), {"acc": 0, "acc_norm": 0, "pmi": 1}),  # -1 < -0.4; 0 > -1.5
+    "acc_pmi": ((-6.0, -9.0, -2.0, -2.0), {"acc": 1, "acc_norm": 0, "pmi": 1}),  # -2 < -1.8; -4 > -7
+    "none": ((-2.0, -1.0, -1.0, -1.0), {"acc": 0, "acc_norm": 0, "pmi": 0}),  # -0.67 < -0.2; -1 < 0
+}
+# Per model, the output of each sample in the text and the speech condition.
+LL_RUNS = {
+    "alpha": {
+        "text": ["all", "all", "all", "pmi_only", "acc_pmi", "all", "acc_only", "all"],
+        "speech": ["all", "none", "pmi_only", "none", "acc_only", "none", "all", "acc_pmi"],
+    },
+    "beta": {
+        "text": ["all", "acc_only", "all", "all", "pmi_only", "all", "all", "none"],
+        "speech": ["pmi_only", "acc_only", "all", "none", "pmi_only", "acc_pmi", "none", "all"],
+    },
+}
+BOOTSTRAP = dict(seed=0, bootstrap_iters=200)
+
+
+def ll_credits(model: str, modality: str, reading: str) -> list[int]:
+    """Each sample's credit under a reading, from the hand table above."""
+    return [OUTPUTS[name][1][reading] for name in LL_RUNS[model][modality]]
+
+
+def ll_task(model: str) -> TaskResult:
+    """The log-likelihood task as the runner scores it (the neutral-prompt log-probs attached as it does)."""
+    samples = [Sample(id=f"l{i}", text="q", audio=Audio(data=b"x"), choices=OPTIONS, answer_index=0) for i in range(8)]
+
+    def outputs(modality: str) -> dict[str, Loglikelihood]:
+        values = [OUTPUTS[name][0] for name in LL_RUNS[model][modality]]
+        return {s.id: Loglikelihood(v[:2], (1, 1), {CALIBRATION_KEY: list(v[2:])}) for s, v in zip(samples, values)}
+
+    scores = score_task(LoglikelihoodChoice(), samples, outputs("text"), outputs("speech"), **BOOTSTRAP)
+    return task_result(LL_TASK, 0.0, 0.0, scorer="mc_loglikelihood").model_copy(
+        update={**scores.result_fields(), "n_samples": len(samples)}
+    )
+
+
 def mcq_task(model: str) -> TaskResult:
     """The MCQ task as the runner scores it: text answered cleanly, speech with the model's responses."""
     samples = [Sample(id=f"s{i}", text="q", audio=Audio(data=b"x"), references=(r,)) for i, r in enumerate(REFERENCES)]
@@ -73,7 +119,7 @@ def mcq_task(model: str) -> TaskResult:
 
 def model_results(model: str) -> RunResults:
     tasks = {MCQ_TASK: mcq_task(model), ONE_READING_TASK: task_result(ONE_READING_TASK, 70.0, 61.0)}
-    results = run_results(model, list(tasks.values()), group=None)
+    results = run_results(model, [*tasks.values(), ll_task(model)], group=None)
     group = aggregate_group(GROUP, [MCQ_TASK, ONE_READING_TASK], tasks)
     return results.model_copy(update={"groups": {GROUP: group}})
 

@@ -8,6 +8,7 @@ wherever Chromium is present a missing playwright fails it too.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +21,15 @@ from modgap_eval.leaderboard.merge import merge_all
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.leaderboard.site import build_site
 from modgap_eval.paths import REPO_ROOT
+from modgap_eval.results import read_results
 from tests.extras import extra
 from tests.leaderboard.builders import SCRIPT_NAME, representation, run_results, task_result, write_run
 from tests.leaderboard.reading_board import (
     GROUP,
     HOSTILE_READING,
     INHERITED_NAME,
+    LL_RUNS,
+    LL_TASK,
     MCQ_TASK,
     ONE_READING_TASK,
     SPEECH,
@@ -228,6 +232,14 @@ def test_site_opens_on_the_suite_most_models_report_in_full(tmp_path):
         assert texts(page, "#reading option") == ["pmi (primary)", "acc", "acc_norm"]
         assert page.input_value("#reading") == ""
         assert page.locator("#gap-bars line.whisker").count() == 3 * len(reproduced)
+        # acc there: each row's CI is acc's own, as the shipped run's results file has it
+        page.select_option("#reading", "acc")
+        for m in reproduced:
+            run = m.runs[m.tasks[weekday].run]
+            acc = read_results(REPO_ROOT / "leaderboard" / run.results_path).tasks[weekday].readings["acc"].stats
+            assert acc is not None and ci_cell(page, m.id) == pytest.approx((acc.ci_low, acc.ci_high), abs=0.005)
+            assert cell(page, m.id, "ci") == pytest.approx(acc.ci_low, abs=1e-12)
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(reproduced)
     assert not problems, problems
 
 
@@ -318,4 +330,45 @@ def test_reading_carries_over_to_a_group_and_hostile_reading_names_stay_text(tmp
         page.goto(index.as_uri() + "#task:%E0%A4%A&reading=%")
         page.wait_for_selector("body[data-ready='1']", timeout=10_000)
         assert page.text_content("#scope-title") == "Group " + GROUP
+    assert not problems, problems
+
+
+def ci_cell(page, model: str) -> tuple[float, float]:
+    """The GAP CI cell of a row as shown: "[low, high]" (its data-value is the low end, unrounded)."""
+    shown = page.text_content(f'tbody tr[data-model="{model}"] td[data-key="ci"]')
+    low, high = (float(v) for v in shown.strip("[]").split(", "))
+    assert cell(page, model, "ci") == pytest.approx(low, abs=0.005)
+    return cell(page, model, "ci"), high
+
+
+def test_a_chosen_reading_shows_its_own_ci_or_says_it_has_none(tmp_path):
+    """pmi on the log-likelihood task: the CI cells, McNemar p and whiskers are pmi's own statistics from the
+    run (ReadingResult.stats), not the primary's; VoiceBench's reading says it has no paired statistics."""
+    require_browser()
+    board, results, _, page_of = reading_page(tmp_path)
+    ids = {m.name: m.id for m in board.models}
+    with page_of as (page, problems):
+        page.select_option("#scope", "task:" + LL_TASK)
+        assert texts(page, "#reading option") == ["acc (primary)", "acc_norm", "pmi"]
+        page.select_option("#reading", "pmi")
+        for name in LL_RUNS:
+            pmi, primary = results[name].tasks[LL_TASK].readings["pmi"].stats, results[name].tasks[LL_TASK].gap
+            assert (pmi.ci_low, pmi.ci_high) != (primary.ci_low, primary.ci_high)  # or the test could not fail
+            low, high = ci_cell(page, ids[name])
+            assert low == pytest.approx(pmi.ci_low, abs=1e-12) and high == pytest.approx(pmi.ci_high, abs=0.005)
+            gap_title = page.get_attribute(f'tbody tr[data-model="{ids[name]}"] td[data-key="gap"]', "title")
+            mcnemar = re.search(r"McNemar p ([0-9.e-]+);", gap_title)  # three significant digits
+            assert mcnemar and float(mcnemar.group(1)) == pytest.approx(pmi.mcnemar_p, rel=5e-3)
+            assert f"text only {pmi.text_only}, speech only {pmi.speech_only}" in gap_title
+        assert page.locator("#gap-bars line.whisker").count() == 3 * len(LL_RUNS)
+        assert "no paired statistics" not in page.text_content("#reading-note")
+
+        page.select_option("#scope", "task:" + MCQ_TASK)
+        page.select_option("#reading", "voicebench")
+        for name in LL_RUNS:
+            ci = f'tbody tr[data-model="{ids[name]}"] td[data-key="ci"]'
+            assert page.text_content(ci) == "—"
+            assert page.get_attribute(ci, "title") == "no paired statistics for this reading"
+        assert "no paired statistics for this reading." in page.text_content("#reading-note")
+        assert page.locator("#gap-bars line.whisker").count() == 0
     assert not problems, problems
