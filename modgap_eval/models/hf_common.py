@@ -54,6 +54,11 @@ class LoadOptions:
             return torch.float32
         return DTYPES[self.dtype]
 
+    @property
+    def placement(self) -> str | dict[str, str] | None:
+        """``device_map`` as accelerate takes it (and results record it)."""
+        return self.device_map if self.device_map is None or isinstance(self.device_map, str) else dict(self.device_map)
+
 
 def load_options(args: HFArgs, runtime: RuntimeOptions, model: str, default_pretrained: str = "") -> LoadOptions:
     """The validated ``--model_args`` over the run's defaults; devices checked against this torch."""
@@ -135,7 +140,7 @@ def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs:
 def place(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
     if options.device_map is None:
         return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs).to(options.device)
-    placement = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+    placement = options.placement
     if isinstance(placement, dict) and "disk" in placement.values():
         import tempfile
 
