@@ -27,7 +27,6 @@ class Qwen25OmniModel(HFModel):
         name="qwen2.5-omni",
         default_pretrained="Qwen/Qwen2.5-Omni-7B",
         model_class="Qwen2_5OmniThinkerForConditionalGeneration",
-        structured_content=True,
         default_system=QWEN25_OMNI_SYSTEM,
         own_positions=True,
     )

@@ -36,7 +36,7 @@ from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import Row, single_span
 from modgap_eval.models.hf_engine import HFModel
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
-from modgap_eval.models.hf_prompts import offsets_row, processor_encoded
+from modgap_eval.models.hf_prompts import offsets_row, processor_encoded, typed_content
 from modgap_eval.types import Prompt, Waveform
 
 
@@ -64,7 +64,7 @@ class VoxtralPart:
         self.has_chat_template = bool(getattr(processor, "chat_template", None))
 
     def system_message(self, prompt: Prompt) -> list[dict[str, Any]]:
-        system = prompt.system if prompt.system is not None else self.family.default_system
+        system = self.family.system_for(prompt)
         return [{"role": "system", "content": system}] if system else []
 
     def speech_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:
@@ -73,10 +73,8 @@ class VoxtralPart:
                 f"model {self.family.name!r} takes no system prompt with audio (mistral-common: 'System messages "
                 "are not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
             )
-        parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
-        parts.append({"type": "audio", "base64": wav_base64(prompt.spoken())})
-        parts += [{"type": "text", "text": prompt.suffix}] if prompt.suffix else []
-        return [{"role": "user", "content": parts}]
+        audio = {"type": "audio", "base64": wav_base64(prompt.spoken())}
+        return [{"role": "user", "content": typed_content(prompt, audio)}]
 
     def chat_ids(self, conversation: list[dict[str, Any]]) -> list[int]:
         return list(self.tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=False))
@@ -147,7 +145,6 @@ class VoxtralModel(HFModel):
         name="voxtral",
         default_pretrained="mistralai/Voxtral-Mini-3B-2507",
         model_class="VoxtralForConditionalGeneration",
-        structured_content=True,
         reuse_audio_embeddings=True,
         part=VoxtralPart,
         load=load_voxtral,
