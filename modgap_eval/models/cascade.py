@@ -35,15 +35,13 @@ from modgap_eval.models.hf_family import load_family
 from modgap_eval.models.memo import BoundedMemo, audio_key
 from modgap_eval.models.text_lm import TextLM
 
-DEFAULT_ASR = "openai/whisper-tiny.en"
-DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
 TRANSCRIPTS_MEMO_BYTES = 64 << 20
 
 
 class CascadeArgs(ModelArgs):
-    asr: str = DEFAULT_ASR
+    asr: str = "openai/whisper-tiny.en"
     """A transformers speech-to-text checkpoint (hub id, offline name or folder)."""
-    lm: str = DEFAULT_LM
+    lm: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     """A causal LM checkpoint, run as ``text-lm``."""
     dtype: Dtype | None = None
     device: str | None = None

@@ -276,9 +276,5 @@ def pad_id(model: Any, tokenizer: Any) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids(model, tokenizer)[0]
 
 
-def describe_dtype(model: Any) -> str:
-    return str(next(model.parameters()).dtype).replace("torch.", "")
-
-
 def count_parameters(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))

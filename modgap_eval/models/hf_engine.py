@@ -28,7 +28,6 @@ from modgap_eval.models.hf_common import (
     Padded,
     Row,
     count_parameters,
-    describe_dtype,
     eos_ids,
     pad_id,
     pad_rows,
@@ -92,7 +91,7 @@ class HFModel(Model):
         args = loaded.args or {"pretrained": options.pretrained, "dtype": options.dtype, "device": options.device}
         details = {
             "class": type(self.model).__name__,
-            "loaded_dtype": describe_dtype(self.model),
+            "loaded_dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "hidden_states": HIDDEN_STATE_CONVENTION,
             "decoder_layers": self.taps.num_layers,
             **self.part.details(),

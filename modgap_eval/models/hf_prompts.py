@@ -47,14 +47,14 @@ def offsets_row(
 
 def processor_encoded(
     out: Mapping[str, Any],
-    skip: Sequence[str],
+    processor: Any,
     model: Any,
     continuations: Sequence[tuple[int, ...]],
     audio_token_id: int,
     what: str,
 ) -> Encoded:
     """A processor's batch as rows (padding dropped, content = the audio run) and device-ready features."""
-    dropped = {"input_ids", "attention_mask", *skip}
+    dropped = {"input_ids", "attention_mask", *getattr(processor, "unused_input_names", ())}
     param = next(model.parameters())
     features = {
         k: (v.to(param.device, param.dtype) if v.is_floating_point() else v.to(param.device))
@@ -149,8 +149,7 @@ class TemplatePart:
             audio_kwargs={"sampling_rate": prompts[0].spoken().sample_rate},
             return_tensors="pt",
         )
-        skip = getattr(self.processor, "unused_input_names", ())
-        return processor_encoded(out, skip, self.model, continuations, self.audio_token_id, self.what)
+        return processor_encoded(out, self.processor, self.model, continuations, self.audio_token_id, self.what)
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         rows = []

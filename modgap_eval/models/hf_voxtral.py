@@ -59,6 +59,7 @@ class VoxtralPart:
                 "(pip install mistral-common) and the checkpoint's tekken.json"
             )
         self.family, self.model, self.tokenizer, self.processor = family, model, tokenizer, processor
+        self.what = f"model {family.name!r}"
         self.tekken = tokenizer.tokenizer.instruct_tokenizer.tokenizer
         self.audio_token_id = int(model.config.audio_token_id)
         self.has_chat_template = bool(getattr(processor, "chat_template", None))
@@ -70,7 +71,7 @@ class VoxtralPart:
     def speech_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:
         if self.system_message(prompt):
             raise ConfigError(
-                f"model {self.family.name!r} takes no system prompt with audio (mistral-common: 'System messages "
+                f"{self.what} takes no system prompt with audio (mistral-common: 'System messages "
                 "are not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
             )
         audio = {"type": "audio", "base64": wav_base64(prompt.spoken())}
@@ -85,13 +86,11 @@ class VoxtralPart:
         ids = self.chat_ids(self.system_message(prompt) + [{"role": "user", "content": message}])
         begin, end = self.tekken.get_special_token("[INST]"), self.tekken.get_special_token("[/INST]")
         if ids.count(end) != 1 or ids[-1] != end or begin not in ids:
-            raise ConfigError(
-                f"model {self.family.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids"
-            )
+            raise ConfigError(f"{self.what}: expected one user turn [INST]...[/INST], got {len(ids)} ids")
         start = len(ids) - ids[::-1].index(begin)  # just after the last [INST]
         pieces = [self.tekken.id_to_byte_piece(t) for t in ids[start:-1]]
         if b"".join(pieces) != message.encode("utf-8"):
-            raise ConfigError(f"model {self.family.name!r}: the user turn's tokens do not spell the prompt")
+            raise ConfigError(f"{self.what}: the user turn's tokens do not spell the prompt")
         # Byte offsets within the user message; the tokens before it end at 0 (before any content),
         # the closing [/INST] is empty (never content).
         offsets, at = [(-1, 0)] * start, 0
@@ -106,17 +105,14 @@ class VoxtralPart:
         out = self.processor.apply_chat_template(
             [self.speech_conversation(p) for p in prompts], tokenize=True, return_dict=True
         )
-        skip = getattr(self.processor, "unused_input_names", ())
-        return processor_encoded(
-            out, skip, self.model, continuations, self.audio_token_id, f"model {self.family.name!r}"
-        )
+        return processor_encoded(out, self.processor, self.model, continuations, self.audio_token_id, self.what)
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         """Rows up to the content end from the tokenizer alone (it expands the audio; no features needed)."""
         rows = []
         for prompt, embeds in zip(prompts, cached):
             ids = self.chat_ids(self.speech_conversation(prompt))
-            span = single_span(ids, self.audio_token_id, f"model {self.family.name!r}")
+            span = single_span(ids, self.audio_token_id, self.what)
             if len(span) != len(embeds):
                 return None
             rows.append(Row(tuple(ids[: span.stop]), span))

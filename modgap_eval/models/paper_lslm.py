@@ -93,7 +93,7 @@ class LSLMPart:
         # Scoring and then hidden states read each clip twice: its LM input vectors are computed once.
         self.vectors_memo = BoundedMemo(VECTORS_MEMO_BYTES)
         self.has_chat_template = chat.has_chat_template
-        self.text_row, self.render = chat.text_row, chat.render
+        self.text_row = chat.text_row
 
     @torch.inference_mode()
     def speech_vectors(self, waveform: np.ndarray) -> torch.Tensor:
