@@ -24,15 +24,14 @@ from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
     Batcher,
     LoadOptions,
-    Located,
     count_parameters,
     load_model,
     load_options,
-    locate,
     run_sorted,
 )
 from modgap_eval.models.hf_family import load_family
 from modgap_eval.models.memo import BoundedMemo, audio_key
+from modgap_eval.models.offline import Located, locate
 from modgap_eval.models.text_lm import TextLM
 
 TRANSCRIPTS_MEMO_BYTES = 64 << 20

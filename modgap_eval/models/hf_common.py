@@ -13,7 +13,6 @@ Conventions every HF adapter follows (recorded in ``ModelInfo.details``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import torch
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.args import HFArgs, check_device
 from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.offline import Located
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,40 +91,6 @@ def read_device_map(value: str | None, model: str) -> str | tuple[tuple[str, str
         if device != "disk":  # accelerate's offload: weights read from a scratch folder when their module runs
             check_device(device, f"{path} ({module})")
     return tuple(devices.items())
-
-
-@dataclass(frozen=True)
-class Located:
-    """A resolved ``pretrained`` value: what to pass to ``from_pretrained`` and what to record."""
-
-    path: str
-    source: str
-    revision: str
-
-
-def locate(pretrained: str) -> Located:
-    """Resolve ``pretrained`` (local folder, hub id, or an offline-packaged name) to a local folder.
-
-    Delegates to ``models.offline.resolve_pretrained``; the recorded source and revision come from
-    the folder's ``source.json`` or hub snapshot name, else a hash of its config and weight sizes.
-    """
-    from modgap_eval.models.offline import resolve_pretrained, source_record
-
-    folder = resolve_pretrained(pretrained)
-    record = source_record(folder)
-    return Located(str(folder), source=record.source, revision=record.revision or folder_revision(folder))
-
-
-def folder_revision(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            digest.update(path.name.encode())
-            if path.suffix == ".json":
-                digest.update(path.read_bytes())
-            else:
-                digest.update(str(path.stat().st_size).encode())
-    return "local-" + digest.hexdigest()[:16]
 
 
 def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:

@@ -19,7 +19,8 @@ import torch
 
 from modgap_eval.models.args import HFArgs, ModelArgs
 from modgap_eval.models.base import RuntimeOptions
-from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options, locate
+from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options
+from modgap_eval.models.offline import locate
 from modgap_eval.types import Prompt
 
 

@@ -38,7 +38,7 @@ import torch
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.args import HFArgs
 from modgap_eval.models.base import RuntimeOptions
-from modgap_eval.models.hf_common import LoadOptions, Located, Row, load_model, load_options, locate, pad_id
+from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options, pad_id
 from modgap_eval.models.hf_engine import HFModel
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded
 from modgap_eval.models.hf_prompts import TemplatePart
@@ -55,6 +55,7 @@ from modgap_eval.models.lslm_arch import (  # noqa: F401 (re-exported: the refer
     save_checkpoint,
 )
 from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
+from modgap_eval.models.offline import Located, locate
 from modgap_eval.types import Prompt
 
 VECTORS_MEMO_BYTES = 256 << 20
