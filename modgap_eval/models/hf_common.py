@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import torch
 
+from modgap_eval.batching import AUTO_BATCH_START  # one meaning of --batch_size auto
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.args import HFArgs, check_device
 from modgap_eval.models.base import RuntimeOptions
@@ -30,7 +31,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DTYPES = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-from modgap_eval.batching import AUTO_BATCH_START  # noqa: E402 (one meaning of --batch_size auto: batching.py)
 
 PLACEMENTS = ("auto", "balanced", "balanced_low_0", "sequential")
 """accelerate's named ``device_map`` strategies."""
