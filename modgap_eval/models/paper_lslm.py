@@ -1,8 +1,7 @@
 """The paper's LSLM architecture (Fig. 1): Whisper encoder → ×k frame stacking + 2-layer MLP → causal LM.
 
-A checkpoint is one folder: ``lslm_config.json`` (this architecture's settings and references to the
-encoder and LM sources, resolved through ``models.offline.resolve_pretrained``) and
-``adapter.safetensors`` (the adapter's weights; the encoder and the LM stay frozen and are not copied).
+A checkpoint is one folder (``lslm_arch``); its encoder and LM references resolve through
+``models.offline.resolve_pretrained``.
 
 How speech reaches the LM (``lm_input``):
 
