@@ -14,16 +14,9 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
+from modgap_eval import types as t
 from modgap_eval.errors import CapabilityError, ConfigError
 from modgap_eval.results import ModelRecord
-from modgap_eval.types import (
-    GenerateRequest,
-    Generation,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-)
 
 
 class Capability(str, Enum):
@@ -81,13 +74,13 @@ class Model:
         info = self.info()
         return "|".join([info.name, repr(sorted(info.args.items())), info.source, info.revision])
 
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+    def generate(self, requests: Sequence[t.GenerateRequest]) -> list[t.Generation]:
         raise CapabilityError(f"{type(self).__name__} cannot generate")
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+    def loglikelihood(self, requests: Sequence[t.LoglikelihoodRequest]) -> list[t.Loglikelihood]:
         raise CapabilityError(f"{type(self).__name__} cannot score log-likelihoods")
 
-    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+    def hidden_states(self, requests: Sequence[t.HiddenStatesRequest]) -> list[t.HiddenStates]:
         raise CapabilityError(f"{type(self).__name__} cannot return hidden states")
 
     def close(self) -> None:

@@ -4,7 +4,7 @@
 30 s window per clip), ``lm`` any causal LM run exactly as ``text-lm`` runs it. A spoken prompt
 becomes the written prompt with the transcript in the content slot, so the speech side's hidden
 states are the LM's states over the transcript tokens. Each speech output's ``extras`` carries the
-``transcript``; its word error rate against the written form is ``transcript_wer(transcript, text)``
+``transcript``; its word error rate against the written form is ``transcripts.transcript_wer``
 (the adapter never sees the written form of a spoken request).
 """
 
@@ -17,44 +17,30 @@ from typing import Any
 import torch
 from pydantic import Field
 
+from modgap_eval import types as t
 from modgap_eval.errors import DataError
 from modgap_eval.models.args import Dtype, HFArgs, ModelArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
     Batcher,
     LoadOptions,
-    Located,
     count_parameters,
     load_model,
     load_options,
-    locate,
     run_sorted,
 )
 from modgap_eval.models.hf_family import load_family
 from modgap_eval.models.memo import BoundedMemo, audio_key
+from modgap_eval.models.offline import Located, locate
 from modgap_eval.models.text_lm import TextLM
-from modgap_eval.transcripts import normalize_words, transcript_wer  # noqa: F401 (re-exported)
-from modgap_eval.types import (
-    GenerateRequest,
-    Generation,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-    Waveform,
-)
 
-DEFAULT_ASR = "openai/whisper-tiny.en"
-DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
 TRANSCRIPTS_MEMO_BYTES = 64 << 20
 
 
 class CascadeArgs(ModelArgs):
-    asr: str = DEFAULT_ASR
+    asr: str = "openai/whisper-tiny.en"
     """A transformers speech-to-text checkpoint (hub id, offline name or folder)."""
-    lm: str = DEFAULT_LM
+    lm: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
     """A causal LM checkpoint, run as ``text-lm``."""
     dtype: Dtype | None = None
     device: str | None = None
@@ -72,14 +58,14 @@ class Transcriber:
         self.model = load_model(AutoModelForSpeechSeq2Seq, located, options)
         self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
 
-    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+    def transcribe(self, waveforms: Sequence[t.Waveform]) -> list[str]:
         for wave in waveforms:
             if wave.sample_rate != self.sample_rate:
                 raise DataError(f"the ASR model needs {self.sample_rate} Hz audio, got {wave.sample_rate} Hz")
         return run_sorted(list(waveforms), lambda w: len(w.samples), self.batcher, self._batch)
 
     @torch.inference_mode()
-    def _batch(self, waveforms: Sequence[Waveform]) -> list[str]:
+    def _batch(self, waveforms: Sequence[t.Waveform]) -> list[str]:
         inputs = self.processor(
             [w.samples for w in waveforms],
             sampling_rate=self.sample_rate,
@@ -95,7 +81,7 @@ class Transcriber:
             attention_mask=inputs["attention_mask"].to(self.options.device),
             generation_config=config,
         )
-        return [t.strip() for t in self.processor.batch_decode(out, skip_special_tokens=True)]
+        return [text.strip() for text in self.processor.batch_decode(out, skip_special_tokens=True)]
 
 
 class Cascade(Model):
@@ -148,9 +134,9 @@ class Cascade(Model):
         self.asr.model = None
         self.lm.close()
 
-    def _as_text(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], list[str | None]]:
+    def _as_text(self, prompts: Sequence[t.Prompt]) -> tuple[list[t.Prompt], list[str | None]]:
         """Speech prompts become written prompts holding their transcripts (None for text prompts)."""
-        spoken = [i for i, p in enumerate(prompts) if p.modality is Modality.SPEECH]
+        spoken = [i for i, p in enumerate(prompts) if p.modality is t.Modality.SPEECH]
         keys = {i: audio_key(prompts[i].spoken()) for i in spoken}
         known = {i: self.transcripts.get(keys[i]) for i in spoken}
         todo = [i for i in spoken if known[i] is None]
@@ -159,24 +145,24 @@ class Cascade(Model):
             self.transcripts.put(keys[i], transcript, len(transcript.encode("utf-8")) + 1)
         transcripts: list[str | None] = [known.get(i) for i in range(len(prompts))]
         written = [
-            p if t is None else Prompt(Modality.TEXT, p.prefix, p.suffix, p.system, text=t)
-            for p, t in zip(prompts, transcripts)
+            p if heard is None else t.Prompt(t.Modality.TEXT, p.prefix, p.suffix, p.system, text=heard)
+            for p, heard in zip(prompts, transcripts)
         ]
         return written, transcripts
 
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+    def generate(self, requests: Sequence[t.GenerateRequest]) -> list[t.Generation]:
         written, transcripts = self._as_text([r.prompt for r in requests])
-        outputs = self.lm.generate([GenerateRequest(p, r.max_new_tokens, r.stop) for p, r in zip(written, requests)])
-        return [Generation(o.text, _extras(t)) for o, t in zip(outputs, transcripts)]
+        outputs = self.lm.generate([t.GenerateRequest(p, r.max_new_tokens, r.stop) for p, r in zip(written, requests)])
+        return [t.Generation(o.text, _extras(heard)) for o, heard in zip(outputs, transcripts)]
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+    def loglikelihood(self, requests: Sequence[t.LoglikelihoodRequest]) -> list[t.Loglikelihood]:
         written, transcripts = self._as_text([r.prompt for r in requests])
-        outputs = self.lm.loglikelihood([LoglikelihoodRequest(p, r.continuations) for p, r in zip(written, requests)])
-        return [Loglikelihood(o.logprobs, o.token_counts, _extras(t)) for o, t in zip(outputs, transcripts)]
+        outputs = self.lm.loglikelihood([t.LoglikelihoodRequest(p, r.continuations) for p, r in zip(written, requests)])
+        return [t.Loglikelihood(o.logprobs, o.token_counts, _extras(heard)) for o, heard in zip(outputs, transcripts)]
 
-    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+    def hidden_states(self, requests: Sequence[t.HiddenStatesRequest]) -> list[t.HiddenStates]:
         written, _ = self._as_text([r.prompt for r in requests])
-        return self.lm.hidden_states([HiddenStatesRequest(p) for p in written])
+        return self.lm.hidden_states([t.HiddenStatesRequest(p) for p in written])
 
 
 def _extras(transcript: str | None) -> dict[str, Any]:

@@ -27,18 +27,9 @@ from typing import Any
 
 from pydantic import Field
 
+from modgap_eval import types as t
 from modgap_eval.models.args import ModelArgs, check_device, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
-from modgap_eval.types import (
-    GenerateRequest,
-    Generation,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-)
 
 _ARITH = re.compile(r"(-?\d+)\s+(plus|minus|times)\s+(-?\d+)", re.IGNORECASE)
 _OPTION = re.compile(r"^\s*([A-Z])[.)]\s*(.+?)\s*$", re.MULTILINE)
@@ -79,7 +70,6 @@ class DummyArgs(ModelArgs):
 
 class DummyModel(Model):
     capabilities = frozenset({Capability.GENERATE, Capability.LOGLIKELIHOOD, Capability.HIDDEN_STATES})
-    sample_rate = 16_000
 
     def __init__(
         self, layers: int = 4, width: int = 16, delay: float = 0.0, args: Mapping[str, str] | None = None
@@ -106,48 +96,45 @@ class DummyModel(Model):
 
     # ---- answers
 
-    def _choice(self, prompt: Prompt, continuations: Sequence[str]) -> int:
+    def _choice(self, prompt: t.Prompt, continuations: Sequence[str]) -> int:
         n = len(continuations)
-        if prompt.modality is Modality.SPEECH:
-            assert prompt.audio is not None
-            return math.floor(prompt.audio.seconds) % n
-        assert prompt.text is not None
-        result = arithmetic_answer(prompt.text)
+        if prompt.modality is t.Modality.SPEECH:
+            return math.floor(prompt.spoken().seconds) % n
+        text = prompt.written()
+        result = arithmetic_answer(text)
         if result is not None:
-            options = dict(_OPTION.findall(prompt.text))
+            options = dict(_OPTION.findall(text))
             for i, cont in enumerate(continuations):
                 option_text = options.get(cont.strip(), cont.strip())
                 if option_text == str(result):
                     return i
-        return stable_hash(prompt.text) % n
+        return stable_hash(text) % n
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+    def loglikelihood(self, requests: Sequence[t.LoglikelihoodRequest]) -> list[t.Loglikelihood]:
         self._wait(len(requests))
         out = []
         for request in requests:
             chosen = self._choice(request.prompt, request.continuations)
             logprobs = tuple(0.0 if i == chosen else -1.0 - 0.01 * i for i in range(len(request.continuations)))
-            out.append(Loglikelihood(logprobs=logprobs, token_counts=tuple(1 for _ in request.continuations)))
+            out.append(t.Loglikelihood(logprobs=logprobs, token_counts=tuple(1 for _ in request.continuations)))
         return out
 
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+    def generate(self, requests: Sequence[t.GenerateRequest]) -> list[t.Generation]:
         self._wait(len(requests))
         out = []
         for request in requests:
             prompt = request.prompt
-            if prompt.modality is Modality.SPEECH:
-                assert prompt.audio is not None
-                out.append(Generation(text=str(math.floor(prompt.audio.seconds))))
+            if prompt.modality is t.Modality.SPEECH:
+                out.append(t.Generation(text=str(math.floor(prompt.spoken().seconds))))
                 continue
-            assert prompt.text is not None
-            result = arithmetic_answer(prompt.text)
-            words = text_keys(prompt.text)
-            out.append(Generation(text=str(result) if result is not None else (words[-1] if words else "")))
+            result = arithmetic_answer(prompt.written())
+            words = text_keys(prompt.written())
+            out.append(t.Generation(text=str(result) if result is not None else (words[-1] if words else "")))
         return out
 
     # ---- hidden states
 
-    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
+    def hidden_states(self, requests: Sequence[t.HiddenStatesRequest]) -> list[t.HiddenStates]:
         import numpy as np
         import torch
 
@@ -156,15 +143,13 @@ class DummyModel(Model):
         out = []
         for request in requests:
             prompt = request.prompt
-            if prompt.modality is Modality.SPEECH:
-                assert prompt.audio is not None
-                keys = [f"frame:{i}" for i in range(speech_frames(prompt.audio.seconds))]
+            if prompt.modality is t.Modality.SPEECH:
+                keys = [f"frame:{i}" for i in range(speech_frames(prompt.spoken().seconds))]
                 labels: tuple[str, ...] = ()
             else:
-                assert prompt.text is not None
-                keys = text_keys(prompt.text) or ["<empty>"]
+                keys = text_keys(prompt.written()) or ["<empty>"]
                 labels = tuple(keys)
             base = np.stack([unit_vector(k, self.width) for k in keys])  # [T, d]
             states = torch.from_numpy((scale * base[None]).astype(np.float32))
-            out.append(HiddenStates(states=states, tokens=labels))
+            out.append(t.HiddenStates(states=states, tokens=labels))
         return out

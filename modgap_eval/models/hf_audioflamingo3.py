@@ -16,6 +16,5 @@ class AudioFlamingo3Model(HFModel):
         name="audioflamingo3",
         default_pretrained="nvidia/audio-flamingo-3-hf",
         model_class="AudioFlamingo3ForConditionalGeneration",
-        structured_content=True,
         reuse_audio_embeddings=True,
     )

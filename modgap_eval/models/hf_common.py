@@ -13,7 +13,6 @@ Conventions every HF adapter follows (recorded in ``ModelInfo.details``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +21,16 @@ from typing import Any, TypeVar
 
 import torch
 
+from modgap_eval.batching import AUTO_BATCH_START  # one meaning of --batch_size auto
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.args import HFArgs, check_device
 from modgap_eval.models.base import RuntimeOptions
+from modgap_eval.models.offline import Located
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DTYPES = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-from modgap_eval.batching import AUTO_BATCH_START  # noqa: E402 (one meaning of --batch_size auto: batching.py)
 
 PLACEMENTS = ("auto", "balanced", "balanced_low_0", "sequential")
 """accelerate's named ``device_map`` strategies."""
@@ -53,6 +53,11 @@ class LoadOptions:
         if self.dtype == "auto" and self.device.startswith("cpu"):
             return torch.float32
         return DTYPES[self.dtype]
+
+    @property
+    def placement(self) -> str | dict[str, str] | None:
+        """``device_map`` as accelerate takes it (and results record it)."""
+        return self.device_map if self.device_map is None or isinstance(self.device_map, str) else dict(self.device_map)
 
 
 def load_options(args: HFArgs, runtime: RuntimeOptions, model: str, default_pretrained: str = "") -> LoadOptions:
@@ -88,40 +93,6 @@ def read_device_map(value: str | None, model: str) -> str | tuple[tuple[str, str
     return tuple(devices.items())
 
 
-@dataclass(frozen=True)
-class Located:
-    """A resolved ``pretrained`` value: what to pass to ``from_pretrained`` and what to record."""
-
-    path: str
-    source: str
-    revision: str
-
-
-def locate(pretrained: str) -> Located:
-    """Resolve ``pretrained`` (local folder, hub id, or an offline-packaged name) to a local folder.
-
-    Delegates to ``models.offline.resolve_pretrained``; the recorded source and revision come from
-    the folder's ``source.json`` or hub snapshot name, else a hash of its config and weight sizes.
-    """
-    from modgap_eval.models.offline import resolve_pretrained, source_record
-
-    folder = resolve_pretrained(pretrained)
-    record = source_record(folder)
-    return Located(str(folder), source=record.source, revision=record.revision or folder_revision(folder))
-
-
-def folder_revision(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            digest.update(path.name.encode())
-            if path.suffix == ".json":
-                digest.update(path.read_bytes())
-            else:
-                digest.update(str(path.stat().st_size).encode())
-    return "local-" + digest.hexdigest()[:16]
-
-
 def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
     """``model_cls.from_pretrained`` with dtype and placement (one device, or a device map) applied, in eval mode."""
     model = place(model_cls, located, options, **kwargs).eval()
@@ -135,7 +106,7 @@ def load_model(model_cls: Any, located: Located, options: LoadOptions, **kwargs:
 def place(model_cls: Any, located: Located, options: LoadOptions, **kwargs: Any) -> Any:
     if options.device_map is None:
         return model_cls.from_pretrained(located.path, dtype=options.torch_dtype, **kwargs).to(options.device)
-    placement = options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
+    placement = options.placement
     if isinstance(placement, dict) and "disk" in placement.values():
         import tempfile
 
@@ -269,10 +240,6 @@ def eos_ids(model: Any, tokenizer: Any) -> list[int]:
 def pad_id(model: Any, tokenizer: Any) -> int:
     """The id padding (and placeholder) positions get: the tokenizer's pad token, else the first EOS."""
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids(model, tokenizer)[0]
-
-
-def describe_dtype(model: Any) -> str:
-    return str(next(model.parameters()).dtype).replace("torch.", "")
 
 
 def count_parameters(model: Any) -> int:

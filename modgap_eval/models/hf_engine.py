@@ -6,10 +6,8 @@ its part (``hf_family``) are all that differ between models; nothing here is ove
 Batching. Requests run in same-modality, length-sorted batches (``Batcher``: fixed size, or 'auto'
 halving on out-of-memory). Every pass pads on the left; ``generate`` lets HF derive positions from
 the attention mask, the other passes give explicit position ids (unless the family derives its own),
-so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``. Hidden states are
-read by ``hf_taps`` hooks, always from a pass of their own (never kept from a scoring prefill, so a
-resumed run's figures equal an uninterrupted run's); families with ``reuse_audio_embeddings`` keep a
-clip's audio embeddings so a later hidden-state pass skips the processor and the audio encoder.
+so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``; hidden states:
+``hf_states``, read by ``hf_taps`` hooks, which also apply interventions.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 
+from modgap_eval import types as t
 from modgap_eval.errors import CapabilityError, DataError
 from modgap_eval.models.args import HFArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
@@ -29,7 +28,6 @@ from modgap_eval.models.hf_common import (
     Padded,
     Row,
     count_parameters,
-    describe_dtype,
     eos_ids,
     pad_id,
     pad_rows,
@@ -38,25 +36,16 @@ from modgap_eval.models.hf_common import (
 )
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
 from modgap_eval.models.hf_loglik import Scored, full_rows, shared_prefill
+from modgap_eval.models.hf_states import states_batch
 from modgap_eval.models.hf_taps import HIDDEN_STATE_CONVENTION, LayerTaps, edits_for
 from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
-from modgap_eval.types import (
-    GenerateRequest,
-    Generation,
-    HiddenStates,
-    HiddenStatesRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-)
 
 AUDIO_MEMO_BYTES = 1 << 30
 
 M = TypeVar("M", bound="HFModel")
 
 
-def prompt_size(prompt: Prompt) -> int:
+def prompt_size(prompt: t.Prompt) -> int:
     """A sort key that groups similar lengths (characters, or audio samples / 1000)."""
     body = len(prompt.text) if prompt.text is not None else len(prompt.spoken().samples) // 1000
     return body + len(prompt.prefix) + len(prompt.suffix)
@@ -102,7 +91,7 @@ class HFModel(Model):
         args = loaded.args or {"pretrained": options.pretrained, "dtype": options.dtype, "device": options.device}
         details = {
             "class": type(self.model).__name__,
-            "loaded_dtype": describe_dtype(self.model),
+            "loaded_dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "hidden_states": HIDDEN_STATE_CONVENTION,
             "decoder_layers": self.taps.num_layers,
             **self.part.details(),
@@ -116,9 +105,7 @@ class HFModel(Model):
             "batch_size": self.batcher.fixed if self.batcher.fixed is not None else "auto",
         }
         if options.device_map is not None:
-            details["device_map"] = (
-                options.device_map if isinstance(options.device_map, str) else dict(options.device_map)
-            )
+            details["device_map"] = options.placement
         return ModelInfo(
             self.name,
             args,
@@ -136,10 +123,10 @@ class HFModel(Model):
 
     # --- prompts to rows ------------------------------------------------------------------------
 
-    def encode(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]] | None = None) -> Encoded:
+    def encode(self, prompts: Sequence[t.Prompt], continuations: Sequence[tuple[int, ...]] | None = None) -> Encoded:
         """Rows for prompts of one modality (``continuations[i]`` appended to row i)."""
         conts = list(continuations) if continuations is not None else [()] * len(prompts)
-        if prompts[0].modality is not Modality.SPEECH:
+        if prompts[0].modality is not t.Modality.SPEECH:
             return Encoded([self.part.text_row(p, c) for p, c in zip(prompts, conts)], {})
         for p in prompts:
             rate = p.spoken().sample_rate
@@ -152,9 +139,6 @@ class HFModel(Model):
         if not ids:
             raise DataError(f"model {self.name!r}: continuation {text!r} has no tokens")
         return ids
-
-    def eos_ids(self) -> list[int]:
-        return eos_ids(self.model, self.tokenizer)
 
     def pad(self, rows: Sequence[Row]) -> Padded:
         return pad_rows(rows, self.pad_id, "left", self.options.device)
@@ -179,7 +163,7 @@ class HFModel(Model):
                 continue
             if Capability.INTERVENTION not in self.capabilities:
                 raise CapabilityError(f"model {self.name!r} cannot apply interventions")
-            if request.prompt.modality is not Modality.SPEECH:
+            if request.prompt.modality is not t.Modality.SPEECH:
                 raise DataError("interventions rewrite speech positions; this request's prompt is text")
             for layer, layer_edits in edits_for(request.intervention, i, padded.content(i)).items():
                 edits.setdefault(layer, []).extend(layer_edits)
@@ -190,12 +174,12 @@ class HFModel(Model):
         family says so); results in request order."""
 
         def run(batch: Sequence[Any]) -> list[Any]:
-            if self.family.clip_per_pass and batch[0].prompt.modality is Modality.SPEECH:
+            if self.family.clip_per_pass and batch[0].prompt.modality is t.Modality.SPEECH:
                 return [out for item in batch for out in fn([item])]
             return fn(batch)
 
         out: list[Any] = [None] * len(requests)
-        for modality in Modality:
+        for modality in t.Modality:
             index = [i for i, r in enumerate(requests) if r.prompt.modality is modality]
             if index:
                 results = run_sorted([requests[i] for i in index], lambda r: prompt_size(r.prompt), self.batcher, run)
@@ -205,24 +189,24 @@ class HFModel(Model):
 
     # --- per-modality setup and the audio-embedding memo -----------------------------------------
 
-    def prepare_for(self, prompts: Sequence[Prompt]) -> None:
+    def prepare_for(self, prompts: Sequence[t.Prompt]) -> None:
         """A checkpoint's speech LoRA: on for spoken batches, off for written ones."""
         if self.loaded.lora is not None:
-            self.loaded.lora.switch(prompts[0].modality is Modality.SPEECH)
+            self.loaded.lora.switch(prompts[0].modality is t.Modality.SPEECH)
 
-    def keep_for(self, prompts: Sequence[Prompt], padded: Padded) -> list[range] | None:
+    def keep_for(self, prompts: Sequence[t.Prompt], padded: Padded) -> list[range] | None:
         """Content spans whose block-1 inputs (audio embeddings) the taps keep for reuse."""
-        if not self.audio_memo.enabled or prompts[0].modality is not Modality.SPEECH:
+        if not self.audio_memo.enabled or prompts[0].modality is not t.Modality.SPEECH:
             return None
         return [padded.content(i) for i in range(len(prompts))]
 
-    def remember(self, prompts: Sequence[Prompt], taps: LayerTaps) -> None:
+    def remember(self, prompts: Sequence[t.Prompt], taps: LayerTaps) -> None:
         for prompt, embeds in zip(prompts, taps.inputs):
             self.audio_memo.put(audio_key(prompt.spoken()), embeds, tensor_bytes(embeds))
 
     # --- the three request kinds -----------------------------------------------------------------
 
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+    def generate(self, requests: Sequence[t.GenerateRequest]) -> list[t.Generation]:
         return self.by_modality(requests, self.generate_batch)
 
     def generation_config(self, max_new_tokens: int) -> Any:
@@ -235,12 +219,12 @@ class HFModel(Model):
             top_k=None,
             max_new_tokens=max_new_tokens,
             pad_token_id=self.pad_id,
-            eos_token_id=self.eos_ids(),
+            eos_token_id=eos_ids(self.model, self.tokenizer),
         )
         return config
 
     @torch.inference_mode()
-    def generate_batch(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+    def generate_batch(self, requests: Sequence[t.GenerateRequest]) -> list[t.Generation]:
         prompts = [r.prompt for r in requests]
         self.prepare_for(prompts)
         encoded = self.encode(prompts)
@@ -253,56 +237,23 @@ class HFModel(Model):
                 **inputs, generation_config=self.generation_config(max(r.max_new_tokens for r in requests))
             )
         self.remember(prompts, self.taps)
-        eos = set(self.eos_ids())
+        eos = set(eos_ids(self.model, self.tokenizer))
         results = []
         for request, ids in zip(requests, out[:, padded.input_ids.shape[1] :].tolist()):
             ids = ids[: request.max_new_tokens]
-            stop = next((k for k, t in enumerate(ids) if t in eos), len(ids))  # cut at the first end of sequence
+            stop = next(
+                (k for k, token in enumerate(ids) if token in eos), len(ids)
+            )  # cut at the first end of sequence
             text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
-            results.append(Generation(cut_at_stop(text, request.stop)))
+            results.append(t.Generation(cut_at_stop(text, request.stop)))
         return results
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+    def loglikelihood(self, requests: Sequence[t.LoglikelihoodRequest]) -> list[t.Loglikelihood]:
         items = [
             Scored(r.prompt, r.intervention, tuple(self.tokenize_continuation(c) for c in r.continuations))
             for r in requests
         ]
         return self.by_modality(items, partial(full_rows if self.family.own_positions else shared_prefill, self))
 
-    def hidden_states(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
-        """Content-span states of each prompt, from a pass of their own."""
-        return self.by_modality(list(requests), self.states_batch)
-
-    @torch.inference_mode()
-    def states_batch(self, requests: Sequence[HiddenStatesRequest]) -> list[HiddenStates]:
-        prompts = [r.prompt for r in requests]
-        if prompts[0].modality is Modality.SPEECH and self.audio_memo.enabled:
-            kept = [self.audio_memo.get(audio_key(p.spoken())) for p in prompts]
-            cached = [c for c in kept if c is not None]
-            rows = self.part.cached_rows(prompts, cached) if len(cached) == len(kept) else None
-            if rows is not None:
-                return self.states_from_embeddings(rows, cached)
-        self.prepare_for(prompts)
-        encoded = self.encode(prompts)
-        # Causal attention: nothing after the content changes its states, so stop the pass there.
-        rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
-        padded = self.pad(rows)
-        with self.taps.active(
-            capture=[padded.content(i) for i in range(len(rows))], keep_inputs=self.keep_for(prompts, padded)
-        ) as taps:
-            getattr(self.model, "model", self.model)(**self.forward_inputs(padded, encoded))  # no LM head needed
-        self.remember(prompts, taps)
-        return [HiddenStates(taps.stacked(i), tokens=rows[i].labels) for i in range(len(rows))]
-
-    def states_from_embeddings(self, rows: list[Row], cached: Sequence[torch.Tensor]) -> list[HiddenStates]:
-        """The text decoder alone, the clips' kept audio embeddings written over their spans."""
-        padded = self.pad(rows)
-        embeds = self.model.get_input_embeddings()(padded.input_ids)
-        spans = [padded.content(i) for i in range(len(rows))]
-        for i, span in enumerate(spans):
-            embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
-        with self.taps.active(capture=spans) as taps:
-            self.model.get_decoder()(
-                inputs_embeds=embeds, attention_mask=padded.attention_mask, position_ids=padded.position_ids
-            )
-        return [HiddenStates(taps.stacked(i)) for i in range(len(rows))]
+    def hidden_states(self, requests: Sequence[t.HiddenStatesRequest]) -> list[t.HiddenStates]:
+        return self.by_modality(list(requests), partial(states_batch, self))

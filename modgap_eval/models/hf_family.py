@@ -19,7 +19,8 @@ import torch
 
 from modgap_eval.models.args import HFArgs, ModelArgs
 from modgap_eval.models.base import RuntimeOptions
-from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options, locate
+from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options
+from modgap_eval.models.offline import locate
 from modgap_eval.types import Prompt
 
 
@@ -83,12 +84,12 @@ class HFFamily:
     """Takes spoken prompts (through its processor) and interventions; False: a text-only LM."""
     default_system: str | None = None
     """System prompt used when ``Prompt.system`` is None; None leaves it to the chat template."""
-    structured_content: bool = False
-    """The template takes ``[{"type": "text", ...}, {"type": "audio"}]`` user content; False: one string
-    with the processor's audio token written in place."""
     chat_template: Literal["processor", "tokenizer", "processor-or-tokenizer", "tokenizer-or-plain"] = "processor"
     """Whose chat template renders prompts; ``tokenizer-or-plain`` falls back to the plain user turn
-    (``system\\n\\n`` + prefix + content + suffix), the others refuse a checkpoint without one."""
+    (``system\\n\\n`` + prefix + content + suffix), the others refuse a checkpoint without one. A
+    processor's template takes typed user content, ``[{"type": "text", ...}, {"type": "audio"}]``; the
+    others (``processor-or-tokenizer`` too, as either may render) one string with the processor's
+    audio token written in place."""
     own_positions: bool = False
     """The model derives its position ids itself (e.g. Omni's 3-D M-RoPE). Two consequences: no position
     ids are passed to forward, and log-likelihoods run one full row per continuation instead of
@@ -112,6 +113,10 @@ class HFFamily:
     """Builds the part from (family, model, tokenizer, processor); None: ``hf_prompts.TemplatePart``."""
     load: Callable[[HFFamily, Any, RuntimeOptions], Loaded] | None = None
     """Loads from validated args; None: ``load_family`` (weights, processor, LoRA, part)."""
+
+    def system_for(self, prompt: Prompt) -> str | None:
+        """The prompt's system prompt, else the family's default (None: leave it to the chat template)."""
+        return prompt.system if prompt.system is not None else self.default_system
 
 
 def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from modgap_eval.models.hf_common import Padded
+from modgap_eval.models.hf_common import Padded, Row, pad_rows
 from modgap_eval.types import Loglikelihood, Prompt
 
 
@@ -34,6 +34,11 @@ def forward_arguments(model: Any) -> set[str]:
     return set(inspect.signature(model.forward).parameters)
 
 
+def cache_keyword(model: Any) -> str:
+    """The KV cache's name in forward's arguments and outputs (renamed in transformers 5.2x)."""
+    return "cache" if "cache" in forward_arguments(model) else "past_key_values"
+
+
 @torch.inference_mode()
 def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     """One prefill per prompt scores every continuation's first token; the rest continue from its KV cache.
@@ -46,8 +51,7 @@ def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     encoded = engine.encode(prompts)
     padded = engine.pad(encoded.rows)
     inputs = engine.forward_inputs(padded, encoded)
-    arguments = forward_arguments(engine.model)
-    if "logits_to_keep" in arguments:
+    if "logits_to_keep" in forward_arguments(engine.model):
         inputs["logits_to_keep"] = 1  # only the last position's vocabulary projection is needed
     with engine.taps.active(edits=engine.gather_edits(items, padded), keep_inputs=engine.keep_for(prompts, padded)):
         out = engine.model(**inputs, use_cache=True)
@@ -57,7 +61,7 @@ def shared_prefill(engine: Any, items: Sequence[Scored]) -> list[Loglikelihood]:
     scores = [[float(first[i, ids[0]]) for ids in it.continuations] for i, it in enumerate(items)]
     tails = [(i, k) for i, it in enumerate(items) for k, ids in enumerate(it.continuations) if len(ids) > 1]
     if tails:
-        cache = out["cache" if "cache" in arguments else "past_key_values"]  # renamed in transformers 5.2x
+        cache = out[cache_keyword(engine.model)]
         rest = continue_from_cache(
             engine, cache, padded, [i for i, _ in tails], [items[i].continuations[k] for i, k in tails]
         )
@@ -73,21 +77,16 @@ def continue_from_cache(
     device = padded.input_ids.device
     index = torch.tensor(rows, dtype=torch.long, device=device)
     cache.reorder_cache(index)  # gathers (and repeats) batch rows: one cache row per continuation
-    width = max(len(ids) - 1 for ids in continuations)
-    ids = torch.full((len(rows), width), engine.pad_id, dtype=torch.long)
-    tail_mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for j, continuation in enumerate(continuations):  # right-padded: a row's real tokens come first
-        ids[j, : len(continuation) - 1] = torch.tensor(continuation[:-1])
-        tail_mask[j, : len(continuation) - 1] = 1
+    # Right-padded: a row's real tokens come first, right after its prompt's cached positions.
+    tails = pad_rows([Row(c[:-1], range(0)) for c in continuations], engine.pad_id, "right", str(device))
     prompt_mask = padded.attention_mask[index]
-    positions = prompt_mask.sum(-1, keepdim=True) + torch.arange(width, device=device)[None]
-    name = "cache" if "cache" in forward_arguments(engine.model) else "past_key_values"
+    positions = prompt_mask.sum(-1, keepdim=True) + torch.arange(tails.input_ids.shape[1], device=device)[None]
     logits = engine.model(
-        input_ids=ids.to(device),
-        attention_mask=torch.cat([prompt_mask, tail_mask.to(device)], -1),
+        input_ids=tails.input_ids,
+        attention_mask=torch.cat([prompt_mask, tails.attention_mask], -1),
         position_ids=positions,
         use_cache=True,
-        **{name: cache},
+        **{cache_keyword(engine.model): cache},
     ).logits
     logp = torch.log_softmax(logits.float(), dim=-1)
     return [

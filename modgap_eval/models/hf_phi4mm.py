@@ -15,10 +15,8 @@ The checkpoint keeps its speech LoRA in a ``speech-lora`` subfolder; as the mode
 applied (with peft, ``hf_lora``) for speech inputs: on for speech batches, off for text batches
 (the card's text-only use is the base model).
 
-Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``):
-batched = one-at-a-time = HF by hand, log-likelihoods, audio spans, interventions, and the LoRA
-on for speech / off for text against weights merged by hand. The processor needs torchvision
-(its image processor).
+Tested on a tiny random checkpoint saved the real way (``tests/models/test_hf_families.py``, the
+LoRA against weights merged by hand); the processor needs torchvision (its image processor).
 """
 
 from __future__ import annotations

@@ -47,14 +47,14 @@ def offsets_row(
 
 def processor_encoded(
     out: Mapping[str, Any],
-    skip: Sequence[str],
+    processor: Any,
     model: Any,
     continuations: Sequence[tuple[int, ...]],
     audio_token_id: int,
     what: str,
 ) -> Encoded:
     """A processor's batch as rows (padding dropped, content = the audio run) and device-ready features."""
-    dropped = {"input_ids", "attention_mask", *skip}
+    dropped = {"input_ids", "attention_mask", *getattr(processor, "unused_input_names", ())}
     param = next(model.parameters())
     features = {
         k: (v.to(param.device, param.dtype) if v.is_floating_point() else v.to(param.device))
@@ -66,6 +66,12 @@ def processor_encoded(
         ids = tuple(out["input_ids"][i][out["attention_mask"][i].bool()].tolist())
         rows.append(Row(ids + cont, single_span(ids, audio_token_id, what), target=len(cont)))
     return Encoded(rows, features)
+
+
+def typed_content(prompt: Prompt, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """A user turn as typed items: the prefix's text, ``item`` (the content slot), the suffix's text."""
+    parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
+    return parts + [item] + ([{"type": "text", "text": prompt.suffix}] if prompt.suffix else [])
 
 
 class TemplatePart:
@@ -81,23 +87,18 @@ class TemplatePart:
             "processor-or-tokenizer": processor if processor is not None and processor.chat_template else tokenizer,
         }
         self.template_owner = owner[family.chat_template]
+        self.structured = family.chat_template == "processor"  # typed content items (see HFFamily.chat_template)
         self.has_chat_template = bool(self.template_owner.chat_template)
         self.audio_token_id = (
             int(operator.attrgetter(family.audio_token)(model.config)) if processor is not None else None
         )
 
-    def system_for(self, prompt: Prompt) -> str | None:
-        """The prompt's system prompt, else the family's default (None: leave it to the chat template)."""
-        return prompt.system if prompt.system is not None else self.family.default_system
-
     def messages(self, prompt: Prompt, slot: Any) -> list[dict[str, Any]]:
-        system = self.system_for(prompt)
+        system = self.family.system_for(prompt)
         out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
-        if self.family.structured_content:
-            parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
-            parts.append(slot if isinstance(slot, dict) else {"type": "text", "text": slot})
-            parts += [{"type": "text", "text": prompt.suffix}] if prompt.suffix else []
-            out.append({"role": "user", "content": parts})
+        if self.structured:
+            item = slot if isinstance(slot, dict) else {"type": "text", "text": slot}
+            out.append({"role": "user", "content": typed_content(prompt, item)})
         else:
             out.append({"role": "user", "content": prompt.prefix + slot + prompt.suffix})
         return out
@@ -108,7 +109,7 @@ class TemplatePart:
                 owner = "tokenizer" if self.template_owner is self.tokenizer else "processor"
                 raise ConfigError(f"{self.what}: the {owner} has no chat template")
             # A base LM without a template: the plain user turn after an optional system line.
-            system = self.system_for(prompt)
+            system = self.family.system_for(prompt)
             return (f"{system}\n\n" if system else "") + prompt.prefix + slot + prompt.suffix
         return self.template_owner.apply_chat_template(
             self.messages(prompt, slot), tokenize=False, add_generation_prompt=True
@@ -132,7 +133,7 @@ class TemplatePart:
 
     def audio_item(self) -> dict[str, Any] | str:
         # Structured contents carry an audio item; string contents get the processor's audio token in place.
-        return {"type": "audio"} if self.family.structured_content else self.processor.audio_token
+        return {"type": "audio"} if self.structured else self.processor.audio_token
 
     def speech_batch(self, prompts: Sequence[Prompt], continuations: Sequence[tuple[int, ...]]) -> Encoded:
         # The audio token id is read exactly when there is a processor (text-only LMs have neither).
@@ -148,8 +149,7 @@ class TemplatePart:
             audio_kwargs={"sampling_rate": prompts[0].spoken().sample_rate},
             return_tensors="pt",
         )
-        skip = getattr(self.processor, "unused_input_names", ())
-        return processor_encoded(out, skip, self.model, continuations, self.audio_token_id, self.what)
+        return processor_encoded(out, self.processor, self.model, continuations, self.audio_token_id, self.what)
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         rows = []

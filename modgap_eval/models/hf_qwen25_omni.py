@@ -6,9 +6,8 @@ when the task sets none. Positions are Omni's 3-D M-RoPE ids, which the model de
 from the attention mask and audio lengths: no explicit position ids are passed (``own_positions``).
 
 Tested on a tiny random full Omni checkpoint (``thinker.*`` weights, no Talker) with the real
-``Qwen2_5OmniProcessor`` (``tests/models/test_hf_families.py``): batched = one-at-a-time = the
-model card's ``.thinker`` by hand (generate, log-likelihoods, hidden states), audio spans,
-interventions. The processor needs torchvision (its image and video processors).
+``Qwen2_5OmniProcessor`` against the model card's ``.thinker`` by hand
+(``tests/models/test_hf_families.py``); the processor needs torchvision (image and video processors).
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ class Qwen25OmniModel(HFModel):
         name="qwen2.5-omni",
         default_pretrained="Qwen/Qwen2.5-Omni-7B",
         model_class="Qwen2_5OmniThinkerForConditionalGeneration",
-        structured_content=True,
         default_system=QWEN25_OMNI_SYSTEM,
         own_positions=True,
     )

@@ -17,6 +17,5 @@ class Qwen2AudioModel(HFModel):
         name="qwen2-audio",
         default_pretrained="Qwen/Qwen2-Audio-7B-Instruct",
         model_class="Qwen2AudioForConditionalGeneration",
-        structured_content=True,
         reuse_audio_embeddings=True,
     )

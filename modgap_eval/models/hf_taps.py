@@ -49,11 +49,8 @@ def edits_for(intervention: Intervention, row: int, content: range) -> dict[int,
 
 
 class LayerTaps:
-    """Forward hooks on the decoder blocks that capture content-span states and/or apply edits.
-
-    Point 0 is a pre-hook on block 1's input; point ``l`` a hook on block ``l``'s output. Edits act
-    on the first forward call only (the prefill).
-    """
+    """Hooks that capture content-span states and/or apply edits: a pre-hook on block 1 (layer 0) and
+    one on each block's output (layer ``l``)."""
 
     def __init__(self, blocks: Sequence[torch.nn.Module]) -> None:
         self.blocks = list(blocks)

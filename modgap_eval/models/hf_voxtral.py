@@ -36,7 +36,7 @@ from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import Row, single_span
 from modgap_eval.models.hf_engine import HFModel
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
-from modgap_eval.models.hf_prompts import offsets_row, processor_encoded
+from modgap_eval.models.hf_prompts import offsets_row, processor_encoded, typed_content
 from modgap_eval.types import Prompt, Waveform
 
 
@@ -59,24 +59,23 @@ class VoxtralPart:
                 "(pip install mistral-common) and the checkpoint's tekken.json"
             )
         self.family, self.model, self.tokenizer, self.processor = family, model, tokenizer, processor
+        self.what = f"model {family.name!r}"
         self.tekken = tokenizer.tokenizer.instruct_tokenizer.tokenizer
         self.audio_token_id = int(model.config.audio_token_id)
         self.has_chat_template = bool(getattr(processor, "chat_template", None))
 
     def system_message(self, prompt: Prompt) -> list[dict[str, Any]]:
-        system = prompt.system if prompt.system is not None else self.family.default_system
+        system = self.family.system_for(prompt)
         return [{"role": "system", "content": system}] if system else []
 
     def speech_conversation(self, prompt: Prompt) -> list[dict[str, Any]]:
         if self.system_message(prompt):
             raise ConfigError(
-                f"model {self.family.name!r} takes no system prompt with audio (mistral-common: 'System messages "
+                f"{self.what} takes no system prompt with audio (mistral-common: 'System messages "
                 "are not yet allowed when audio is present'); drop the task's prompt.system to evaluate Voxtral"
             )
-        parts = [{"type": "text", "text": prompt.prefix}] if prompt.prefix else []
-        parts.append({"type": "audio", "base64": wav_base64(prompt.spoken())})
-        parts += [{"type": "text", "text": prompt.suffix}] if prompt.suffix else []
-        return [{"role": "user", "content": parts}]
+        audio = {"type": "audio", "base64": wav_base64(prompt.spoken())}
+        return [{"role": "user", "content": typed_content(prompt, audio)}]
 
     def chat_ids(self, conversation: list[dict[str, Any]]) -> list[int]:
         return list(self.tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=False))
@@ -87,13 +86,11 @@ class VoxtralPart:
         ids = self.chat_ids(self.system_message(prompt) + [{"role": "user", "content": message}])
         begin, end = self.tekken.get_special_token("[INST]"), self.tekken.get_special_token("[/INST]")
         if ids.count(end) != 1 or ids[-1] != end or begin not in ids:
-            raise ConfigError(
-                f"model {self.family.name!r}: expected one user turn [INST]...[/INST], got {len(ids)} ids"
-            )
+            raise ConfigError(f"{self.what}: expected one user turn [INST]...[/INST], got {len(ids)} ids")
         start = len(ids) - ids[::-1].index(begin)  # just after the last [INST]
         pieces = [self.tekken.id_to_byte_piece(t) for t in ids[start:-1]]
         if b"".join(pieces) != message.encode("utf-8"):
-            raise ConfigError(f"model {self.family.name!r}: the user turn's tokens do not spell the prompt")
+            raise ConfigError(f"{self.what}: the user turn's tokens do not spell the prompt")
         # Byte offsets within the user message; the tokens before it end at 0 (before any content),
         # the closing [/INST] is empty (never content).
         offsets, at = [(-1, 0)] * start, 0
@@ -108,17 +105,14 @@ class VoxtralPart:
         out = self.processor.apply_chat_template(
             [self.speech_conversation(p) for p in prompts], tokenize=True, return_dict=True
         )
-        skip = getattr(self.processor, "unused_input_names", ())
-        return processor_encoded(
-            out, skip, self.model, continuations, self.audio_token_id, f"model {self.family.name!r}"
-        )
+        return processor_encoded(out, self.processor, self.model, continuations, self.audio_token_id, self.what)
 
     def cached_rows(self, prompts: Sequence[Prompt], cached: Sequence[torch.Tensor]) -> list[Row] | None:
         """Rows up to the content end from the tokenizer alone (it expands the audio; no features needed)."""
         rows = []
         for prompt, embeds in zip(prompts, cached):
             ids = self.chat_ids(self.speech_conversation(prompt))
-            span = single_span(ids, self.audio_token_id, f"model {self.family.name!r}")
+            span = single_span(ids, self.audio_token_id, self.what)
             if len(span) != len(embeds):
                 return None
             rows.append(Row(tuple(ids[: span.stop]), span))
@@ -147,7 +141,6 @@ class VoxtralModel(HFModel):
         name="voxtral",
         default_pretrained="mistralai/Voxtral-Mini-3B-2507",
         model_class="VoxtralForConditionalGeneration",
-        structured_content=True,
         reuse_audio_embeddings=True,
         part=VoxtralPart,
         load=load_voxtral,

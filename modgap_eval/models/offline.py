@@ -35,9 +35,11 @@ SMOLLM2_135M_INSTRUCT = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
 @dataclass(frozen=True)
-class PretrainedSource:
-    """Where a checkpoint folder's weights came from, as results record it (ModelInfo.source/revision)."""
+class Located:
+    """A checkpoint folder to load and where its weights came from, as results record it
+    (``ModelInfo.source``/``revision``)."""
 
+    path: str
     source: str
     revision: str
 
@@ -79,22 +81,39 @@ def resolve_pretrained(name_or_path: str) -> Path:
     )
 
 
-def source_record(folder: Path) -> PretrainedSource:
-    """Source and revision of a checkpoint folder: from its ``source.json`` if it has one."""
+def locate(name_or_path: str) -> Located:
+    """``resolve_pretrained``'s folder with its ``source_record``."""
+    return source_record(resolve_pretrained(name_or_path))
+
+
+def source_record(folder: Path) -> Located:
+    """Source and revision of a checkpoint folder: its ``source.json`` (an offline conversion), else the
+    hub snapshot it is, else the folder itself with a hash of its config and weight sizes."""
     record = folder / SOURCE_FILE
     if record.is_file():
         data = json.loads(record.read_text())
-        return PretrainedSource(
+        return Located(
+            str(folder),
             source=f"{data['hub_id']} from pypi:{data['package']}=={data['version']}",
             revision=f"sha256:{data['source_sha256'][:16]}",
         )
     snapshot = folder.resolve()
-    # A hub snapshot folder is named after its commit hash.
-    if snapshot.parent.name == "snapshots":
-        return PretrainedSource(
-            source=snapshot.parent.parent.name.removeprefix("models--").replace("--", "/"), revision=snapshot.name
-        )
-    return PretrainedSource(source=str(snapshot), revision="")
+    if snapshot.parent.name == "snapshots":  # a hub snapshot folder is named after its commit hash
+        hub_id = snapshot.parent.parent.name.removeprefix("models--").replace("--", "/")
+        return Located(str(folder), source=hub_id, revision=snapshot.name)
+    return Located(str(folder), source=str(snapshot), revision=folder_revision(folder))
+
+
+def folder_revision(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode())
+            if path.suffix == ".json":
+                digest.update(path.read_bytes())
+            else:
+                digest.update(str(path.stat().st_size).encode())
+    return "local-" + digest.hexdigest()[:16]
 
 
 def converted_checkpoint(package: OfflinePackage) -> Path:

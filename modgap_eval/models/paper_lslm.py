@@ -1,8 +1,7 @@
 """The paper's LSLM architecture (Fig. 1): Whisper encoder → ×k frame stacking + 2-layer MLP → causal LM.
 
-A checkpoint is one folder: ``lslm_config.json`` (this architecture's settings and references to the
-encoder and LM sources, resolved through ``models.offline.resolve_pretrained``) and
-``adapter.safetensors`` (the adapter's weights; the encoder and the LM stay frozen and are not copied).
+A checkpoint is one folder (``lslm_arch``); its encoder and LM references resolve through
+``models.offline.resolve_pretrained``.
 
 How speech reaches the LM (``lm_input``):
 
@@ -38,7 +37,7 @@ import torch
 from modgap_eval.errors import ConfigError
 from modgap_eval.models.args import HFArgs
 from modgap_eval.models.base import RuntimeOptions
-from modgap_eval.models.hf_common import LoadOptions, Located, Row, load_model, load_options, locate, pad_id
+from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options, pad_id
 from modgap_eval.models.hf_engine import HFModel
 from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded
 from modgap_eval.models.hf_prompts import TemplatePart
@@ -55,6 +54,7 @@ from modgap_eval.models.lslm_arch import (  # noqa: F401 (re-exported: the refer
     save_checkpoint,
 )
 from modgap_eval.models.memo import BoundedMemo, audio_key, tensor_bytes
+from modgap_eval.models.offline import Located, locate
 from modgap_eval.types import Prompt
 
 VECTORS_MEMO_BYTES = 256 << 20
@@ -93,7 +93,7 @@ class LSLMPart:
         # Scoring and then hidden states read each clip twice: its LM input vectors are computed once.
         self.vectors_memo = BoundedMemo(VECTORS_MEMO_BYTES)
         self.has_chat_template = chat.has_chat_template
-        self.text_row, self.render = chat.text_row, chat.render
+        self.text_row = chat.text_row
 
     @torch.inference_mode()
     def speech_vectors(self, waveform: np.ndarray) -> torch.Tensor:

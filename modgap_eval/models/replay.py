@@ -25,12 +25,7 @@ from typing import Any, ClassVar
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.args import ModelArgs, validate_args
-from modgap_eval.models.base import (
-    Capability,
-    Model,
-    ModelInfo,
-    RuntimeOptions,
-)
+from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.types import GenerateRequest, Generation, Modality, Sample
 
 _VOICEBENCH_MODALITY = {Modality.TEXT: "text", Modality.SPEECH: "audio"}

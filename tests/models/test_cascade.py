@@ -15,7 +15,7 @@ pytest.importorskip("transformers", reason=extra("transformers", "models"))
 import torch
 
 from modgap_eval.models import MODELS, RuntimeOptions
-from modgap_eval.models.cascade import normalize_words, transcript_wer
+from modgap_eval.transcripts import normalize_words, transcript_wer
 from modgap_eval.types import (
     Audio,
     GenerateRequest,

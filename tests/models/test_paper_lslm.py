@@ -130,7 +130,7 @@ def test_speech_span_is_the_adapter_output(model):
 def test_speech_loglikelihood_equals_a_pass_on_hand_built_embeddings(model):
     prompt = speech(1.5, seed=3)
     vectors = model.part.speech_vectors(prompt.audio.samples)
-    rendered = model.part.render(prompt, "\ue000")
+    rendered = model.part.chat.render(prompt, "\ue000")
     before, after = (model.tokenizer(part, add_special_tokens=False).input_ids for part in rendered.split("\ue000"))
     continuation = model.tokenizer(" yes", add_special_tokens=False).input_ids
     embed = model.model.get_input_embeddings()
