@@ -167,18 +167,9 @@ def _run_points(
         x_weights.append(task.representations.n_samples)
         y_weights.append(task.gap.n_paired)
     xs, ys = [p.x for p in points], [p.y for p in points]
-    return [
-        *points,
-        Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys))),
-        Point(
-            label,
-            source,
-            group,
-            OVERALL_MICRO,
-            float(np.average(xs, weights=x_weights)),
-            float(np.average(ys, weights=y_weights)),
-        ),
-    ]
+    macro = Point(label, source, group, OVERALL_MACRO, float(np.mean(xs)), float(np.mean(ys)))
+    micro_x, micro_y = float(np.average(xs, weights=x_weights)), float(np.average(ys, weights=y_weights))
+    return [*points, macro, Point(label, source, group, OVERALL_MICRO, micro_x, micro_y)]
 
 
 @dataclass(frozen=True)
@@ -193,15 +184,10 @@ def fit_groups(points: Sequence[Point]) -> list[GroupFit]:
     """One fit per (scope, group), and one over every group of a scope when there are several."""
     out = []
     for scope in dict.fromkeys(p.scope for p in points):
-        in_scope = [p for p in points if p.scope == scope]
-        groups = list(dict.fromkeys(p.group for p in in_scope))
-        for group in groups:
-            chosen = tuple(p for p in in_scope if p.group == group)
+        in_scope = tuple(p for p in points if p.scope == scope)
+        groups = [(g, tuple(p for p in in_scope if p.group == g)) for g in dict.fromkeys(p.group for p in in_scope)]
+        for group, chosen in groups + ([(ALL_GROUPS, in_scope)] if len(groups) > 1 else []):
             out.append(GroupFit(scope, group, fit_line([p.x for p in chosen], [p.y for p in chosen]), chosen))
-        if len(groups) > 1:
-            out.append(
-                GroupFit(scope, ALL_GROUPS, fit_line([p.x for p in in_scope], [p.y for p in in_scope]), tuple(in_scope))
-            )
     return out
 
 
