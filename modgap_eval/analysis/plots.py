@@ -100,32 +100,21 @@ def plot_scatter(points: Sequence[Any], fit: Any, xlabel: str, title: str, stem:
     groups = list(dict.fromkeys(p.group for p in points))
     for index, group in enumerate(groups):
         chosen = [p for p in points if p.group == group]
-        ax.scatter(
-            [p.x for p in chosen],
-            [p.y for p in chosen],
-            color=f"C{index % 10}",
-            label=group if len(groups) > 1 else None,
-        )
+        label = group if len(groups) > 1 else None
+        ax.scatter([p.x for p in chosen], [p.y for p in chosen], color=f"C{index % 10}", label=label)
     for p in points:
         ax.annotate(p.label, (p.x, p.y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     if fit.slope is not None:
         xs = [min(p.x for p in points), max(p.x for p in points)]
         r2 = "—" if fit.r_squared is None else f"{fit.r_squared:.3f}"
         p = "—" if p_value is None else f"{p_value:.3g}"
-        ax.plot(
-            xs,
-            [fit.slope * x + fit.intercept for x in xs],
-            color="black",
-            label=f"OLS: R² = {r2}, p = {p}, n = {fit.n}",
-        )
+        label = f"OLS: R² = {r2}, p = {p}, n = {fit.n}"
+        ax.plot(xs, [fit.slope * x + fit.intercept for x in xs], color="black", label=label)
     ax.set(xlabel=xlabel, ylabel="GAP (text − speech, points)", title=title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
-    return save(
-        fig,
-        stem,
-        {"title": title, "x": xlabel, "fit": asdict(fit), "slope_p": p_value, "points": [asdict(p) for p in points]},
-    )
+    data = {"title": title, "x": xlabel, "fit": asdict(fit), "slope_p": p_value, "points": [asdict(p) for p in points]}
+    return save(fig, stem, data)
 
 
 def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
@@ -136,13 +125,9 @@ def plot_decomposition(rows: Sequence[Any], title: str, stem: Path) -> Path:
     erosion = [r.erosion for r in rows]
     gap = [r.modality_gap for r in rows]
     ax.bar(names, erosion, color="C1", label="fine-tuning erosion (base text − LSLM text)")
-    ax.bar(
-        names,
-        gap,
-        bottom=[max(e, 0.0) if g >= 0 else min(e, 0.0) for e, g in zip(erosion, gap)],
-        color="C0",
-        label="modality gap (LSLM text − LSLM speech)",
-    )
+    # the gap bar starts where the erosion bar ends on the gap's side of 0
+    bottom = [max(e, 0.0) if g >= 0 else min(e, 0.0) for e, g in zip(erosion, gap)]
+    ax.bar(names, gap, bottom=bottom, color="C0", label="modality gap (LSLM text − LSLM speech)")
     ax.scatter(names, [r.total_drop for r in rows], color="black", marker="_", s=400, zorder=3, label="total drop")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(ylabel="points", title=title)

@@ -59,16 +59,11 @@ def run(args: argparse.Namespace) -> int:
         for metric in METRICS:
             points = collect_points(loaded, cast(Metric, metric), args.baseline)
             for fitted in fit_groups(points):
-                stem = out / f"gap_vs_{metric}_{args.baseline}_{fitted.scope}"
-                written.append(
-                    plot_scatter(
-                        fitted.points,
-                        fitted.fit,
-                        f"{metric} ({args.baseline})",
-                        f"{fitted.scope}: GAP vs {metric}",
-                        stem,
-                    )
+                stem, title = (
+                    out / f"gap_vs_{metric}_{args.baseline}_{fitted.scope}",
+                    f"{fitted.scope}: GAP vs {metric}",
                 )
+                written.append(plot_scatter(fitted.points, fitted.fit, f"{metric} ({args.baseline})", title, stem))
     for path in written:
         print(f"written: {path}")
     return 0
