@@ -41,11 +41,5 @@ def derangement_blocks(sample_ids: Sequence[str], seed: int) -> tuple[Block, ...
         raise ValueError("sample ids must be unique for the mismatched-pair baseline")
     by_id = sorted(range(len(sample_ids)), key=lambda k: sample_ids[k])
     order = [by_id[k] for k in np.random.default_rng(seed).permutation(len(by_id))]
-    sizes = [2] * (len(order) // 2)
-    if len(order) % 2:
-        sizes[-1] = 3
-    blocks, start = [], 0
-    for size in sizes:
-        blocks.append(Block(tuple(order[start : start + size])))
-        start += size
-    return tuple(blocks)
+    starts = list(range(0, len(order) - 1, 2))  # an odd count leaves the last block 3 long
+    return tuple(Block(tuple(order[a:b])) for a, b in zip(starts, [*starts[1:], len(order)]))

@@ -179,17 +179,11 @@ def _compare_all(
 
 def _batches(blocks: Sequence[Block], batch_size: int) -> list[list[Block]]:
     """Whole blocks per batch, at most ``batch_size`` samples unless one block alone is larger."""
-    batches: list[list[Block]] = []
-    current: list[Block] = []
-    size = 0
+    batches: list[list[Block]] = [[]]
     for block in blocks:
-        if current and size + len(block.members) > max(1, batch_size):
-            batches.append(current)
-            current, size = [], 0
-        current.append(block)
-        size += len(block.members)
-    if current:
-        batches.append(current)
+        if batches[-1] and sum(len(b.members) for b in batches[-1]) + len(block.members) > max(1, batch_size):
+            batches.append([])
+        batches[-1].append(block)
     return batches
 
 
