@@ -52,9 +52,6 @@ class AlignmentPathScore(evaluate.Metric):
             out[spec.name] = value.matched if spec.baselined else value
             if spec.baselined:
                 out.update({f"{spec.name}_mismatched": value.mismatched, f"{spec.name}_excess": value.excess})
-        out.update(
-            monotonicity_excluded_cos=summary.monotonicity_excluded_cos,
-            monotonicity_excluded_euc=summary.monotonicity_excluded_euc,
-            zero_states=summary.zero_states,
+        return out | summary.model_dump(
+            include={"monotonicity_excluded_cos", "monotonicity_excluded_euc", "zero_states"}
         )
-        return out

@@ -3,6 +3,8 @@
 Load offline by path: ``evaluate.load("<modgap_eval>/evaluate_modules/modality_gap")``.
 """
 
+from dataclasses import asdict
+
 import datasets
 import evaluate
 
@@ -54,9 +56,6 @@ class ModalityGap(evaluate.Metric):
             "ci_low": stats.ci_low,
             "ci_high": stats.ci_high,
             "n_paired": stats.n,
-            "both_right": stats.table.both_right,
-            "text_only": stats.table.text_only,
-            "speech_only": stats.table.speech_only,
-            "both_wrong": stats.table.both_wrong,
+            **asdict(stats.table),
             "mcnemar_p": stats.mcnemar_p,
         }
