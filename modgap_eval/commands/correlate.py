@@ -25,18 +25,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--task",
         action="append",
         dest="tasks",
-        default=None,
         help="fit this task (repeatable); default: every task all files analysed, plus 'overall_macro' "
         "(mean over tasks) and 'overall_micro' (pooled over samples)",
     )
-    add("--scope", default=None, help="print only this scope (a task name, 'overall_macro' or 'overall_micro')")
+    add("--scope", help="print only this scope (a task name, 'overall_macro' or 'overall_micro')")
     add(
-        "--group-regex",
-        default=None,
-        help="group points by this regex on the model name (first capture group), e.g. '^(qwen|llama)'",
+        "--group-regex", help="group points by this regex on the model name (first capture group), e.g. '^(qwen|llama)'"
     )
-    add("--group-key", default=None, help="group points by a dotted results field, e.g. model.details.family")
-    add("--output", type=Path, default=None, help="also write points and fits as JSON here")
+    add("--group-key", help="group points by a dotted results field, e.g. model.details.family")
+    add("--output", type=Path, help="also write points and fits as JSON here")
     parser.set_defaults(func=run)
 
 

@@ -35,14 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     build = actions.add_parser("build", help="render the static site (works from file:// and GitHub Pages)")
     _leaderboard_argument(build)
+    build.add_argument("--out", type=Path, help="site folder (default: 'site' next to the leaderboard JSON)")
     build.add_argument(
-        "--out", type=Path, default=None, help="site folder (default: 'site' next to the leaderboard JSON)"
-    )
-    build.add_argument(
-        "--push_to_hub",
-        metavar="REPO",
-        default=None,
-        help="also upload leaderboard.json to this Hugging Face dataset repo",
+        "--push_to_hub", metavar="REPO", help="also upload leaderboard.json to this Hugging Face dataset repo"
     )
     build.set_defaults(func=_build)
 

@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plot", help="plot layer curves, token heatmaps and GAP-vs-similarity scatters")
     add = parser.add_argument
     add("runs", nargs="+", type=Path, help="run directories (holding results.json)")
-    add("--out", type=Path, default=None, help="output folder (default: RUN_DIR/plots for one run, else ./plots)")
+    add("--out", type=Path, help="output folder (default: RUN_DIR/plots for one run, else ./plots)")
     add(
         "--baseline",
         choices=["matched", "mismatched", "excess"],

@@ -15,8 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add = parser.add_argument
     add("tasks", help="'all' or comma-separated task and group names (modgap-eval ls tasks)")
     add("--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs")
-    add("--data_dir", type=Path, default=None, help="offline mirror of hub datasets (as for a run)")
-    add("--limit", type=int, default=None, help="prepare only the first N samples of each task")
+    add("--data_dir", type=Path, help="offline mirror of hub datasets (as for a run)")
+    add("--limit", type=int, help="prepare only the first N samples of each task")
     add("--no_progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
 

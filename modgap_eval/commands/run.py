@@ -23,13 +23,8 @@ def build_parser(subcommands: list[str]) -> argparse.ArgumentParser:
     add(
         "--include_path", action="append", default=[], type=Path, help="extra folder or file of task YAMLs (repeatable)"
     )
-    add(
-        "--data_dir",
-        type=Path,
-        default=None,
-        help="offline mirror of hub datasets: DIR/<path>/<config>/<split>.parquet",
-    )
-    add("--limit", type=int, default=None, help="evaluate only the first N samples of each task")
+    add("--data_dir", type=Path, help="offline mirror of hub datasets: DIR/<path>/<config>/<split>.parquet")
+    add("--limit", type=int, help="evaluate only the first N samples of each task")
     add("--batch_size", default="1", help="requests per model call, or 'auto'")
     add("--device", default="cpu", help="cpu, cuda, cuda:0, ...")
     add("--dtype", default="auto", help="auto, float32, bfloat16, float16")
@@ -61,12 +56,7 @@ def _add_analysis_options(add: Callable[..., object]) -> None:
         help="hidden-state analysis (auto: if the model supports it)",
     )
     add("--centering", action="store_true", help="per-layer mean-centering before cosine (METHOD.md §4b)")
-    add(
-        "--intervention",
-        choices=["angle", "length"],
-        default=None,
-        help="also run speech with an intervention (METHOD.md §6)",
-    )
+    add("--intervention", choices=["angle", "length"], help="also run speech with an intervention (METHOD.md §6)")
     add("--critical", default="bottom-3", help="critical tokens: bottom-K or all")
     add("--intervention_layers", default="0", help="'0' (adapter output), a block index, or 'all'")
 

@@ -16,10 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help="validate task/group YAML files (exit 2 on the first error)")
     parser.add_argument("paths", nargs="*", type=Path, help="YAML files or folders (default: the built-in tasks/)")
     parser.add_argument(
-        "--data_dir",
-        type=Path,
-        default=None,
-        help="the run's --data_dir: local files and hub mirrors there are checked too",
+        "--data_dir", type=Path, help="the run's --data_dir: local files and hub mirrors there are checked too"
     )
     parser.set_defaults(func=run)
 
