@@ -68,13 +68,17 @@ def dump_leaderboard(board: Leaderboard) -> str:
 
 def save_leaderboard(board: Leaderboard, path: Path) -> bool:
     """Write ``board`` to ``path`` unless the file already holds exactly these bytes; return whether it wrote."""
-    text = dump_leaderboard(board)
+    return write_if_changed(path, dump_leaderboard(board))
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless ``path`` already holds exactly it (equal boards, equal bytes, untouched files)."""
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # atomic: a crash never leaves a half-written leaderboard
+    tmp.replace(path)  # atomic: a crash never leaves a half-written file
     return True
 
 

@@ -15,7 +15,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from modgap_eval.leaderboard.merge import dump_leaderboard
+from modgap_eval.leaderboard.merge import dump_leaderboard, write_if_changed
 from modgap_eval.leaderboard.schema import Leaderboard
 from modgap_eval.metrics import GAP_METRICS, REPRESENTATION_METRICS
 
@@ -94,16 +94,9 @@ def render_index(board: Leaderboard) -> str:
 
 def build_site(board: Leaderboard, out_dir: Path) -> Path:
     """Write ``index.html``, ``app.js`` and ``style.css`` into ``out_dir``; return the index path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     static = resources.files("modgap_eval.leaderboard").joinpath("static")
     for name in STATIC_FILES:
-        _write_if_changed(out_dir / name, static.joinpath(name).read_text(encoding="utf-8"))
+        write_if_changed(out_dir / name, static.joinpath(name).read_text(encoding="utf-8"))
     index = out_dir / "index.html"
-    _write_if_changed(index, render_index(board))
+    write_if_changed(index, render_index(board))
     return index
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return
-    path.write_text(text, encoding="utf-8")
