@@ -73,10 +73,8 @@ def spearman_with_position(path: torch.Tensor, defined: torch.Tensor | None = No
 
 
 def path_agreement(path_a: torch.Tensor, path_b: torch.Tensor, defined: torch.Tensor | None = None) -> torch.Tensor:
-    """Share of text tokens whose two paths pick the same frame (METHOD.md §4 consistency): ``-> [...]``.
-
-    Over the ``defined`` columns only (default: all); NaN where none is.
-    """
+    """Share of text tokens whose two paths pick the same frame (METHOD.md §4 consistency): ``-> [...]``;
+    over the ``defined`` columns only (default: all), NaN where none is."""
     agree = (path_a == path_b).to(torch.float64)
     return agree.mean(dim=-1) if defined is None else agree.masked_fill(~defined, float("nan")).nanmean(dim=-1)
 
@@ -111,10 +109,8 @@ class PairComparison:
 
     @cached_property
     def by_layer(self) -> dict[str, torch.Tensor]:
-        """Every representation metric (``metrics.REPRESENTATION_METRICS``) per layer: ``[L+1]`` each.
-
-        Sim = the pooled similarity, APS = the mean path score over the columns (METHOD.md §3, §4).
-        """
+        """Every metric of ``metrics.REPRESENTATION_METRICS`` per layer, ``[L+1]`` each: Sim = the pooled
+        similarity, APS = the mean path score over the columns (METHOD.md §3, §4)."""
         return {
             "sim_cos": self.layer_cos,
             "sim_euc": self.layer_euc,

@@ -31,10 +31,7 @@ class Block:
 
 
 def derangement_blocks(sample_ids: Sequence[str], seed: int) -> tuple[Block, ...]:
-    """Cut the samples into derangement blocks (see module docstring). Needs at least 2 samples.
-
-    Depends only on the set of ids and the seed, not on their order or any batch size.
-    """
+    """The derangement blocks (module docstring) of the set of ids and the seed, whatever their order."""
     if len(sample_ids) < 2:
         raise ValueError("a mismatched-pair baseline needs at least 2 samples")
     if len(set(sample_ids)) != len(sample_ids):

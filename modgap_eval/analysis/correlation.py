@@ -47,10 +47,7 @@ class Fit:
 
 
 def fit_line(x: Sequence[float], y: Sequence[float]) -> Fit:
-    """Slope, intercept, R², Pearson r (with sign) and Spearman ρ of the OLS fit y ≈ a·x + b (``scipy.stats``).
-
-    The line needs two distinct x; R² and both correlations also need a y that varies (else None).
-    """
+    """Slope, intercept, R², Pearson r (with sign) and Spearman ρ of the OLS fit y ≈ a·x + b (``scipy.stats``)."""
     xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if xs.shape != ys.shape or xs.ndim != 1:
         raise ValueError("x and y must be 1-D and of equal length")

@@ -32,9 +32,7 @@ def is_zero(vectors: torch.Tensor) -> torch.Tensor:
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Cosine of paired vectors ``[..., d] x [..., d] -> [...]``, in [-1, 1]; NaN if either is zero.
-
-    Higher is better."""
+    """Cosine of paired vectors ``[..., d] x [..., d] -> [...]``, in [-1, 1] (higher is better); NaN if either is 0."""
     a, b = as_float64(a), as_float64(b)
     norms = torch.linalg.vector_norm(a, dim=-1) * torch.linalg.vector_norm(b, dim=-1)
     return ((a * b).sum(dim=-1) / norms).clamp(-1.0, 1.0).masked_fill(norms == 0, float("nan"))
@@ -46,10 +44,8 @@ def euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def over_blocks(per_layer: torch.Tensor) -> torch.Tensor:
-    """Mean over layers l = 1..L of a ``[..., L+1]`` per-layer quantity (METHOD.md §3: layer 0 excluded).
-
-    Undefined (NaN) layers are left out; NaN only when no layer 1..L is defined.
-    """
+    """Mean over layers l = 1..L of a ``[..., L+1]`` per-layer quantity (METHOD.md §3: layer 0 excluded),
+    leaving undefined (NaN) layers out; NaN only when no layer 1..L is defined."""
     if per_layer.shape[-1] < 2:
         raise ValueError("Sim and APS average layers 1..L: the states need at least one decoder block")
     return per_layer[..., 1:].nanmean(dim=-1)
