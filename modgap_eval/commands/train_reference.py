@@ -11,13 +11,6 @@ if TYPE_CHECKING:
 STAGES = ("text", "speech", "train", "ship", "evaluate", "all")
 
 
-def recipe_defaults() -> RecipeOptions:
-    """The recipe's defaults (those of the shipped checkpoints): one place, read by the CLI."""
-    from modgap_eval.reference.recipe import RecipeOptions  # light: no torch at import
-
-    return RecipeOptions()
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-reference",
@@ -26,7 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Every stage is cached and resumable under $MODGAP_CACHE/reference/<run>. "
         "See modgap_eval/reference/checkpoints/MODEL_CARD.md for the recipe.",
     )
-    defaults, add = recipe_defaults(), parser.add_argument
+    from modgap_eval.reference.recipe import RecipeOptions  # light: no torch at import
+
+    defaults, add = RecipeOptions(), parser.add_argument  # the recipe's defaults: the shipped checkpoints'
     add("--stage", choices=STAGES, default="all", help="run one stage, or all in order")
     add("--run", default=defaults.run, help=f"name of the run folder (default {defaults.run})")
     add("--clips", type=int, default=defaults.clips, help="training sentences to synthesise")
@@ -55,7 +50,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def recipe_options(args: argparse.Namespace) -> RecipeOptions:
-    """The command line's ``RecipeOptions``."""
     from dataclasses import fields
 
     from modgap_eval.errors import ConfigError
