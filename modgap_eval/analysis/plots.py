@@ -50,9 +50,8 @@ def plot_layer_curves(series: Sequence[tuple[str, Any]], title: str, stem: Path)
             layers = list(range(len(curve.matched.mean)))
             mean, std = curve.matched.mean, curve.matched.std
             ax.plot(layers, mean, color=colour, label=f"{label} matched")
-            ax.fill_between(
-                layers, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=colour, alpha=0.15
-            )
+            low, high = [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)]
+            ax.fill_between(layers, low, high, color=colour, alpha=0.15)
             ax.plot(layers, curve.mismatched.mean, color=colour, linestyle="--", label=f"{label} mismatched")
             entry[name] = curve.model_dump()
         series_data.append(entry)
