@@ -106,10 +106,8 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     model = existing.model_copy(deep=True) if existing is not None else run.model.model_copy(deep=True)
     messages: list[str] = []
     touched = False
-    for entry in run.tasks:
-        touched |= _place(model, model.tasks, entry.task, entry, run, "task", messages)
-    for group_entry in run.groups:
-        touched |= _place(model, model.groups, group_entry.group, group_entry, run, "group", messages)
+    for entry in run.tasks + run.groups:
+        touched |= _place(model, entry, run, messages)
     if not touched:
         return MergeOutcome(board, tuple(messages), False)
     model.runs[run.run.id] = run.run
@@ -125,16 +123,10 @@ def merge_run(board: Leaderboard, run: IncomingRun) -> MergeOutcome:
     return MergeOutcome(Leaderboard(models=others + [model]), tuple(messages), True)
 
 
-def _place(
-    model: ModelEntry,
-    cells: dict,
-    name: str,
-    entry: TaskEntry | GroupEntry,
-    run: IncomingRun,
-    kind: str,
-    messages: list[str],
-) -> bool:
+def _place(model: ModelEntry, entry: TaskEntry | GroupEntry, run: IncomingRun, messages: list[str]) -> bool:
     """Put ``entry`` in its cell unless the cell holds a newer run; say what happened."""
+    kind = "task" if isinstance(entry, TaskEntry) else "group"
+    cells, name = getattr(model, f"{kind}s"), getattr(entry, kind)  # model.tasks and entry.task, or the groups'
     old = cells.get(name)
     if old is None:
         cells[name] = entry
