@@ -57,16 +57,11 @@ def fit_line(x: Sequence[float], y: Sequence[float]) -> Fit:
     from scipy import stats  # on first use: importing the package stays light
 
     line = stats.linregress(xs, ys)
+    slope, intercept = float(line.slope), float(line.intercept)
     if np.ptp(ys) == 0:
-        return Fit(n, float(line.slope), float(line.intercept), None, None, None)
-    return Fit(
-        n,
-        float(line.slope),
-        float(line.intercept),
-        float(line.rvalue**2),
-        float(stats.pearsonr(xs, ys).statistic),
-        float(stats.spearmanr(xs, ys).statistic),
-    )
+        return Fit(n, slope, intercept, None, None, None)
+    pearson, spearman = float(stats.pearsonr(xs, ys).statistic), float(stats.spearmanr(xs, ys).statistic)
+    return Fit(n, slope, intercept, float(line.rvalue**2), pearson, spearman)
 
 
 @dataclass(frozen=True)
