@@ -55,18 +55,14 @@ def run(args: argparse.Namespace) -> int:
             scopes = ", ".join(dict.fromkeys(p.scope for p in points))
             raise ConfigError(f"--scope {args.scope!r}: not among the fitted scopes ({scopes})")
     print(f"GAP ~ {args.metric} ({args.baseline})")
-    print(
-        f"{'scope':<24} {'group':<16} {'n':>3} {'slope':>10} {'intercept':>10} {'R2':>7} {'p':>8} {'pearson':>8} "
-        f"{'spearman':>9}"
-    )
+    widths = {"slope": 10, "intercept": 10, "R2": 7, "p": 8, "pearson": 8, "spearman": 9}  # the number columns
+    print(f"{'scope':<24} {'group':<16} {'n':>3} " + " ".join(f"{name:>{width}}" for name, width in widths.items()))
     p_values = [slope_p_value(f.points) for f in fits]
     for f, p in zip(fits, p_values):
         cells = [f.fit.slope, f.fit.intercept, f.fit.r_squared, p, f.fit.pearson_r, f.fit.spearman_rho]
         shown = ["—" if v is None else f"{v:.4g}" for v in cells]
-        print(
-            f"{f.scope:<24} {f.group:<16} {f.fit.n:>3} {shown[0]:>10} {shown[1]:>10} {shown[2]:>7} {shown[3]:>8} "
-            f"{shown[4]:>8} {shown[5]:>9}"
-        )
+        numbers = " ".join(f"{v:>{w}}" for v, w in zip(shown, widths.values()))
+        print(f"{f.scope:<24} {f.group:<16} {f.fit.n:>3} {numbers}")
     print("p: two-sided p of the slope (t-test, n - 2 df); overall_macro: mean over tasks, overall_micro: pooled by n")
     warning = few_points_warning(fits)
     if warning:
