@@ -23,27 +23,17 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from modgap_eval.report import summary_table
     from modgap_eval.rescoring import rescore_run
-    from modgap_eval.results import write_results
+    from modgap_eval.results import read_results, write_results
     from modgap_eval.scoring.judge_config import apply_judge_options
+    from modgap_eval.scoring.pending import score_pending
 
     apply_judge_options(args)  # before rescoring: judged tasks already scored are judged again by this judge
-    results = _judge_pending(args, rescore_run)
+    recorded = read_results(args.run_dir)
+    # Rescore, then score the tasks the run left for a judge. A run made without --log_samples still saved the
+    # not-scored tasks' responses; its other tasks then keep their recorded scores (nothing to rescore them from).
+    unlogged = any(not (args.run_dir / f"samples_{name}.jsonl").is_file() for name in recorded.tasks)
+    results = score_pending(recorded if recorded.not_scored and unlogged else rescore_run(args.run_dir), args.run_dir)
     out = write_results(results, args.run_dir, name="results_rescored.json")
     print(summary_table(results))
     print(f"\nrescored results: {out}")
     return 0
-
-
-def _judge_pending(args: argparse.Namespace, rescore_run):
-    """Rescore, then score the tasks the run left for a judge (judge later).
-
-    A run made without ``--log_samples`` still saved the not-scored tasks' responses; its other tasks
-    then keep their recorded scores (there is nothing to rescore them from).
-    """
-    from modgap_eval.results import read_results
-    from modgap_eval.scoring.pending import score_pending
-
-    recorded = read_results(args.run_dir)
-    if recorded.not_scored and any(not (args.run_dir / f"samples_{name}.jsonl").is_file() for name in recorded.tasks):
-        return score_pending(recorded, args.run_dir)
-    return score_pending(rescore_run(args.run_dir), args.run_dir)
