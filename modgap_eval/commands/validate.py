@@ -29,11 +29,7 @@ def run(args: argparse.Namespace) -> int:
     chosen = {p.resolve() for p in args.paths}
     tasks = [t for t in index.tasks.values() if not chosen or _under(t.path.resolve(), chosen)]
     groups = [g for g in index.groups.values() if not chosen or _under(g.path.resolve(), chosen)]
-    unchecked = {}
-    for task in tasks:
-        reason = check_task(task, args.data_dir)
-        if reason is not None:
-            unchecked[task.name] = reason
+    unchecked = {task.name: reason for task in tasks if (reason := check_task(task, args.data_dir)) is not None}
     print(f"ok: {len(tasks)} task(s), {len(groups)} group(s)")
     by_reason: dict[str, list[str]] = {}
     for name, reason in sorted(unchecked.items()):
