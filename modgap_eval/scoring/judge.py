@@ -30,11 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.base import SampleScore, Scorer
-from modgap_eval.scoring.judge_config import (
-    JudgeEndpoint,
-    judge_endpoint,
-    profile_override,
-)
+from modgap_eval.scoring.judge_config import JudgeEndpoint, judge_endpoint, profile_override
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
