@@ -194,7 +194,7 @@ def _context(
         model=model,
         responses=ResponseCache(folder, stem=stem, suffix=suffix),
         representations=ResponseCache(folder / "representations" if folder else None, stem=stem, suffix=suffix),
-        run_dir=_run_dir(config, info.name, started),
+        run_dir=config.output_path / file_stem(info.name) / started.strftime("%Y%m%dT%H%M%S_%fZ"),
         dist=dist,
         represent=represent,
     )
@@ -286,7 +286,3 @@ def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represe
         needed[Capability.HIDDEN_STATES] = "--intervention"
         needed[Capability.INTERVENTION] = "--intervention"
     return needed
-
-
-def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
-    return config.output_path / file_stem(model_name) / started.strftime("%Y%m%dT%H%M%S_%fZ")
