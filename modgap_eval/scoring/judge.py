@@ -219,18 +219,14 @@ class LLMJudge(Scorer):
             )
         return model
 
-    def require_endpoint(self) -> JudgeEndpoint:
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        text = self.generated(output).text
         endpoint = judge_endpoint()
         if endpoint is None:
             raise ConfigError(
                 "llm_judge is off by default: give --judge_base_url (and --judge_model, --judge_api_key_env) or set "
                 "MODGAP_JUDGE_BASE_URL and MODGAP_JUDGE_MODEL (any OpenAI-compatible /chat/completions server)"
             )
-        return endpoint
-
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        text = self.generated(output).text
-        endpoint = self.require_endpoint()
         reference = sample.references[0] if sample.references else ""
         if self.mode == "qa" and not reference:
             raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")
