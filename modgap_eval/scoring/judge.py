@@ -165,10 +165,7 @@ def parse_verdict(reply: str) -> bool | None:
 
 
 def voicebench_majority(replies: list[str]) -> float:
-    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes".
-
-    A tie counts as its expectation.
-    """
+    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes" (a tie: its expectation)."""
     counts = Counter(reply.strip().lower() for reply in replies)
     if not counts:
         return 0.0
