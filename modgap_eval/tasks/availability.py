@@ -23,11 +23,7 @@ def _switched_on(*variables: str) -> bool:
 
 def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
     """None when ``task`` can run here; otherwise why not (data or TTS engine)."""
-    for check in (_data_problem, _speech_problem):
-        problem = check(task, data_dir)
-        if problem is not None:
-            return problem
-    return None
+    return _data_problem(task, data_dir) or _speech_problem(task)  # a problem is never an empty line
 
 
 def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
@@ -69,7 +65,7 @@ def _bigbench_problem(name: str) -> str | None:
     return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 
 
-def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+def _speech_problem(task: LoadedTask) -> str | None:
     tts = task.spec.speech.tts
     if tts is None:
         return None
