@@ -29,7 +29,7 @@ def evaluate(
     from modgap_eval.config import RunConfig
     from modgap_eval.errors import ConfigError
     from modgap_eval.runner import evaluate as run
-    from modgap_eval.tasks.loader import LoadedGroup, LoadedTask, parse_yaml_file
+    from modgap_eval.tasks.loader import LoadedTask, parse_yaml_file
 
     items = [tasks] if isinstance(tasks, (str, Path, LoadedTask)) else list(tasks)
     names: list[str] = []
@@ -45,11 +45,7 @@ def evaluate(
                 raise ConfigError(f"tasks: {path} does not exist")
             include.append(path)
             found = [parse_yaml_file(p) for p in ([path] if path.is_file() else sorted(path.rglob("*.y*ml")))]
-            names += [
-                f.name if isinstance(f, LoadedTask) else f.spec.group
-                for f in found
-                if isinstance(f, (LoadedTask, LoadedGroup))
-            ]
+            names += [f.name for f in found]  # tasks and groups alike
         else:
             names.append(str(item))
     built = None if isinstance(model, str) else model

@@ -61,23 +61,14 @@ def shard(items: Sequence[T], info: DistInfo) -> list[T]:
     return list(items[info.rank :: info.world_size])
 
 
-def init(info: DistInfo) -> None:
-    """Join the gloo process group (idempotent; a no-op for one process)."""
-    if not info.enabled:
-        return
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group(backend="gloo", rank=info.rank, world_size=info.world_size)
-
-
 def gather(obj: T, info: DistInfo) -> list[T] | None:
     """Every rank's ``obj`` in rank order on rank 0; None on the others. ``[obj]`` for one process."""
     if not info.enabled:
         return [obj]
     import torch.distributed as dist
 
-    init(info)
+    if not dist.is_initialized():  # the first gather joins the gloo process group
+        dist.init_process_group(backend="gloo", rank=info.rank, world_size=info.world_size)
     parts: list[Any] | None = [None] * info.world_size if info.is_main else None
     dist.gather_object(obj, parts, dst=0)
     return parts

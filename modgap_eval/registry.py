@@ -17,10 +17,7 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Maps names to objects given directly or as lazy ``"module:Attr"`` references.
-
-    ``builtins`` are the package's own entries, name -> ``"module:Attr"``.
-    """
+    """Names -> objects given directly or as lazy ``"module:Attr"`` references (``builtins``: the package's own)."""
 
     def __init__(
         self, kind: str, entry_point_group: str | None = None, builtins: Mapping[str, str] | None = None

@@ -14,15 +14,7 @@ from modgap_eval.scoring.base import letter
 from modgap_eval.tasks.loader import LoadedTask
 from modgap_eval.tasks.rows import audio_digest
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import (
-    GenerateRequest,
-    Intervention,
-    LoglikelihoodRequest,
-    Modality,
-    Prompt,
-    PromptPair,
-    Sample,
-)
+from modgap_eval.types import GenerateRequest, Intervention, LoglikelihoodRequest, Modality, Prompt, PromptPair, Sample
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,14 @@ class NotScoredTask(TaskRecord):
     """Samples with a saved response in both modalities."""
 
 
+class GroupReading(Strict):
+    text: float
+    speech: float
+    gap: float
+    members_with_reading: list[str]
+    """The member tasks that declare this reading (the others enter with their primary score)."""
+
+
 class GroupResult(Strict):
     """METHOD.md §1: group score = plain mean of its tasks' scores; the micro mean over samples too."""
 
@@ -122,17 +130,6 @@ class GroupResult(Strict):
     """Paired CI and McNemar over the pooled samples of the member tasks (the micro gap's statistics)."""
     readings: dict[str, GroupReading] = Field(default_factory=dict)
     """Macro means under each reading a member declares (a member without it counts with its primary score)."""
-
-
-class GroupReading(Strict):
-    text: float
-    speech: float
-    gap: float
-    members_with_reading: list[str]
-    """The member tasks that declare this reading (the others enter with their primary score)."""
-
-
-GroupResult.model_rebuild()
 
 
 class ModelRecord(Strict):

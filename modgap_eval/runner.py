@@ -135,13 +135,10 @@ def make_plan(config: RunConfig, model_cls: type[Model], extra_tasks: Sequence[L
         )
     named = [n for n in config.tasks if n != "all"]
     explicit = set(index.select(named)) if named else set()
-    not_run: dict[str, str] = {}
-    for task in selected:
-        reason = unavailable_reason(task, config.data_dir)
-        if reason is not None and task.name in explicit:
-            raise DataError(f"task {task.name}: {reason}")
-        if reason is not None:
-            not_run[task.name] = reason
+    not_run = {task.name: reason for task in selected if (reason := unavailable_reason(task, config.data_dir))}
+    named_missing = next((name for name in not_run if name in explicit), None)
+    if named_missing is not None:
+        raise DataError(f"task {named_missing}: {not_run[named_missing]}")
     data = []
     for task in (t for t in selected if t.name not in not_run):  # data after the checks, before the (expensive) model
         samples = load_samples(task, config.data_dir, config.limit, progress=config.progress)
@@ -194,7 +191,7 @@ def _context(
         model=model,
         responses=ResponseCache(folder, stem=stem, suffix=suffix),
         representations=ResponseCache(folder / "representations" if folder else None, stem=stem, suffix=suffix),
-        run_dir=_run_dir(config, info.name, started),
+        run_dir=config.output_path / file_stem(info.name) / started.strftime("%Y%m%dT%H%M%S_%fZ"),
         dist=dist,
         represent=represent,
     )
@@ -286,7 +283,3 @@ def _needed_capabilities(config: RunConfig, tasks: Sequence[LoadedTask], represe
         needed[Capability.HIDDEN_STATES] = "--intervention"
         needed[Capability.INTERVENTION] = "--intervention"
     return needed
-
-
-def _run_dir(config: RunConfig, model_name: str, started: datetime) -> Path:
-    return config.output_path / file_stem(model_name) / started.strftime("%Y%m%dT%H%M%S_%fZ")

@@ -48,8 +48,6 @@ def execute_task(ctx: RunContext, data: TaskData) -> Executed | None:
         neutral, _ = execute(ctx, data.task, neutral_samples(kept, premise), Modality.TEXT, skip=set())
         text = attach_calibration(data.task, kept, text, neutral)
         speech = attach_calibration(data.task, kept, speech, neutral)
-    if not ctx.dist.enabled:
-        return Executed(text=text, speech=speech, errors=errors)
     gathered = (gather_merged(text, ctx.dist), gather_merged(speech, ctx.dist), gather_merged(errors, ctx.dist))
     if gathered[0] is None or gathered[1] is None or gathered[2] is None:
         return None  # not rank 0

@@ -30,11 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.base import SampleScore, Scorer
-from modgap_eval.scoring.judge_config import (
-    JudgeEndpoint,
-    judge_endpoint,
-    profile_override,
-)
+from modgap_eval.scoring.judge_config import JudgeEndpoint, judge_endpoint, profile_override
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
 
@@ -169,10 +165,7 @@ def parse_verdict(reply: str) -> bool | None:
 
 
 def voicebench_majority(replies: list[str]) -> float:
-    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes".
-
-    A tie counts as its expectation.
-    """
+    """VoiceBench's qa vote: the most common lower-cased reply, right iff it is "yes" (a tie: its expectation)."""
     counts = Counter(reply.strip().lower() for reply in replies)
     if not counts:
         return 0.0
@@ -223,18 +216,14 @@ class LLMJudge(Scorer):
             )
         return model
 
-    def require_endpoint(self) -> JudgeEndpoint:
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        text = self.generated(output).text
         endpoint = judge_endpoint()
         if endpoint is None:
             raise ConfigError(
                 "llm_judge is off by default: give --judge_base_url (and --judge_model, --judge_api_key_env) or set "
                 "MODGAP_JUDGE_BASE_URL and MODGAP_JUDGE_MODEL (any OpenAI-compatible /chat/completions server)"
             )
-        return endpoint
-
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        text = self.generated(output).text
-        endpoint = self.require_endpoint()
         reference = sample.references[0] if sample.references else ""
         if self.mode == "qa" and not reference:
             raise DataError(f"llm_judge (qa): sample {sample.id} has no reference answer")

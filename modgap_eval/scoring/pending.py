@@ -60,14 +60,7 @@ def score_pending(results: Any, run_dir: Path) -> Any:
         scorer = SCORERS.get(pending.scorer["name"])(**pending.scorer.get("args", {}))
         fields = pending.model_dump(exclude={"reason", "n_responses"})
         fields["scorer"] = {**fields["scorer"], "judge": scorer.describe()}
-        tasks[name] = TaskResult(
-            **fields,
-            text=scores.text,
-            speech=scores.speech,
-            gap=scores.gap,
-            primary_reading=scores.primary_reading,
-            readings=dict(scores.readings),
-        )
+        tasks[name] = TaskResult(**fields, **scores.result_fields())
     groups = dict(results.groups)
     groups.update({name: aggregate_group(name, members, tasks) for name, members in results.pending_groups.items()})
     return results.model_copy(update={"tasks": tasks, "groups": groups, "not_scored": {}, "pending_groups": {}})

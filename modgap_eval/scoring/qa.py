@@ -106,11 +106,6 @@ def spoken_numbers_as_digits(normalized: str) -> str:
     return " ".join(out)
 
 
-def canonical_dates(text: str) -> str:
-    """'4 july' / '4 of july' → 'july 4' (after numbers are digits)."""
-    return _DAY_MONTH.sub(r"\2 \1", text)
-
-
 def token_f1(prediction: str, reference: str) -> float:
     """SQuAD token F1 between two already-normalised strings."""
     pred, ref = prediction.split(), reference.split()
@@ -165,7 +160,9 @@ class ReferenceQAMatch(Scorer):
 
     def _prep(self, text: str) -> str:
         normalized = normalize_answer(text.replace("-", " ").replace("–", " "))
-        return canonical_dates(spoken_numbers_as_digits(normalized)) if self.number_words else normalized
+        if not self.number_words:
+            return normalized
+        return _DAY_MONTH.sub(r"\2 \1", spoken_numbers_as_digits(normalized))  # "4 (of) july" → "july 4"
 
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         response = self._prep(self.generated(output).text)

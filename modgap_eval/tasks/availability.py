@@ -1,4 +1,4 @@
-"""Can a task's data, speech and scorer be had? Checked for every selected task before any synthesis
+"""Can a task's data and speech be had? Checked for every selected task before any synthesis
 or model work (issue 15 #8), cheaply: files are looked for, nothing is downloaded or synthesised.
 
 ``unavailable_reason`` returns None when the task can run, else one line saying what is missing and
@@ -22,12 +22,8 @@ def _switched_on(*variables: str) -> bool:
 
 
 def unavailable_reason(task: LoadedTask, data_dir: Path | None) -> str | None:
-    """None when ``task`` can run here; otherwise why not (data, TTS engine or judge)."""
-    for check in (_data_problem, _speech_problem, _scorer_problem):
-        problem = check(task, data_dir)
-        if problem is not None:
-            return problem
-    return None
+    """None when ``task`` can run here; otherwise why not (data or TTS engine)."""
+    return _data_problem(task, data_dir) or _speech_problem(task)  # a problem is never an empty line
 
 
 def _data_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
@@ -69,7 +65,7 @@ def _bigbench_problem(name: str) -> str | None:
     return f"BIG-bench data is not cached and MODGAP_OFFLINE is set; place {SDIST_NAME} in {cache_dir('bigbench')}"
 
 
-def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
+def _speech_problem(task: LoadedTask) -> str | None:
     tts = task.spec.speech.tts
     if tts is None:
         return None
@@ -80,13 +76,3 @@ def _speech_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
     except (DependencyError, ConfigError, DataError, RegistryError, OSError) as exc:
         return f"TTS engine {tts.engine!r} is not usable: {exc}"
     return None
-
-
-def _scorer_problem(task: LoadedTask, data_dir: Path | None) -> str | None:
-    """A scorer that needs something outside the task (an LLM judge's endpoint) says so here.
-
-    Scorers may define ``unavailable_reason() -> str | None`` (e.g. a judge without a configured
-    endpoint: "not scored (no judge)"); the others are always available.
-    """
-    check = getattr(task.make_scorer(), "unavailable_reason", None)
-    return check() if callable(check) else None

@@ -7,6 +7,7 @@ Questions are worded as they are spoken: numbers stay small and operators are wo
 
 from __future__ import annotations
 
+import operator
 import random
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +21,7 @@ Generator = Callable[..., list[Row]]
 GENERATORS: Registry[Generator] = Registry("task generator", entry_point_group="modgap_eval.generators")
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_OPERATIONS = {
-    "plus": lambda a, b: a + b,
-    "minus": lambda a, b: a - b,
-    "times": lambda a, b: a * b,
-}
+_OPERATIONS = {"plus": operator.add, "minus": operator.sub, "times": operator.mul}
 
 
 def _check_count(name: str, count: int, limit: int) -> None:

@@ -90,11 +90,10 @@ def parse_yaml_file(path: Path) -> LoadedTask | LoadedGroup:
     text, raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with a 'task' or 'group' key")
-    kind = "group" if "group" in raw and "task" not in raw else "task"
-    if kind == "task" and "task" not in raw:
+    if "task" not in raw and "group" not in raw:
         raise ConfigError(f"{path}: neither 'task' nor 'group' is set")
     try:
-        if kind == "group":
+        if "task" not in raw:
             return LoadedGroup(GroupSpec.model_validate(raw), path)
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -256,10 +255,7 @@ def load_samples(
 ) -> list[Sample]:
     """Load the task's rows and turn each into a paired Sample (TTS synthesised and cached if declared)."""
     check_task_paths(task, data_dir)
-    rows = _rows(task, data_dir)
-    if limit is not None:
-        rows = rows[:limit]
-    drafts = build_samples(task, rows, data_dir)
+    drafts = build_samples(task, _rows(task, data_dir)[:limit], data_dir)  # [:None] keeps every row
     tts = tts_spec(task, data_dir)  # None exactly when the task declares no TTS
     if tts is not None:
         from modgap_eval.tasks.tts import speak
