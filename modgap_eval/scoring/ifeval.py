@@ -130,9 +130,9 @@ class IFEvalScorer(Scorer):
         )
 
     def aggregate_reading(self, name: str, samples: Sequence[Sample], scores: Sequence[SampleScore]) -> float:
-        """``voicebench``: VoiceBench's number, each item scored on the response of the last item with its prompt."""
-        if name != VOICEBENCH or not scores:
-            return super().aggregate_reading(name, samples, scores)
+        """``strict``: the task score; ``voicebench``: VoiceBench's, each item on the last response to its prompt."""
+        if name == STRICT or not scores:
+            return self.aggregate(scores)
         last = {sample.text: score for sample, score in zip(samples, scores)}  # later items overwrite, as its dict
         accuracies = ifeval_accuracies([last[sample.text] for sample in samples], prefix=VOICEBENCH_PREFIX)
         return 100.0 * sum(accuracies.values()) / len(accuracies)
