@@ -24,6 +24,7 @@ unless ``--with-punkt``. Prints agreement per instruction id; ``--out`` writes t
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import random
@@ -36,10 +37,11 @@ from typing import Any
 from ifeval_fragments import response_for
 
 from modgap_eval.scoring.ifeval import IFEvalScorer, clean_kwargs, follows
+from modgap_eval.scoring.ifeval_text import word_tokens
 from modgap_eval.scoring.voicebench import VOICEBENCH
 from modgap_eval.types import Audio, Generation, Sample
 
-NEEDS_PUNKT = ("length_constraints:number_sentences", "change_case:capital_word_frequency")
+NEEDS_PUNKT = ("length_constraints:number_sentences",)
 PROMPTS = [f"Prompt number {i}: write something about topic {i}." for i in range(40)]
 
 
@@ -98,6 +100,24 @@ def compare_checks(vb: types.ModuleType, ids: list[str], per_id: int, rng: rando
     return table, disagreements
 
 
+TOKEN_PIECES = tuple(
+    "A|B|ab|I|1| | |'|''|\"|.|...|,|:|-|--|*|(|)|?|!|;|/|—|«|’|'S|'ll|N'T|n't|CANNOT|gonna|WANNA|'TIS|\n".split("|")
+)
+
+
+def compare_word_tokens(vb: types.ModuleType, n: int, rng: random.Random) -> tuple[int, list]:
+    """Capitalised-word counts of random strings: NLTK's ``word_tokenize`` against ``ifeval_text.word_tokens``."""
+    nltk = vb.instructions_registry.instructions.instructions_util.nltk
+    agree, disagreements = 0, []
+    for _ in range(n):
+        text = "".join(rng.choice(TOKEN_PIECES) for _ in range(rng.randint(1, 12)))
+        theirs = sum(word.isupper() for word in nltk.word_tokenize(text))
+        ours = sum(word.isupper() for word in word_tokens(text))
+        agree += theirs == ours
+        disagreements += [] if theirs == ours else [{"word_tokens": text, "nltk": theirs, "ours": ours}]
+    return agree, disagreements
+
+
 def wrap(response: str, rng: random.Random) -> str:
     """VoiceBench's turn tokens around a response, at random (what its cleaning removes)."""
     if rng.random() < 0.3:
@@ -147,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     vb = load_voicebench(args.evaluator)
     vb.instructions_registry.instructions.logging.set_verbosity("fatal")  # absl: one line per undetectable text
     vb.instructions_registry.instructions.langdetect.DetectorFactory.seed = 0  # langdetect draws otherwise
+    if not args.with_punkt:  # word_tokenize splits sentences with punkt first; one line instead (same words)
+        nltk = vb.instructions_registry.instructions.instructions_util.nltk
+        nltk.word_tokenize = functools.partial(nltk.word_tokenize, preserve_line=True)
     rng = random.Random(args.seed)
     skipped = () if args.with_punkt else NEEDS_PUNKT
     ids = sorted(iid for iid in vb.instructions_registry.INSTRUCTION_DICT if iid not in skipped)
@@ -155,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     for iid, c in table.items():
         print(f"{iid:45} {c['cases']:5} {c['strict']:12} {c['loose']:11} {c['passes']:20}")
     print(f"skipped (need NLTK punkt): {', '.join(skipped) or 'none'}")
+    agree, token_disagreements = compare_word_tokens(vb, args.per_id * 10, rng)
+    print(f"capitalised-word counts of random strings: {agree}/{args.per_id * 10} agree")
+    disagreements += token_disagreements
     agreeing = [iid for iid, c in table.items() if c["strict"] == c["loose"] == c["cases"]]
     for run in range(args.runs):
         items = evaluator_items(vb, agreeing, args.items, rng)

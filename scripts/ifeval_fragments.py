@@ -48,6 +48,9 @@ LANGUAGE_TEXT = {
 }
 
 
+CAPITALS = ("LOUD", "A", "I", "U.S.", "OK!", "WELL-KNOWN", "DON'T", "I'M", "E-MAIL", "HELLO,", "A.I.", "(NASA)", "X2")
+
+
 def words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
@@ -174,7 +177,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any], random.Random], str]] = {
         words(rng, 3)
     ),
     "change_case:capital_word_frequency": lambda kw, rng: " ".join(
-        [words(rng, 3)] + [rng.choice(("LOUD", "A", "U.S.", "OK!")) for _ in range(near(rng, kw["capital_frequency"]))]
+        [words(rng, 3)] + [rng.choice(CAPITALS) for _ in range(near(rng, kw["capital_frequency"]))]
     ),
     "change_case:english_capital": lambda kw, rng: recase(
         rng, LANGUAGE_TEXT[rng.choice(("en", "en", "de", "ru"))], 0.9
