@@ -45,12 +45,19 @@ NEEDS_PUNKT = ("length_constraints:number_sentences",)
 PROMPTS = [f"Prompt number {i}: write something about topic {i}." for i in range(40)]
 
 
-def load_voicebench(evaluator_dir: Path) -> types.ModuleType:
+def load_voicebench(evaluator_dir: Path, with_punkt: bool = False) -> types.ModuleType:
     """VoiceBench's ``ifeval`` module, imported without its package ``__init__`` (which imports every evaluator)."""
     package = types.ModuleType("vb_evaluator")
     package.__path__ = [str(evaluator_dir)]
     sys.modules["vb_evaluator"] = package
-    return importlib.import_module("vb_evaluator.ifeval")
+    vb = importlib.import_module("vb_evaluator.ifeval")
+    instructions = vb.instructions_registry.instructions
+    instructions.logging.set_verbosity("fatal")  # absl: one line per text langdetect cannot read
+    instructions.langdetect.DetectorFactory.seed = 0  # langdetect draws otherwise
+    if not with_punkt:  # word_tokenize splits sentences with punkt first; one line instead (the same words)
+        nltk = instructions.instructions_util.nltk
+        nltk.word_tokenize = functools.partial(nltk.word_tokenize, preserve_line=True)
+    return vb
 
 
 def _built(vb: types.ModuleType, instruction_id: str, seed: float, **kwargs: Any) -> dict[str, Any]:
@@ -164,12 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-punkt", action="store_true", help="NLTK's punkt data is installed: check all ids")
     parser.add_argument("--out", type=Path, help="write the disagreements here (JSON)")
     args = parser.parse_args(argv)
-    vb = load_voicebench(args.evaluator)
-    vb.instructions_registry.instructions.logging.set_verbosity("fatal")  # absl: one line per undetectable text
-    vb.instructions_registry.instructions.langdetect.DetectorFactory.seed = 0  # langdetect draws otherwise
-    if not args.with_punkt:  # word_tokenize splits sentences with punkt first; one line instead (same words)
-        nltk = vb.instructions_registry.instructions.instructions_util.nltk
-        nltk.word_tokenize = functools.partial(nltk.word_tokenize, preserve_line=True)
+    vb = load_voicebench(args.evaluator, args.with_punkt)
     rng = random.Random(args.seed)
     skipped = () if args.with_punkt else NEEDS_PUNKT
     ids = sorted(iid for iid in vb.instructions_registry.INSTRUCTION_DICT if iid not in skipped)
