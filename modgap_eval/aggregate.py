@@ -81,7 +81,9 @@ def _gap_stats(stats: PairedStats, text_score: float, speech_score: float) -> Ga
     )
 
 
-def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int) -> ReadingResult:
+def _reading(
+    scorer: Scorer, reading: Reading, scored: Sequence[ScoredSample], seed: int, bootstrap_iters: int
+) -> ReadingResult:
     missing = [
         x.sample.id for x in scored if reading.name not in x.text.readings or reading.name not in x.speech.readings
     ]
@@ -92,8 +94,9 @@ def _reading(reading: Reading, scored: Sequence[ScoredSample], seed: int, bootst
         )
     text_values = [x.text.readings[reading.name] for x in scored]
     speech_values = [x.speech.readings[reading.name] for x in scored]
-    text = 100.0 * sum(text_values) / len(scored) if scored else float("nan")
-    speech = 100.0 * sum(speech_values) / len(scored) if scored else float("nan")
+    samples = [x.sample for x in scored]
+    text = scorer.aggregate_reading(reading.name, samples, [x.text for x in scored])
+    speech = scorer.aggregate_reading(reading.name, samples, [x.speech for x in scored])
     stats = None
     if reading.paired_stats:
         stats = _gap_stats(paired_bootstrap(text_values, speech_values, iters=bootstrap_iters, seed=seed), text, speech)
@@ -129,7 +132,7 @@ def score_task(
     wer = mean_transcript_wer([x.speech_output for x in scored])
     if wer is not None:  # the cascade's recognition error over the paired samples (a fraction, not percent)
         speech = speech.model_copy(update={"extras": {**speech.extras, "transcript_wer": wer}})
-    readings = {r.name: _reading(r, scored, seed, bootstrap_iters) for r in scorer.readings()}
+    readings = {r.name: _reading(scorer, r, scored, seed, bootstrap_iters) for r in scorer.readings()}
     return TaskScores(
         scored,
         text,

@@ -71,6 +71,13 @@ class Scorer:
     def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
         raise NotImplementedError
 
+    def aggregate_reading(self, name: str, samples: Sequence[Sample], scores: Sequence[SampleScore]) -> float:
+        """A declared reading's task score in percent; the default is the mean of its per-sample values × 100.
+
+        ``samples`` are the scored samples in task order (an official evaluator may key by their text).
+        """
+        return 100.0 * sum(s.readings[name] for s in scores) / len(scores) if scores else float("nan")
+
     def generated(self, output: Generation | Loglikelihood) -> Generation:
         """``output`` as the Generation a scorer of generated text needs (the loader pairs them; mypy narrows)."""
         if not isinstance(output, Generation):

@@ -7,6 +7,13 @@ instructions followed) / instruction (share of all instructions followed, pooled
 A sample's ``value`` is the mean of its own four numbers, so it pairs across modalities. Its extras
 hold ``strict_prompt``/``loose_prompt`` (0 or 1) and the counts ``n_strict_followed``,
 ``n_loose_followed`` and ``n_instructions``, from which ``aggregate`` pools instruction accuracy.
+
+Two declared readings: ``strict`` (primary, the above) and ``voicebench``, VoiceBench's IFEval
+number on the same responses (src/evaluator/ifeval.py at 5338154, Google's checks): the same four
+accuracies and their mean, after its cleaning (a leading ``<1>``/``<2>``/``<3>`` and a trailing
+``<|user|>`` dropped) and its keying of responses by prompt text (every item with a repeated prompt
+is checked on the last such item's response). Where the cleaning changes a response, its counts
+sit in ``voicebench_*`` extras. The reading carries no paired statistics (they stay on strict).
 """
 
 from __future__ import annotations
@@ -15,10 +22,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modgap_eval.errors import DataError
-from modgap_eval.scoring.base import SampleScore, Scorer
+from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.scoring.ifeval_checks import CHECKS
+from modgap_eval.scoring.voicebench import STRICT, VOICEBENCH
 from modgap_eval.tasks.schema import OutputType
 from modgap_eval.types import Generation, Loglikelihood, Sample
+
+READINGS: tuple[Reading, ...] = (
+    Reading(STRICT, "mean of strict/loose x prompt/instruction accuracy, our checks (primary; paired CI and McNemar)"),
+    Reading(
+        VOICEBENCH,
+        "VoiceBench's IFEval number (src/evaluator/ifeval.py at 5338154): the same mean after its response "
+        "cleaning and prompt-text keying; no paired statistics (they stay on strict)",
+        paired_stats=False,
+    ),
+)
+VOICEBENCH_PREFIX = "voicebench_"
+"""Prefix of the extras that hold a sample's counts under the ``voicebench`` reading."""
+
+
+def voicebench_clean(response: str) -> str:
+    """VoiceBench's IFEval cleaning: a leading turn marker ``<1>``..``<3>``, then a trailing ``<|user|>``."""
+    if response.startswith(("<1>", "<2>", "<3>")):
+        response = response[3:].strip()
+    if response.endswith("<|user|>"):
+        response = response[:-8].strip()
+    return response
 
 
 def loose_variants(response: str) -> list[str]:
@@ -64,29 +93,49 @@ class IFEvalScorer(Scorer):
             raise DataError(f"ifeval: sample {sample.id} has unknown instruction ids {unknown}")
         return [(iid, clean_kwargs(kw)) for iid, kw in zip(ids, all_kwargs)]
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
-        text = self.generated(output).text
+    def readings(self) -> tuple[Reading, ...]:
+        return READINGS
+
+    @property
+    def primary_reading(self) -> str:
+        return STRICT
+
+    def _counts(self, sample: Sample, text: str) -> dict[str, float]:
         instructions = self._instructions(sample)
         try:
             strict = [follows(iid, text, kw, loose=False) for iid, kw in instructions]
             loose = [follows(iid, text, kw, loose=True) for iid, kw in instructions]
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"ifeval: sample {sample.id}: bad instruction arguments ({exc})") from exc
-        n = len(instructions)
-        extras = {
+        return {
             "strict_prompt": float(all(strict)),
             "loose_prompt": float(all(loose)),
             "n_strict_followed": float(sum(strict)),
             "n_loose_followed": float(sum(loose)),
-            "n_instructions": float(n),
+            "n_instructions": float(len(instructions)),
         }
-        value = (extras["strict_prompt"] + extras["loose_prompt"] + sum(strict) / n + sum(loose) / n) / 4
+
+    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+        text = self.generated(output).text
+        extras = self._counts(sample, text)
+        cleaned = voicebench_clean(text)
+        voicebench = {} if cleaned == text else self._counts(sample, cleaned)  # mostly equal: no extras then
+        n, strict, loose = extras["n_instructions"], extras["n_strict_followed"], extras["n_loose_followed"]
         return SampleScore(
-            value=value,
-            extracted=f"strict {sum(strict)}/{n}, loose {sum(loose)}/{n}",
+            value=_sample_value(extras),
+            extracted=f"strict {strict:.0f}/{n:.0f}, loose {loose:.0f}/{n:.0f}",
             unextractable=not text.strip(),
-            extras=extras,
+            extras={**extras, **{VOICEBENCH_PREFIX + key: value for key, value in voicebench.items()}},
+            readings={STRICT: _sample_value(extras), VOICEBENCH: _sample_value(voicebench or extras)},
         )
+
+    def aggregate_reading(self, name: str, samples: Sequence[Sample], scores: Sequence[SampleScore]) -> float:
+        """``strict``: the task score; ``voicebench``: VoiceBench's, each item on the last response to its prompt."""
+        if name == STRICT or not scores:
+            return self.aggregate(scores)
+        last = {sample.text: score for sample, score in zip(samples, scores)}  # later items overwrite, as its dict
+        accuracies = ifeval_accuracies([last[sample.text] for sample in samples], prefix=VOICEBENCH_PREFIX)
+        return 100.0 * sum(accuracies.values()) / len(accuracies)
 
     def aggregate(self, scores: Sequence[SampleScore]) -> float:
         """Mean of strict/loose prompt accuracy and strict/loose pooled instruction accuracy, in percent."""
@@ -103,12 +152,23 @@ class IFEvalScorer(Scorer):
         return {**accuracies, "instructions_per_prompt": sum(s.extras["n_instructions"] for s in scores) / len(scores)}
 
 
-def ifeval_accuracies(scores: Sequence[SampleScore]) -> dict[str, float]:
-    """The four IFEval accuracies (fractions) from per-sample extras."""
-    total = sum(s.extras["n_instructions"] for s in scores)
+def _sample_value(counts: Mapping[str, float]) -> float:
+    """A sample's own mean of the four accuracies."""
+    n = counts["n_instructions"]
+    prompt = counts["strict_prompt"] + counts["loose_prompt"]
+    return (prompt + counts["n_strict_followed"] / n + counts["n_loose_followed"] / n) / 4
+
+
+def ifeval_accuracies(scores: Sequence[SampleScore], prefix: str = "") -> dict[str, float]:
+    """The four IFEval accuracies (fractions) from per-sample extras (``prefix`` + key where present, else key)."""
+
+    def total(key: str) -> float:
+        return sum(s.extras.get(prefix + key, s.extras[key]) for s in scores)
+
+    instructions = total("n_instructions")
     return {
-        "strict_prompt": sum(s.extras["strict_prompt"] for s in scores) / len(scores),
-        "strict_instruction": sum(s.extras["n_strict_followed"] for s in scores) / total,
-        "loose_prompt": sum(s.extras["loose_prompt"] for s in scores) / len(scores),
-        "loose_instruction": sum(s.extras["n_loose_followed"] for s in scores) / total,
+        "strict_prompt": total("strict_prompt") / len(scores),
+        "strict_instruction": total("n_strict_followed") / instructions,
+        "loose_prompt": total("loose_prompt") / len(scores),
+        "loose_instruction": total("n_loose_followed") / instructions,
     }

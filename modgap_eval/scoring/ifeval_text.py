@@ -1,7 +1,7 @@
 """Text tools for IFEval's checks: sentences, words, tokens and language, without downloads.
 
 Sentence counting uses ``split_sentences`` (ours) instead of NLTK's punkt model, word tokens for
-``change_case:capital_word_frequency`` come from a regex instead of ``nltk.word_tokenize``, and
+``change_case:capital_word_frequency`` come from ``word_tokens`` (NLTK's word boundaries, ours), and
 language identification uses ``langdetect`` (it ships its profiles) with a fixed seed.
 """
 
@@ -58,9 +58,39 @@ def count_words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+# Where NLTK's word_tokenize breaks a word besides whitespace: quotes, brackets, ; @ # $ % & ? ! *, the
+# dashes U+2012-2015, "--", runs of dots, , or : not before a digit, and an opening apostrophe that starts
+# no clitic ("'HELLO"). A hyphen, a single dot, a slash or an apostrophe inside a word does not break it.
+_WORD_BREAK = re.compile(
+    r"[\s«“‘„`\"»”’;@#$%&?!*\[\](){}<>\u2012-\u2015]|--|''|\.{2,}|[:,](?!\d)"
+    r"|(?i:(?<!\w)'(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w))"
+)
+_FINAL_PERIOD = re.compile(r"(?<=[^.])\.(?=[\]\)}>\"'»”’ ]*\s*$)")  # only the text's last period is split off
+# A word's clitic at its end: 's 'm 'd in any case, 'll 're 've n't all lower or all upper.
+_CLITIC = re.compile(r"(?<=[^' ])(?:'[sSmMdD]|'ll|'LL|'re|'RE|'ve|'VE|n't|N'T)$")
+_FUSED = re.compile(r"(?i)\b(?:(can)(not)|(d)('ye)|(gim)(me)|(gon)(na)|(got)(ta)|(lem)(me)|(more)('n))\b|\b(wan)(na)$")
+
+
+def _ends(word: str) -> list[str]:
+    """The word with a closing apostrophe, then a clitic, split off."""
+    tail = []
+    if len(word) > 1 and word.endswith("'") and word[-2] != "'":
+        word, tail = word[:-1], ["'"]
+    clitic = _CLITIC.search(word)
+    return ([word[: clitic.start()], clitic.group()] if clitic else [word]) + tail
+
+
 def word_tokens(text: str) -> list[str]:
-    """Words with Treebank-style contraction splits ("DON'T" → "DO", "N'T")."""
-    return re.findall(r"\w+(?=n't\b)|n't\b|'\w+|\w+", text, flags=re.IGNORECASE)
+    """Words as ``nltk.word_tokenize`` splits a line (punctuation may stay attached), for counting capitals.
+
+    Clitics split off ("DON'T" → "DO", "N'T"; "I'M" → "I", "'M"), as do the halves of "cannot",
+    "gonna" and the like. Unlike punkt, a period inside the text is not taken as a sentence end.
+    """
+    words = []
+    for chunk in filter(None, _WORD_BREAK.split(_FINAL_PERIOD.sub(" ", text))):
+        for piece in _ends(chunk):
+            words += _FUSED.sub(lambda m: " ".join(["", *(part for part in m.groups() if part), ""]), piece).split()
+    return words
 
 
 @functools.lru_cache(maxsize=1)
