@@ -47,6 +47,7 @@ class CascadeArgs(ModelArgs):
     dtype: Dtype | None = None
     device: str | None = None
     asr_max_new_tokens: int = Field(128, ge=1)
+    """Transcript length cap in tokens (a Whisper transcript also ends where its positions do: 448 less the start)."""
 
 
 class Transcriber:
