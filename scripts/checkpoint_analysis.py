@@ -10,7 +10,7 @@
 Per checkpoint: the group's scores (macro and micro), each task's scores, readings and McNemar p, and the
 hidden-state metrics pooled over tasks weighted by paired samples (Sim, APS, layer curves, path
 monotonicity and consistency, each with its mismatched-pair baseline). Across checkpoints: the
-``modgap-eval correlate --scope overall`` fit of the macro gap on each metric's excess. The held-out WER
+``modgap-eval correlate --scope overall_macro`` fit of the macro gap on each metric's excess. The held-out WER
 comes from training, not from these runs: it is copied from ``--previous`` when given.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from modgap_eval.analysis.correlation import collect_points, fit_groups
+from modgap_eval.analysis.correlation import OVERALL_MACRO, collect_points, fit_groups
 from modgap_eval.results import read_results
 
 METRICS = ("sim_cos", "sim_euc", "aps_cos", "aps_euc")
@@ -129,12 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         },
         "correlations": {},
         "correlate_command": (
-            "modgap-eval correlate <the 7 run folders> --metric <m> --scope overall (baseline: excess)"
+            "modgap-eval correlate <the 7 run folders> --metric <m> --scope overall_macro (baseline: excess)"
         ),
     }
     for metric in METRICS:
-        points = [p for p in collect_points(runs, metric, "excess") if p.scope == "overall"]
-        fits = [f for f in fit_groups(points) if f.scope == "overall"]
+        points = [p for p in collect_points(runs, metric, "excess") if p.scope == OVERALL_MACRO]
+        fits = [f for f in fit_groups(points) if f.scope == OVERALL_MACRO]
         report["correlations"][metric] = {
             "baseline": "excess",
             "fits": [{"scope": f.scope, "group": f.group, **asdict(f.fit)} for f in fits],

@@ -6,7 +6,9 @@ From a base text LLM's run and an LSLM's run on the same tasks (METHOD.md §1 sc
                = (base text − LSLM text)  [fine-tuning erosion]
                + (LSLM text − LSLM speech) [modality gap, METHOD.md §1]
 
-per task and overall (the plain mean over the common tasks, like a group score).
+per task and pooled over the common tasks two ways, named as ``correlate`` names them:
+``overall_macro`` (the plain mean over tasks, like a group score) and ``overall_micro`` (each score
+pooled over its samples, each task weighing its n).
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from modgap_eval.analysis.correlation import OVERALL_MACRO, OVERALL_MICRO
 from modgap_eval.errors import ConfigError
-
-OVERALL = "overall"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _row(task: str, base_text: float, lslm_text: float, lslm_speech: float) -> D
 
 
 def decompose(base: Any, lslm: Any, tasks: Sequence[str] | None = None) -> list[DropRow]:
-    """Rows per common task (or ``tasks``) and a final ``overall`` row (plain means over those tasks)."""
+    """Rows per common task (or ``tasks``), then ``overall_macro`` and ``overall_micro`` over those tasks."""
     common = [t for t in base.tasks if t in lslm.tasks]
     if tasks:
         missing = [t for t in tasks if t not in base.tasks or t not in lslm.tasks]
@@ -55,18 +56,21 @@ def decompose(base: Any, lslm: Any, tasks: Sequence[str] | None = None) -> list[
         common = list(tasks)
     if not common:
         raise ConfigError(f"the base run ({base.model.name}) and the LSLM run ({lslm.model.name}) share no task")
-    rows = [
-        _row(t, base.tasks[t].text.score, lslm.tasks[t].text.score, lslm.tasks[t].speech.score) for t in sorted(common)
+    names = sorted(common)
+    # Per task its three scores (ModalityScore: score and n): base text, LSLM text, LSLM speech.
+    scores = [(base.tasks[t].text, lslm.tasks[t].text, lslm.tasks[t].speech) for t in names]
+    columns = list(zip(*scores))
+    return [
+        *(_row(t, *(s.score for s in task)) for t, task in zip(names, scores)),
+        _row(OVERALL_MACRO, *(float(np.mean([s.score for s in column])) for column in columns)),
+        _row(OVERALL_MICRO, *(_pooled(column) for column in columns)),
     ]
-    rows.append(
-        _row(
-            OVERALL,
-            float(np.mean([r.base_text for r in rows])),
-            float(np.mean([r.lslm_text for r in rows])),
-            float(np.mean([r.lslm_speech for r in rows])),
-        )
-    )
-    return rows
+
+
+def _pooled(scores: Sequence[Any]) -> float:
+    """The score over all the tasks' samples: each task's score weighted by its n (NaN with no samples)."""
+    total = sum(s.n for s in scores)
+    return sum(s.score * s.n for s in scores) / total if total else float("nan")
 
 
 @dataclass(frozen=True)
@@ -80,15 +84,15 @@ class PathRow:
     consistency: float | None
 
 
-def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL) -> list[PathRow]:
-    """Monotonicity and consistency per run in the given order; ``overall`` = mean over the run's analysed
-    tasks (tasks where a value is undefined are left out of that value's mean)."""
+def path_trend(runs: Sequence[tuple[str, Any]], scope: str = OVERALL_MACRO) -> list[PathRow]:
+    """Monotonicity and consistency per run in the given order; ``overall_macro`` = plain mean over the
+    run's analysed tasks (tasks where a value is undefined are left out of that value's mean)."""
     rows = []
     for label, results in runs:
         summaries = {
             name: task.representations for name, task in results.tasks.items() if task.representations is not None
         }
-        if scope != OVERALL:
+        if scope != OVERALL_MACRO:
             if scope not in summaries:
                 raise ConfigError(f"{label}: no representation results for task {scope!r}")
             summaries = {scope: summaries[scope]}

@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from modgap_eval.analysis.decomposition import OVERALL, decompose, path_trend
+    from modgap_eval.analysis.decomposition import OVERALL_MACRO, decompose, path_trend
     from modgap_eval.analysis.plots import plot_decomposition, plot_path_trend
     from modgap_eval.paths import file_stem
     from modgap_eval.results import read_results, run_dir_of
@@ -36,14 +36,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{r.task:<24} {r.base_text:>9.2f} {r.lslm_text:>9.2f} {r.lslm_speech:>8.2f} "
                 f"{r.total_drop:>8.2f} {r.erosion:>8.2f} {r.modality_gap:>8.2f}"
             )
+        print("overall_macro: mean over tasks, overall_micro: pooled over samples (each task weighs its n)")
         png = plot_decomposition(
             rows, f"{base.model.name} → {label}", args.out / f"decomposition_{index}_{file_stem(label)[:80]}"
         )
         print(f"written: {png}\n")
     analysed = [(label, r) for label, r in runs if any(t.representations is not None for t in r.tasks.values())]
     if analysed:
-        trend = path_trend(analysed, OVERALL)
-        png = plot_path_trend(trend, "alignment path across checkpoints (overall)", args.out / "path_trend")
+        trend = path_trend(analysed, OVERALL_MACRO)
+        png = plot_path_trend(trend, f"alignment path across checkpoints ({OVERALL_MACRO})", args.out / "path_trend")
         for row in trend:
             shown = [
                 "—" if v is None else f"{v:.3f}" for v in (row.monotonicity_cos, row.monotonicity_euc, row.consistency)

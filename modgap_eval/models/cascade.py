@@ -10,8 +10,9 @@ states are the LM's states over the transcript tokens. Each speech output's ``ex
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -35,6 +36,7 @@ from modgap_eval.models.offline import Located, locate
 from modgap_eval.models.text_lm import TextLM
 
 TRANSCRIPTS_MEMO_BYTES = 64 << 20
+WHISPER_OWN_DEPRECATION = "Passing `generation_config` together with generation-related arguments"
 
 
 class CascadeArgs(ModelArgs):
@@ -45,6 +47,7 @@ class CascadeArgs(ModelArgs):
     dtype: Dtype | None = None
     device: str | None = None
     asr_max_new_tokens: int = Field(128, ge=1)
+    """Transcript length cap in tokens (a Whisper transcript also ends where its positions do: 448 less the start)."""
 
 
 class Transcriber:
@@ -53,10 +56,11 @@ class Transcriber:
     def __init__(self, options: LoadOptions, located: Located, batcher: Batcher, max_new_tokens: int) -> None:
         from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 
-        self.options, self.located, self.batcher, self.max_new_tokens = options, located, batcher, max_new_tokens
+        self.options, self.located, self.batcher = options, located, batcher
         self.processor = AutoProcessor.from_pretrained(located.path)
         self.model = load_model(AutoModelForSpeechSeq2Seq, located, options)
         self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+        self.model.generation_config.update(do_sample=False, num_beams=1, **_length_cap(self.model, max_new_tokens))
 
     def transcribe(self, waveforms: Sequence[t.Waveform]) -> list[str]:
         for wave in waveforms:
@@ -73,15 +77,48 @@ class Transcriber:
             return_attention_mask=True,
         )
         features = inputs["input_features"].to(self.options.device, next(self.model.parameters()).dtype)
-        config = copy.deepcopy(self.model.generation_config)
-        config.update(max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1)
         # The mask tells generate which rows are real (Whisper's pad id is its end-of-text id, so it cannot infer it).
-        out = self.model.generate(
-            input_features=features,
-            attention_mask=inputs["attention_mask"].to(self.options.device),
-            generation_config=config,
-        )
+        with _whisper_deprecation_dropped():
+            out = self.model.generate(
+                input_features=features,
+                attention_mask=inputs["attention_mask"].to(self.options.device),
+                generation_config=self.model.generation_config,
+            )
         return [text.strip() for text in self.processor.batch_decode(out, skip_special_tokens=True)]
+
+
+def _length_cap(model: Any, max_new_tokens: int) -> dict[str, int]:
+    """The generation setting that caps a transcript at ``max_new_tokens`` tokens without a length warning.
+
+    Whisper's ``generate`` prepares its config once itself, which fills in the library default
+    ``max_length`` (20), then hands it to the generic ``generate``; that one then sees ``max_length``
+    set beside ``max_new_tokens`` and warns on every call. Whisper counts its own ``max_length`` past
+    the start tokens (``_set_max_new_tokens_and_length``), so the same cap set there stops at the same
+    token. Other seq2seq models count ``max_length`` from the start, so they keep ``max_new_tokens``.
+    """
+    from transformers.models.whisper.generation_whisper import WhisperGenerationMixin
+
+    return {"max_length" if isinstance(model, WhisperGenerationMixin) else "max_new_tokens": max_new_tokens}
+
+
+@contextmanager
+def _whisper_deprecation_dropped() -> Iterator[None]:
+    """Drops transformers' deprecation notice about a config passed with generation arguments, for one call.
+
+    Whisper's own ``generate`` passes its config together with ``suppress_tokens`` and
+    ``begin_suppress_tokens`` to the generic ``generate`` (transformers PR #48108), which then logs
+    that notice; the caller passes no generation argument, so nothing on this side can avoid it.
+    """
+    logger = logging.getLogger("transformers.generation.utils")
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(WHISPER_OWN_DEPRECATION)
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 class Cascade(Model):

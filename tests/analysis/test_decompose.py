@@ -48,9 +48,27 @@ def test_decomposition_by_hand(runs):
     arith = rows["arith"]
     assert (arith.total_drop, arith.erosion, arith.modality_gap) == (40.0, 10.0, 30.0)
     assert rows["arith_open"].total_drop == 30.0 and rows["arith_open"].erosion == 10.0
-    overall = rows["overall"]
-    assert (overall.base_text, overall.lslm_text, overall.lslm_speech) == (70.0, 60.0, 35.0)
-    assert overall.total_drop == pytest.approx(overall.erosion + overall.modality_gap)
+    macro = rows["overall_macro"]
+    assert (macro.base_text, macro.lslm_text, macro.lslm_speech) == (70.0, 60.0, 35.0)
+    assert macro.total_drop == pytest.approx(macro.erosion + macro.modality_gap)
+    assert list(rows)[-2:] == ["overall_macro", "overall_micro"]
+
+
+def test_micro_row_weighs_each_task_by_its_n(runs):
+    base_run, ckpts = runs
+    base, lslm = read_results(base_run), read_results(ckpts[0])
+    # arith: base text 80, LSLM text 70, speech 40; arith_open: 60, 50, 30. The base ran 1 + 1 samples,
+    # the LSLM 3 of arith and 1 of arith_open.
+    base.tasks["arith"].text.n = base.tasks["arith_open"].text.n = 1
+    for side in (lslm.tasks["arith"].text, lslm.tasks["arith"].speech):
+        side.n = 3
+    for side in (lslm.tasks["arith_open"].text, lslm.tasks["arith_open"].speech):
+        side.n = 1
+    rows = {r.task: r for r in decompose(base, lslm)}
+    micro = rows["overall_micro"]
+    assert (micro.base_text, micro.lslm_text, micro.lslm_speech) == (70.0, (3 * 70 + 50) / 4, (3 * 40 + 30) / 4)
+    assert (micro.total_drop, micro.erosion, micro.modality_gap) == (32.5, 5.0, 27.5)
+    assert rows["overall_macro"].lslm_text == 60.0  # the macro row ignores n
 
 
 def test_path_trend_means_over_tasks(runs):
@@ -66,7 +84,8 @@ def test_decompose_command(runs, tmp_path, capsys):
     base_run, ckpts = runs
     out = tmp_path / "plots"
     assert main(["decompose", "--base", str(base_run), *map(str, ckpts), "--out", str(out)]) == 0
-    assert "erosion" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "erosion" in printed and "\noverall_macro " in printed and "\noverall_micro " in printed
     figures = sorted(p.name for p in out.glob("*.png"))
     assert len(figures) == 4 and "path_trend.png" in figures
     data = json.loads(sorted(out.glob("decomposition_0_*.json"))[0].read_text())

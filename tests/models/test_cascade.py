@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 import shutil
 import subprocess
 
@@ -75,6 +77,55 @@ def test_loglikelihood_and_hidden_states_use_the_transcript(cascade):
     ref = cascade.lm.hidden_states([HiddenStatesRequest(as_text)])[0]
     assert hs.tokens == ref.tokens and torch.equal(hs.states, ref.states)
     assert cascade.info().source.startswith("asr: ")
+
+
+class Records(logging.Handler):
+    """Collects what transformers logs (its own logger does not propagate to the root, so caplog misses it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def clear(self) -> None:
+        """Forgets what was logged, and lets once-per-process notices (``warning_once``) show again."""
+        import transformers.utils.logging as hf_logging
+
+        self.messages.clear()
+        hf_logging.warning_once.cache_clear()
+
+
+@pytest.fixture
+def transformers_warnings():
+    records, logger = Records(), logging.getLogger("transformers")
+    records.clear()
+    logger.addHandler(records)
+    yield records
+    logger.removeHandler(records)
+
+
+def test_transcribing_logs_no_length_or_deprecation_warning(cascade, transformers_warnings):
+    waves = [spoken(1.0, 3).audio, spoken(2.5, 4).audio]
+    asr = cascade.asr
+    inputs = asr.processor(
+        [w.samples for w in waves], sampling_rate=16_000, return_tensors="pt", return_attention_mask=True
+    )
+    # The call as the cascade made it before: the cap as max_new_tokens (8, as the fixture sets it).
+    config = copy.deepcopy(asr.model.generation_config)
+    config.update(max_length=None, max_new_tokens=8)  # (Whisper fills max_length back in from the model)
+    with torch.inference_mode():
+        ids = asr.model.generate(**inputs, generation_config=config)
+    before = [text.strip() for text in asr.processor.batch_decode(ids, skip_special_tokens=True)]
+    noise = ("Both `max_new_tokens` (=8) and `max_length`", "generation_config` together with generation-related")
+    assert [any(n in m for m in transformers_warnings.messages) for n in noise] == [True, True]  # the control
+    # Whisper returns the new tokens only: the random model runs to the cap, so a cap off by one would show.
+    assert ids.shape[1] == 8
+
+    transformers_warnings.clear()
+    assert asr.transcribe(waves) == before
+    assert transformers_warnings.messages == []
 
 
 QUESTIONS = [
