@@ -19,7 +19,7 @@ import torch
 from pydantic import Field
 
 from modgap_eval import types as t
-from modgap_eval.errors import DataError
+from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.models.args import Dtype, HFArgs, ModelArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
@@ -47,7 +47,7 @@ class CascadeArgs(ModelArgs):
     dtype: Dtype | None = None
     device: str | None = None
     asr_max_new_tokens: int = Field(128, ge=1)
-    """Transcript length cap in tokens (a Whisper transcript also ends where its positions do: 448 less the start)."""
+    """Transcript length cap in tokens (for Whisper at most its decoder positions less 4 start tokens: 444)."""
 
 
 class Transcriber:
@@ -60,6 +60,7 @@ class Transcriber:
         self.processor = AutoProcessor.from_pretrained(located.path)
         self.model = load_model(AutoModelForSpeechSeq2Seq, located, options)
         self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
+        _check_room(self.model, max_new_tokens, located.path)
         self.model.generation_config.update(do_sample=False, num_beams=1, **_length_cap(self.model, max_new_tokens))
 
     def transcribe(self, waveforms: Sequence[t.Waveform]) -> list[str]:
@@ -99,6 +100,25 @@ def _length_cap(model: Any, max_new_tokens: int) -> dict[str, int]:
     from transformers.models.whisper.generation_whisper import WhisperGenerationMixin
 
     return {"max_length" if isinstance(model, WhisperGenerationMixin) else "max_new_tokens": max_new_tokens}
+
+
+WHISPER_START_TOKENS = 4
+"""The most start tokens Whisper writes before a transcript: start, language, task, no-timestamps."""
+
+
+def _check_room(model: Any, max_new_tokens: int, path: str) -> None:
+    """A Whisper cap beyond its decoder positions would be cut silently (as ``max_length``): refuse it here."""
+    from transformers.models.whisper.generation_whisper import WhisperGenerationMixin
+
+    config = model.config  # read before the isinstance check: the mixin alone does not type it
+    if not isinstance(model, WhisperGenerationMixin):
+        return
+    positions: int = config.max_target_positions
+    if max_new_tokens > positions - WHISPER_START_TOKENS:
+        raise ConfigError(
+            f"cascade model_args asr_max_new_tokens={max_new_tokens}: the Whisper checkpoint {path} writes at most "
+            f"{positions - WHISPER_START_TOKENS} transcript tokens ({positions} positions less its start tokens)"
+        )
 
 
 @contextmanager

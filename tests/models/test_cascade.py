@@ -16,6 +16,7 @@ pytest.importorskip("transformers", reason=extra("transformers", "models"))
 
 import torch
 
+from modgap_eval.errors import ConfigError
 from modgap_eval.models import MODELS, RuntimeOptions
 from modgap_eval.transcripts import normalize_words, transcript_wer
 from modgap_eval.types import (
@@ -46,6 +47,15 @@ def cascade(tmp_path_factory):
     return MODELS.get("cascade").from_args(
         {"asr": str(asr), "lm": str(lm), "asr_max_new_tokens": "8"}, RuntimeOptions(batch_size=4)
     )
+
+
+def test_a_whisper_cap_beyond_its_positions_is_a_one_line_error(tmp_path):
+    asr = build_tiny_whisper(tmp_path / "whisper")  # 64 decoder positions: room for 60 transcript tokens
+    lm = build_tiny_causal_lm(tmp_path / "lm")
+    args = {"asr": str(asr), "lm": str(lm)}
+    MODELS.get("cascade").from_args({**args, "asr_max_new_tokens": "60"}, RuntimeOptions())
+    with pytest.raises(ConfigError, match=r"asr_max_new_tokens=61: .* writes at most 60 transcript tokens"):
+        MODELS.get("cascade").from_args({**args, "asr_max_new_tokens": "61"}, RuntimeOptions())
 
 
 def spoken(seconds: float, seed: int) -> Prompt:
