@@ -60,8 +60,8 @@ class Transcriber:
         self.processor = AutoProcessor.from_pretrained(located.path)
         self.model = load_model(AutoModelForSpeechSeq2Seq, located, options)
         self.sample_rate = int(self.processor.feature_extractor.sampling_rate)
-        _check_room(self.model, max_new_tokens, located.path)
-        self.model.generation_config.update(do_sample=False, num_beams=1, **_length_cap(self.model, max_new_tokens))
+        cap = _length_cap(self.model, max_new_tokens, located.path)
+        self.model.generation_config.update(do_sample=False, num_beams=1, **cap)
 
     def transcribe(self, waveforms: Sequence[t.Waveform]) -> list[str]:
         for wave in waveforms:
@@ -88,37 +88,32 @@ class Transcriber:
         return [text.strip() for text in self.processor.batch_decode(out, skip_special_tokens=True)]
 
 
-def _length_cap(model: Any, max_new_tokens: int) -> dict[str, int]:
+WHISPER_START_TOKENS = 4
+"""The most start tokens Whisper writes before a transcript: start, language, task, no-timestamps."""
+
+
+def _length_cap(model: Any, max_new_tokens: int, path: str) -> dict[str, int]:
     """The generation setting that caps a transcript at ``max_new_tokens`` tokens without a length warning.
 
     Whisper's ``generate`` prepares its config once itself, which fills in the library default
     ``max_length`` (20), then hands it to the generic ``generate``; that one then sees ``max_length``
     set beside ``max_new_tokens`` and warns on every call. Whisper counts its own ``max_length`` past
     the start tokens (``_set_max_new_tokens_and_length``), so the same cap set there stops at the same
-    token. Other seq2seq models count ``max_length`` from the start, so they keep ``max_new_tokens``.
+    token; it would also cut a cap beyond its decoder positions silently, so that is refused here.
+    Other seq2seq models count ``max_length`` from the start, so they keep ``max_new_tokens``.
     """
     from transformers.models.whisper.generation_whisper import WhisperGenerationMixin
 
-    return {"max_length" if isinstance(model, WhisperGenerationMixin) else "max_new_tokens": max_new_tokens}
-
-
-WHISPER_START_TOKENS = 4
-"""The most start tokens Whisper writes before a transcript: start, language, task, no-timestamps."""
-
-
-def _check_room(model: Any, max_new_tokens: int, path: str) -> None:
-    """A Whisper cap beyond its decoder positions would be cut silently (as ``max_length``): refuse it here."""
-    from transformers.models.whisper.generation_whisper import WhisperGenerationMixin
-
-    config = model.config  # read before the isinstance check: the mixin alone does not type it
+    config = model.config  # read before the isinstance check narrows ``model`` to the untyped mixin
     if not isinstance(model, WhisperGenerationMixin):
-        return
+        return {"max_new_tokens": max_new_tokens}
     positions: int = config.max_target_positions
     if max_new_tokens > positions - WHISPER_START_TOKENS:
         raise ConfigError(
             f"cascade model_args asr_max_new_tokens={max_new_tokens}: the Whisper checkpoint {path} writes at most "
             f"{positions - WHISPER_START_TOKENS} transcript tokens ({positions} positions less its start tokens)"
         )
+    return {"max_length": max_new_tokens}
 
 
 @contextmanager
