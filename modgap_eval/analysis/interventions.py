@@ -22,12 +22,11 @@ from modgap_eval.models.base import Capability
 from modgap_eval.scoring.base import SampleScore
 from modgap_eval.types import (
     GenerateRequest,
-    Generation,
     HiddenStates,
     Intervention,
     InterventionMode,
-    Loglikelihood,
     LoglikelihoodRequest,
+    Output,
     Prompt,
     PromptPair,
     Sample,
@@ -168,7 +167,7 @@ def build_intervention(
 
 MakeRequest = Callable[[Sample, Prompt, "Intervention | None"], "GenerateRequest | LoglikelihoodRequest"]
 """``make_request(sample, speech_prompt, intervention)``: the task's usual request (None: no intervention)."""
-Score = Callable[[Sample, "Generation | Loglikelihood"], SampleScore]
+Score = Callable[[Sample, Output], SampleScore]
 """``score(sample, output)``: the scorer's ``SampleScore``."""
 
 

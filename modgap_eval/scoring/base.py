@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import CORRECT_THRESHOLD, Generation, Loglikelihood, Sample
+from modgap_eval.types import CORRECT_THRESHOLD, Generation, Output, Sample
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Scorer:
         """The name of the reading ``SampleScore.value`` holds, when the scorer declares readings."""
         return None
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         raise NotImplementedError
 
     def aggregate_reading(self, name: str, samples: Sequence[Sample], scores: Sequence[SampleScore]) -> float:
@@ -78,7 +78,7 @@ class Scorer:
         """
         return 100.0 * sum(s.readings[name] for s in scores) / len(scores) if scores else float("nan")
 
-    def generated(self, output: Generation | Loglikelihood) -> Generation:
+    def generated(self, output: Output) -> Generation:
         """``output`` as the Generation a scorer of generated text needs (the loader pairs them; mypy narrows)."""
         if not isinstance(output, Generation):
             raise TypeError(f"{type(self).__name__} scores Generation outputs")

@@ -15,7 +15,7 @@ from typing import Literal
 from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer, letter, match_score
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Loglikelihood, Output, Sample
 
 CALIBRATION_KEY = "calibration_logprobs"
 """Output extra: log P(option | neutral prompt), one per continuation (attached by ``modgap_eval.calibration``)."""
@@ -80,7 +80,7 @@ class LoglikelihoodChoice(Scorer):
         """What fills the content slot of the neutral prompt whose log-probs the ``pmi`` reading subtracts."""
         return self.premise
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         if not isinstance(output, Loglikelihood):
             raise TypeError("mc_loglikelihood scores Loglikelihood outputs")
         names = [r.name for r in self.readings()]
@@ -234,7 +234,7 @@ class LetterChoice(Scorer):
     output_type = OutputType.GENERATE
     needs_choices = True
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         assert sample.answer_index is not None  # guaranteed by the loader for choice tasks
         return match_score(
             extract_letter(self.generated(output).text, len(sample.choices)), letter(sample.answer_index)

@@ -26,7 +26,7 @@ from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.scoring.ifeval_checks import CHECKS
 from modgap_eval.scoring.voicebench import STRICT, VOICEBENCH
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 READINGS: tuple[Reading, ...] = (
     Reading(STRICT, "mean of strict/loose x prompt/instruction accuracy, our checks (primary; paired CI and McNemar)"),
@@ -115,7 +115,7 @@ class IFEvalScorer(Scorer):
             "n_instructions": float(len(instructions)),
         }
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         text = self.generated(output).text
         extras = self._counts(sample, text)
         cleaned = voicebench_clean(text)

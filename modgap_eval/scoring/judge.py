@@ -32,7 +32,7 @@ from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.scoring.judge_config import JudgeEndpoint, judge_endpoint, profile_override
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 JUDGE_SYSTEM = "You are a careful, impartial evaluator of a voice assistant's answers."
 
@@ -216,7 +216,7 @@ class LLMJudge(Scorer):
             )
         return model
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         text = self.generated(output).text
         endpoint = judge_endpoint()
         if endpoint is None:

@@ -7,7 +7,7 @@ import string
 
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -39,7 +39,7 @@ class ExactMatch(Scorer):
         self.normalize = bool(normalize)
         self.contains = bool(contains)
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         prep = normalize_answer if self.normalize else str.strip
         response = prep(self.generated(output).text)
         for ref in sample.references:

@@ -18,7 +18,7 @@ from modgap_eval.errors import ConfigError, DependencyError
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.scoring.judge_config import downloads_allowed
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 NOTICE = (
     "modgap-eval: scorer 'qa_pedant' uses qa-metrics' PEDANT, which downloads model files from GitHub "
@@ -71,7 +71,7 @@ class PedantQA(Scorer):
     def describe(self) -> dict[str, object]:
         return {"matcher": "PEDANT", "qa_metrics_version": installed_version() or "unknown"}
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         text = self.generated(output).text
         if not text.strip():
             return SampleScore(value=0.0, unextractable=True)

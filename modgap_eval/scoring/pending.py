@@ -14,7 +14,7 @@ from typing import Any
 
 from modgap_eval.scoring.base import Scorer
 from modgap_eval.scoring.judge_config import judge_endpoint
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 NO_JUDGE = "no judge"
 
@@ -28,8 +28,8 @@ def write_unscored_log(
     path: Path,
     task: Any,
     samples: Sequence[Sample],
-    text: Mapping[str, Generation | Loglikelihood],
-    speech: Mapping[str, Generation | Loglikelihood],
+    text: Mapping[str, Output],
+    speech: Mapping[str, Output],
 ) -> int:
     """Write the saved responses of samples answered in both modalities; returns how many."""
     from modgap_eval.pipeline.assemble import sample_record

@@ -23,7 +23,7 @@ from collections import Counter
 from modgap_eval.scoring.base import SampleScore, Scorer
 from modgap_eval.scoring.match import normalize_answer, word_spans
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 _UNITS = {
     word: value
@@ -164,7 +164,7 @@ class ReferenceQAMatch(Scorer):
             return normalized
         return _DAY_MONTH.sub(r"\2 \1", spoken_numbers_as_digits(normalized))  # "4 (of) july" → "july 4"
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         response = self._prep(self.generated(output).text)
         references = [self._prep(ref) for ref in sample.references if ref and ref.strip()]
         if not response:

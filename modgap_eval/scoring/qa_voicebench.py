@@ -20,7 +20,7 @@ from modgap_eval.scoring.pedant import PedantQA
 from modgap_eval.scoring.qa import ReferenceQAMatch
 from modgap_eval.scoring.voicebench import STRICT, VOICEBENCH
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 
 class VoiceBenchQA(Scorer):
@@ -55,7 +55,7 @@ class VoiceBenchQA(Scorer):
     def describe(self) -> dict[str, object]:
         return {"strict": "qa_match", "pedant": self._pedant.describe(), "judge": self._judge.describe()}
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         strict = self._strict.score(sample, output)
         pedant = self._pedant.score(sample, output).value
         judge = self._judge.score(sample, output).value

@@ -27,7 +27,7 @@ from importlib.resources import files
 
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
 from modgap_eval.tasks.schema import OutputType
-from modgap_eval.types import Generation, Loglikelihood, Sample
+from modgap_eval.types import Output, Sample
 
 STRICT = "strict"
 VOICEBENCH = "voicebench"
@@ -98,7 +98,7 @@ class StrictAndVoiceBench(Scorer):
     def primary_reading(self) -> str:
         return STRICT
 
-    def score(self, sample: Sample, output: Generation | Loglikelihood) -> SampleScore:
+    def score(self, sample: Sample, output: Output) -> SampleScore:
         strict, voicebench = self.score_both(sample, self.generated(output).text)
         return replace(strict, readings={STRICT: strict.value, VOICEBENCH: float(voicebench)})
 
