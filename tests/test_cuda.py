@@ -95,34 +95,9 @@ def test_auto_batch_size_halves_on_a_real_out_of_memory():
 
 
 def test_reference_trainer_learns_on_cuda(tmp_path):
-    from modgap_eval.reference.train import TrainConfig, train
-    from tests.reference.test_train import CharTokenizer, synthetic, synthetic_setup
+    from tests.reference.test_train import run, synthetic_setup
 
-    patterns, embeddings, config, vocab = synthetic_setup()
-    cfg = TrainConfig(
-        steps=60,
-        batch_size=8,
-        lr=1e-2,
-        warmup=5,
-        negatives=3,
-        checkpoint_steps=(10,),
-        eval_every=20,
-        seed=3,
-        device="cuda",
-    )
-    log = train(
-        config,
-        vocab,
-        embeddings,
-        synthetic(64, 1, patterns),
-        synthetic(16, 2, patterns),
-        CharTokenizer(),
-        cfg,
-        tmp_path,
-        tmp_path / "ckpt",
-        {"test": True},
-        progress=False,
-    )
+    log = run(synthetic_setup(), tmp_path, steps=60, device="cuda")
     assert log[-1]["heldout_wer"] < 0.1 and log[-1]["loss"] < log[0]["loss"]
 
 

@@ -63,10 +63,18 @@ def setup():
     return synthetic_setup()
 
 
-def run(setup, tmp_path, steps, stop_after=None, negatives=3):
+def run(setup, tmp_path, steps, stop_after=None, negatives=3, device="cpu"):
     patterns, embeddings, config, vocab = setup
     cfg = TrainConfig(
-        steps=steps, batch_size=8, lr=1e-2, warmup=5, negatives=negatives, checkpoint_steps=(10,), eval_every=20, seed=3
+        steps=steps,
+        batch_size=8,
+        lr=1e-2,
+        warmup=5,
+        negatives=negatives,
+        checkpoint_steps=(10,),
+        eval_every=20,
+        seed=3,
+        device=device,
     )
     return train(
         config,
