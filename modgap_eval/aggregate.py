@@ -10,7 +10,7 @@ bootstrap of that statistic; the others from the bootstrap of the sample mean.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from modgap_eval.errors import DataError
 from modgap_eval.results import GapStats, GroupReading, GroupResult, ModalityScore, ReadingResult, TaskResult
 from modgap_eval.scoring.base import Reading, SampleScore, Scorer
-from modgap_eval.stats import PairedStats, paired_bootstrap, relative_gap
+from modgap_eval.stats import PairedStats, Scores, paired_bootstrap, relative_gap
 from modgap_eval.transcripts import mean_transcript_wer, with_transcript_wer
 from modgap_eval.types import Output, Sample
 
@@ -124,9 +124,10 @@ def score_task(
         for s in samples
         if s.id in text_outputs and s.id in speech_outputs
     ]
-    stats = _paired_values_bootstrap(scored, bootstrap_iters, seed)
-    if type(scorer).aggregate is not Scorer.aggregate and scored:
-        stats = _statistic_bootstrap(scorer, scored, stats, seed)
+    own_statistic = type(scorer).aggregate is not Scorer.aggregate
+    stats = _paired_values_bootstrap(
+        scored, bootstrap_iters, seed, _statistic(scorer, scored) if own_statistic else None
+    )
     text = _modality(scorer, [x.text for x in scored], stats.text_stderr)
     speech = _modality(scorer, [x.speech for x in scored], stats.speech_stderr)
     wer = mean_transcript_wer([x.speech_output for x in scored])
@@ -143,36 +144,22 @@ def score_task(
     )
 
 
-def _paired_values_bootstrap(scored: Sequence[ScoredSample], iters: int, seed: int) -> PairedStats:
-    return paired_bootstrap([x.text.value for x in scored], [x.speech.value for x in scored], iters=iters, seed=seed)
-
-
-def _statistic_bootstrap(scorer: Scorer, scored: Sequence[ScoredSample], stats: PairedStats, seed: int) -> PairedStats:
-    """Standard errors and percentile CI of the scorer's own task statistic over paired resamples.
-
-    Same resampling scheme as ``paired_bootstrap`` (resample i draws the same sample indices for both
-    modalities); its contingency table and McNemar p are kept.
-    """
-    rng = np.random.default_rng(seed)
-    n, iters = len(scored), stats.iters
-    text_stats, speech_stats = np.empty(iters), np.empty(iters)
-    for i in range(iters):
-        idx = rng.integers(0, n, size=n)
-        text_stats[i] = scorer.aggregate([scored[j].text for j in idx])
-        speech_stats[i] = scorer.aggregate([scored[j].speech for j in idx])
-    gaps = text_stats - speech_stats
-    alpha = (1.0 - stats.ci_level) / 2.0
-    text_value, speech_value = scorer.aggregate([x.text for x in scored]), scorer.aggregate([x.speech for x in scored])
-    return replace(
-        stats,
-        text_mean=text_value,
-        speech_mean=speech_value,
-        gap=text_value - speech_value,
-        text_stderr=float(text_stats.std(ddof=1)) if iters > 1 else 0.0,
-        speech_stderr=float(speech_stats.std(ddof=1)) if iters > 1 else 0.0,
-        ci_low=float(np.quantile(gaps, alpha)),
-        ci_high=float(np.quantile(gaps, 1.0 - alpha)),
+def _paired_values_bootstrap(
+    scored: Sequence[ScoredSample], iters: int, seed: int, statistic: Scores | None = None
+) -> PairedStats:
+    return paired_bootstrap(
+        [x.text.value for x in scored], [x.speech.value for x in scored], iters=iters, seed=seed, scores=statistic
     )
+
+
+def _statistic(scorer: Scorer, scored: Sequence[ScoredSample]) -> Scores:
+    """The scorer's own task statistic (text, speech) of a resample's positions, for the paired bootstrap."""
+
+    def of_positions(positions: np.ndarray) -> tuple[float, float]:
+        chosen = [scored[j] for j in positions]
+        return scorer.aggregate([x.text for x in chosen]), scorer.aggregate([x.speech for x in chosen])
+
+    return of_positions
 
 
 def aggregate_group(
