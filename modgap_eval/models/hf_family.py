@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 import torch
 
+from modgap_eval.errors import DependencyError
 from modgap_eval.models.args import HFArgs, ModelArgs
 from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options
@@ -137,7 +138,7 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     )
     processor, sample_rate = None, 16_000
     if family.speech:
-        processor = transformers.AutoProcessor.from_pretrained(located.path)
+        processor = _load_processor(family, located.path)
         # Granite and Phi-4 call their feature extractor ``audio_processor``.
         extractor = getattr(processor, "feature_extractor", None) or processor.audio_processor
         sample_rate = int(extractor.sampling_rate)
@@ -149,3 +150,18 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
         {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
     )
     return Loaded(model, tokenizer, part, options, located.source, located.revision, sample_rate, lora, details=details)
+
+
+def _load_processor(family: HFFamily, path: str) -> Any:
+    """The checkpoint's processor; a part of it that needs a package this environment lacks (Omni's and
+    Phi-4's video/image processors need torchvision) is a one-line DependencyError, not transformers' traceback."""
+    import transformers
+
+    try:
+        return transformers.AutoProcessor.from_pretrained(path)
+    except ImportError as exc:
+        first_sentence = " ".join(str(exc).split()).split(". ")[0]
+        raise DependencyError(
+            f"model {family.name!r}: its processor cannot load here: {first_sentence} (README: Models lists the "
+            f"packages each family's processor needs)"
+        ) from exc

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import shutil
+
 import pytest
 
 from tests.extras import extra
@@ -241,3 +245,30 @@ def test_intervention_edits_the_prefill_only_and_changes_generation(model):
     assert edited != plain  # every decode step after the prefill has one position: an edit there would raise
     again = model.generate([GenerateRequest(prompt, max_new_tokens=6)])[0].text
     assert again == plain  # hooks are gone after the call
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torchvision") is not None, reason="needs an environment without torchvision"
+)
+def test_a_processor_needing_a_missing_package_is_one_dependency_error(folder, tmp_path):
+    """Omni's processor config names a video processor that needs torchvision: transformers raises ImportError
+    deep inside AutoProcessor; the user gets one line naming the model and the missing library."""
+    from modgap_eval.errors import DependencyError
+
+    checkpoint = tmp_path / "omni-like"
+    shutil.copytree(folder, checkpoint)
+    (checkpoint / "processor_config.json").write_text(
+        json.dumps(
+            {
+                "processor_class": "Qwen3OmniMoeProcessor",
+                "image_processor": {"image_processor_type": "Qwen2VLImageProcessor"},
+                "video_processor": {"video_processor_type": "Qwen2VLVideoProcessor"},
+            }
+        )
+    )
+    with pytest.raises(DependencyError) as caught:
+        MODELS.get("qwen2-audio").from_args({"pretrained": str(checkpoint)}, RuntimeOptions())
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("model 'qwen2-audio': its processor cannot load here: Qwen2VLVideoProcessor requires")
+    assert "Torchvision" in message
