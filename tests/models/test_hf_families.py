@@ -323,7 +323,9 @@ def test_speech_lora_on_for_speech_off_for_text(family):
     speech, text = prompts()[0], prompts()[1]
     requests = [LoglikelihoodRequest(p, (" the red planet",)) for p in (text, speech, text)]
     scores = [r.logprobs[0] for r in family.model.loglikelihood(requests)]
-    assert scores[0] == scores[2]
+    # Same text prompt before and after the speech batch: LoRA off both times (on, it moves scores by > 1e-2);
+    # the two rows may differ by float noise of their batch position (4e-6 for Phi-4 with torch 2.11).
+    assert scores[0] == pytest.approx(scores[2], abs=1e-4)
     for prompt, score in ((text, scores[0]), (speech, scores[1])):
         inputs, cont = reference(family, prompt, " the red planet")
         own = reference_logprob(family.hf(prompt), inputs, cont)
