@@ -76,7 +76,7 @@ class Family:
     lora: str | None = None
     """Folder of the speech LoRA inside the checkpoint ("." for the checkpoint folder itself)."""
     thinker: bool = False
-    """The checkpoint is a full Omni (Qwen2.5-Omni, Qwen3-Omni): the reference is its ``.thinker``, as on the model card."""
+    """The checkpoint is a full Qwen Omni (2.5 or 3): the reference is its ``.thinker``, as on the model card."""
 
 
 # Qwen2-Audio has its own, deeper file (test_hf_qwen2_audio.py).
