@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The model families whose processors need torchvision/torchaudio (qwen2.5-omni, granite-speech,
-# phi4-multimodal), tested in a side virtualenv with a torch that has matching builds on PyPI
+# The model families whose processors need torchvision/torchaudio (qwen2.5-omni, qwen3-omni,
+# granite-speech, phi4-multimodal; -k "omni" selects both Omni families), tested in a side
+# virtualenv with a torch that has matching builds on PyPI
 # (torch 2.11.0 + torchvision 0.26.0 + torchaudio 2.11.0; PyPI's CUDA builds, which also run on a CPU).
 # The main environment's torch 2.13 CPU has no such builds, so there these tests skip.
 # Usage, from the repository root: bash scripts/family_check.sh [VENV_DIR]   (~4.5 GB of wheels)

@@ -21,6 +21,7 @@ MODELS: Registry[type[Model]] = Registry(
         "paper-lslm": "modgap_eval.models.paper_lslm:PaperLSLM",
         "qwen2-audio": "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel",
         "qwen2.5-omni": "modgap_eval.models.hf_qwen25_omni:Qwen25OmniModel",
+        "qwen3-omni": "modgap_eval.models.hf_qwen3_omni:Qwen3OmniModel",
         "reference": "modgap_eval.reference.model:ReferenceLSLM",
         "replay": "modgap_eval.models.replay:ReplayModel",
         "text-lm": "modgap_eval.models.text_lm:TextLM",

@@ -76,7 +76,7 @@ class Family:
     lora: str | None = None
     """Folder of the speech LoRA inside the checkpoint ("." for the checkpoint folder itself)."""
     thinker: bool = False
-    """The checkpoint is a full Qwen2.5-Omni: the reference is its ``.thinker``, as on the model card."""
+    """The checkpoint is a full Qwen Omni (2.5 or 3): the reference is its ``.thinker``, as on the model card."""
 
 
 # Qwen2-Audio has its own, deeper file (test_hf_qwen2_audio.py).
@@ -85,6 +85,9 @@ FAMILIES = {
     "voxtral": Family(tiny.build_tiny_voxtral, "VoxtralForConditionalGeneration"),
     "qwen2.5-omni": Family(
         tiny.build_tiny_qwen25_omni, "Qwen2_5OmniForConditionalGeneration", needs=("torchvision",), thinker=True
+    ),
+    "qwen3-omni": Family(
+        tiny.build_tiny_qwen3_omni, "Qwen3OmniMoeForConditionalGeneration", needs=("torchvision",), thinker=True
     ),
     "granite-speech": Family(
         tiny.build_tiny_granite_speech, "GraniteSpeechForConditionalGeneration", needs=("torchaudio", "peft"), lora="."
@@ -335,7 +338,8 @@ def test_speech_lora_on_for_speech_off_for_text(family):
 
 
 @pytest.mark.parametrize(
-    "name", ["qwen2-audio", "qwen2.5-omni", "voxtral", "granite-speech", "phi4-multimodal", "audioflamingo3"]
+    "name",
+    ["qwen2-audio", "qwen2.5-omni", "qwen3-omni", "voxtral", "granite-speech", "phi4-multimodal", "audioflamingo3"],
 )
 def test_registered_speech_families_resolve(name):
     import transformers

@@ -767,3 +767,129 @@ def save_lora(model, config, folder: Path, seed: int) -> Path:
     save_file(weights, str(folder / "adapter_model.safetensors"), metadata={"format": "pt"})
     config.save_pretrained(str(folder))
     return folder
+
+
+QWEN3_OMNI_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}"
+    "{{ message['content'] }}"
+    "{% else %}"
+    "{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
+    "<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'audio' or 'audio' in content or 'audio_url' in content %}"
+    "<|audio_start|><|audio_pad|><|audio_end|>"
+    "{% elif content['type'] == 'video' or 'video' in content %}"
+    "<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif 'text' in content %}"
+    "{{ content['text'] }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% endif %}"
+    "<|im_end|>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen3-Omni's processor chat template, reduced to what these tests render: ChatML with each media item
+written in place and no default system turn. transformers' integration test of
+Qwen/Qwen3-Omni-30B-A3B-Instruct pins that layout: a user turn with an audio item renders as
+``<|im_start|>user\\n<|audio_start|><|audio_pad|>...`` (ids 151644, 872, 198, 151669, 151675, ...) and decodes
+without a system turn."""
+
+QWEN3_OMNI_TOKENS = {
+    "image_token": "<|image_pad|>",
+    "audio_token": "<|audio_pad|>",
+    "video_token": "<|video_pad|>",
+    "vision_bos_token": "<|vision_start|>",
+    "vision_eos_token": "<|vision_end|>",
+    "audio_bos_token": "<|audio_start|>",
+    "audio_eos_token": "<|audio_end|>",
+}
+"""The named multimodal tokens Qwen3-Omni's tokenizer carries (its processor reads them by name)."""
+
+
+def build_tiny_qwen3_omni(folder: Path, seed: int = 0) -> Path:
+    """A random Qwen3-Omni (2-layer audio and vision encoders, 2-layer 64-wide MoE Thinker LM with 4 experts,
+    no Talker), saved as a full Omni checkpoint (``thinker.*`` weights) with its processor, to ``folder``.
+
+    The processor needs torchvision (its image and video processors)."""
+    import torch
+    from transformers import (
+        Qwen2VLImageProcessor,
+        Qwen3OmniMoeConfig,
+        Qwen3OmniMoeForConditionalGeneration,
+        Qwen3OmniMoeProcessor,
+        Qwen3OmniMoeThinkerConfig,
+        WhisperFeatureExtractor,
+    )
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *QWEN3_OMNI_TOKENS.values()]
+    tokenizer = train_tokenizer(
+        specials, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=QWEN3_OMNI_TOKENS
+    )
+    processor = Qwen3OmniMoeProcessor(
+        image_processor=Qwen2VLImageProcessor(),
+        video_processor=Qwen2VLVideoProcessor(),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128),
+        tokenizer=tokenizer,
+        chat_template=QWEN3_OMNI_CHAT_TEMPLATE,
+    )
+    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in QWEN3_OMNI_TOKENS.items()}
+    text_config = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "moe_intermediate_size": 32,
+        "num_experts": 4,
+        "num_experts_per_tok": 2,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        "initializer_range": INIT_RANGE,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3], "interleaved": True},
+    }
+    audio_config = {
+        "num_mel_bins": 128,
+        "encoder_layers": 2,
+        "encoder_attention_heads": 2,
+        "encoder_ffn_dim": 64,
+        "d_model": 32,
+        "output_dim": 64,
+        "downsample_hidden_size": 32,
+        "n_window": 50,  # the processor's n_window: both count audio tokens the same way
+        "n_window_infer": 100,
+        "initializer_range": INIT_RANGE,
+    }
+    vision_config = {
+        "depth": 2,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_heads": 2,
+        "out_hidden_size": 64,
+        "deepstack_visual_indexes": [1],
+        "initializer_range": INIT_RANGE,
+    }
+    thinker = Qwen3OmniMoeThinkerConfig(
+        text_config=text_config,
+        audio_config=audio_config,
+        vision_config=vision_config,
+        audio_token_id=ids["audio_token"],
+        image_token_id=ids["image_token"],
+        video_token_id=ids["video_token"],
+        audio_start_token_id=ids["audio_bos_token"],
+        audio_end_token_id=ids["audio_eos_token"],
+        vision_start_token_id=ids["vision_bos_token"],
+        vision_end_token_id=ids["vision_eos_token"],
+        initializer_range=INIT_RANGE,
+    )
+    config = Qwen3OmniMoeConfig(thinker_config=thinker.to_dict(), enable_audio_output=False)
+    torch.manual_seed(seed)
+    model = Qwen3OmniMoeForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
