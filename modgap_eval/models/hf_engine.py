@@ -13,6 +13,7 @@ so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``; h
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar, TypeVar
@@ -74,7 +75,9 @@ class HFModel(Model):
         self.model, self.tokenizer, self.sample_rate = loaded.model, loaded.tokenizer, loaded.sample_rate
         self.batcher = Batcher(runtime.batch_size)
         self.pad_id = pad_id(self.model, self.tokenizer)
-        self.taps = LayerTaps(self.model.get_decoder().layers)
+        stream = self.family.residual_stream
+        stream_index = None if stream is None else int(operator.attrgetter(stream)(self.model.config))
+        self.taps = LayerTaps(self.model.get_decoder().layers, stream_index)
         self.audio_memo = BoundedMemo(AUDIO_MEMO_BYTES if self.family.reuse_audio_embeddings else 0)
 
     @classmethod

@@ -103,6 +103,10 @@ class HFFamily:
     """The text decoder takes ``inputs_embeds`` with 1-D positions, so a clip's audio embeddings (block
     1's input at its audio positions, kept from an earlier pass) can replace the processor and the
     audio encoder in later ``hidden_states`` passes over the same clip."""
+    residual_stream: str | None = None
+    """Where the model config keeps the index of the residual stream that hidden states read and
+    interventions edit, for decoder blocks that pass several streams stacked on dim 0 (Gemma 3n's
+    AltUp, ``"text_config.altup_active_idx"``); None: blocks pass ``[batch, T, d]``."""
     clip_per_pass: bool = False
     """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
