@@ -818,7 +818,7 @@ def build_tiny_gemma3n(folder: Path, seed: int = 0) -> Path:
     The vocabulary is laid out as the real one: text tokens, then the vision and the audio embedders'
     ranges at its end (``<end_of_image>``, ``<image_soft_token>``, ``<end_of_audio>``,
     ``<audio_soft_token>``). Four layers, not two: KV sharing needs a producing layer of each attention
-    type before the sharing ones. An audio item expands to 32 soft tokens (188 in the checkpoint).
+    type before the sharing ones.
     The model (its vision config) needs timm."""
     import torch
     from transformers import (
@@ -853,7 +853,6 @@ def build_tiny_gemma3n(folder: Path, seed: int = 0) -> Path:
         SiglipImageProcessorPil(),
         tokenizer,
         chat_template=GEMMA3N_CHAT_TEMPLATE,
-        audio_seq_length=32,
     )
     ids = tokenizer.convert_tokens_to_ids
     text_config = Gemma3nTextConfig(
@@ -891,7 +890,6 @@ def build_tiny_gemma3n(folder: Path, seed: int = 0) -> Path:
         text_config=text_config,
         audio_config=audio_config,
         vision_config=vision_config,
-        audio_soft_tokens_per_image=32,
         boi_token_id=ids("<start_of_image>"),
         eoi_token_id=ids("<end_of_image>"),
         image_token_id=ids("<image_soft_token>"),
