@@ -109,6 +109,8 @@ class HFModel(Model):
         }
         if options.device_map is not None:
             details["device_map"] = options.placement
+        if self.taps.stream is not None:
+            details["residual_stream"] = f"stream {self.taps.stream} of the blocks' ({self.family.residual_stream})"
         return ModelInfo(
             self.name,
             args,

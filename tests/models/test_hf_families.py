@@ -304,7 +304,9 @@ def test_hidden_state_spans(family):
         with torch.no_grad():
             ref = hf(**inputs, output_hidden_states=True).hidden_states
         if (stream := family.model.family.residual_stream) is not None:  # AltUp's [streams, batch, T, d]
-            ref = [h[operator.attrgetter(stream)(hf.config)] for h in ref]
+            index = operator.attrgetter(stream)(hf.config)
+            ref = [h[index] for h in ref]
+            assert family.model.info().details["residual_stream"].startswith(f"stream {index} ")
         assert hs.states.shape[0] == len(ref) and hs.states.dtype == torch.float32
         for layer in range(len(ref) - 1):
             # Float noise scales with the layer's magnitude (hundreds in the peaked tiny models).
