@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 import torch
 
 from modgap_eval import types as t
-from modgap_eval.errors import CapabilityError, DataError
+from modgap_eval.errors import CapabilityError, DataError, DependencyError
 from modgap_eval.models.args import HFArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
@@ -83,11 +83,13 @@ class HFModel(Model):
     @classmethod
     def from_args(cls: type[M], args: Mapping[str, str], runtime: RuntimeOptions) -> M:
         values = validate_args(cls.family.args, args, cls.family.name)
-        if cls.family.load is not None:
-            return cls(cls.family.load(cls.family, values, runtime), runtime)
-        if not isinstance(values, HFArgs):  # a family with args of its own brings its own load
+        if cls.family.load is None and not isinstance(values, HFArgs):  # own args come with an own load
             raise TypeError(f"model {cls.family.name!r}: {type(values).__name__} args need the family's own load")
-        return cls(load_family(cls.family, values, runtime), runtime)
+        try:
+            loaded = (cls.family.load or load_family)(cls.family, values, runtime)
+        except ImportError as exc:  # a package transformers needs for the checkpoint (timm, torchvision, ...)
+            raise DependencyError(f"model {cls.family.name!r}: {' '.join(str(exc).split())}") from exc
+        return cls(loaded, runtime)
 
     def info(self) -> ModelInfo:
         options, loaded = self.options, self.loaded

@@ -15,7 +15,15 @@ pytest.importorskip("torch", reason=extra("torch", "models"))
 from modgap_eval.models import MODELS
 from modgap_eval.models.memo import BoundedMemo
 
-EASY_FAMILIES = ["qwen2-audio", "audioflamingo3", "qwen2.5-omni", "granite-speech", "phi4-multimodal", "text-lm"]
+EASY_FAMILIES = [
+    "qwen2-audio",
+    "audioflamingo3",
+    "qwen2.5-omni",
+    "granite-speech",
+    "phi4-multimodal",
+    "gemma3n",
+    "text-lm",
+]
 
 
 def hf_models() -> list[str]:
