@@ -16,6 +16,7 @@ MODELS: Registry[type[Model]] = Registry(
         "audioflamingo3": "modgap_eval.models.hf_audioflamingo3:AudioFlamingo3Model",
         "cascade": "modgap_eval.models.cascade:Cascade",
         "dummy": "modgap_eval.models.dummy:DummyModel",
+        "gemma3n": "modgap_eval.models.hf_gemma3n:Gemma3nModel",
         "granite-speech": "modgap_eval.models.hf_granite_speech:GraniteSpeechModel",
         "phi4-multimodal": "modgap_eval.models.hf_phi4mm:Phi4MultimodalModel",
         "paper-lslm": "modgap_eval.models.paper_lslm:PaperLSLM",

@@ -13,14 +13,15 @@ so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``; h
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import torch
 
 from modgap_eval import types as t
-from modgap_eval.errors import CapabilityError, DataError
+from modgap_eval.errors import CapabilityError, DataError, DependencyError
 from modgap_eval.models.args import HFArgs, validate_args
 from modgap_eval.models.base import Capability, Model, ModelInfo, RuntimeOptions
 from modgap_eval.models.hf_common import (
@@ -74,17 +75,24 @@ class HFModel(Model):
         self.model, self.tokenizer, self.sample_rate = loaded.model, loaded.tokenizer, loaded.sample_rate
         self.batcher = Batcher(runtime.batch_size)
         self.pad_id = pad_id(self.model, self.tokenizer)
-        self.taps = LayerTaps(self.model.get_decoder().layers)
+        stream = self.family.residual_stream
+        stream_index = None if stream is None else int(operator.attrgetter(stream)(self.model.config))
+        self.taps = LayerTaps(self.model.get_decoder().layers, stream_index)
         self.audio_memo = BoundedMemo(AUDIO_MEMO_BYTES if self.family.reuse_audio_embeddings else 0)
 
     @classmethod
     def from_args(cls: type[M], args: Mapping[str, str], runtime: RuntimeOptions) -> M:
         values = validate_args(cls.family.args, args, cls.family.name)
-        if cls.family.load is not None:
-            return cls(cls.family.load(cls.family, values, runtime), runtime)
-        if not isinstance(values, HFArgs):  # a family with args of its own brings its own load
+        if cls.family.load is None and not isinstance(values, HFArgs):  # own args come with an own load
             raise TypeError(f"model {cls.family.name!r}: {type(values).__name__} args need the family's own load")
-        return cls(load_family(cls.family, values, runtime), runtime)
+        try:
+            if cls.family.load is not None:
+                loaded = cls.family.load(cls.family, values, runtime)
+            else:
+                loaded = load_family(cls.family, cast(HFArgs, values), runtime)
+        except ImportError as exc:  # a package transformers needs for the checkpoint (timm, torchvision, ...)
+            raise DependencyError(f"model {cls.family.name!r}: {' '.join(str(exc).split())}") from exc
+        return cls(loaded, runtime)
 
     def info(self) -> ModelInfo:
         options, loaded = self.options, self.loaded
@@ -106,6 +114,8 @@ class HFModel(Model):
         }
         if options.device_map is not None:
             details["device_map"] = options.placement
+        if self.taps.stream is not None:
+            details["residual_stream"] = f"stream {self.taps.stream} of the blocks' ({self.family.residual_stream})"
         return ModelInfo(
             self.name,
             args,

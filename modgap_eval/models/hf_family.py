@@ -17,7 +17,6 @@ from typing import Any, Literal, Protocol
 
 import torch
 
-from modgap_eval.errors import DependencyError
 from modgap_eval.models.args import HFArgs, ModelArgs
 from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options
@@ -104,6 +103,10 @@ class HFFamily:
     """The text decoder takes ``inputs_embeds`` with 1-D positions, so a clip's audio embeddings (block
     1's input at its audio positions, kept from an earlier pass) can replace the processor and the
     audio encoder in later ``hidden_states`` passes over the same clip."""
+    residual_stream: str | None = None
+    """Where the model config keeps the index of the residual stream that hidden states read and
+    interventions edit, for decoder blocks that pass several streams stacked on dim 0 (Gemma 3n's
+    AltUp, ``"text_config.altup_active_idx"``); None: blocks pass ``[batch, T, d]``."""
     clip_per_pass: bool = False
     """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
@@ -138,7 +141,7 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     )
     processor, sample_rate = None, 16_000
     if family.speech:
-        processor = _load_processor(family, located.path)
+        processor = transformers.AutoProcessor.from_pretrained(located.path)
         # Granite and Phi-4 call their feature extractor ``audio_processor``.
         extractor = getattr(processor, "feature_extractor", None) or processor.audio_processor
         sample_rate = int(extractor.sampling_rate)
@@ -150,18 +153,3 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
         {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
     )
     return Loaded(model, tokenizer, part, options, located.source, located.revision, sample_rate, lora, details=details)
-
-
-def _load_processor(family: HFFamily, path: str) -> Any:
-    """The checkpoint's processor; a part of it that needs a package this environment lacks (Omni's and
-    Phi-4's video/image processors need torchvision) is a one-line DependencyError, not transformers' traceback."""
-    import transformers
-
-    try:
-        return transformers.AutoProcessor.from_pretrained(path)
-    except ImportError as exc:
-        first_sentence = " ".join(str(exc).split()).split(". ")[0]
-        raise DependencyError(
-            f"model {family.name!r}: its processor cannot load here: {first_sentence} (README: Models lists the "
-            f"packages each family's processor needs)"
-        ) from exc

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from modgap_eval.errors import DataError
+from modgap_eval.errors import ConfigError, DataError
 from modgap_eval.types import Intervention
 
 HIDDEN_STATE_CONVENTION = "residual stream before the final norm; layer 0 = input to block 1 (forward hooks)"
@@ -52,8 +52,10 @@ class LayerTaps:
     """Hooks that capture content-span states and/or apply edits: a pre-hook on block 1 (layer 0) and
     one on each block's output (layer ``l``)."""
 
-    def __init__(self, blocks: Sequence[torch.nn.Module]) -> None:
+    def __init__(self, blocks: Sequence[torch.nn.Module], stream: int | None = None) -> None:
         self.blocks = list(blocks)
+        self.stream = stream
+        """Blocks passing several residual streams stacked on dim 0 (Gemma 3n's AltUp): the one read and edited."""
         self.capture: list[range] | None = None
         self.captured: list[list[torch.Tensor]] = []
         self.keep_inputs: list[range] | None = None
@@ -96,7 +98,7 @@ class LayerTaps:
     def _pre_hook(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple | None:
         self.calls += 1
         if self.keep_inputs is not None and self.calls == 1:
-            hidden = args[0] if args else kwargs["hidden_states"]
+            hidden = self._rows(args[0] if args else kwargs["hidden_states"])
             self.inputs = [
                 hidden[i, span.start : span.stop].detach().cpu().clone() for i, span in enumerate(self.keep_inputs)
             ]
@@ -114,7 +116,28 @@ class LayerTaps:
 
         return hook
 
+    def _rows(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The ``[batch, T, d]`` residual stream of a block's input or output."""
+        rows = hidden if self.stream is None else hidden[self.stream]
+        if rows.dim() != 3:  # rows of another layout would be other streams' states, read silently
+            raise ConfigError(
+                f"decoder blocks pass states of shape {tuple(hidden.shape)}, not [batch, T, d]: "
+                "the family must name its residual stream (HFFamily.residual_stream)"
+            )
+        return rows
+
     def _visit(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
+        rows = self._rows(hidden)
+        new = self._visit_rows(layer, rows)
+        if self.stream is None:
+            return new
+        if new is rows:
+            return hidden
+        hidden = hidden.clone()
+        hidden[self.stream] = new
+        return hidden
+
+    def _visit_rows(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
         if self.edits.get(layer) and self.calls == 1:
             hidden = self._apply(layer, hidden)
         if self.capture is not None and self.calls == 1:

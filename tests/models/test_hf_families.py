@@ -15,6 +15,7 @@ import copy
 import importlib
 import io
 import json
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ PROBES = {
     "torchvision": ("torchvision.ops", "nms"),
     "torchaudio": ("torchaudio.transforms", "MelSpectrogram"),
     "peft": ("peft", "LoraConfig"),
+    "timm": ("timm", "create_model"),
 }
 """Per optional package, one thing the families use from it (importing the top package is not enough:
 a torchvision built for another torch imports, then fails on its C++ ops)."""
@@ -83,6 +85,7 @@ class Family:
 FAMILIES = {
     "audioflamingo3": Family(tiny.build_tiny_audioflamingo3, "AudioFlamingo3ForConditionalGeneration"),
     "voxtral": Family(tiny.build_tiny_voxtral, "VoxtralForConditionalGeneration"),
+    "gemma3n": Family(tiny.build_tiny_gemma3n, "Gemma3nForConditionalGeneration", needs=("timm",)),
     "qwen2.5-omni": Family(
         tiny.build_tiny_qwen25_omni, "Qwen2_5OmniForConditionalGeneration", needs=("torchvision",), thinker=True
     ),
@@ -186,7 +189,8 @@ def reference(family: Loaded, prompt: Prompt, continuation: str = "") -> tuple[d
         inputs = phi4_reference(processor, prompt)
     else:
         system = QWEN25_OMNI_SYSTEM if family.name == "qwen2.5-omni" else None
-        inputs = template_reference(processor, prompt, system)
+        typed = MODELS.get(family.name).family.chat_template == "processor"
+        inputs = template_reference(processor, prompt, system, typed)
     cont = processor.tokenizer(continuation, add_special_tokens=False)["input_ids"] if continuation else []
     if cont:
         inputs["input_ids"] = torch.cat([inputs["input_ids"], torch.tensor([cont])], dim=1)
@@ -227,12 +231,15 @@ def phi4_reference(processor, prompt: Prompt) -> dict:
     return dict(processor.tokenizer([text], return_tensors="pt", add_special_tokens=False))
 
 
-def template_reference(processor, prompt: Prompt, system: str | None = None) -> dict:
+def template_reference(processor, prompt: Prompt, system: str | None = None, typed: bool = True) -> dict:
+    """The processor's chat template over typed items, or (``typed=False``) one string with the
+    processor's audio token written in place."""
     slot = {"type": "audio"} if prompt.modality is Modality.SPEECH else {"type": "text", "text": prompt.text}
     messages = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []
-    messages.append(
-        {"role": "user", "content": [{"type": "text", "text": PREFIX}, slot, {"type": "text", "text": SUFFIX}]}
-    )
+    content = [{"type": "text", "text": PREFIX}, slot, {"type": "text", "text": SUFFIX}]
+    if not typed:
+        content = PREFIX + (processor.audio_token if prompt.modality is Modality.SPEECH else prompt.text) + SUFFIX
+    messages.append({"role": "user", "content": content})
     chat = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     if prompt.modality is Modality.SPEECH:
         inputs = dict(processor(text=[chat], audio=[prompt.audio.samples], sampling_rate=16_000, return_tensors="pt"))
@@ -299,6 +306,10 @@ def test_hidden_state_spans(family):
             positions = torch.arange(first, first + hs.length)
         with torch.no_grad():
             ref = hf(**inputs, output_hidden_states=True).hidden_states
+        if (stream := family.model.family.residual_stream) is not None:  # AltUp's [streams, batch, T, d]
+            index = operator.attrgetter(stream)(hf.config)
+            ref = [h[index] for h in ref]
+            assert family.model.info().details["residual_stream"].startswith(f"stream {index} ")
         assert hs.states.shape[0] == len(ref) and hs.states.dtype == torch.float32
         for layer in range(len(ref) - 1):
             # Float noise scales with the layer's magnitude (hundreds in the peaked tiny models).
@@ -339,7 +350,16 @@ def test_speech_lora_on_for_speech_off_for_text(family):
 
 @pytest.mark.parametrize(
     "name",
-    ["qwen2-audio", "qwen2.5-omni", "qwen3-omni", "voxtral", "granite-speech", "phi4-multimodal", "audioflamingo3"],
+    [
+        "qwen2-audio",
+        "qwen2.5-omni",
+        "qwen3-omni",
+        "voxtral",
+        "granite-speech",
+        "phi4-multimodal",
+        "audioflamingo3",
+        "gemma3n",
+    ],
 )
 def test_registered_speech_families_resolve(name):
     import transformers

@@ -893,3 +893,141 @@ def build_tiny_qwen3_omni(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+GEMMA3N_CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{%- if messages[0]['content'] is string -%}"
+    "{%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}"
+    "{%- else -%}"
+    "{%- set first_user_prefix = messages[0]['content'][0]['text'] + '\n\n' -%}"
+    "{%- endif -%}"
+    "{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}"
+    '{%- set first_user_prefix = "" -%}'
+    "{%- set loop_messages = messages -%}"
+    "{%- endif -%}"
+    "{%- for message in loop_messages -%}"
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
+    '{{ raise_exception("Conversation roles must alternate user/assistant/user/assistant/...") }}'
+    "{%- endif -%}"
+    "{%- if (message['role'] == 'assistant') -%}{%- set role = \"model\" -%}"
+    "{%- else -%}{%- set role = message['role'] -%}{%- endif -%}"
+    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else \"\") }}"
+    "{%- if message['content'] is string -%}"
+    "{{ message['content'] | trim }}"
+    "{%- elif message['content'] is iterable -%}"
+    "{%- for item in message['content'] -%}"
+    "{%- if item['type'] == 'audio' -%}{{ '<audio_soft_token>' }}"
+    "{%- elif item['type'] == 'image' -%}{{ '<image_soft_token>' }}"
+    "{%- elif item['type'] == 'text' -%}{{ item['text'] | trim }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- else -%}"
+    '{{ raise_exception("Invalid content type") }}'
+    "{%- endif -%}"
+    "{{ '<end_of_turn>\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{'<start_of_turn>model\n'}}{%- endif -%}"
+)
+"""Gemma 3n instruct's chat template (google/gemma-3n-E4B-it's ``tokenizer.chat_template``, as printed
+in unsloth's ``chat_templates.py``; the whitespace between tags, which its ``-`` markers strip, left out).
+Text items are trimmed and written with nothing between them."""
+
+
+def build_tiny_gemma3n(folder: Path, seed: int = 0) -> Path:
+    """A random Gemma 3n (4-layer 64-wide text model with AltUp, LAuReL, per-layer inputs, KV sharing
+    and a sliding window; 2-block USM audio encoder; timm's ``test_efficientnet`` as an unused vision
+    tower) with its processor, saved to ``folder``.
+
+    The vocabulary is laid out as the real one: text tokens, then the vision and the audio embedders'
+    ranges at its end (``<end_of_image>``, ``<image_soft_token>``, ``<end_of_audio>``,
+    ``<audio_soft_token>``). Four layers, not two: KV sharing needs a producing layer of each attention
+    type before the sharing ones.
+    The model (its vision config) needs timm."""
+    import torch
+    from transformers import (
+        Gemma3nAudioConfig,
+        Gemma3nAudioFeatureExtractor,
+        Gemma3nConfig,
+        Gemma3nForConditionalGeneration,
+        Gemma3nProcessor,
+        Gemma3nTextConfig,
+        Gemma3nVisionConfig,
+        PreTrainedTokenizerFast,
+        SiglipImageProcessorPil,
+    )
+
+    specials = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<start_of_audio>"]
+    trained = train_tokenizer(specials)
+    text_vocab = len(trained)
+    trained.add_special_tokens(
+        {"additional_special_tokens": ["<end_of_image>", "<image_soft_token>", "<end_of_audio>", "<audio_soft_token>"]}
+    )
+    named = {"image_token": "<image_soft_token>", "boi_token": "<start_of_image>", "eoi_token": "<end_of_image>"}
+    named |= {"audio_token": "<audio_soft_token>", "boa_token": "<start_of_audio>", "eoa_token": "<end_of_audio>"}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=trained.backend_tokenizer,
+        bos_token="<bos>",
+        eos_token="<eos>",
+        pad_token="<pad>",
+        extra_special_tokens=named,
+    )
+    processor = Gemma3nProcessor(
+        Gemma3nAudioFeatureExtractor(),
+        SiglipImageProcessorPil(),
+        tokenizer,
+        chat_template=GEMMA3N_CHAT_TEMPLATE,
+    )
+    ids = tokenizer.convert_tokens_to_ids
+    text_config = Gemma3nTextConfig(
+        vocab_size=len(tokenizer),
+        vocab_size_per_layer_input=text_vocab,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        hidden_size_per_layer_input=16,
+        laurel_rank=8,
+        layer_types=["sliding_attention", "full_attention"] * 2,
+        num_kv_shared_layers=2,
+        sliding_window=24,
+        activation_sparsity_pattern=[0.95, 0.95, 0.0, 0.0],
+        initializer_range=INIT_RANGE,
+        pad_token_id=ids("<pad>"),
+        eos_token_id=ids("<eos>"),
+        bos_token_id=ids("<bos>"),
+    )
+    audio_config = Gemma3nAudioConfig(
+        vocab_size=2,
+        vocab_offset=text_vocab + 2,
+        hidden_size=32,
+        conf_num_attention_heads=4,
+        conf_num_hidden_layers=2,
+        sscp_conv_channel_size=(16, 8),
+    )
+    vision_config = Gemma3nVisionConfig(
+        architecture="test_efficientnet", hidden_size=32, vocab_size=2, vocab_offset=text_vocab
+    )
+    config = Gemma3nConfig(
+        text_config=text_config,
+        audio_config=audio_config,
+        vision_config=vision_config,
+        boi_token_id=ids("<start_of_image>"),
+        eoi_token_id=ids("<end_of_image>"),
+        image_token_id=ids("<image_soft_token>"),
+        boa_token_id=ids("<start_of_audio>"),
+        eoa_token_id=ids("<end_of_audio>"),
+        audio_token_id=ids("<audio_soft_token>"),
+        initializer_range=INIT_RANGE,
+    )
+    torch.manual_seed(seed)
+    model = Gemma3nForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = [ids("<eos>"), ids("<end_of_turn>")]
+    model.generation_config.pad_token_id = ids("<pad>")
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
