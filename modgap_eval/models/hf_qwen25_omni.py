@@ -2,8 +2,10 @@
 
 The Thinker loads on its own from the full Omni checkpoint; the Talker (speech output) is not
 used. Its model card requires the system prompt below for the audio path, so it is the default
-when the task sets none. Positions are Omni's 3-D M-RoPE ids, which the model derives itself
-from the attention mask and audio lengths: no explicit position ids are passed (``own_positions``).
+when the task sets none. Positions are Omni's 3-D M-RoPE ids, but with text and audio alone
+(``get_rope_index``: audio tokens numbered in a row, no image or video) all three are the plain token
+count, and the text decoder takes 1-D position ids: so 1-D positions are passed, log-likelihoods share
+one prefill per prompt and hidden-state passes reuse a clip's audio embeddings, as for Qwen3-Omni.
 
 Tested on a tiny random full Omni checkpoint (``thinker.*`` weights, no Talker) with the real
 ``Qwen2_5OmniProcessor`` against the model card's ``.thinker`` by hand
@@ -27,5 +29,5 @@ class Qwen25OmniModel(HFModel):
         default_pretrained="Qwen/Qwen2.5-Omni-7B",
         model_class="Qwen2_5OmniThinkerForConditionalGeneration",
         default_system=QWEN25_OMNI_SYSTEM,
-        own_positions=True,
+        reuse_audio_embeddings=True,
     )
