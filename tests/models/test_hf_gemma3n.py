@@ -177,3 +177,14 @@ def test_filled_span_comes_with_its_args_and_without_embedding_reuse():
     with pytest.raises(TypeError, match="reuse"):
         HFFamily(name="x", filled_span=rule, args=SpeechSpanArgs, reuse_audio_embeddings=True)
     assert HFFamily(name="x").args is HFArgs
+
+
+@needs_timm
+def test_sixteen_frames_per_position_is_the_encoders_subsampling(gemma):
+    """Time strides of the two convolutions times the conformer's reduction (transformers' defaults,
+    which the tiny config keeps: Google documents 160 ms, i.e. 16 hops of 10 ms, per audio token)."""
+    _, _, hf, _ = gemma
+    audio = hf.config.audio_config
+    strides = [pair[0] for pair in audio.sscp_conv_stride_size]
+    assert strides[0] * strides[1] * audio.conf_reduction_factor == 16
+    assert MODELS.get("gemma3n").family.filled_span == FilledSpan("input_features_mask", 16)
