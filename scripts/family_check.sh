@@ -13,4 +13,5 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q torch==2.11.0 torchvision==0.26.0 torchaudio==2.11.0 timm
   "$venv/bin/pip" install -q -e ".[dev]" torch==2.11.0
 fi
-"$venv/bin/python" -m pytest -q -rs tests/models/test_hf_families.py -k "omni or granite or phi4 or gemma3n"
+"$venv/bin/python" -m pytest -q -rs tests/models/test_hf_families.py tests/models/test_hf_gemma3n.py \
+  -k "omni or granite or phi4 or gemma3n"

@@ -39,6 +39,14 @@ class HFArgs(ModelArgs):
     (inputs go to ``device``)."""
 
 
+class SpeechSpanArgs(HFArgs):
+    """A family whose processor writes more audio placeholders than its encoder fills (``HFFamily.filled_span``)."""
+
+    speech_span: Literal["encoded", "all"] = "encoded"
+    """Which placeholders the speech content span's states cover (ours; METHOD.md is silent): ``encoded``
+    the positions the audio encoder filled, ``all`` every placeholder, padding embeddings included."""
+
+
 def validate_args(schema: type[A], raw: Mapping[str, str], model: str) -> A:
     """``raw`` checked against ``schema``; the first problem as a one-line ConfigError."""
     try:

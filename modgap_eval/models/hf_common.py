@@ -135,6 +135,9 @@ class Row:
     target: int = 0
     """How many trailing ids are a continuation to score."""
     labels: tuple[str, ...] = ()
+    states: range | None = None
+    """Positions whose hidden states are captured and interventions edit, a part of ``content`` (a
+    fixed-count audio run's encoded start, ``hf_family.FilledSpan``); None: the whole content span."""
 
 
 @dataclass
@@ -149,6 +152,12 @@ class Padded:
 
     def content(self, i: int) -> range:
         span = self.rows[i].content
+        return range(span.start + self.offsets[i], span.stop + self.offsets[i])
+
+    def states(self, i: int) -> range:
+        """Row i's captured (and edited) positions in padded coordinates."""
+        row = self.rows[i]
+        span = row.content if row.states is None else row.states
         return range(span.start + self.offsets[i], span.stop + self.offsets[i])
 
 

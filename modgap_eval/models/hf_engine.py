@@ -13,6 +13,7 @@ so a row's numbers do not depend on its batch. Log-likelihoods: ``hf_loglik``; h
 from __future__ import annotations
 
 import copy
+import dataclasses
 import operator
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -114,6 +115,11 @@ class HFModel(Model):
         }
         if options.device_map is not None:
             details["device_map"] = options.placement
+        if self.family.filled_span is not None:
+            filled = self.loaded.filled_span
+            args = {**args, "speech_span": "all" if filled is None else "encoded"}
+            rule = filled.describe() if filled else "all of them, the padding embeddings included (speech_span=all)"
+            details["speech_content_span"] = f"input_ids == audio_token_id, {rule}"
         if self.taps.stream is not None:
             details["residual_stream"] = f"stream {self.taps.stream} of the blocks' ({self.family.residual_stream})"
         return ModelInfo(
@@ -142,7 +148,16 @@ class HFModel(Model):
             rate = p.spoken().sample_rate
             if self.family.speech and rate != self.sample_rate:
                 raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {rate} Hz")
-        return self.part.speech_batch(prompts, conts)
+        return self.filled_only(self.part.speech_batch(prompts, conts))
+
+    def filled_only(self, encoded: Encoded) -> Encoded:
+        """Rows whose states (and intervention positions) are the encoder-filled start of the audio run."""
+        filled = self.loaded.filled_span
+        if filled is None:
+            return encoded
+        counts = filled.counts(encoded.features, [r.content for r in encoded.rows])
+        rows = [dataclasses.replace(r, states=r.content[:n]) for r, n in zip(encoded.rows, counts)]
+        return dataclasses.replace(encoded, rows=rows)
 
     def tokenize_continuation(self, text: str) -> tuple[int, ...]:
         ids = tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -175,7 +190,7 @@ class HFModel(Model):
                 raise CapabilityError(f"model {self.name!r} cannot apply interventions")
             if request.prompt.modality is not t.Modality.SPEECH:
                 raise DataError("interventions rewrite speech positions; this request's prompt is text")
-            for layer, layer_edits in edits_for(request.intervention, i, padded.content(i)).items():
+            for layer, layer_edits in edits_for(request.intervention, i, padded.states(i)).items():
                 edits.setdefault(layer, []).extend(layer_edits)
         return edits
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 import torch
 
-from modgap_eval.models.args import HFArgs, ModelArgs
+from modgap_eval.models.args import HFArgs, ModelArgs, SpeechSpanArgs
 from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import LoadOptions, Row, load_model, load_options
 from modgap_eval.models.offline import locate
@@ -55,6 +55,27 @@ class FamilyPart(Protocol):
 
 
 @dataclass(frozen=True)
+class FilledSpan:
+    """A fixed-count placeholder run of which the audio encoder fills only the first positions, one per
+    ``frames_per_position`` valid feature frames (the processor's ``mask``); the model gives the rest a
+    padding embedding. The pass still runs every placeholder; states and interventions cover the filled ones."""
+
+    mask: str
+    frames_per_position: int
+
+    def counts(self, features: Mapping[str, Any], spans: Sequence[range]) -> list[int]:
+        """Filled positions per clip: ceil(valid frames / frames_per_position), at most the run's length."""
+        valid = features[self.mask].sum(-1).tolist()
+        return [min(-(-int(v) // self.frames_per_position), len(span)) for v, span in zip(valid, spans)]
+
+    def describe(self) -> str:
+        return (
+            f"the first ceil(frames / {self.frames_per_position}) of them, those the encoder filled "
+            f"(frames = sum({self.mask})); speech_span=encoded"
+        )
+
+
+@dataclass(frozen=True)
 class Loaded:
     """A loaded model with everything the engine needs from the family."""
 
@@ -70,6 +91,8 @@ class Loaded:
     args: Mapping[str, str] | None = None
     """What results record as the model's args (default: pretrained, dtype, device)."""
     details: Mapping[str, Any] = field(default_factory=dict)
+    filled_span: FilledSpan | None = None
+    """The family's ``filled_span`` when ``speech_span=encoded``; None: states cover the whole content span."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,10 @@ class HFFamily:
     clip_per_pass: bool = False
     """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
+    filled_span: FilledSpan | None = None
+    """The processor writes a fixed number of audio placeholders and the encoder fills only the first:
+    states and intervention positions cover those (``speech_span=encoded``, the default of the
+    ``SpeechSpanArgs`` the family then takes) or every placeholder (``speech_span=all``)."""
     speech_lora: str | None = None
     """Folder of the checkpoint's speech LoRA relative to the weights (``""``: beside them), or None."""
     args: type[ModelArgs] = HFArgs
@@ -117,6 +144,12 @@ class HFFamily:
     """Builds the part from (family, model, tokenizer, processor); None: ``hf_prompts.TemplatePart``."""
     load: Callable[[HFFamily, Any, RuntimeOptions], Loaded] | None = None
     """Loads from validated args; None: ``load_family`` (weights, processor, LoRA, part)."""
+
+    def __post_init__(self) -> None:
+        if (self.filled_span is not None) != issubclass(self.args, SpeechSpanArgs):
+            raise TypeError(f"family {self.name!r}: filled_span and SpeechSpanArgs come together")
+        if self.filled_span is not None and self.reuse_audio_embeddings:  # kept rows know no filled count
+            raise TypeError(f"family {self.name!r}: filled_span cannot reuse audio embeddings")
 
     def system_for(self, prompt: Prompt) -> str | None:
         """The prompt's system prompt, else the family's default (None: leave it to the chat template)."""
@@ -152,4 +185,6 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
     details = (
         {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
     )
-    return Loaded(model, tokenizer, part, options, located.source, located.revision, sample_rate, lora, details=details)
+    filled = family.filled_span if isinstance(args, SpeechSpanArgs) and args.speech_span == "encoded" else None
+    where = (located.source, located.revision)
+    return Loaded(model, tokenizer, part, options, *where, sample_rate, lora, details=details, filled_span=filled)

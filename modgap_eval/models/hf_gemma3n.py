@@ -2,26 +2,25 @@
 
 The chat template writes ``<audio_soft_token>`` for an audio item; the processor expands it to
 ``\\n\\n<start_of_audio>`` + 188 soft tokens + ``<end_of_audio>\\n\\n`` whatever the clip's length
-(clips beyond 30 s are cut), and the content span is those 188 positions. The encoder fills one
-per 16 feature frames (160 ms) and the model gives the rest one fixed padding embedding, so a 3 s
-clip's span is 19 audio positions and 169 of padding. The template trims each typed text item and
-writes them with nothing between, which would glue the prefix, a written content and the suffix
-together: the user turn is one string (``processor-or-tokenizer``) with the audio token in place.
-No default system prompt: the template writes none unless given one.
-
-Spoken prompts run one clip per pass (``clip_per_pass``): the encoder's subsampling convolutions
-look ahead into the frames a batch pads a shorter clip with (its last audio embedding moved by 1.5 in
-the tiny test). AltUp blocks pass four residual streams: hidden states read, and interventions
-edit, the active one (``residual_stream``; at layer 0 the embeddings). Audio embeddings are not
-reused: the decoder's per-layer inputs come from the token ids, which ``inputs_embeds`` leaves out.
-Sources: transformers 5.24 ``modeling_gemma3n.py`` and ``processing_gemma3n.py``; the chat template
-as printed in unsloth's ``chat_templates.py``.
+(clips beyond 30 s are cut). The encoder fills one per 16 valid feature frames (160 ms: time strides
+2·2 then every 4th), the model gives the rest one padding embedding: a 3 s clip is 19 audio positions
+and 169 of padding. Every pass runs all 188; states and intervention positions cover the filled ones
+(``filled_span``; ``--model_args speech_span=all``: all 188). The template trims each typed text
+item and glues them together, so the user turn is one string (``processor-or-tokenizer``) with the
+audio token in place; it writes no default system prompt. Spoken prompts run one clip per pass: the
+encoder's convolutions look ahead into a batch's padding frames. AltUp blocks pass four residual
+streams: states read, and interventions edit, the active one (``residual_stream``). No audio
+embedding reuse: the decoder's per-layer inputs come from the ids, which ``inputs_embeds`` leaves out.
+Sources: transformers 5.24 ``modeling_gemma3n.py`` (``Gemma3nModel.forward``, the audio encoder's
+mask subsampling) and ``processing_gemma3n.py``; the chat template as printed in unsloth's
+``chat_templates.py``.
 """
 
 from __future__ import annotations
 
+from modgap_eval.models.args import SpeechSpanArgs
 from modgap_eval.models.hf_engine import HFModel
-from modgap_eval.models.hf_family import HFFamily
+from modgap_eval.models.hf_family import FilledSpan, HFFamily
 
 
 class Gemma3nModel(HFModel):
@@ -32,4 +31,6 @@ class Gemma3nModel(HFModel):
         chat_template="processor-or-tokenizer",
         residual_stream="text_config.altup_active_idx",
         clip_per_pass=True,
+        filled_span=FilledSpan(mask="input_features_mask", frames_per_position=16),
+        args=SpeechSpanArgs,
     )

@@ -11,6 +11,7 @@ and the audio encoder.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -31,9 +32,10 @@ def states_batch(engine: Any, requests: Sequence[HiddenStatesRequest]) -> list[H
             return states_from_embeddings(engine, rows, cached)
     engine.prepare_for(prompts)
     encoded = engine.encode(prompts)
-    rows = [Row(r.ids[: r.content.stop], r.content, labels=r.labels) for r in encoded.rows]
+    # The pass runs the whole content span (the model needs every placeholder); states are the rows' ``states``.
+    rows = [replace(r, ids=r.ids[: r.content.stop], target=0) for r in encoded.rows]
     padded = engine.pad(rows)
-    spans = [padded.content(i) for i in range(len(rows))]
+    spans = [padded.states(i) for i in range(len(rows))]
     with engine.taps.active(capture=spans, keep_inputs=engine.keep_for(prompts, padded)) as taps:
         getattr(engine.model, "model", engine.model)(**engine.forward_inputs(padded, encoded))
     engine.remember(prompts, taps)

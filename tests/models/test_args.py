@@ -84,3 +84,11 @@ def test_model_info_records_the_device_used(tmp_path):
     folder = build_tiny_causal_lm(tmp_path / "lm")
     info = MODELS.get("text-lm").from_args({"pretrained": str(folder)}, RuntimeOptions()).info()
     assert info.device == "cpu" and info.args["device"] == "cpu"
+
+
+def test_speech_span_is_gemma3ns_and_checked():
+    pytest.importorskip("torch", reason=extra("torch", "models"))  # the HF families import torch
+    message = one_line_error("gemma3n", {"pretrained": "/nonexistent", "speech_span": "padded"})
+    assert "--model_args for 'gemma3n': speech_span='padded'" in message and "'encoded' or 'all'" in message
+    assert "did you mean 'speech_span'" in one_line_error("gemma3n", {"speech_spam": "all"})
+    assert "unknown key 'speech_span'" in one_line_error("qwen2-audio", {"speech_span": "all"})
