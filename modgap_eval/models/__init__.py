@@ -12,14 +12,14 @@ from modgap_eval.registry import Registry
 MODELS: Registry[type[Model]] = Registry(
     "model",
     entry_point_group="modgap_eval.models",
-    builtins={  # Built-in adapters (one line each; keep sorted within sections).
+    builtins={  # Built-in adapters (one line each, sorted).
         "audioflamingo3": "modgap_eval.models.hf_audioflamingo3:AudioFlamingo3Model",
         "cascade": "modgap_eval.models.cascade:Cascade",
         "dummy": "modgap_eval.models.dummy:DummyModel",
         "gemma3n": "modgap_eval.models.hf_gemma3n:Gemma3nModel",
         "granite-speech": "modgap_eval.models.hf_granite_speech:GraniteSpeechModel",
-        "phi4-multimodal": "modgap_eval.models.hf_phi4mm:Phi4MultimodalModel",
         "paper-lslm": "modgap_eval.models.paper_lslm:PaperLSLM",
+        "phi4-multimodal": "modgap_eval.models.hf_phi4mm:Phi4MultimodalModel",
         "qwen2-audio": "modgap_eval.models.hf_qwen2_audio:Qwen2AudioModel",
         "qwen2.5-omni": "modgap_eval.models.hf_qwen25_omni:Qwen25OmniModel",
         "qwen3-omni": "modgap_eval.models.hf_qwen3_omni:Qwen3OmniModel",
