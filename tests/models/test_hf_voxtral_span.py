@@ -174,3 +174,27 @@ def test_a_sample_rule_counts_from_samples_and_needs_one_source():
         FilledSpan("input_features_mask", 16, hop=160)
     with pytest.raises(TypeError, match="exactly one"):
         FilledSpan(None, 8)
+
+
+@pytest.mark.parametrize("samples", [12_959, 12_960])
+def test_positions_past_the_count_are_the_paddings_own_frames(voxtral, samples):
+    """The model's input: mel frames in windows of 8 per position. Changing the padding (quiet noise
+    instead of zeros after the clip) changes every position from the count on and none before its last
+    one; the last counted position holds the clip's final frames, whose STFT windows (400 samples,
+    centred every 160) may reach up to 200 samples into the padding."""
+    _, _, _, processor = voxtral
+    clip = spoken(samples).audio.samples.astype(np.float32)
+    zeros = np.zeros(480_000, dtype=np.float32)
+    zeros[:samples] = clip
+    noisy = zeros.copy()
+    noisy[samples:] = 1e-3 * np.random.default_rng(0).standard_normal(480_000 - samples)
+    model_input = voxtral_reference(processor, spoken(samples))["input_features"][0].numpy()
+
+    def positions(audio):
+        features = processor.feature_extractor(audio, sampling_rate=16_000, return_tensors="np")["input_features"][0]
+        return features.reshape(features.shape[0], 375, 8)
+
+    assert np.array_equal(positions(zeros).reshape(model_input.shape), model_input)  # what the model gets
+    changed = np.abs(positions(noisy) - positions(zeros)).max(axis=(0, 2)) > 1e-6
+    count = CLIPS[samples]
+    assert not changed[: count - 1].any() and changed[count:].all()
