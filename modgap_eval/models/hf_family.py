@@ -84,7 +84,8 @@ class FilledSpan:
             which, frames = "those the encoder filled", f"sum({self.mask})"
         else:
             which, frames = "those whose frames are the clip's", f"the clip's samples // {self.hop}"
-        return f"the first ceil(frames / {self.frames_per_position}) of them, {which} (frames = {frames}); speech_span=encoded"
+        rule = f"the first ceil(frames / {self.frames_per_position}) of them"
+        return f"{rule}, {which} (frames = {frames}); speech_span=encoded"
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,10 @@ class HFFamily:
     """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
     filled_span: FilledSpan | None = None
-    """The audio placeholder run is longer than the clip (a fixed count, or whole padded windows) and only
-    its first positions encode the clip: states and intervention positions cover those (``speech_span=encoded``, the default of the
-    ``SpeechSpanArgs`` the family then takes) or every placeholder (``speech_span=all``)."""
+    """The audio placeholder run is longer than the clip (a fixed count, or whole padded windows) and
+    only its first positions encode the clip: states and intervention positions cover those
+    (``speech_span=encoded``, the default of the ``SpeechSpanArgs`` the family then takes) or every
+    placeholder (``speech_span=all``)."""
     speech_lora: str | None = None
     """Folder of the checkpoint's speech LoRA relative to the weights (``""``: beside them), or None."""
     args: type[ModelArgs] = HFArgs
