@@ -148,16 +148,17 @@ class HFModel(Model):
             rate = p.spoken().sample_rate
             if self.family.speech and rate != self.sample_rate:
                 raise DataError(f"model {self.name!r} needs {self.sample_rate} Hz audio, got {rate} Hz")
-        return self.filled_only(self.part.speech_batch(prompts, conts))
+        encoded = self.part.speech_batch(prompts, conts)
+        return dataclasses.replace(encoded, rows=self.filled_only(encoded.rows, prompts, encoded.features))
 
-    def filled_only(self, encoded: Encoded) -> Encoded:
-        """Rows whose states (and intervention positions) are the encoder-filled start of the audio run."""
+    def filled_only(self, rows: Sequence[Row], prompts: Sequence[t.Prompt], features: Mapping[str, Any]) -> list[Row]:
+        """Rows whose states (and intervention positions) are the start of the audio run that encodes the clip."""
         filled = self.loaded.filled_span
         if filled is None:
-            return encoded
-        counts = filled.counts(encoded.features, [r.content for r in encoded.rows])
-        rows = [dataclasses.replace(r, states=r.content[:n]) for r, n in zip(encoded.rows, counts)]
-        return dataclasses.replace(encoded, rows=rows)
+            return list(rows)
+        samples = [len(p.spoken().samples) for p in prompts]
+        counts = filled.counts(features, [r.content for r in rows], samples)
+        return [dataclasses.replace(r, states=r.content[:n]) for r, n in zip(rows, counts)]
 
     def tokenize_continuation(self, text: str) -> tuple[int, ...]:
         ids = tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -56,23 +56,36 @@ class FamilyPart(Protocol):
 
 @dataclass(frozen=True)
 class FilledSpan:
-    """A fixed-count placeholder run of which the audio encoder fills only the first positions, one per
-    ``frames_per_position`` valid feature frames (the processor's ``mask``); the model gives the rest a
-    padding embedding. The pass still runs every placeholder; states and interventions cover the filled ones."""
+    """An audio placeholder run of which only the first positions encode the clip, one per
+    ``frames_per_position`` of its feature frames; the rest encode padding (Gemma 3n's fixed 188, filled
+    from the encoder's mask; Voxtral's 375 per 30 s window, the clip zero-padded to whole windows). The
+    pass still runs every placeholder; states and interventions cover the clip's. The clip's frames are
+    counted from the processor's frame ``mask``, or, where its features carry none, from the clip's
+    sample count: ``samples // hop``."""
 
-    mask: str
+    mask: str | None
     frames_per_position: int
+    hop: int | None = None
 
-    def counts(self, features: Mapping[str, Any], spans: Sequence[range]) -> list[int]:
-        """Filled positions per clip: ceil(valid frames / frames_per_position), at most the run's length."""
-        valid = features[self.mask].sum(-1).tolist()
-        return [min(-(-int(v) // self.frames_per_position), len(span)) for v, span in zip(valid, spans)]
+    def __post_init__(self) -> None:
+        if (self.mask is None) == (self.hop is None):
+            raise TypeError("FilledSpan counts frames from a mask or from samples // hop: give exactly one")
+
+    def counts(self, features: Mapping[str, Any], spans: Sequence[range], samples: Sequence[int] = ()) -> list[int]:
+        """Filled positions per clip: ceil(frames / frames_per_position), at most the run's length."""
+        if self.mask is not None:
+            frames = [int(v) for v in features[self.mask].sum(-1).tolist()]
+        else:
+            frames = [n // self.hop for n in samples]  # type: ignore[operator]
+        return [min(-(-f // self.frames_per_position), len(span)) for f, span in zip(frames, spans, strict=True)]
 
     def describe(self) -> str:
-        return (
-            f"the first ceil(frames / {self.frames_per_position}) of them, those the encoder filled "
-            f"(frames = sum({self.mask})); speech_span=encoded"
-        )
+        if self.mask is not None:
+            which, frames = "those the encoder filled", f"sum({self.mask})"
+        else:
+            which, frames = "those whose frames are the clip's", f"the clip's samples // {self.hop}"
+        rule = f"the first ceil(frames / {self.frames_per_position}) of them"
+        return f"{rule}, {which} (frames = {frames}); speech_span=encoded"
 
 
 @dataclass(frozen=True)
@@ -134,9 +147,10 @@ class HFFamily:
     """Spoken prompts run one clip per pass (written ones still batch): for audio encoders that see the
     frames a batch pads a shorter clip with, where batching would change a clip's numbers."""
     filled_span: FilledSpan | None = None
-    """The processor writes a fixed number of audio placeholders and the encoder fills only the first:
-    states and intervention positions cover those (``speech_span=encoded``, the default of the
-    ``SpeechSpanArgs`` the family then takes) or every placeholder (``speech_span=all``)."""
+    """The audio placeholder run is longer than the clip (a fixed count, or whole padded windows) and
+    only its first positions encode the clip: states and intervention positions cover those
+    (``speech_span=encoded``, the default of the ``SpeechSpanArgs`` the family then takes) or every
+    placeholder (``speech_span=all``)."""
     speech_lora: str | None = None
     """Folder of the checkpoint's speech LoRA relative to the weights (``""``: beside them), or None."""
     args: type[ModelArgs] = HFArgs
@@ -148,8 +162,9 @@ class HFFamily:
     def __post_init__(self) -> None:
         if (self.filled_span is not None) != issubclass(self.args, SpeechSpanArgs):
             raise TypeError(f"family {self.name!r}: filled_span and SpeechSpanArgs come together")
-        if self.filled_span is not None and self.reuse_audio_embeddings:  # kept rows know no filled count
-            raise TypeError(f"family {self.name!r}: filled_span cannot reuse audio embeddings")
+        if self.filled_span is not None and self.filled_span.mask is not None and self.reuse_audio_embeddings:
+            # kept rows have no features to count from (a sample-count rule needs only the clip)
+            raise TypeError(f"family {self.name!r}: a mask-counted filled_span cannot reuse audio embeddings")
 
     def system_for(self, prompt: Prompt) -> str | None:
         """The prompt's system prompt, else the family's default (None: leave it to the chat template)."""

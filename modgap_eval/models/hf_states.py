@@ -29,7 +29,7 @@ def states_batch(engine: Any, requests: Sequence[HiddenStatesRequest]) -> list[H
         cached = [c for c in kept if c is not None]
         rows = engine.part.cached_rows(prompts, cached) if len(cached) == len(kept) else None
         if rows is not None:
-            return states_from_embeddings(engine, rows, cached)
+            return states_from_embeddings(engine, engine.filled_only(rows, prompts, {}), cached)
     engine.prepare_for(prompts)
     encoded = engine.encode(prompts)
     # The pass runs the whole content span (the model needs every placeholder); states are the rows' ``states``.
@@ -46,10 +46,10 @@ def states_from_embeddings(engine: Any, rows: list[Row], cached: Sequence[torch.
     """The text decoder alone, the clips' kept audio embeddings written over their spans."""
     padded = engine.pad(rows)
     embeds = engine.model.get_input_embeddings()(padded.input_ids)
-    spans = [padded.content(i) for i in range(len(rows))]
-    for i, span in enumerate(spans):
+    for i in range(len(rows)):
+        span = padded.content(i)
         embeds[i, span.start : span.stop] = cached[i].to(embeds.device, embeds.dtype)
-    with engine.taps.active(capture=spans) as taps:
+    with engine.taps.active(capture=[padded.states(i) for i in range(len(rows))]) as taps:
         engine.model.get_decoder()(
             inputs_embeds=embeds, attention_mask=padded.attention_mask, position_ids=padded.position_ids
         )

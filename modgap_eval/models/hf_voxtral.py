@@ -3,7 +3,7 @@
 Voxtral has no Jinja chat template: its ``tekken.json`` is read by mistral-common
 (``MistralCommonBackend``), which encodes a whole chat to ids, ``<s>[INST]…[/INST]``, and itself
 expands each clip into ``[BEGIN_AUDIO]`` plus one ``[AUDIO]`` per 80 ms (12.5 per second; the
-clip is padded to whole 30 s windows, so a 1 s clip takes 375). So both modalities are tokenized
+clip is zero-padded to whole 30 s windows, so a 1 s clip takes 375). So both modalities are tokenized
 from messages, never from rendered text:
 
 - speech: the user turn is ``[prefix, audio, suffix]`` (the audio as a lossless float WAV) through
@@ -12,6 +12,18 @@ from messages, never from rendered text:
   be joined with a blank line by mistral-common, which the speech turn does not get). The tokenizer
   gives no character offsets, so the span comes from the tokens' own bytes between ``[INST]`` and
   ``[/INST]``: the tokens whose bytes overlap the content's UTF-8 bytes.
+
+Speech content span: position j of the run is mel frames 8j..8j+7 (hop 160: the Whisper encoder's
+conv strides 1·2, then the projector stacks 4 encoder frames), windows laid out one after another
+(the processor splits the padded clip's mel into 3000-frame windows in order; the model reshapes
+window-major). So the clip's frames are a prefix of the run, also over several windows: a clip of
+``n`` samples has ``n // 160`` mel frames (Whisper's extractor drops the frame centred on the end)
+and fills ceil(frames / 8) positions — mistral-common's own count for an unpadded clip
+(``AudioConfig.num_audio_tokens``): 1 s is 13 positions of 375, 40 s is 375 + 125 of 750. States and
+intervention positions cover those (``filled_span``, counted from samples; ``--model_args
+speech_span=all``: every ``[AUDIO]``, padding included). Every pass still runs the whole run (the
+encoder attends over whole windows, so each position also sees the padding, as in any Voxtral use).
+Kept audio embeddings are reused with the same rule (the count needs only the clip).
 
 There is no default system prompt. mistral-common refuses system messages beside audio (its V7
 instruct tokenizer: "System messages are not yet allowed when audio is present"), so a speech
@@ -31,11 +43,11 @@ import soundfile
 import torch
 
 from modgap_eval.errors import ConfigError, require
-from modgap_eval.models.args import HFArgs
+from modgap_eval.models.args import SpeechSpanArgs
 from modgap_eval.models.base import RuntimeOptions
 from modgap_eval.models.hf_common import Row, single_span
 from modgap_eval.models.hf_engine import HFModel
-from modgap_eval.models.hf_family import Encoded, HFFamily, Loaded, load_family
+from modgap_eval.models.hf_family import Encoded, FilledSpan, HFFamily, Loaded, load_family
 from modgap_eval.models.hf_prompts import offsets_row, processor_encoded, typed_content
 from modgap_eval.types import Prompt, Waveform
 
@@ -123,7 +135,6 @@ class VoxtralPart:
             "system_prompt_default": "(none)",
             "chat_template": self.has_chat_template,
             "audio_token_id": self.audio_token_id,
-            "speech_content_span": "input_ids == audio_token_id",
             "chat_format": "mistral-common tekken.json (no Jinja template)",
             "text_user_turn": "one text chunk: prefix + content + suffix",
             "text_content_span": "tokens whose bytes overlap the content's UTF-8 bytes",
@@ -131,7 +142,7 @@ class VoxtralPart:
         }
 
 
-def load_voxtral(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Loaded:
+def load_voxtral(family: HFFamily, args: SpeechSpanArgs, runtime: RuntimeOptions) -> Loaded:
     require("mistral_common", "models")  # Voxtral's tokenizer, before the processor tries to load it
     return load_family(family, args, runtime)
 
@@ -142,6 +153,8 @@ class VoxtralModel(HFModel):
         default_pretrained="mistralai/Voxtral-Mini-3B-2507",
         model_class="VoxtralForConditionalGeneration",
         reuse_audio_embeddings=True,
+        filled_span=FilledSpan(mask=None, frames_per_position=8, hop=160),
+        args=SpeechSpanArgs,
         part=VoxtralPart,
         load=load_voxtral,
     )
