@@ -10,6 +10,7 @@ random model is then stable under the float noise batching introduces.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -462,34 +463,63 @@ QWEN25_OMNI_TOKENS = {
 """The named multimodal tokens Qwen2.5-Omni's tokenizer carries (its processor reads them by name)."""
 
 
+def omni_processor(processor_class: Any, tokens: dict[str, str], template: str) -> tuple[Any, Any, dict[str, int]]:
+    """An Omni checkpoint's tokenizer (trained on CORPUS, the named multimodal tokens special), its real
+    processor (Qwen2-VL image and video processors, Whisper features) and the tokens' ids."""
+    from transformers import Qwen2VLImageProcessor, WhisperFeatureExtractor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *tokens.values()]
+    tokenizer = train_tokenizer(
+        specials, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=tokens
+    )
+    processor = processor_class(
+        image_processor=Qwen2VLImageProcessor(),
+        video_processor=Qwen2VLVideoProcessor(),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128),
+        tokenizer=tokenizer,
+        chat_template=template,
+    )
+    return tokenizer, processor, {name: tokenizer.convert_tokens_to_ids(token) for name, token in tokens.items()}
+
+
+def omni_token_ids(ids: dict[str, int]) -> dict[str, int]:
+    """The Thinker config's multimodal token ids, named alike in both Omni generations."""
+    return {
+        "audio_token_id": ids["audio_token"],
+        "image_token_id": ids["image_token"],
+        "video_token_id": ids["video_token"],
+        "audio_start_token_id": ids["audio_bos_token"],
+        "audio_end_token_id": ids["audio_eos_token"],
+        "vision_start_token_id": ids["vision_bos_token"],
+        "vision_end_token_id": ids["vision_eos_token"],
+    }
+
+
+def save_omni(folder: Path, model_class: Any, config: Any, tokenizer: Any, processor: Any, seed: int) -> None:
+    """The full Omni model (seeded random weights, no Talker) and its processor, saved to ``folder``."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = model_class(config).eval()
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+
+
 def build_tiny_qwen25_omni(folder: Path, seed: int = 0) -> Path:
     """A random Qwen2.5-Omni (2-layer audio and vision encoders, 2-layer 64-wide Thinker LM, no Talker),
     saved as a full Omni checkpoint (``thinker.*`` weights) with its processor, to ``folder``.
 
     The processor needs torchvision (its image and video processors)."""
     import torch
-    from transformers import (
-        Qwen2_5OmniConfig,
-        Qwen2_5OmniForConditionalGeneration,
-        Qwen2_5OmniProcessor,
-        Qwen2_5OmniThinkerConfig,
-        Qwen2VLImageProcessor,
-        WhisperFeatureExtractor,
-    )
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+    import transformers
+    from transformers import Qwen2_5OmniConfig, Qwen2_5OmniForConditionalGeneration, Qwen2_5OmniThinkerConfig
 
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *QWEN25_OMNI_TOKENS.values()]
-    tokenizer = train_tokenizer(
-        specials, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=QWEN25_OMNI_TOKENS
+    tokenizer, processor, ids = omni_processor(
+        transformers.Qwen2_5OmniProcessor, QWEN25_OMNI_TOKENS, QWEN25_OMNI_CHAT_TEMPLATE
     )
-    processor = Qwen2_5OmniProcessor(
-        image_processor=Qwen2VLImageProcessor(),
-        video_processor=Qwen2VLVideoProcessor(),
-        feature_extractor=WhisperFeatureExtractor(feature_size=128),
-        tokenizer=tokenizer,
-        chat_template=QWEN25_OMNI_CHAT_TEMPLATE,
-    )
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in QWEN25_OMNI_TOKENS.items()}
     text_config = {
         "vocab_size": len(tokenizer),
         "hidden_size": 64,
@@ -524,22 +554,11 @@ def build_tiny_qwen25_omni(folder: Path, seed: int = 0) -> Path:
         text_config=text_config,
         audio_config=audio_config,
         vision_config=vision_config,
-        audio_token_id=ids["audio_token"],
-        image_token_id=ids["image_token"],
-        video_token_id=ids["video_token"],
-        audio_start_token_id=ids["audio_bos_token"],
-        audio_end_token_id=ids["audio_eos_token"],
-        vision_start_token_id=ids["vision_bos_token"],
-        vision_end_token_id=ids["vision_eos_token"],
+        **omni_token_ids(ids),
         initializer_range=INIT_RANGE,
     )
     config = Qwen2_5OmniConfig(thinker_config=thinker.to_dict(), enable_audio_output=False)
-    torch.manual_seed(seed)
-    model = Qwen2_5OmniForConditionalGeneration(config).eval()
-    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    save_omni(folder, Qwen2_5OmniForConditionalGeneration, config, tokenizer, processor, seed)
     # The full model's loader also reads the Talker's speaker table (unused here: no Talker).
     torch.save({"Chelsie": {"bos_token": 0, "cond": torch.zeros(1), "ref_mel": torch.zeros(1)}}, folder / "spk_dict.pt")
     return folder
@@ -814,29 +833,12 @@ def build_tiny_qwen3_omni(folder: Path, seed: int = 0) -> Path:
     no Talker), saved as a full Omni checkpoint (``thinker.*`` weights) with its processor, to ``folder``.
 
     The processor needs torchvision (its image and video processors)."""
-    import torch
-    from transformers import (
-        Qwen2VLImageProcessor,
-        Qwen3OmniMoeConfig,
-        Qwen3OmniMoeForConditionalGeneration,
-        Qwen3OmniMoeProcessor,
-        Qwen3OmniMoeThinkerConfig,
-        WhisperFeatureExtractor,
-    )
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+    import transformers
+    from transformers import Qwen3OmniMoeConfig, Qwen3OmniMoeForConditionalGeneration, Qwen3OmniMoeThinkerConfig
 
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *QWEN3_OMNI_TOKENS.values()]
-    tokenizer = train_tokenizer(
-        specials, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=QWEN3_OMNI_TOKENS
+    tokenizer, processor, ids = omni_processor(
+        transformers.Qwen3OmniMoeProcessor, QWEN3_OMNI_TOKENS, QWEN3_OMNI_CHAT_TEMPLATE
     )
-    processor = Qwen3OmniMoeProcessor(
-        image_processor=Qwen2VLImageProcessor(),
-        video_processor=Qwen2VLVideoProcessor(),
-        feature_extractor=WhisperFeatureExtractor(feature_size=128),
-        tokenizer=tokenizer,
-        chat_template=QWEN3_OMNI_CHAT_TEMPLATE,
-    )
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in QWEN3_OMNI_TOKENS.items()}
     text_config = {
         "vocab_size": len(tokenizer),
         "hidden_size": 64,
@@ -876,22 +878,11 @@ def build_tiny_qwen3_omni(folder: Path, seed: int = 0) -> Path:
         text_config=text_config,
         audio_config=audio_config,
         vision_config=vision_config,
-        audio_token_id=ids["audio_token"],
-        image_token_id=ids["image_token"],
-        video_token_id=ids["video_token"],
-        audio_start_token_id=ids["audio_bos_token"],
-        audio_end_token_id=ids["audio_eos_token"],
-        vision_start_token_id=ids["vision_bos_token"],
-        vision_end_token_id=ids["vision_eos_token"],
+        **omni_token_ids(ids),
         initializer_range=INIT_RANGE,
     )
     config = Qwen3OmniMoeConfig(thinker_config=thinker.to_dict(), enable_audio_output=False)
-    torch.manual_seed(seed)
-    model = Qwen3OmniMoeForConditionalGeneration(config).eval()
-    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    save_omni(folder, Qwen3OmniMoeForConditionalGeneration, config, tokenizer, processor, seed)
     return folder
 
 
