@@ -166,6 +166,17 @@ def family(request, tmp_path_factory) -> Loaded:
     return Loaded(request.param, model, processor, hf, merge_lora(hf, lora) if lora else hf, lora)
 
 
+def spoken(samples: int, seed: int = 0) -> Prompt:
+    """A spoken prompt whose clip is exactly ``samples`` samples at 16 kHz (for span-length steps)."""
+    clip = tiny.tone((samples + 0.5) / 16_000, 230, seed=seed)
+    return Prompt(Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(clip, 16_000))
+
+
+def states_close(ours: torch.Tensor, ref: torch.Tensor) -> bool:
+    """Equal up to float noise, which scales with the layer's magnitude (hundreds in the peaked tiny models)."""
+    return float((ours - ref).abs().max()) <= 1e-4 + 1e-5 * float(ref.abs().max())
+
+
 def prompts() -> list[Prompt]:
     out = []
     for i, (seconds, content) in enumerate(
@@ -315,9 +326,7 @@ def test_hidden_state_spans(family):
             assert family.model.info().details["residual_stream"].startswith(f"stream {index} ")
         assert hs.states.shape[0] == len(ref) and hs.states.dtype == torch.float32
         for layer in range(len(ref) - 1):
-            # Float noise scales with the layer's magnitude (hundreds in the peaked tiny models).
-            expected = ref[layer][0, positions]
-            assert float((hs.states[layer] - expected).abs().max()) <= 1e-4 + 1e-5 * float(expected.abs().max())
+            assert states_close(hs.states[layer], ref[layer][0, positions])
 
 
 def test_interventions_apply_in_prefill(family):

@@ -33,21 +33,14 @@ from modgap_eval.types import (
     LoglikelihoodRequest,
     Modality,
     Prompt,
-    Waveform,
 )
 from tests.models import tiny
-from tests.models.test_hf_families import PREFIX, SUFFIX, missing, template_reference
+from tests.models.test_hf_families import PREFIX, SUFFIX, missing, spoken, states_close, template_reference
 
 needs_timm = pytest.mark.skipif(bool(missing(("timm",))), reason=f"gemma3n: {missing(('timm',))}")
 
 CLIPS = {15_700: 96, 15_900: 97, 48_000: 297}
 """Samples -> feature frames (16 kHz, hop 160): 96 -> 6 positions, 97 -> 7, 297 (3 s) -> 19."""
-
-
-def spoken(samples: int, seed: int = 0) -> Prompt:
-    return Prompt(
-        Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tiny.tone((samples + 0.5) / 16_000, 230, seed=seed), 16_000)
-    )
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +73,6 @@ def model_reference(hf, processor, prompt: Prompt) -> tuple[torch.Tensor, torch.
     return states, positions, by_embedding, by_mask
 
 
-def close(ours: torch.Tensor, ref: torch.Tensor) -> bool:
-    return float((ours - ref).abs().max()) <= 1e-4 + 1e-5 * float(ref.abs().max())
-
-
 @needs_timm
 @pytest.mark.parametrize("samples", sorted(CLIPS))
 def test_states_are_the_filled_positions_and_all_keeps_the_whole_run(gemma, samples):
@@ -101,7 +90,7 @@ def test_states_are_the_filled_positions_and_all_keeps_the_whole_run(gemma, samp
     everything = whole.hidden_states([HiddenStatesRequest(prompt)])[0].states
     assert ours.shape[:2] == (len(ref), filled) and everything.shape[:2] == (len(ref), 188)
     for layer in range(len(ref) - 1):  # the last is after the final norm (not a residual-stream state)
-        assert close(ours[layer], ref[layer, :filled]) and close(everything[layer], ref[layer])
+        assert states_close(ours[layer], ref[layer, :filled]) and states_close(everything[layer], ref[layer])
     assert torch.equal(ours, everything[:, :filled])  # the same pass, cut
 
 

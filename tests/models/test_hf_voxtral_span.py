@@ -31,21 +31,13 @@ from modgap_eval.types import (
     Intervention,
     InterventionMode,
     LoglikelihoodRequest,
-    Modality,
     Prompt,
-    Waveform,
 )
 from tests.models import tiny
-from tests.models.test_hf_families import PREFIX, SUFFIX, voxtral_reference
+from tests.models.test_hf_families import spoken, states_close, voxtral_reference
 
 CLIPS = {12_800: 10, 12_801: 10, 12_959: 10, 12_960: 11, 16_000: 13}
 """Samples -> positions: 80 ms = 1280 samples = 8 mel frames of 160; the step is at a whole frame."""
-
-
-def spoken(samples: int, seed: int = 0) -> Prompt:
-    return Prompt(
-        Modality.SPEECH, PREFIX, SUFFIX, audio=Waveform(tiny.tone((samples + 0.5) / 16_000, 230, seed=seed), 16_000)
-    )
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +98,6 @@ def hf_states(hf, processor, prompt: Prompt) -> torch.Tensor:
     return torch.stack([h[0, positions] for h in out.hidden_states]).float()
 
 
-def close(ours: torch.Tensor, ref: torch.Tensor) -> bool:
-    return float((ours - ref).abs().max()) <= 1e-4 + 1e-5 * float(ref.abs().max())
-
-
 @pytest.mark.parametrize("samples", [12_959, 12_960])
 def test_states_are_hfs_at_the_filled_positions_and_all_keeps_the_run(voxtral, samples):
     encoded, whole, hf, processor = voxtral
@@ -120,7 +108,7 @@ def test_states_are_hfs_at_the_filled_positions_and_all_keeps_the_run(voxtral, s
     everything = whole.hidden_states([HiddenStatesRequest(prompt)])[0].states
     assert ours.shape[:2] == (len(ref), filled) and everything.shape[:2] == (len(ref), 375)
     for layer in range(len(ref) - 1):  # the last is after the final norm
-        assert close(ours[layer], ref[layer, :filled]) and close(everything[layer], ref[layer])
+        assert states_close(ours[layer], ref[layer, :filled]) and states_close(everything[layer], ref[layer])
     again = encoded.hidden_states([HiddenStatesRequest(prompt)])[0].states  # from the kept audio embeddings
     assert encoded.audio_memo.entries and again.shape == ours.shape and torch.allclose(again, ours, atol=1e-4)
 
