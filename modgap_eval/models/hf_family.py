@@ -201,5 +201,15 @@ def load_family(family: HFFamily, args: HFArgs, runtime: RuntimeOptions) -> Load
         {"sample_rate": sample_rate, "audio_embedding_reuse": family.reuse_audio_embeddings} if family.speech else {}
     )
     filled = family.filled_span if isinstance(args, SpeechSpanArgs) and args.speech_span == "encoded" else None
-    where = (located.source, located.revision)
-    return Loaded(model, tokenizer, part, options, *where, sample_rate, lora, details=details, filled_span=filled)
+    return Loaded(
+        model,
+        tokenizer,
+        part,
+        options,
+        located.source,
+        located.revision,
+        sample_rate,
+        lora,
+        details=details,
+        filled_span=filled,
+    )
